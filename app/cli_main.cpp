@@ -1,0 +1,501 @@
+// firstspike-cli: headless training, evaluation and inference of temporal-coding SNNs.
+
+#include "Checkpoint.h"
+#include "IdxReader.h"
+#include "JsonWriter.h"
+#include "Trainer.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+using namespace firstspike;
+
+namespace {
+
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+struct OptionSpec {
+    std::string name;      // without leading dashes
+    std::string argument;  // empty for a switch
+    std::string help;
+};
+
+class Options {
+public:
+    Options(std::string verb, std::vector<OptionSpec> specs)
+        : verb_(std::move(verb)), specs_(std::move(specs))
+    {
+    }
+    void parse(int argc, char **argv, int first)
+    {
+        for (int i = first; i < argc; ++i) {
+            std::string arg = argv[i];
+            if (arg == "--help" || arg == "-h") {
+                help_ = true;
+                continue;
+            }
+            if (arg.rfind("--", 0) != 0)
+                throw UsageError("unexpected argument '" + arg + "' (see firstspike-cli " + verb_ + " --help)");
+            std::string name = arg.substr(2), value;
+            const auto eq = name.find('=');
+            bool hasValue = false;
+            if (eq != std::string::npos) {
+                value = name.substr(eq + 1);
+                name = name.substr(0, eq);
+                hasValue = true;
+            }
+            const OptionSpec *spec = find(name);
+            if (!spec)
+                throw UsageError("unknown option --" + name + " for '" + verb_ + "' (see firstspike-cli " + verb_ + " --help)");
+            if (spec->argument.empty()) {
+                if (hasValue)
+                    throw UsageError("option --" + name + " takes no value");
+                values_[name] = "1";
+            } else {
+                if (!hasValue) {
+                    if (i + 1 >= argc)
+                        throw UsageError("option --" + name + " needs a value " + spec->argument);
+                    value = argv[++i];
+                }
+                values_[name] = value;
+            }
+        }
+    }
+    bool help() const { return help_; }
+    bool has(const std::string &name) const { return values_.count(name) > 0; }
+    std::string text(const std::string &name, const std::string &fallback = {}) const
+    {
+        auto it = values_.find(name);
+        return it == values_.end() ? fallback : it->second;
+    }
+    long long integer(const std::string &name, long long fallback, long long lo, long long hi) const
+    {
+        if (!has(name))
+            return fallback;
+        const std::string s = text(name);
+        char *end = nullptr;
+        errno = 0;
+        const long long v = std::strtoll(s.c_str(), &end, 10);
+        if (s.empty() || *end != '\0' || errno != 0)
+            throw UsageError("--" + name + ": '" + s + "' is not an integer");
+        if (v < lo || v > hi)
+            throw UsageError("--" + name + ": " + s + " is outside [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+        return v;
+    }
+    double real(const std::string &name, double fallback, double lo, double hi) const
+    {
+        if (!has(name))
+            return fallback;
+        const std::string s = text(name);
+        char *end = nullptr;
+        const double v = std::strtod(s.c_str(), &end);
+        if (s.empty() || *end != '\0' || !std::isfinite(v))
+            throw UsageError("--" + name + ": '" + s + "' is not a number");
+        if (v < lo || v > hi)
+            throw UsageError("--" + name + ": " + s + " is outside [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+        return v;
+    }
+    void printHelp(const std::string &summary) const
+    {
+        std::printf("usage: firstspike-cli %s [options]\n%s\n\noptions:\n", verb_.c_str(), summary.c_str());
+        for (const OptionSpec &s : specs_) {
+            std::string left = "--" + s.name + (s.argument.empty() ? "" : " " + s.argument);
+            std::printf("  %-28s %s\n", left.c_str(), s.help.c_str());
+        }
+        std::printf("  %-28s %s\n", "--help", "show this help");
+    }
+
+private:
+    const OptionSpec *find(const std::string &name) const
+    {
+        for (const OptionSpec &s : specs_)
+            if (s.name == name)
+                return &s;
+        return nullptr;
+    }
+    std::string verb_;
+    std::vector<OptionSpec> specs_;
+    std::map<std::string, std::string> values_;
+    bool help_ = false;
+};
+
+std::shared_ptr<const DataSplit> loadData(const Options &o)
+{
+    if (o.has("data"))
+        return std::make_shared<const DataSplit>(loadIdxFolder(o.text("data")));
+    return std::make_shared<const DataSplit>(loadEmbeddedMnist());
+}
+
+void writeTextFile(const std::string &path, const std::string &text)
+{
+    writeFileAtomically(path, std::vector<std::uint8_t>(text.begin(), text.end()));
+}
+
+std::string fmt(const char *format, double v)
+{
+    char buf[64];
+    std::snprintf(buf, sizeof buf, format, v);
+    return buf;
+}
+
+void metricsToJson(JsonWriter &j, const EpochMetrics &m)
+{
+    j.beginObject();
+    j.key("epoch").value(m.epoch);
+    j.key("step").value(m.step);
+    j.key("seconds").value(m.seconds);
+    j.key("train_seconds").value(m.trainSeconds);
+    j.key("train_samples_per_second").value(m.samplesPerSecond);
+    j.key("learning_rate").value(m.learningRate);
+    j.key("train_loss").value(m.trainLoss);
+    j.key("train_accuracy").value(m.trainAccuracy);
+    j.key("regularization").value(m.regularization);
+    j.key("validation_loss").value(m.validationLoss);
+    j.key("validation_accuracy").value(m.validationAccuracy);
+    j.key("test_loss").value(m.testLoss);
+    j.key("test_accuracy").value(m.testAccuracy);
+    j.key("mean_decision_time").value(m.meanDecisionTime);
+    j.key("hidden_fired_before_decision").value(m.hiddenFiredBeforeDecision);
+    j.key("mean_silent_per_layer").array(m.meanSilentPerLayer);
+    j.key("never_fired_per_layer").array(m.neverFiredPerLayer);
+    j.endObject();
+}
+
+const std::vector<OptionSpec> kTrainOptions = {
+    {"layers", "L", "layer sizes, input first (default 784-800-10)"},
+    {"epochs", "N", "maximum number of epochs (default 30)"},
+    {"batch", "N", "mini-batch size (default 10)"},
+    {"optimizer", "NAME", "adam or sgd (default adam)"},
+    {"lr", "X", "learning rate (default 1e-3)"},
+    {"lr-decay", "X", "lr = lr0*exp(-X*step) + floor (default 0)"},
+    {"lr-floor", "X", "learning-rate floor (default 0)"},
+    {"normalize-gradient", "", "divide the gradient by its global L2 norm"},
+    {"encoding", "NAME", "latency (t = s*(1-x)) or binary ({0, ln 6}) (default latency)"},
+    {"latency-scale", "S", "latency encoding: t of a black pixel (default 2)"},
+    {"max-spike-time", "T", "simulation horizon; later spikes count as silent (default 8)"},
+    {"no-bias", "", "no bias input"},
+    {"weight-sum-k", "K", "weight-sum cost K (default 100)"},
+    {"l2", "K2", "L2 cost K2 (default 1e-3)"},
+    {"init-low", "A", "initial weights U(A/n, B/n) (default 1)"},
+    {"init-high", "B", "(default 5)"},
+    {"validation", "F", "fraction of the training set held out for validation (default 0.1)"},
+    {"patience", "N", "early stopping after N epochs without validation gain (default 0: off)"},
+    {"no-restore-best", "", "keep the last weights instead of the best validation epoch's"},
+    {"augment-shift", "N", "random translation of training images by up to N pixels (default 0)"},
+    {"seed", "N", "random seed (default 1)"},
+    {"threads", "N", "worker threads (default: all cores)"},
+    {"data", "DIR", "folder with the four MNIST IDX files (default: embedded 10k digits)"},
+    {"save", "CK", "write a checkpoint at the end (atomically)"},
+    {"metrics-json", "FILE", "write the metrics history and final results as JSON"},
+    {"train-limit", "N", "use only the first N training samples"},
+    {"quiet", "", "no progress lines"},
+};
+
+int cmdTrain(int argc, char **argv)
+{
+    Options o("train", kTrainOptions);
+    o.parse(argc, argv, 2);
+    if (o.help()) {
+        o.printHelp("Train a spike-time network (Mostafa 2018) and report accuracy per epoch.");
+        return 0;
+    }
+    NetworkConfig net;
+    TrainConfig tc;
+    if (o.has("layers") && !parseLayerSizes(o.text("layers"), net.layerSizes))
+        throw UsageError("--layers: '" + o.text("layers") + "' is not like 784-800-10 (positive sizes, at least two)");
+    tc.epochs = static_cast<int>(o.integer("epochs", tc.epochs, 0, 100000));
+    tc.batchSize = static_cast<int>(o.integer("batch", tc.batchSize, 1, 100000));
+    if (o.has("optimizer") && !parseOptimizer(o.text("optimizer"), tc.optimizer.kind))
+        throw UsageError("--optimizer: '" + o.text("optimizer") + "' is not adam or sgd");
+    tc.optimizer.learningRate = o.real("lr", tc.optimizer.learningRate, 0.0, 1e3);
+    tc.optimizer.lrDecay = o.real("lr-decay", 0.0, 0.0, 1.0);
+    tc.optimizer.lrFloor = o.real("lr-floor", 0.0, 0.0, 1e3);
+    tc.optimizer.normalizeGradient = o.has("normalize-gradient");
+    if (o.has("encoding") && !parseEncoding(o.text("encoding"), net.encoding.kind))
+        throw UsageError("--encoding: '" + o.text("encoding") + "' is not latency or binary");
+    net.encoding.latencyScale = o.real("latency-scale", net.encoding.latencyScale, 1e-3, 20.0);
+    net.maxSpikeTime = o.real("max-spike-time", net.maxSpikeTime, 0.1, 300.0);
+    net.bias = !o.has("no-bias");
+    tc.weightSumK = o.real("weight-sum-k", tc.weightSumK, 0.0, 1e6);
+    tc.l2 = o.real("l2", tc.l2, 0.0, 1e3);
+    tc.initLow = o.real("init-low", tc.initLow, -1e3, 1e3);
+    tc.initHigh = o.real("init-high", tc.initHigh, -1e3, 1e3);
+    tc.validationFraction = o.real("validation", tc.validationFraction, 0.0, 0.9);
+    tc.patience = static_cast<int>(o.integer("patience", 0, 0, 100000));
+    tc.restoreBest = !o.has("no-restore-best");
+    tc.augmentShift = static_cast<int>(o.integer("augment-shift", 0, 0, 8));
+    tc.seed = static_cast<std::uint64_t>(o.integer("seed", 1, 0, std::numeric_limits<long long>::max()));
+    tc.threads = static_cast<int>(o.integer("threads", 0, 0, 256));
+    const bool quiet = o.has("quiet");
+
+    auto data = loadData(o);
+    if (o.has("train-limit")) {
+        const int limit = static_cast<int>(o.integer("train-limit", 0, 1, data->train.size()));
+        auto limited = std::make_shared<DataSplit>(*data);
+        std::vector<int> idx(limit);
+        for (int i = 0; i < limit; ++i)
+            idx[i] = i;
+        limited->train = data->train.subset(idx, data->train.name);
+        data = limited;
+    }
+    if (data->train.pixelCount() != net.inputSize())
+        throw UsageError("--layers: the input layer has " + std::to_string(net.inputSize()) + " neurons but the images of "
+                         + data->source + " have " + std::to_string(data->train.pixelCount()) + " pixels");
+    if (data->train.classCount() > net.outputSize())
+        throw UsageError("--layers: the output layer has " + std::to_string(net.outputSize()) + " neurons but "
+                         + data->source + " has " + std::to_string(data->train.classCount()) + " classes");
+
+    Trainer trainer(net, tc, data);
+    if (!quiet)
+        std::printf("firstspike: %s, encoding %s, %s lr %g, batch %d, %d threads; data %s: %d train (%d held out for "
+                    "validation), %d test\n",
+                    layerSizesToString(net.layerSizes).c_str(), encodingName(net.encoding.kind).c_str(),
+                    optimizerName(tc.optimizer.kind).c_str(), tc.optimizer.learningRate, tc.batchSize,
+                    trainer.threadCount(), data->source.c_str(), data->train.size(),
+                    static_cast<int>(trainer.validationIndices().size()), data->test.size());
+    double totalSeconds = 0, totalTrainSeconds = 0;
+    long long totalSamples = 0;
+    trainer.train([&](const EpochMetrics &m) {
+        totalSeconds += m.seconds;
+        totalTrainSeconds += m.trainSeconds;
+        totalSamples += static_cast<long long>(trainer.trainIndices().size());
+        if (!quiet) {
+            std::printf("epoch %3d  loss %.4f  train %.2f%%  val %s  test %.2f%%  %.0f samples/s  %.1fs  "
+                        "decision t %.3f  hidden before %.1f%%  lr %.2g\n",
+                        m.epoch, m.trainLoss, 100 * m.trainAccuracy,
+                        std::isnan(m.validationAccuracy) ? "  n/a " : fmt("%.2f%%", 100 * m.validationAccuracy).c_str(),
+                        100 * m.testAccuracy, m.samplesPerSecond, m.seconds, m.meanDecisionTime,
+                        100 * m.hiddenFiredBeforeDecision, m.learningRate);
+            std::fflush(stdout);
+        }
+        return true;
+    });
+    const auto &history = trainer.history();
+    const EpochMetrics *best = nullptr;
+    for (const EpochMetrics &m : history)
+        if (m.epoch == trainer.bestEpoch())
+            best = &m;
+    // After finalize() the weights are the best validation epoch's (unless --no-restore-best).
+    const EvalResult finalTest = trainer.evaluate(trainer.data().test);
+    const EvalResult finalTrain = trainer.evaluate(trainer.data().train);
+    if (!quiet)
+        std::printf("final (%s epoch %d): test accuracy %.2f%%, train accuracy %.2f%%, %.1f s, %.0f training samples/s\n",
+                    tc.restoreBest ? "best validation" : "last", tc.restoreBest && best ? best->epoch : trainer.epoch(),
+                    100 * finalTest.accuracy(), 100 * finalTrain.accuracy(), totalSeconds,
+                    totalTrainSeconds > 0 ? totalSamples / totalTrainSeconds : 0.0);
+    if (o.has("save"))
+        saveCheckpoint(makeCheckpoint(trainer), o.text("save"));
+    if (o.has("metrics-json")) {
+        JsonWriter j;
+        j.beginObject();
+        j.key("layers").value(layerSizesToString(net.layerSizes));
+        j.key("encoding").value(encodingName(net.encoding.kind));
+        j.key("optimizer").value(optimizerName(tc.optimizer.kind));
+        j.key("seed").value(static_cast<unsigned long long>(tc.seed));
+        j.key("threads").value(trainer.threadCount());
+        j.key("data").value(data->source);
+        j.key("epochs").value(static_cast<int>(history.size()));
+        j.key("best_epoch").value(trainer.bestEpoch());
+        j.key("test_accuracy").value(finalTest.accuracy());
+        j.key("train_accuracy").value(finalTrain.accuracy());
+        j.key("test_loss").value(finalTest.loss);
+        j.key("seconds").value(totalSeconds);
+        j.key("train_samples_per_second").value(totalTrainSeconds > 0 ? totalSamples / totalTrainSeconds : 0.0);
+        j.key("history").beginArray();
+        for (const EpochMetrics &m : history)
+            metricsToJson(j, m);
+        j.endArray();
+        j.endObject();
+        writeTextFile(o.text("metrics-json"), j.str() + "\n");
+    }
+    return 0;
+}
+
+struct LoadedModel {
+    Checkpoint checkpoint;
+    std::shared_ptr<const DataSplit> data;
+};
+
+LoadedModel loadModel(const Options &o, const char *verb)
+{
+    if (!o.has("checkpoint"))
+        throw UsageError(std::string(verb) + ": --checkpoint CK is required");
+    LoadedModel m;
+    m.checkpoint = loadCheckpoint(o.text("checkpoint"));
+    m.data = loadData(o);
+    if (m.data->test.pixelCount() != m.checkpoint.network.inputSize())
+        throw UsageError(o.text("checkpoint") + ": the network expects " + std::to_string(m.checkpoint.network.inputSize())
+                         + " inputs but the images of " + m.data->source + " have "
+                         + std::to_string(m.data->test.pixelCount()) + " pixels");
+    return m;
+}
+
+const Dataset &chooseSet(const Options &o, const DataSplit &data)
+{
+    const std::string set = o.text("set", "test");
+    if (set == "test")
+        return data.test;
+    if (set == "train")
+        return data.train;
+    throw UsageError("--set: '" + set + "' is not test or train");
+}
+
+int cmdEval(int argc, char **argv)
+{
+    Options o("eval", {{"checkpoint", "CK", "checkpoint file (required)"},
+                       {"data", "DIR", "IDX folder (default: embedded 10k digits)"},
+                       {"set", "NAME", "test or train (default test)"},
+                       {"threads", "N", "worker threads (default: all cores)"},
+                       {"json", "FILE", "also write accuracy and confusion matrix as JSON"}});
+    o.parse(argc, argv, 2);
+    if (o.help()) {
+        o.printHelp("Evaluate a checkpoint: accuracy and confusion matrix (rows: true class, columns: predicted).");
+        return 0;
+    }
+    LoadedModel m = loadModel(o, "eval");
+    TrainConfig tc = m.checkpoint.training;
+    tc.threads = static_cast<int>(o.integer("threads", 0, 0, 256));
+    tc.validationFraction = 0.0;
+    Trainer trainer(m.checkpoint.network, tc, m.data);
+    trainer.network().allWeights() = m.checkpoint.weights;
+    const Dataset &set = chooseSet(o, *m.data);
+    const EvalResult r = trainer.evaluate(set);
+    std::printf("%s on %s: accuracy %.2f%% (%d / %d), loss %.4f, no decision %d, mean decision t %.3f\n",
+                o.text("checkpoint").c_str(), set.name.c_str(), 100 * r.accuracy(), r.correct, r.samples, r.loss,
+                r.noDecision, r.meanDecisionTime);
+    std::printf("confusion matrix (rows: true, columns: predicted)\n     ");
+    for (int c = 0; c < r.classes; ++c)
+        std::printf("%6d", c);
+    std::printf("\n");
+    for (int t = 0; t < r.classes; ++t) {
+        std::printf("%4d ", t);
+        for (int c = 0; c < r.classes; ++c)
+            std::printf("%6d", r.confusion[static_cast<std::size_t>(t) * r.classes + c]);
+        std::printf("\n");
+    }
+    if (o.has("json")) {
+        JsonWriter j;
+        j.beginObject();
+        j.key("checkpoint").value(o.text("checkpoint"));
+        j.key("set").value(set.name);
+        j.key("samples").value(r.samples);
+        j.key("accuracy").value(r.accuracy());
+        j.key("loss").value(r.loss);
+        j.key("no_decision").value(r.noDecision);
+        j.key("confusion").beginArray();
+        for (int t = 0; t < r.classes; ++t) {
+            std::vector<int> row(r.confusion.begin() + t * r.classes, r.confusion.begin() + (t + 1) * r.classes);
+            j.array(row);
+        }
+        j.endArray();
+        j.endObject();
+        writeTextFile(o.text("json"), j.str() + "\n");
+    }
+    return 0;
+}
+
+int cmdInfer(int argc, char **argv)
+{
+    Options o("infer", {{"checkpoint", "CK", "checkpoint file (required)"},
+                        {"sample", "N", "sample index (default 0)"},
+                        {"data", "DIR", "IDX folder (default: embedded 10k digits)"},
+                        {"set", "NAME", "test or train (default test)"},
+                        {"out", "FILE", "write the JSON here instead of standard output"}});
+    o.parse(argc, argv, 2);
+    if (o.help()) {
+        o.printHelp("Run one sample and print every layer's spike times (t = ln z; null = silent) as JSON.");
+        return 0;
+    }
+    LoadedModel m = loadModel(o, "infer");
+    const Dataset &set = chooseSet(o, *m.data);
+    const long long index = o.integer("sample", 0, 0, std::max(0, set.size() - 1));
+    SpikeNetwork net(m.checkpoint.network);
+    net.allWeights() = m.checkpoint.weights;
+    ForwardPass pass;
+    net.forward(set.image(static_cast<int>(index)), pass);
+    JsonWriter j;
+    j.beginObject();
+    j.key("checkpoint").value(o.text("checkpoint"));
+    j.key("set").value(set.name);
+    j.key("sample").value(static_cast<int>(index));
+    j.key("label").value(static_cast<int>(set.labels[index]));
+    j.key("predicted").value(pass.predictedClass());
+    j.key("decision_time").value(std::log(pass.decisionZ()));
+    j.key("layers").beginArray();
+    {
+        std::vector<double> t(pass.inputZ.size());
+        for (Eigen::Index i = 0; i < pass.inputZ.size(); ++i)
+            t[i] = std::log(pass.inputZ[i]);
+        j.beginObject().key("name").value("input").key("spike_times").array(t).endObject();
+    }
+    for (int l = 0; l < net.layerCount(); ++l) {
+        const LayerActivity &a = pass.layers[l];
+        std::vector<double> t(a.spikeZ.size());
+        for (Eigen::Index k = 0; k < a.spikeZ.size(); ++k)
+            t[k] = std::log(a.spikeZ[k]); // log(inf) = inf -> null
+        j.beginObject();
+        j.key("name").value(l + 1 == net.layerCount() ? std::string("output") : "hidden" + std::to_string(l + 1));
+        j.key("spike_times").array(t);
+        j.key("causal_set_size").array(a.causalSetSize);
+        j.key("silent").value(a.silentCount());
+        j.endObject();
+    }
+    j.endArray();
+    j.endObject();
+    if (o.has("out"))
+        writeTextFile(o.text("out"), j.str() + "\n");
+    else
+        std::printf("%s\n", j.str().c_str());
+    return 0;
+}
+
+void printUsage()
+{
+    std::printf("usage: firstspike-cli <verb> [options]\n\n"
+                "verbs:\n"
+                "  train   train a network (embedded 10k MNIST digits unless --data DIR)\n"
+                "  eval    accuracy and confusion matrix of a checkpoint\n"
+                "  infer   spike times of every layer for one sample, as JSON\n\n"
+                "firstspike-cli <verb> --help shows the options of a verb.\n");
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        printUsage();
+        return 2;
+    }
+    const std::string verb = argv[1];
+    try {
+        if (verb == "train")
+            return cmdTrain(argc, argv);
+        if (verb == "eval")
+            return cmdEval(argc, argv);
+        if (verb == "infer")
+            return cmdInfer(argc, argv);
+        if (verb == "--help" || verb == "-h" || verb == "help") {
+            printUsage();
+            return 0;
+        }
+        std::fprintf(stderr, "firstspike-cli: unknown verb '%s' (train, eval, infer)\n", verb.c_str());
+        return 2;
+    } catch (const UsageError &e) {
+        std::fprintf(stderr, "firstspike-cli %s: %s\n", verb.c_str(), e.what());
+        return 2;
+    } catch (const std::exception &e) {
+        std::fprintf(stderr, "firstspike-cli %s: %s\n", verb.c_str(), e.what());
+        return 1;
+    }
+}

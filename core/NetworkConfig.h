@@ -1,0 +1,43 @@
+#pragma once
+// Architecture and input encoding of a spike-time network (MODEL.md, "Neuron" and "Encoding").
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+namespace firstspike {
+
+enum class InputEncoding {
+    LinearLatency, // t = scale * (1 - x): brighter pixels spike earlier, grey levels kept
+    Binarized,     // x >= 0.5 -> t = 0, else t = lateTime (ln 6 in re-implementations)
+};
+
+struct EncodingConfig {
+    InputEncoding kind = InputEncoding::LinearLatency;
+    double latencyScale = 2.0;             // LinearLatency: t of a black pixel
+    double binarizeThreshold = 0.5;        // Binarized: x >= threshold spikes at t = 0
+    double binaryLateTime = std::log(6.0); // Binarized: t of dark pixels
+};
+
+struct NetworkConfig {
+    std::vector<int> layerSizes{784, 800, 10}; // input, hidden..., output
+    bool bias = true;            // every layer gets a bias input spiking at t = 0 (z = 1)
+    double threshold = 1.0;      // theta
+    // Simulation horizon: a neuron that would first reach theta after this time counts as
+    // silent. Keeps z = exp(t) finite and bounds gradients when sum(w) - theta -> 0+.
+    double maxSpikeTime = 8.0;
+    EncodingConfig encoding;
+
+    int layerCount() const { return static_cast<int>(layerSizes.size()) - 1; } // weight layers
+    int inputSize() const { return layerSizes.empty() ? 0 : layerSizes.front(); }
+    int outputSize() const { return layerSizes.empty() ? 0 : layerSizes.back(); }
+    double maxSpikeZ() const { return std::exp(maxSpikeTime); }
+};
+
+std::string encodingName(InputEncoding kind);        // "latency" / "binary"
+bool parseEncoding(const std::string &name, InputEncoding &out);
+std::string layerSizesToString(const std::vector<int> &sizes); // "784-800-10"
+// Parses "784-800-10"; returns false (and leaves out untouched) on malformed input.
+bool parseLayerSizes(const std::string &text, std::vector<int> &out);
+
+} // namespace firstspike

@@ -1,0 +1,52 @@
+#pragma once
+// Parameter updates: Adam or plain SGD, optional division of the gradient by its global L2
+// norm, and the exponential learning-rate schedule lr(step) = lr0 * exp(-decay * step) + floor.
+
+#include "SpikeNetwork.h"
+
+#include <string>
+
+namespace firstspike {
+
+enum class OptimizerKind { Adam, Sgd };
+std::string optimizerName(OptimizerKind kind); // "adam" / "sgd"
+bool parseOptimizer(const std::string &name, OptimizerKind &out);
+
+struct OptimizerConfig {
+    OptimizerKind kind = OptimizerKind::Adam;
+    double learningRate = 1e-3;
+    double lrDecay = 0.0;       // per optimiser step
+    double lrFloor = 0.0;
+    bool normalizeGradient = false;
+    double beta1 = 0.9;
+    double beta2 = 0.999;
+    double epsilon = 1e-8;
+};
+
+class Optimizer {
+public:
+    Optimizer() = default;
+    Optimizer(const OptimizerConfig &config, const std::vector<Matrix> &shapes);
+
+    void setConfig(const OptimizerConfig &config) { config_ = config; } // e.g. live lr change
+    const OptimizerConfig &config() const { return config_; }
+    double currentLearningRate() const;
+    long long stepCount() const { return step_; }
+
+    // weights -= update(gradients); gradients may be modified (normalisation).
+    void apply(std::vector<Matrix> &weights, std::vector<Matrix> &gradients);
+
+    // State for checkpoints.
+    std::vector<Matrix> &firstMoment() { return m_; }
+    std::vector<Matrix> &secondMoment() { return v_; }
+    const std::vector<Matrix> &firstMoment() const { return m_; }
+    const std::vector<Matrix> &secondMoment() const { return v_; }
+    void setStepCount(long long step) { step_ = step; }
+
+private:
+    OptimizerConfig config_;
+    std::vector<Matrix> m_, v_;
+    long long step_ = 0;
+};
+
+} // namespace firstspike

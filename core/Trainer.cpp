@@ -1,0 +1,416 @@
+#include "Trainer.h"
+
+#include "Loss.h"
+#include "Random.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+
+namespace firstspike {
+
+namespace {
+
+double now()
+{
+    using namespace std::chrono;
+    return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+std::uint64_t mixSeed(std::uint64_t seed, std::uint64_t a, std::uint64_t b = 0)
+{
+    std::uint64_t s = seed ^ (0xD1B54A32D192ED03ull * (a + 1));
+    s = splitMix64(s) ^ (0x8CB92BA72F3D8DD7ull * (b + 1));
+    return splitMix64(s);
+}
+
+// Thread t of `threads` handles items [begin, end) of n: contiguous, fixed for a thread count.
+void chunk(int n, int threads, int t, int &begin, int &end)
+{
+    begin = static_cast<int>(static_cast<long long>(n) * t / threads);
+    end = static_cast<int>(static_cast<long long>(n) * (t + 1) / threads);
+}
+
+} // namespace
+
+struct Trainer::ThreadState {
+    ForwardPass pass;
+    BackwardWorkspace workspace;
+    std::vector<Matrix> gradients;
+    Vector dLossDz;
+    std::vector<std::uint8_t> image;
+    double loss = 0.0;
+    int correct = 0;
+    // evaluation accumulators
+    EvalResult eval;
+    double decisionTimeSum = 0.0;
+    int decisions = 0;
+    double beforeDecisionSum = 0.0;
+    std::vector<double> silentSum;
+    std::vector<std::vector<char>> everFired;
+};
+
+Trainer::Trainer(const NetworkConfig &network, const TrainConfig &config, std::shared_ptr<const DataSplit> data)
+    : networkConfig_(network)
+    , config_(config)
+    , data_(std::move(data))
+{
+    if (!data_)
+        throw std::invalid_argument("no data set");
+    if (config_.batchSize <= 0)
+        throw std::invalid_argument("batch size must be positive");
+    if (config_.epochs < 0)
+        throw std::invalid_argument("epochs must not be negative");
+    if (data_->train.pixelCount() != network.inputSize())
+        throw std::invalid_argument("the input layer has " + std::to_string(network.inputSize())
+                                    + " neurons but the images have " + std::to_string(data_->train.pixelCount())
+                                    + " pixels");
+    if (data_->train.classCount() > network.outputSize() || data_->test.classCount() > network.outputSize())
+        throw std::invalid_argument("the data set has more classes than the output layer has neurons");
+    if (!(config_.validationFraction >= 0.0 && config_.validationFraction < 1.0))
+        throw std::invalid_argument("validation fraction must be in [0, 1)");
+    if (data_->train.size() == 0)
+        throw std::invalid_argument("the training set is empty");
+
+    pool_ = std::make_unique<ThreadPool>(config_.threads);
+    for (int t = 0; t < pool_->size(); ++t)
+        threads_.push_back(std::make_unique<ThreadState>());
+
+    // Validation carve: a seeded shuffle of the training indices, the last fraction held out.
+    std::vector<int> all(data_->train.size());
+    for (int i = 0; i < data_->train.size(); ++i)
+        all[i] = i;
+    Random splitRng(mixSeed(config_.seed, 0x5a11d));
+    splitRng.shuffle(all);
+    const int validationCount = static_cast<int>(config_.validationFraction * all.size());
+    trainIndices_.assign(all.begin(), all.end() - validationCount);
+    validationIndices_.assign(all.end() - validationCount, all.end());
+    std::sort(validationIndices_.begin(), validationIndices_.end());
+    validationSet_ = data_->train.subset(validationIndices_, data_->train.name + "/validation");
+    reset();
+}
+
+Trainer::~Trainer() = default;
+
+void Trainer::reset()
+{
+    network_ = SpikeNetwork(networkConfig_);
+    network_.initializeUniform(mixSeed(config_.seed, 0x1417), config_.initLow, config_.initHigh);
+    optimizer_ = Optimizer(config_.optimizer, network_.allWeights());
+    gradients_.clear();
+    for (const Matrix &w : network_.allWeights())
+        gradients_.push_back(Matrix::Zero(w.rows(), w.cols()));
+    for (auto &t : threads_)
+        t->gradients = gradients_;
+    history_.clear();
+    bestEpoch_ = 0;
+    bestValidationAccuracy_ = -1.0;
+    bestValidationLoss_ = 0.0;
+    bestWeights_.clear();
+    stoppedEarly_ = false;
+    epoch_ = 0;
+    startEpoch();
+}
+
+void Trainer::restoreState(int epoch, std::vector<EpochMetrics> history, int bestEpoch, std::vector<Matrix> bestWeights)
+{
+    history_ = std::move(history);
+    bestEpoch_ = bestEpoch;
+    bestWeights_ = std::move(bestWeights);
+    bestValidationAccuracy_ = -1.0;
+    for (const EpochMetrics &m : history_)
+        if (m.epoch == bestEpoch_) {
+            bestValidationAccuracy_ = m.validationAccuracy;
+            bestValidationLoss_ = m.validationLoss;
+        }
+    stoppedEarly_ = config_.patience > 0 && bestEpoch_ > 0 && epoch - bestEpoch_ >= config_.patience;
+    epoch_ = epoch;
+    startEpoch();
+}
+
+void Trainer::setLiveConfig(int batchSize, const OptimizerConfig &optimizer)
+{
+    if (batchSize > 0)
+        config_.batchSize = batchSize;
+    OptimizerConfig merged = optimizer;
+    merged.kind = optimizer_.config().kind; // the optimiser kind is fixed for a run
+    optimizer_.setConfig(merged);
+    config_.optimizer = merged;
+}
+
+void Trainer::startEpoch()
+{
+    order_ = trainIndices_;
+    Random rng(mixSeed(config_.seed, 0xE90C, static_cast<std::uint64_t>(epoch_)));
+    rng.shuffle(order_);
+    cursor_ = 0;
+    epochLoss_ = 0.0;
+    epochCorrect_ = 0;
+    epochSamples_ = 0;
+    epochTrainSeconds_ = 0.0;
+    epochStartTime_ = now();
+}
+
+void Trainer::shiftedImage(const std::uint8_t *src, int position, std::uint8_t *dst) const
+{
+    const int rows = data_->train.rows, cols = data_->train.cols;
+    const int s = config_.augmentShift;
+    Random rng(mixSeed(config_.seed ^ 0xA06u, static_cast<std::uint64_t>(epoch_), static_cast<std::uint64_t>(position)));
+    const int dy = static_cast<int>(rng.below(2 * s + 1)) - s;
+    const int dx = static_cast<int>(rng.below(2 * s + 1)) - s;
+    for (int r = 0; r < rows; ++r) {
+        const int sr = r - dy;
+        for (int c = 0; c < cols; ++c) {
+            const int sc = c - dx;
+            dst[r * cols + c] = (sr >= 0 && sr < rows && sc >= 0 && sc < cols) ? src[sr * cols + sc] : 0;
+        }
+    }
+}
+
+BatchResult Trainer::trainBatch()
+{
+    if (epochComplete())
+        return {0, 0.0, 0, true};
+    const double t0 = now();
+    const int batch = std::min(config_.batchSize, static_cast<int>(order_.size()) - cursor_);
+    const int threads = pool_->size();
+    const Dataset &train = data_->train;
+    const double horizon = network_.config().maxSpikeZ();
+    const int batchStart = cursor_;
+
+    pool_->run([&](int t) {
+        ThreadState &st = *threads_[t];
+        st.loss = 0.0;
+        st.correct = 0;
+        for (Matrix &g : st.gradients)
+            g.setZero();
+        int begin, end;
+        chunk(batch, threads, t, begin, end);
+        st.image.resize(train.pixelCount());
+        for (int b = begin; b < end; ++b) {
+            const int position = batchStart + b;
+            const int index = order_[position];
+            const std::uint8_t *pixels = train.image(index);
+            if (config_.augmentShift > 0) {
+                shiftedImage(pixels, position, st.image.data());
+                pixels = st.image.data();
+            }
+            network_.forward(pixels, st.pass);
+            const int label = train.labels[index];
+            st.loss += softmaxCrossEntropy(st.pass.layers.back().spikeZ, label, horizon, st.dLossDz);
+            st.correct += st.pass.predictedClass() == label ? 1 : 0;
+            network_.backward(st.pass, st.dLossDz, st.gradients, st.workspace);
+        }
+    });
+
+    double loss = 0.0;
+    int correct = 0;
+    for (int t = 0; t < threads; ++t) {
+        loss += threads_[t]->loss;
+        correct += threads_[t]->correct;
+    }
+    for (std::size_t l = 0; l < gradients_.size(); ++l) {
+        gradients_[l] = threads_[0]->gradients[l];
+        for (int t = 1; t < threads; ++t)
+            gradients_[l] += threads_[t]->gradients[l];
+        gradients_[l] *= 1.0 / batch;
+    }
+    weightRegularization(network_.allWeights(), network_.config().threshold, config_.weightSumK, config_.l2,
+                         &gradients_);
+    double norm2 = 0.0;
+    for (const Matrix &g : gradients_)
+        norm2 += g.squaredNorm();
+    if (!std::isfinite(loss) || !std::isfinite(norm2))
+        throw DivergenceError("training diverged at epoch " + std::to_string(epoch_ + 1) + ", step "
+                              + std::to_string(optimizer_.stepCount() + 1)
+                              + ": non-finite loss or gradient; weights kept from before this mini-batch");
+    optimizer_.apply(network_.allWeights(), gradients_);
+
+    cursor_ += batch;
+    epochLoss_ += loss;
+    epochCorrect_ += correct;
+    epochSamples_ += batch;
+    epochTrainSeconds_ += now() - t0;
+    return {batch, loss / batch, correct, epochComplete()};
+}
+
+EvalResult Trainer::evaluate(const Dataset &set, int limit)
+{
+    const int n = limit >= 0 ? std::min(limit, set.size()) : set.size();
+    const int threads = pool_->size();
+    const int layers = network_.layerCount();
+    const int classes = network_.config().outputSize();
+    const double horizon = network_.config().maxSpikeZ();
+
+    pool_->run([&](int t) {
+        ThreadState &st = *threads_[t];
+        st.eval = EvalResult{};
+        st.eval.classes = classes;
+        st.eval.confusion.assign(static_cast<std::size_t>(classes) * classes, 0);
+        st.eval.loss = 0.0;
+        st.decisionTimeSum = 0.0;
+        st.decisions = 0;
+        st.beforeDecisionSum = 0.0;
+        st.silentSum.assign(layers, 0.0);
+        st.everFired.assign(layers, {});
+        for (int l = 0; l < layers; ++l)
+            st.everFired[l].assign(network_.fanOut(l), 0);
+        int begin, end;
+        chunk(n, threads, t, begin, end);
+        for (int i = begin; i < end; ++i) {
+            network_.forward(set.image(i), st.pass);
+            const int label = set.labels[i];
+            st.eval.loss += softmaxCrossEntropy(st.pass.layers.back().spikeZ, label, horizon, st.dLossDz);
+            const int predicted = st.pass.predictedClass();
+            ++st.eval.samples;
+            if (predicted < 0) {
+                ++st.eval.noDecision;
+            } else {
+                st.eval.correct += predicted == label ? 1 : 0;
+                ++st.eval.confusion[static_cast<std::size_t>(label) * classes + predicted];
+            }
+            const double decision = st.pass.decisionZ();
+            for (int l = 0; l < layers; ++l) {
+                const LayerActivity &a = st.pass.layers[l];
+                st.silentSum[l] += a.silentCount();
+                for (Eigen::Index j = 0; j < a.spikeZ.size(); ++j)
+                    if (!std::isinf(a.spikeZ[j]))
+                        st.everFired[l][j] = 1;
+            }
+            if (std::isfinite(decision)) {
+                st.decisionTimeSum += std::log(decision);
+                ++st.decisions;
+                long long hidden = 0, before = 0;
+                for (int l = 0; l + 1 < layers; ++l) {
+                    const Vector &z = st.pass.layers[l].spikeZ;
+                    hidden += z.size();
+                    for (Eigen::Index j = 0; j < z.size(); ++j)
+                        before += z[j] < decision ? 1 : 0;
+                }
+                if (hidden > 0)
+                    st.beforeDecisionSum += static_cast<double>(before) / hidden;
+            }
+        }
+    });
+
+    EvalResult r;
+    r.classes = classes;
+    r.confusion.assign(static_cast<std::size_t>(classes) * classes, 0);
+    r.loss = 0.0;
+    double decisionSum = 0.0, beforeSum = 0.0;
+    int decisions = 0;
+    std::vector<double> silent(layers, 0.0);
+    std::vector<std::vector<char>> fired(layers);
+    for (int l = 0; l < layers; ++l)
+        fired[l].assign(network_.fanOut(l), 0);
+    for (int t = 0; t < threads; ++t) {
+        const ThreadState &st = *threads_[t];
+        r.samples += st.eval.samples;
+        r.correct += st.eval.correct;
+        r.noDecision += st.eval.noDecision;
+        r.loss += st.eval.loss;
+        for (std::size_t k = 0; k < r.confusion.size(); ++k)
+            r.confusion[k] += st.eval.confusion[k];
+        decisionSum += st.decisionTimeSum;
+        decisions += st.decisions;
+        beforeSum += st.beforeDecisionSum;
+        for (int l = 0; l < layers; ++l) {
+            silent[l] += st.silentSum[l];
+            for (std::size_t j = 0; j < fired[l].size(); ++j)
+                fired[l][j] |= st.everFired[l][j];
+        }
+    }
+    if (r.samples == 0) {
+        r.loss = kNoValue;
+        return r;
+    }
+    r.loss /= r.samples;
+    if (decisions > 0) {
+        r.meanDecisionTime = decisionSum / decisions;
+        if (layers > 1)
+            r.hiddenFiredBeforeDecision = beforeSum / decisions;
+    }
+    for (int l = 0; l < layers; ++l) {
+        r.meanSilentPerLayer.push_back(silent[l] / r.samples);
+        int never = 0;
+        for (char f : fired[l])
+            never += f ? 0 : 1;
+        r.neverFiredPerLayer.push_back(never);
+    }
+    return r;
+}
+
+EpochMetrics Trainer::finishEpoch()
+{
+    EpochMetrics m;
+    m.epoch = epoch_ + 1;
+    m.step = optimizer_.stepCount();
+    m.trainSeconds = epochTrainSeconds_;
+    m.samplesPerSecond = epochTrainSeconds_ > 0 ? epochSamples_ / epochTrainSeconds_ : 0.0;
+    m.learningRate = optimizer_.currentLearningRate();
+    if (epochSamples_ > 0) {
+        m.trainLoss = epochLoss_ / epochSamples_;
+        m.trainAccuracy = static_cast<double>(epochCorrect_) / epochSamples_;
+    }
+    m.regularization = weightRegularization(network_.allWeights(), network_.config().threshold, config_.weightSumK,
+                                            config_.l2, nullptr);
+    if (validationSet_.size() > 0) {
+        const EvalResult v = evaluate(validationSet_);
+        m.validationLoss = v.loss;
+        m.validationAccuracy = v.accuracy();
+    }
+    const EvalResult test = evaluate(data_->test);
+    m.testLoss = test.loss;
+    m.testAccuracy = test.accuracy();
+    m.meanDecisionTime = test.meanDecisionTime;
+    m.hiddenFiredBeforeDecision = test.hiddenFiredBeforeDecision;
+    m.meanSilentPerLayer = test.meanSilentPerLayer;
+    m.neverFiredPerLayer = test.neverFiredPerLayer;
+    m.seconds = now() - epochStartTime_;
+
+    // Model selection uses the validation part only (never the test set).
+    const double selectAcc = std::isnan(m.validationAccuracy) ? m.trainAccuracy : m.validationAccuracy;
+    const double selectLoss = std::isnan(m.validationLoss) ? m.trainLoss : m.validationLoss;
+    if (selectAcc > bestValidationAccuracy_ || (selectAcc == bestValidationAccuracy_ && selectLoss < bestValidationLoss_)) {
+        bestValidationAccuracy_ = selectAcc;
+        bestValidationLoss_ = selectLoss;
+        bestEpoch_ = m.epoch;
+        if (config_.restoreBest)
+            bestWeights_ = network_.allWeights();
+    }
+    if (config_.patience > 0 && m.epoch - bestEpoch_ >= config_.patience)
+        stoppedEarly_ = true;
+    history_.push_back(m);
+    ++epoch_;
+    startEpoch();
+    return m;
+}
+
+bool Trainer::finished() const
+{
+    return stoppedEarly_ || epoch_ >= config_.epochs;
+}
+
+void Trainer::finalize()
+{
+    if (config_.restoreBest && !bestWeights_.empty())
+        network_.allWeights() = bestWeights_;
+}
+
+void Trainer::train(const std::function<bool(const EpochMetrics &)> &onEpoch, const std::atomic<bool> *stop)
+{
+    while (!finished()) {
+        while (!epochComplete()) {
+            if (stop && stop->load())
+                return;
+            trainBatch();
+        }
+        const EpochMetrics m = finishEpoch();
+        if (onEpoch && !onEpoch(m))
+            break;
+    }
+    finalize();
+}
+
+} // namespace firstspike

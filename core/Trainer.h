@@ -1,0 +1,113 @@
+#pragma once
+// Mini-batch training of a SpikeNetwork: shuffled batches, data-parallel over the batch on a
+// thread pool (per-thread gradients reduced in thread order: bit-identical for a given seed,
+// config and thread count), validation carved from the training set, early stopping.
+// Step-level API so a GUI worker can run, pause and single-step it.
+
+#include "Dataset.h"
+#include "Optimizer.h"
+#include "SpikeNetwork.h"
+#include "ThreadPool.h"
+#include "TrainConfig.h"
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+
+namespace firstspike {
+
+// Thrown when a mini-batch produces a non-finite loss or gradient; the weights are those
+// from before that mini-batch.
+class DivergenceError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct BatchResult {
+    int samples = 0;
+    double loss = 0.0;    // mean cross-entropy of the batch
+    int correct = 0;
+    bool epochComplete = false;
+};
+
+class Trainer {
+public:
+    Trainer(const NetworkConfig &network, const TrainConfig &config, std::shared_ptr<const DataSplit> data);
+    ~Trainer();
+    Trainer(const Trainer &) = delete;
+    Trainer &operator=(const Trainer &) = delete;
+
+    // New weights from the seed; optimiser, history and epoch cleared.
+    void reset();
+
+    BatchResult trainBatch();
+    bool epochComplete() const { return cursor_ >= static_cast<int>(order_.size()); }
+    // Evaluates validation and test sets, records the epoch and starts the next one.
+    EpochMetrics finishEpoch();
+    // True once config().epochs epochs ran or early stopping fired.
+    bool finished() const;
+    // Restores the best-validation weights if configured; call when a run ends.
+    void finalize();
+    // The whole run; onEpoch returning false or *stop becoming true ends it early.
+    void train(const std::function<bool(const EpochMetrics &)> &onEpoch = {},
+               const std::atomic<bool> *stop = nullptr);
+
+    EvalResult evaluate(const Dataset &set, int limit = -1);
+
+    const SpikeNetwork &network() const { return network_; }
+    SpikeNetwork &network() { return network_; }
+    const TrainConfig &config() const { return config_; }
+    // Settings that are safe to change between mini-batches (learning rate, batch size, ...).
+    void setLiveConfig(int batchSize, const OptimizerConfig &optimizer);
+    const Optimizer &optimizer() const { return optimizer_; }
+    Optimizer &optimizer() { return optimizer_; }
+    const std::vector<EpochMetrics> &history() const { return history_; }
+    const DataSplit &data() const { return *data_; }
+    const std::vector<int> &trainIndices() const { return trainIndices_; }
+    const std::vector<int> &validationIndices() const { return validationIndices_; }
+    int epoch() const { return epoch_; }           // 0-based index of the running epoch
+    int cursor() const { return cursor_; }          // samples of the running epoch done
+    int epochSize() const { return static_cast<int>(order_.size()); }
+    int threadCount() const { return pool_->size(); }
+    int bestEpoch() const { return bestEpoch_; }    // 1-based; 0 when none yet
+    const std::vector<Matrix> &bestWeights() const { return bestWeights_; }
+
+    // Restoring a checkpoint: weights, optimiser state and history are set by the caller.
+    void restoreState(int epoch, std::vector<EpochMetrics> history, int bestEpoch,
+                      std::vector<Matrix> bestWeights);
+
+private:
+    struct ThreadState;
+    void startEpoch();
+    void shiftedImage(const std::uint8_t *src, int position, std::uint8_t *dst) const;
+
+    NetworkConfig networkConfig_;
+    TrainConfig config_;
+    std::shared_ptr<const DataSplit> data_;
+    SpikeNetwork network_;
+    Optimizer optimizer_;
+    std::unique_ptr<ThreadPool> pool_;
+    std::vector<std::unique_ptr<ThreadState>> threads_;
+    std::vector<Matrix> gradients_;
+
+    std::vector<int> trainIndices_;
+    std::vector<int> validationIndices_;
+    Dataset validationSet_;
+    std::vector<int> order_;
+    int epoch_ = 0;
+    int cursor_ = 0;
+    double epochLoss_ = 0.0;
+    int epochCorrect_ = 0;
+    int epochSamples_ = 0;
+    double epochTrainSeconds_ = 0.0;
+    double epochStartTime_ = 0.0;
+    std::vector<EpochMetrics> history_;
+    int bestEpoch_ = 0;
+    double bestValidationAccuracy_ = -1.0;
+    double bestValidationLoss_ = 0.0;
+    std::vector<Matrix> bestWeights_;
+    bool stoppedEarly_ = false;
+};
+
+} // namespace firstspike
