@@ -1,0 +1,160 @@
+// Training on a few hundred embedded digits: the loss drops, accuracy beats chance by a wide
+// margin, and a fixed seed gives bit-identical weights (for a given thread count).
+
+#include "IdxReader.h"
+#include "Trainer.h"
+
+#include <QtTest>
+
+#include <cstring>
+
+using namespace firstspike;
+
+namespace {
+
+std::shared_ptr<const DataSplit> data(int trainCount, int testCount)
+{
+    static const DataSplit full = loadEmbeddedMnist();
+    auto d = std::make_shared<DataSplit>();
+    d->source = full.source;
+    std::vector<int> train(trainCount), test(testCount);
+    for (int i = 0; i < trainCount; ++i)
+        train[i] = i;
+    for (int i = 0; i < testCount; ++i)
+        test[i] = i;
+    d->train = full.train.subset(train, "train");
+    d->test = full.test.subset(test, "test");
+    return d;
+}
+
+bool bitEqual(const std::vector<Matrix> &a, const std::vector<Matrix> &b)
+{
+    for (std::size_t l = 0; l < a.size(); ++l)
+        if (a[l].size() != b[l].size() || std::memcmp(a[l].data(), b[l].data(), sizeof(double) * a[l].size()) != 0)
+            return false;
+    return a.size() == b.size();
+}
+
+} // namespace
+
+class TestTraining : public QObject {
+    Q_OBJECT
+
+private slots:
+    void learnsAFewHundredDigits()
+    {
+        NetworkConfig net;
+        net.layerSizes = {784, 100, 10};
+        TrainConfig tc;
+        tc.epochs = 6;
+        tc.validationFraction = 0.0;
+        tc.threads = 2;
+        Trainer trainer(net, tc, data(600, 300));
+        const EvalResult before = trainer.evaluate(trainer.data().test);
+        trainer.train();
+        const auto &h = trainer.history();
+        QCOMPARE(h.size(), std::size_t(6));
+        qInfo("test accuracy %.1f%% -> %.1f%%, train loss %.3f -> %.3f", 100 * before.accuracy(), 100 * h.back().testAccuracy,
+              h.front().trainLoss, h.back().trainLoss);
+        QVERIFY(h.back().trainLoss < 0.6 * h.front().trainLoss);
+        QVERIFY(h.back().testAccuracy > 0.60); // chance is 0.10
+        QVERIFY(h.back().trainAccuracy > 0.75);
+        QVERIFY(h.back().samplesPerSecond > 0);
+        QVERIFY(h.back().meanDecisionTime > 0 && h.back().meanDecisionTime < net.maxSpikeTime);
+        QVERIFY(h.back().hiddenFiredBeforeDecision >= 0 && h.back().hiddenFiredBeforeDecision <= 1);
+        QCOMPARE(static_cast<int>(h.back().meanSilentPerLayer.size()), 2);
+    }
+
+    void sameSeedSameWeights()
+    {
+        NetworkConfig net;
+        net.layerSizes = {784, 30, 10};
+        for (int threads : {1, 2}) {
+            TrainConfig tc;
+            tc.epochs = 2;
+            tc.threads = threads;
+            tc.seed = 42;
+            tc.augmentShift = 1;
+            Trainer a(net, tc, data(200, 50));
+            Trainer b(net, tc, data(200, 50));
+            a.train();
+            b.train();
+            QVERIFY2(bitEqual(a.network().allWeights(), b.network().allWeights()), qPrintable(QString("threads %1").arg(threads)));
+            tc.seed = 43;
+            Trainer c(net, tc, data(200, 50));
+            c.train();
+            QVERIFY(!bitEqual(a.network().allWeights(), c.network().allWeights()));
+        }
+    }
+
+    void earlyStoppingRestoresTheBestValidationEpoch()
+    {
+        NetworkConfig net;
+        net.layerSizes = {784, 30, 10};
+        TrainConfig tc;
+        tc.epochs = 8;
+        tc.patience = 2;
+        tc.threads = 2;
+        tc.optimizer.learningRate = 0.05; // far too high: validation stops improving quickly
+        Trainer t(net, tc, data(300, 50));
+        t.train();
+        QVERIFY(t.bestEpoch() >= 1);
+        const auto &h = t.history();
+        QVERIFY(static_cast<int>(h.size()) <= tc.epochs);
+        if (static_cast<int>(h.size()) < tc.epochs)
+            QCOMPARE(static_cast<int>(h.size()) - t.bestEpoch(), tc.patience);
+        // The final weights are the best epoch's: validation accuracy matches its record.
+        std::vector<int> val = t.validationIndices();
+        const Dataset valSet = t.data().train.subset(val, "val");
+        QCOMPARE(t.evaluate(valSet).accuracy(), h[t.bestEpoch() - 1].validationAccuracy);
+    }
+
+    void divergenceIsReportedNotHidden()
+    {
+        NetworkConfig net;
+        net.layerSizes = {784, 20, 10};
+        TrainConfig tc;
+        tc.epochs = 1;
+        tc.threads = 1;
+        Trainer t(net, tc, data(50, 10));
+        t.network().weights(0)(0, 0) = std::numeric_limits<double>::quiet_NaN();
+        const std::vector<Matrix> before = t.network().allWeights();
+        bool thrown = false;
+        for (int i = 0; i < 5 && !thrown; ++i) {
+            try {
+                t.trainBatch();
+            } catch (const DivergenceError &e) {
+                thrown = true;
+                QVERIFY(std::string(e.what()).find("diverged") != std::string::npos);
+            }
+        }
+        QVERIFY(thrown);
+    }
+
+    void validationIsCarvedFromTrainingOnly()
+    {
+        NetworkConfig net;
+        net.layerSizes = {784, 10, 10};
+        TrainConfig tc;
+        tc.validationFraction = 0.25;
+        Trainer t(net, tc, data(400, 40));
+        QCOMPARE(static_cast<int>(t.validationIndices().size()), 100);
+        QCOMPARE(static_cast<int>(t.trainIndices().size()), 300);
+        std::vector<int> all = t.trainIndices();
+        all.insert(all.end(), t.validationIndices().begin(), t.validationIndices().end());
+        std::sort(all.begin(), all.end());
+        for (int i = 0; i < 400; ++i)
+            QCOMPARE(all[i], i); // disjoint and complete
+        QCOMPARE(t.epochSize(), 300);
+    }
+
+    void inputLayerMustMatchTheImages()
+    {
+        NetworkConfig net;
+        net.layerSizes = {100, 10, 10};
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, Trainer(net, TrainConfig{}, data(20, 5)));
+    }
+};
+
+QTEST_APPLESS_MAIN(TestTraining)
+#include "tst_training.moc"
