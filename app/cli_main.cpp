@@ -329,7 +329,7 @@ struct LoadedModel {
 LoadedModel loadModel(const Options &o, const char *verb)
 {
     if (!o.has("checkpoint"))
-        throw UsageError(std::string(verb) + ": --checkpoint CK is required");
+        throw UsageError(std::string("--checkpoint CK is required (see firstspike-cli ") + verb + " --help)");
     LoadedModel m;
     m.checkpoint = loadCheckpoint(o.text("checkpoint"));
     m.data = loadData(o);
