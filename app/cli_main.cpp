@@ -177,21 +177,21 @@ const std::vector<OptionSpec> kTrainOptions = {
     {"batch", "N", "mini-batch size (default 10)"},
     {"optimizer", "NAME", "adam or sgd (default adam)"},
     {"lr", "X", "learning rate (default 1e-3)"},
-    {"lr-decay", "X", "lr = lr0*exp(-X*step) + floor (default 0)"},
+    {"lr-decay", "X", "lr = lr0*exp(-X*step) + floor (default 1e-4)"},
     {"lr-floor", "X", "learning-rate floor (default 0)"},
     {"normalize-gradient", "", "divide the gradient by its global L2 norm"},
     {"encoding", "NAME", "latency (t = s*(1-x)) or binary ({0, ln 6}) (default latency)"},
-    {"latency-scale", "S", "latency encoding: t of a black pixel (default 2)"},
+    {"latency-scale", "S", "latency encoding: t of a black pixel (default 3)"},
     {"max-spike-time", "T", "simulation horizon; later spikes count as silent (default 8)"},
     {"no-bias", "", "no bias input"},
-    {"weight-sum-k", "K", "weight-sum cost K (default 100)"},
+    {"weight-sum-k", "K", "weight-sum cost K (default 1)"},
     {"l2", "K2", "L2 cost K2 (default 1e-3)"},
     {"init-low", "A", "initial weights U(A/n, B/n) (default 1)"},
     {"init-high", "B", "(default 5)"},
     {"validation", "F", "fraction of the training set held out for validation (default 0.1)"},
     {"patience", "N", "early stopping after N epochs without validation gain (default 0: off)"},
     {"no-restore-best", "", "keep the last weights instead of the best validation epoch's"},
-    {"augment-shift", "N", "random translation of training images by up to N pixels (default 0)"},
+    {"augment-shift", "N", "random translation of training images by up to N pixels (default 1)"},
     {"seed", "N", "random seed (default 1)"},
     {"threads", "N", "worker threads (default: all cores)"},
     {"data", "DIR", "folder with the four MNIST IDX files (default: embedded 10k digits)"},
@@ -218,8 +218,8 @@ int cmdTrain(int argc, char **argv)
     if (o.has("optimizer") && !parseOptimizer(o.text("optimizer"), tc.optimizer.kind))
         throw UsageError("--optimizer: '" + o.text("optimizer") + "' is not adam or sgd");
     tc.optimizer.learningRate = o.real("lr", tc.optimizer.learningRate, 0.0, 1e3);
-    tc.optimizer.lrDecay = o.real("lr-decay", 0.0, 0.0, 1.0);
-    tc.optimizer.lrFloor = o.real("lr-floor", 0.0, 0.0, 1e3);
+    tc.optimizer.lrDecay = o.real("lr-decay", tc.optimizer.lrDecay, 0.0, 1.0);
+    tc.optimizer.lrFloor = o.real("lr-floor", tc.optimizer.lrFloor, 0.0, 1e3);
     tc.optimizer.normalizeGradient = o.has("normalize-gradient");
     if (o.has("encoding") && !parseEncoding(o.text("encoding"), net.encoding.kind))
         throw UsageError("--encoding: '" + o.text("encoding") + "' is not latency or binary");
@@ -231,9 +231,9 @@ int cmdTrain(int argc, char **argv)
     tc.initLow = o.real("init-low", tc.initLow, -1e3, 1e3);
     tc.initHigh = o.real("init-high", tc.initHigh, -1e3, 1e3);
     tc.validationFraction = o.real("validation", tc.validationFraction, 0.0, 0.9);
-    tc.patience = static_cast<int>(o.integer("patience", 0, 0, 100000));
+    tc.patience = static_cast<int>(o.integer("patience", tc.patience, 0, 100000));
     tc.restoreBest = !o.has("no-restore-best");
-    tc.augmentShift = static_cast<int>(o.integer("augment-shift", 0, 0, 8));
+    tc.augmentShift = static_cast<int>(o.integer("augment-shift", tc.augmentShift, 0, 8));
     tc.seed = static_cast<std::uint64_t>(o.integer("seed", 1, 0, std::numeric_limits<long long>::max()));
     tc.threads = static_cast<int>(o.integer("threads", 0, 0, 256));
     const bool quiet = o.has("quiet");

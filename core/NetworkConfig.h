@@ -14,7 +14,7 @@ enum class InputEncoding {
 
 struct EncodingConfig {
     InputEncoding kind = InputEncoding::LinearLatency;
-    double latencyScale = 2.0;             // LinearLatency: t of a black pixel
+    double latencyScale = 3.0;             // LinearLatency: t of a black pixel (README: 3 beat 2)
     double binarizeThreshold = 0.5;        // Binarized: x >= threshold spikes at t = 0
     double binaryLateTime = std::log(6.0); // Binarized: t of dark pixels
 };

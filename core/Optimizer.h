@@ -15,7 +15,7 @@ bool parseOptimizer(const std::string &name, OptimizerKind &out);
 struct OptimizerConfig {
     OptimizerKind kind = OptimizerKind::Adam;
     double learningRate = 1e-3;
-    double lrDecay = 0.0;       // per optimiser step
+    double lrDecay = 1e-4;      // per optimiser step (README: decay beat a constant rate)
     double lrFloor = 0.0;
     bool normalizeGradient = false;
     double beta1 = 0.9;
