@@ -1,0 +1,168 @@
+// firstspike: the desktop application. Without arguments it opens the main window with the
+// embedded MNIST set and a 784-800-10 network ready to train.
+//
+//   firstspike --screenshot FILE [--steps N] [--views PREFIX]   train N mini-batches, save the
+//                                                               window (and each view) as PNG, exit
+//   firstspike --benchmark-epochs N                             train N epochs with every view open,
+//                                                               print throughput and GUI stalls, exit
+
+#include "ConfigPanel.h"
+#include "CurvesView.h"
+#include "MainWindow.h"
+#include "SamplePanel.h"
+#include "StallMonitor.h"
+#include "TrainingController.h"
+#include "WeightMapView.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QElapsedTimer>
+#include <QSettings>
+#include <QTimer>
+
+#include <cstdio>
+
+using namespace firstspike;
+
+namespace {
+
+bool savePng(QWidget *widget, const QString &path)
+{
+    const bool ok = widget->grab().save(path, "PNG");
+    std::fprintf(ok ? stdout : stderr, "%s %s (%dx%d)\n", ok ? "wrote" : "could not write", qPrintable(path),
+                 widget->width(), widget->height());
+    return ok;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    QApplication app(argc, argv);
+    QApplication::setOrganizationName(QStringLiteral("Firstspike"));
+    QApplication::setApplicationName(QStringLiteral("firstspike"));
+    QApplication::setApplicationVersion(QStringLiteral("0.1.0"));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("Watch a spiking neural network (Mostafa 2018, temporal coding) learn MNIST."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    const QCommandLineOption screenshot(QStringLiteral("screenshot"), QStringLiteral("Train --steps mini-batches, save the main window to FILE (PNG) and exit."), QStringLiteral("FILE"));
+    const QCommandLineOption steps(QStringLiteral("steps"), QStringLiteral("Mini-batches before the screenshot (default 300)."), QStringLiteral("N"), QStringLiteral("300"));
+    const QCommandLineOption views(QStringLiteral("views"), QStringLiteral("With --screenshot: also save each view as PREFIX-<view>.png."), QStringLiteral("PREFIX"));
+    const QCommandLineOption size(QStringLiteral("size"), QStringLiteral("Window size (default 1280x800)."), QStringLiteral("WxH"), QStringLiteral("1280x800"));
+    const QCommandLineOption benchmark(QStringLiteral("benchmark-epochs"), QStringLiteral("Train N epochs with all views open, print samples/s and GUI stalls, exit."), QStringLiteral("N"));
+    const QCommandLineOption layers(QStringLiteral("layers"), QStringLiteral("Layer sizes (default 784-800-10)."), QStringLiteral("L"));
+    const QCommandLineOption trainLimit(QStringLiteral("train-limit"), QStringLiteral("Use only the first N training digits."), QStringLiteral("N"));
+    const QCommandLineOption epochs(QStringLiteral("epochs"), QStringLiteral("Maximum epochs."), QStringLiteral("N"));
+    const QCommandLineOption threads(QStringLiteral("threads"), QStringLiteral("Trainer threads (default: all cores)."), QStringLiteral("N"));
+    const QCommandLineOption seed(QStringLiteral("seed"), QStringLiteral("Random seed."), QStringLiteral("N"));
+    const QCommandLineOption noSettings(QStringLiteral("no-settings"), QStringLiteral("Neither read nor write the saved settings."));
+    parser.addOptions({screenshot, steps, views, size, benchmark, layers, trainLimit, epochs, threads, seed, noSettings});
+    parser.process(app);
+
+    const bool scripted = parser.isSet(screenshot) || parser.isSet(benchmark);
+    MainWindowOptions options;
+    options.useSettings = !parser.isSet(noSettings) && !scripted;
+    const bool overrides = parser.isSet(layers) || parser.isSet(trainLimit) || parser.isSet(epochs)
+        || parser.isSet(threads) || parser.isSet(seed) || scripted;
+    if (overrides) {
+        RunConfig config;
+        if (parser.isSet(layers)) {
+            std::vector<int> sizes;
+            if (!parseLayerSizes(parser.value(layers).toStdString(), sizes)) {
+                std::fprintf(stderr, "firstspike: --layers: '%s' is not like 784-800-10\n", qPrintable(parser.value(layers)));
+                return 2;
+            }
+            config.network.layerSizes = sizes;
+        }
+        config.trainLimit = parser.value(trainLimit).toInt();
+        if (parser.isSet(epochs))
+            config.training.epochs = std::max(1, parser.value(epochs).toInt());
+        if (parser.isSet(benchmark))
+            config.training.epochs = std::max(1, parser.value(benchmark).toInt());
+        config.training.threads = parser.value(threads).toInt();
+        if (parser.isSet(seed))
+            config.training.seed = parser.value(seed).toULongLong();
+        options.config = config;
+    }
+
+    MainWindow window(options);
+    const QStringList wh = parser.value(size).split(QLatin1Char('x'));
+    if (wh.size() == 2 && wh[0].toInt() > 0 && wh[1].toInt() > 0)
+        window.resize(wh[0].toInt(), wh[1].toInt());
+    window.show();
+
+    int exitCode = 0;
+    if (parser.isSet(screenshot)) {
+        const QString file = parser.value(screenshot);
+        const QString prefix = parser.value(views);
+        QObject::connect(window.controller(), &TrainingController::stepsDone, &window, [&](long long) {
+            // Let the last snapshot's refresh tick pass, then draw everything once more and grab.
+            QTimer::singleShot(3 * MainWindow::kRefreshMs, &window, [&] {
+                window.refreshViews();
+                bool ok = savePng(&window, file);
+                if (!prefix.isEmpty()) {
+                    ok = savePng(window.curvesView(), prefix + QStringLiteral("-curves.png")) && ok;
+                    ok = savePng(window.weightsPanel(), prefix + QStringLiteral("-weights.png")) && ok;
+                    ok = savePng(window.samplePanel(), prefix + QStringLiteral("-sample.png")) && ok;
+                    ok = savePng(window.configPanel(), prefix + QStringLiteral("-settings.png")) && ok;
+                }
+                std::printf("%s\n", qPrintable(window.statusText()));
+                exitCode = ok ? 0 : 1;
+                window.close();
+                QApplication::quit();
+            });
+        });
+        QObject::connect(window.controller(), &TrainingController::errorOccurred, &app, [&](const QString &message) {
+            std::fprintf(stderr, "firstspike: %s\n", qPrintable(message));
+            exitCode = 1;
+            QApplication::quit();
+        });
+        window.controller()->trainSteps(std::max(1, parser.value(steps).toInt()));
+    } else if (parser.isSet(benchmark)) {
+        auto *stalls = new StallMonitor(10, &window);
+        QElapsedTimer wall;
+        QObject::connect(window.controller(), &TrainingController::stateChanged, &window,
+                         [&](TrainingController::State state) {
+                             if (state == TrainingController::State::Running) {
+                                 stalls->start();
+                                 wall.start();
+                             }
+                             if (state != TrainingController::State::Finished && state != TrainingController::State::Failed)
+                                 return;
+                             stalls->stop();
+                             const SnapshotPtr s = window.latestSnapshot();
+                             std::printf("firstspike GUI benchmark: %s, %d epoch(s), %d trainer threads\n",
+                                         layerSizesToString(window.controller()->config().network.layerSizes).c_str(),
+                                         s ? static_cast<int>(s->history.size()) : 0, window.controller()->config().training.threads);
+                             if (s) {
+                                 double trainSeconds = 0;
+                                 long long samples = 0;
+                                 for (const EpochMetrics &m : s->history) {
+                                     std::printf("epoch %d: trainer %.0f samples/s, test %.2f%%, %.1f s\n", m.epoch,
+                                                 m.samplesPerSecond, 100 * m.testAccuracy, m.seconds);
+                                     trainSeconds += m.trainSeconds;
+                                     samples += static_cast<long long>(m.trainSeconds * m.samplesPerSecond + 0.5);
+                                 }
+                                 std::printf("training samples/s: %.0f (trainer's own batch time), %.0f (worker loop wall "
+                                             "clock incl. publishing)\n",
+                                             trainSeconds > 0 ? samples / trainSeconds : 0.0,
+                                             s->runSeconds > 0 ? s->runSamples / s->runSeconds : 0.0);
+                             }
+                             std::printf("GUI thread: max gap %.1f ms between 10 ms ticks, mean %.1f ms, %lld gaps > 50 ms "
+                                         "of %lld; %lld snapshots, %lld view refreshes in %.1f s (%.1f fps)\n",
+                                         stalls->maxGapMs(), stalls->meanGapMs(), stalls->gapsOver50(), stalls->ticks(),
+                                         window.snapshotsReceived(), window.framesRendered(), wall.elapsed() / 1000.0,
+                                         window.framesRendered() / std::max(1e-3, wall.elapsed() / 1000.0));
+                             std::fflush(stdout);
+                             exitCode = state == TrainingController::State::Finished ? 0 : 1;
+                             window.close();
+                             QApplication::quit();
+                         });
+        window.controller()->train();
+    }
+
+    const int rc = QApplication::exec();
+    return scripted ? exitCode : rc;
+}

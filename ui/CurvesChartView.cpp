@@ -1,0 +1,114 @@
+#include "CurvesChartView.h"
+
+#include <QtCharts/QAbstractSeries>
+#include <QtCharts/QChart>
+#include <QKeyEvent>
+#include <QMouseEvent>
+#include <QWheelEvent>
+
+#include <cmath>
+
+namespace firstspike {
+
+CurvesChartView::CurvesChartView(QChart *chart, QWidget *parent)
+    : QChartView(chart, parent)
+{
+    setRenderHint(QPainter::Antialiasing, true);
+    setRubberBand(QChartView::RectangleRubberBand);
+    setMouseTracking(true);
+    setFocusPolicy(Qt::ClickFocus);
+    setToolTip(tr("Drag a rectangle to zoom, wheel to zoom about the cursor, Shift+drag or middle-drag to pan,\n"
+                  "right-click to zoom out; Reset zoom (Ctrl+0) returns to the automatic range."));
+}
+
+void CurvesChartView::wheelEvent(QWheelEvent *event)
+{
+    const double steps = event->angleDelta().y() / 120.0;
+    if (steps == 0) {
+        event->ignore();
+        return;
+    }
+    const double factor = std::pow(0.8, steps);
+    const QRectF area = chart()->plotArea();
+    const QPointF at = chart()->mapFromScene(mapToScene(event->position().toPoint()));
+    if (!area.contains(at)) {
+        event->ignore();
+        return;
+    }
+    QRectF zoomRect(0, 0, area.width() * factor, area.height() * factor);
+    zoomRect.moveCenter(at + (area.center() - at) * factor);
+    chart()->zoomIn(zoomRect);
+    event->accept();
+    Q_EMIT zoomed();
+}
+
+void CurvesChartView::mousePressEvent(QMouseEvent *event)
+{
+    if (event->button() == Qt::MiddleButton
+        || (event->button() == Qt::LeftButton && (event->modifiers() & Qt::ShiftModifier))) {
+        panning_ = true;
+        lastPan_ = event->pos();
+        setCursor(Qt::ClosedHandCursor);
+        event->accept();
+        return;
+    }
+    pressPos_ = event->pos();
+    QChartView::mousePressEvent(event);
+}
+
+void CurvesChartView::mouseMoveEvent(QMouseEvent *event)
+{
+    if (panning_) {
+        const QPoint d = event->pos() - lastPan_;
+        lastPan_ = event->pos();
+        chart()->scroll(-d.x(), d.y());
+        Q_EMIT zoomed();
+        event->accept();
+        return;
+    }
+    const QList<QAbstractSeries *> series = chart()->series();
+    if (!series.isEmpty()) {
+        const QPointF at = chart()->mapFromScene(mapToScene(event->pos()));
+        if (chart()->plotArea().contains(at))
+            Q_EMIT hovered(chart()->mapToValue(at, series.first()));
+        else
+            Q_EMIT left();
+    }
+    QChartView::mouseMoveEvent(event);
+}
+
+void CurvesChartView::mouseReleaseEvent(QMouseEvent *event)
+{
+    if (panning_) {
+        panning_ = false;
+        unsetCursor();
+        event->accept();
+        return;
+    }
+    QChartView::mouseReleaseEvent(event); // rubber-band zoom in, right button zooms out
+    const bool dragged = (event->pos() - pressPos_).manhattanLength() > 4;
+    if ((event->button() == Qt::LeftButton && dragged) || event->button() == Qt::RightButton)
+        Q_EMIT zoomed();
+}
+
+void CurvesChartView::leaveEvent(QEvent *event)
+{
+    Q_EMIT left();
+    QChartView::leaveEvent(event);
+}
+
+void CurvesChartView::keyPressEvent(QKeyEvent *event)
+{
+    switch (event->key()) {
+    case Qt::Key_Plus: chart()->zoomIn(); break;
+    case Qt::Key_Minus: chart()->zoomOut(); break;
+    case Qt::Key_Left: chart()->scroll(-20, 0); break;
+    case Qt::Key_Right: chart()->scroll(20, 0); break;
+    case Qt::Key_Up: chart()->scroll(0, 20); break;
+    case Qt::Key_Down: chart()->scroll(0, -20); break;
+    default: QChartView::keyPressEvent(event); return;
+    }
+    Q_EMIT zoomed();
+}
+
+} // namespace firstspike

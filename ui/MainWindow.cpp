@@ -1,0 +1,512 @@
+#include "MainWindow.h"
+
+#include "ConfigPanel.h"
+#include "CurvesView.h"
+#include "NeuronDetailView.h"
+#include "SamplePanel.h"
+#include "WeightMapView.h"
+
+#include <QAction>
+#include <QActionGroup>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QProgressBar>
+#include <QSettings>
+#include <QSplitter>
+#include <QStatusBar>
+#include <QStyle>
+#include <QTimer>
+#include <QToolBar>
+#include <QToolButton>
+
+#include <cmath>
+
+namespace firstspike {
+
+namespace {
+
+QString formatDuration(double seconds)
+{
+    if (!std::isfinite(seconds) || seconds < 0)
+        return QStringLiteral("–");
+    const long long s = std::llround(seconds);
+    if (s >= 3600)
+        return QStringLiteral("%1:%2:%3").arg(s / 3600).arg(s / 60 % 60, 2, 10, QLatin1Char('0')).arg(s % 60, 2, 10, QLatin1Char('0'));
+    return QStringLiteral("%1:%2").arg(s / 60).arg(s % 60, 2, 10, QLatin1Char('0'));
+}
+
+QLabel *statusField(const QString &tip, int minWidth)
+{
+    auto *l = new QLabel;
+    l->setToolTip(tip);
+    l->setMinimumWidth(minWidth);
+    return l;
+}
+
+void saveRunConfig(QSettings &s, const RunConfig &c)
+{
+    s.beginGroup(QStringLiteral("config"));
+    s.setValue(QStringLiteral("layers"), QString::fromStdString(layerSizesToString(c.network.layerSizes)));
+    s.setValue(QStringLiteral("encoding"), QString::fromStdString(encodingName(c.network.encoding.kind)));
+    s.setValue(QStringLiteral("optimizer"), QString::fromStdString(optimizerName(c.training.optimizer.kind)));
+    s.setValue(QStringLiteral("learningRate"), c.training.optimizer.learningRate);
+    s.setValue(QStringLiteral("batchSize"), c.training.batchSize);
+    s.setValue(QStringLiteral("epochs"), c.training.epochs);
+    s.setValue(QStringLiteral("seed"), static_cast<qulonglong>(c.training.seed));
+    s.setValue(QStringLiteral("threads"), c.training.threads);
+    s.setValue(QStringLiteral("trainLimit"), c.trainLimit);
+    s.endGroup();
+}
+
+RunConfig loadRunConfig(QSettings &s)
+{
+    RunConfig c;
+    s.beginGroup(QStringLiteral("config"));
+    std::vector<int> sizes;
+    if (parseLayerSizes(s.value(QStringLiteral("layers")).toString().toStdString(), sizes) && sizes.front() == 784
+        && sizes.back() >= 10)
+        c.network.layerSizes = sizes;
+    parseEncoding(s.value(QStringLiteral("encoding")).toString().toStdString(), c.network.encoding.kind);
+    parseOptimizer(s.value(QStringLiteral("optimizer")).toString().toStdString(), c.training.optimizer.kind);
+    const double lr = s.value(QStringLiteral("learningRate"), c.training.optimizer.learningRate).toDouble();
+    if (lr > 0 && lr <= 1)
+        c.training.optimizer.learningRate = lr;
+    c.training.batchSize = std::clamp(s.value(QStringLiteral("batchSize"), c.training.batchSize).toInt(), 1, 4096);
+    c.training.epochs = std::clamp(s.value(QStringLiteral("epochs"), c.training.epochs).toInt(), 1, 10000);
+    c.training.seed = s.value(QStringLiteral("seed"), static_cast<qulonglong>(c.training.seed)).toULongLong();
+    c.training.threads = std::clamp(s.value(QStringLiteral("threads"), 0).toInt(), 0, 256);
+    c.trainLimit = std::max(0, s.value(QStringLiteral("trainLimit"), 0).toInt());
+    s.endGroup();
+    return c;
+}
+
+} // namespace
+
+MainWindow::MainWindow(const MainWindowOptions &options, QWidget *parent)
+    : QMainWindow(parent)
+    , options_(options)
+{
+    setObjectName(QStringLiteral("MainWindow"));
+    RunConfig config;
+    if (options_.config) {
+        config = *options_.config;
+    } else if (options_.useSettings) {
+        QSettings settings;
+        config = loadRunConfig(settings);
+    }
+
+    controller_ = new TrainingController(config, this, options_.data);
+    controller_->setWatchedNeurons(options_.watchedNeurons);
+
+    curves_ = new CurvesView;
+    setCentralWidget(curves_);
+    config_ = new ConfigPanel;
+    config_->setConfig(config);
+
+    createActions();
+    createMenus();
+    createDocks();
+    createStatusBar();
+
+    connect(controller_, &TrainingController::snapshotReady, this, &MainWindow::onSnapshot);
+    connect(controller_, &TrainingController::stateChanged, this, &MainWindow::onStateChanged);
+    connect(controller_, &TrainingController::runReset, this, &MainWindow::onRunReset);
+    connect(controller_, &TrainingController::errorOccurred, this, &MainWindow::showError);
+    connect(controller_, &TrainingController::message, this, [this](const QString &text) {
+        statusBar()->showMessage(text, 6000);
+    });
+    connect(controller_, &TrainingController::dataLoaded, this, [this](int train, int test, const QString &source) {
+        trainSize_ = train;
+        testSize_ = test;
+        setWindowTitle(tr("Firstspike — %1 on %2 MNIST (%3 train / %4 test)")
+                           .arg(QString::fromStdString(layerSizesToString(controller_->config().network.layerSizes)),
+                                source)
+                           .arg(train)
+                           .arg(test));
+        statusBar()->showMessage(tr("Data loaded. Press Space or click Train."), 5000);
+    });
+    connect(config_, &ConfigPanel::configChanged, controller_, &TrainingController::setConfig);
+    connect(weights_, &WeightMapView::tileSelected, detail_, [this](int tile, int) { detail_->showTile(tile); });
+
+    refreshTimer_ = new QTimer(this);
+    refreshTimer_->setInterval(kRefreshMs);
+    connect(refreshTimer_, &QTimer::timeout, this, &MainWindow::refreshViews);
+    refreshTimer_->start();
+
+    setWindowTitle(tr("Firstspike"));
+    setWindowIcon(style()->standardIcon(QStyle::SP_MediaPlay));
+    resize(1280, 800);
+    if (options_.useSettings)
+        readSettings();
+    updateActions();
+    updateStatus();
+}
+
+MainWindow::~MainWindow()
+{
+    refreshTimer_->stop();
+    // The controller (a child) joins the training thread when it is destroyed; disconnect
+    // first so no late signal reaches half-destroyed views.
+    controller_->disconnect(this);
+    delete controller_;
+    controller_ = nullptr;
+}
+
+void MainWindow::createActions()
+{
+    trainAction_ = new QAction(style()->standardIcon(QStyle::SP_MediaPlay), tr("&Train"), this);
+    trainAction_->setShortcut(Qt::Key_Space);
+    trainAction_->setObjectName(QStringLiteral("trainAction"));
+    connect(trainAction_, &QAction::triggered, controller_, &TrainingController::togglePause);
+
+    stepAction_ = new QAction(style()->standardIcon(QStyle::SP_MediaSkipForward), tr("&Step"), this);
+    stepAction_->setShortcut(Qt::Key_F10);
+    stepAction_->setObjectName(QStringLiteral("stepAction"));
+    stepAction_->setToolTip(tr("Train one mini-batch, then pause (F10)"));
+    connect(stepAction_, &QAction::triggered, controller_, &TrainingController::step);
+
+    stopAction_ = new QAction(style()->standardIcon(QStyle::SP_MediaStop), tr("St&op"), this);
+    stopAction_->setShortcut(QKeySequence(Qt::SHIFT | Qt::Key_F5));
+    stopAction_->setObjectName(QStringLiteral("stopAction"));
+    stopAction_->setToolTip(tr("End the run after the current mini-batch; the settings unlock (Shift+F5)"));
+    connect(stopAction_, &QAction::triggered, controller_, &TrainingController::stop);
+
+    resetAction_ = new QAction(style()->standardIcon(QStyle::SP_BrowserReload), tr("&Reset"), this);
+    resetAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
+    resetAction_->setObjectName(QStringLiteral("resetAction"));
+    resetAction_->setToolTip(tr("New weights from the seed with the current settings; clears the curves (Ctrl+R)"));
+    connect(resetAction_, &QAction::triggered, controller_, &TrainingController::reset);
+
+    quitAction_ = new QAction(tr("&Quit"), this);
+    quitAction_->setShortcut(QKeySequence::Quit);
+    quitAction_->setMenuRole(QAction::QuitRole);
+    connect(quitAction_, &QAction::triggered, this, &QWidget::close);
+
+    exportAction_ = new QAction(tr("&Export Window Image..."), this);
+    exportAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    exportAction_->setToolTip(tr("Save the window as a PNG image"));
+    connect(exportAction_, &QAction::triggered, this, &MainWindow::exportImage);
+
+    logScaleAction_ = new QAction(tr("&Log-Scale Loss"), this);
+    logScaleAction_->setCheckable(true);
+    logScaleAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_L));
+    connect(logScaleAction_, &QAction::toggled, curves_, &CurvesView::setLogScale);
+    connect(curves_, &CurvesView::logScaleChanged, logScaleAction_, &QAction::setChecked);
+
+    resetZoomAction_ = new QAction(tr("Reset &Zoom"), this);
+    resetZoomAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_0));
+    connect(resetZoomAction_, &QAction::triggered, curves_, &CurvesView::resetZoom);
+}
+
+void MainWindow::createMenus()
+{
+    QMenu *file = menuBar()->addMenu(tr("&File"));
+    file->addAction(exportAction_);
+    file->addSeparator();
+    file->addAction(quitAction_);
+
+    QMenu *training = menuBar()->addMenu(tr("&Training"));
+    for (QAction *a : {trainAction_, stepAction_, stopAction_})
+        training->addAction(a);
+    training->addSeparator();
+    training->addAction(resetAction_);
+
+    toolBar_ = addToolBar(tr("Training"));
+    toolBar_->setObjectName(QStringLiteral("trainingToolBar"));
+    toolBar_->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    toolBar_->setMovable(false);
+    for (QAction *a : {trainAction_, stepAction_, stopAction_, resetAction_})
+        toolBar_->addAction(a);
+}
+
+void MainWindow::createDocks()
+{
+    setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks);
+
+    configDock_ = new QDockWidget(tr("Settings"), this);
+    configDock_->setObjectName(QStringLiteral("settingsDock"));
+    configDock_->setWidget(config_);
+    configDock_->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable
+                             | QDockWidget::DockWidgetClosable);
+    addDockWidget(Qt::LeftDockWidgetArea, configDock_);
+
+    weights_ = new WeightMapView;
+    weights_->setObjectName(QStringLiteral("weightMap"));
+    detail_ = new NeuronDetailView;
+    detail_->setObjectName(QStringLiteral("neuronDetail"));
+    auto *weightsSplit = new QSplitter(Qt::Horizontal);
+    weightsSplit->addWidget(weights_);
+    weightsSplit->addWidget(detail_);
+    weightsSplit->setStretchFactor(0, 3);
+    weightsSplit->setStretchFactor(1, 2);
+    weightsDock_ = new QDockWidget(tr("Hidden-neuron input weights"), this);
+    weightsDock_->setObjectName(QStringLiteral("weightsDock"));
+    weightsDock_->setWidget(weightsSplit);
+    addDockWidget(Qt::BottomDockWidgetArea, weightsDock_);
+
+    sample_ = new SamplePanel;
+    sample_->setObjectName(QStringLiteral("samplePanel"));
+    sampleDock_ = new QDockWidget(tr("Test sample"), this);
+    sampleDock_->setObjectName(QStringLiteral("sampleDock"));
+    sampleDock_->setWidget(sample_);
+    addDockWidget(Qt::RightDockWidgetArea, sampleDock_);
+    resizeDocks({configDock_, sampleDock_}, {250, 300}, Qt::Horizontal);
+    resizeDocks({weightsDock_}, {330}, Qt::Vertical);
+
+    QMenu *view = menuBar()->addMenu(tr("&View"));
+    for (QDockWidget *d : {configDock_, weightsDock_, sampleDock_})
+        view->addAction(d->toggleViewAction());
+    view->addAction(toolBar_->toggleViewAction());
+    view->addSeparator();
+    view->addAction(logScaleAction_);
+    view->addAction(resetZoomAction_);
+    QMenu *watched = view->addMenu(tr("&Watched Neurons"));
+    watchedGroup_ = new QActionGroup(this);
+    for (int n : {16, 36, 64, 100, 144, 256}) {
+        QAction *a = watched->addAction(tr("%1 neurons").arg(n));
+        a->setCheckable(true);
+        a->setData(n);
+        a->setChecked(n == options_.watchedNeurons);
+        watchedGroup_->addAction(a);
+    }
+    connect(watchedGroup_, &QActionGroup::triggered, this,
+            [this](QAction *a) { controller_->setWatchedNeurons(a->data().toInt()); });
+
+    QMenu *help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&About Firstspike"), this, &MainWindow::about);
+    help->addAction(tr("About &Qt"), qApp, &QApplication::aboutQt);
+}
+
+void MainWindow::createStatusBar()
+{
+    stateLabel_ = statusField(tr("Run state"), 70);
+    epochLabel_ = statusField(tr("Epoch running / maximum"), 80);
+    sampleLabel_ = statusField(tr("Training samples done in this epoch"), 110);
+    lossLabel_ = statusField(tr("Mini-batch loss, smoothed"), 80);
+    accuracyLabel_ = statusField(tr("Test accuracy of the last epoch (mini-batch training accuracy before the first)"), 110);
+    speedLabel_ = statusField(tr("Training throughput, wall clock"), 90);
+    etaLabel_ = statusField(tr("Estimated time left in the run"), 70);
+    progress_ = new QProgressBar;
+    progress_->setRange(0, 1000);
+    progress_->setMaximumWidth(220);
+    progress_->setToolTip(tr("Progress of the run over all epochs"));
+    for (QLabel *l : {stateLabel_, epochLabel_, sampleLabel_, lossLabel_, accuracyLabel_, speedLabel_, etaLabel_})
+        statusBar()->addPermanentWidget(l);
+    statusBar()->addPermanentWidget(progress_);
+}
+
+QToolButton *MainWindow::buttonFor(QAction *action) const
+{
+    return qobject_cast<QToolButton *>(toolBar_->widgetForAction(action));
+}
+
+QWidget *MainWindow::weightsPanel() const
+{
+    return weightsDock_->widget();
+}
+
+void MainWindow::onSnapshot(const SnapshotPtr &snapshot)
+{
+    // Cheap: move the data into the views' buffers; drawing waits for the refresh timer.
+    ++snapshotsReceived_;
+    curves_->appendBatches(snapshot->newBatches);
+    curves_->setHistory(snapshot->history);
+    for (const BatchPoint &b : snapshot->newBatches) {
+        const double beta = 0.98;
+        ++smoothedBatches_;
+        lastBatchLoss_ = beta * lastBatchLoss_ + (1 - beta) * b.loss;
+        lastBatchAccuracy_ = beta * lastBatchAccuracy_ + (1 - beta) * b.accuracy;
+    }
+    if (snapshot->weights)
+        pendingTiles_ = snapshot->weights;
+    if (snapshot->activity)
+        pendingActivity_ = snapshot->activity;
+    if (snapshot->sample)
+        pendingSample_ = snapshot->sample;
+    latest_ = snapshot;
+    dirty_ = true;
+}
+
+void MainWindow::refreshViews()
+{
+    if (!dirty_)
+        return;
+    dirty_ = false;
+    curves_->refresh();
+    if (pendingTiles_) {
+        weights_->setTiles(pendingTiles_);
+        detail_->setTiles(pendingTiles_);
+        pendingTiles_.reset();
+    }
+    if (pendingActivity_) {
+        weights_->setActivity(pendingActivity_);
+        detail_->setActivity(pendingActivity_);
+        pendingActivity_.reset();
+    }
+    if (pendingSample_) {
+        sample_->setSample(pendingSample_);
+        pendingSample_.reset();
+    }
+    updateStatus();
+    ++framesRendered_;
+    Q_EMIT viewsRefreshed(latest_ ? latest_->step : 0);
+}
+
+void MainWindow::onRunReset()
+{
+    curves_->clear();
+    curves_->refresh();
+    latest_.reset();
+    lastBatchLoss_ = lastBatchAccuracy_ = 0;
+    smoothedBatches_ = 0;
+    updateStatus();
+}
+
+void MainWindow::onStateChanged(TrainingController::State)
+{
+    updateActions();
+    updateStatus();
+}
+
+void MainWindow::updateActions()
+{
+    using State = TrainingController::State;
+    const State s = controller_->state();
+    const bool running = s == State::Running;
+    trainAction_->setText(running ? tr("&Pause") : (s == State::Paused ? tr("&Resume") : tr("&Train")));
+    trainAction_->setIcon(style()->standardIcon(running ? QStyle::SP_MediaPause : QStyle::SP_MediaPlay));
+    trainAction_->setToolTip(running ? tr("Pause after the current mini-batch (Space)")
+                                     : (s == State::Paused ? tr("Resume training (Space)")
+                                                           : tr("Start training (Space)")));
+    trainAction_->setEnabled(true);
+    stepAction_->setEnabled(true);
+    stopAction_->setEnabled(controller_->isLive());
+    resetAction_->setEnabled(s != State::Loading);
+    config_->setLive(controller_->isLive());
+}
+
+QString MainWindow::statusText() const
+{
+    QStringList parts;
+    for (QLabel *l : {stateLabel_, epochLabel_, sampleLabel_, lossLabel_, accuracyLabel_, speedLabel_, etaLabel_})
+        if (!l->text().isEmpty())
+            parts << l->text();
+    return parts.join(QStringLiteral(" · "));
+}
+
+void MainWindow::updateStatus()
+{
+    stateLabel_->setText(TrainingController::stateName(controller_->state()));
+    const SnapshotPtr &s = latest_;
+    if (!s) {
+        epochLabel_->clear();
+        sampleLabel_->clear();
+        lossLabel_->clear();
+        accuracyLabel_->clear();
+        speedLabel_->clear();
+        etaLabel_->clear();
+        progress_->setValue(0);
+        progress_->setFormat(QStringLiteral("%p%"));
+        return;
+    }
+    const int epochShown = std::min(s->epochsCompleted + 1, std::max(1, s->epochs));
+    epochLabel_->setText(s->evaluating ? tr("evaluating epoch %1").arg(s->epochsCompleted + 1)
+                                       : tr("epoch %1 / %2").arg(epochShown).arg(s->epochs));
+    sampleLabel_->setText(tr("sample %L1 / %L2").arg(s->cursor).arg(s->epochSize));
+    if (smoothedBatches_ > 0) {
+        const double debias = 1 - std::pow(0.98, static_cast<double>(smoothedBatches_));
+        lossLabel_->setText(tr("loss %1").arg(lastBatchLoss_ / debias, 0, 'f', 3));
+        if (!s->history.empty() && std::isfinite(s->history.back().testAccuracy))
+            accuracyLabel_->setText(tr("test acc. %1 %").arg(100 * s->history.back().testAccuracy, 0, 'f', 2));
+        else
+            accuracyLabel_->setText(tr("train acc. %1 %").arg(100 * lastBatchAccuracy_ / debias, 0, 'f', 1));
+    }
+    speedLabel_->setText(s->samplesPerSecond > 0 ? tr("%L1 samples/s").arg(s->samplesPerSecond, 0, 'f', 0) : QString());
+    const double total = static_cast<double>(s->epochs) * s->epochSize;
+    const double done = static_cast<double>(s->epochsCompleted) * s->epochSize + (s->epochsCompleted < s->epochs ? s->cursor : 0);
+    progress_->setValue(total > 0 ? static_cast<int>(1000 * std::min(1.0, done / total)) : 0);
+    progress_->setFormat(tr("%1 %").arg(total > 0 ? 100 * done / total : 0.0, 0, 'f', 1));
+    if (s->samplesPerSecond > 0 && controller_->state() == TrainingController::State::Running) {
+        // Training time left plus the epoch-end evaluations still to come.
+        double evalSeconds = 0;
+        if (!s->history.empty())
+            evalSeconds = std::max(0.0, s->history.back().seconds - s->history.back().trainSeconds);
+        const double left = (total - done) / s->samplesPerSecond + evalSeconds * (s->epochs - s->epochsCompleted);
+        etaLabel_->setText(tr("%1 left").arg(formatDuration(left)));
+    } else {
+        etaLabel_->clear();
+    }
+}
+
+void MainWindow::showError(const QString &message)
+{
+    statusBar()->showMessage(tr("Training stopped: %1").arg(message));
+    // Not modal: a blocked event loop would stall the views (and tests).
+    auto *box = new QMessageBox(QMessageBox::Warning, tr("Training stopped"), message, QMessageBox::Ok, this);
+    box->setInformativeText(tr("Lower the learning rate and press Train to go on, or Reset to start over."));
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->setModal(false);
+    box->setObjectName(QStringLiteral("errorBox"));
+    box->show();
+}
+
+void MainWindow::exportImage()
+{
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export Window Image"), QStringLiteral("firstspike.png"),
+                                                      tr("PNG images (*.png)"));
+    if (path.isEmpty())
+        return;
+    refreshViews();
+    if (!grab().save(path, "PNG"))
+        showError(tr("Could not write %1").arg(path));
+}
+
+void MainWindow::about()
+{
+    QMessageBox::about(this, tr("About Firstspike"),
+                       tr("<h3>Firstspike %1</h3>"
+                          "<p>Watch a spiking neural network learn MNIST: Mostafa's exact spike-time network "
+                          "(temporal coding, non-leaky integrate-and-fire neurons, one spike per neuron), "
+                          "trained by exact gradients in z = exp(t).</p>"
+                          "<p>H. Mostafa, <i>Supervised learning based on temporal coding in spiking neural "
+                          "networks</i>, IEEE TNNLS 29(7), 2018.</p>")
+                           .arg(QStringLiteral("0.1.0")));
+}
+
+void MainWindow::readSettings()
+{
+    QSettings settings;
+    const QByteArray geometry = settings.value(QStringLiteral("window/geometry")).toByteArray();
+    if (!geometry.isEmpty())
+        restoreGeometry(geometry);
+    const QByteArray state = settings.value(QStringLiteral("window/state")).toByteArray();
+    if (!state.isEmpty())
+        restoreState(state);
+    curves_->setSmoothing(settings.value(QStringLiteral("view/smoothing"), curves_->smoothing()).toDouble());
+    curves_->setLogScale(settings.value(QStringLiteral("view/logScale"), false).toBool());
+}
+
+void MainWindow::writeSettings() const
+{
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/state"), saveState());
+    settings.setValue(QStringLiteral("view/smoothing"), curves_->smoothing());
+    settings.setValue(QStringLiteral("view/logScale"), curves_->logScale());
+    saveRunConfig(settings, config_->config());
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    if (options_.useSettings)
+        writeSettings();
+    QMainWindow::closeEvent(event);
+}
+
+} // namespace firstspike

@@ -1,0 +1,119 @@
+#pragma once
+// The application window: settings on the left, loss and accuracy curves in the middle, the
+// weight maps and the test sample in docks. Snapshots from the controller are coalesced by a
+// timer (kRefreshMs) so the views redraw at a steady rate whatever the training speed.
+
+#include "TrainingController.h"
+#include "TrainingSnapshot.h"
+
+#include <QMainWindow>
+
+#include <memory>
+#include <optional>
+
+class QAction;
+class QActionGroup;
+class QDockWidget;
+class QLabel;
+class QProgressBar;
+class QTimer;
+class QToolButton;
+
+namespace firstspike {
+
+class ConfigPanel;
+class CurvesView;
+class NeuronDetailView;
+class SamplePanel;
+class WeightMapView;
+
+struct MainWindowOptions {
+    std::optional<RunConfig> config;        // default: the last config from QSettings, else defaults
+    bool useSettings = true;                // read and write QSettings (tests turn this off)
+    std::shared_ptr<const DataSplit> data;  // default: the embedded MNIST set, loaded in the worker
+    int watchedNeurons = 64;
+};
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    static constexpr int kRefreshMs = 33; // coalescing period: about 30 frames per second
+
+    explicit MainWindow(const MainWindowOptions &options = {}, QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    TrainingController *controller() const { return controller_; }
+    CurvesView *curvesView() const { return curves_; }
+    WeightMapView *weightMapView() const { return weights_; }
+    NeuronDetailView *neuronDetailView() const { return detail_; }
+    SamplePanel *samplePanel() const { return sample_; }
+    ConfigPanel *configPanel() const { return config_; }
+    QProgressBar *progressBar() const { return progress_; }
+    QAction *trainAction() const { return trainAction_; }
+    QAction *stepAction() const { return stepAction_; }
+    QAction *stopAction() const { return stopAction_; }
+    QAction *resetAction() const { return resetAction_; }
+    QToolButton *buttonFor(QAction *action) const; // the toolbar button of an action
+    QWidget *weightsPanel() const;                 // tiles + enlarged neuron, as docked
+    SnapshotPtr latestSnapshot() const { return latest_; }
+    long long snapshotsReceived() const { return snapshotsReceived_; }
+    long long framesRendered() const { return framesRendered_; }
+    QString statusText() const;
+    // Applies pending snapshots to the views now (the timer does this every kRefreshMs).
+    void refreshViews();
+
+Q_SIGNALS:
+    void viewsRefreshed(long long step);
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
+
+private:
+    void createActions();
+    void createMenus();
+    void createDocks();
+    void createStatusBar();
+    void onSnapshot(const SnapshotPtr &snapshot);
+    void onStateChanged(TrainingController::State state);
+    void onRunReset();
+    void updateActions();
+    void updateStatus();
+    void readSettings();
+    void writeSettings() const;
+    void showError(const QString &message);
+    void exportImage();
+    void about();
+
+    MainWindowOptions options_;
+    TrainingController *controller_ = nullptr;
+    CurvesView *curves_ = nullptr;
+    WeightMapView *weights_ = nullptr;
+    NeuronDetailView *detail_ = nullptr;
+    SamplePanel *sample_ = nullptr;
+    ConfigPanel *config_ = nullptr;
+    QDockWidget *configDock_ = nullptr, *weightsDock_ = nullptr, *sampleDock_ = nullptr;
+    QToolBar *toolBar_ = nullptr;
+
+    QAction *trainAction_ = nullptr, *stepAction_ = nullptr, *stopAction_ = nullptr, *resetAction_ = nullptr;
+    QAction *quitAction_ = nullptr, *exportAction_ = nullptr, *logScaleAction_ = nullptr, *resetZoomAction_ = nullptr;
+    QActionGroup *watchedGroup_ = nullptr;
+
+    QLabel *stateLabel_ = nullptr, *epochLabel_ = nullptr, *sampleLabel_ = nullptr, *lossLabel_ = nullptr,
+           *accuracyLabel_ = nullptr, *speedLabel_ = nullptr, *etaLabel_ = nullptr;
+    QProgressBar *progress_ = nullptr;
+
+    QTimer *refreshTimer_ = nullptr;
+    SnapshotPtr latest_;
+    bool dirty_ = false;
+    std::shared_ptr<const WeightTiles> pendingTiles_;
+    std::shared_ptr<const NeuronActivity> pendingActivity_;
+    std::shared_ptr<const SampleRecord> pendingSample_;
+    double lastBatchLoss_ = 0;  // EMA of the mini-batch loss, for the status bar
+    double lastBatchAccuracy_ = 0;
+    long long smoothedBatches_ = 0;
+    long long snapshotsReceived_ = 0;
+    long long framesRendered_ = 0;
+    int trainSize_ = 0, testSize_ = 0;
+};
+
+} // namespace firstspike

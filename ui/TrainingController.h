@@ -1,0 +1,87 @@
+#pragma once
+// Owns the training thread and its TrainingWorker; turns the user's Train / Pause / Step /
+// Stop / Reset into worker commands and the worker's signals into a run state. Lives in the
+// GUI thread and never computes: every command returns at once.
+
+#include "TrainingSnapshot.h"
+#include "TrainingWorker.h"
+
+#include <QObject>
+#include <QString>
+
+#include <memory>
+
+class QThread;
+
+namespace firstspike {
+
+struct DataSplit;
+
+class TrainingController : public QObject {
+    Q_OBJECT
+public:
+    enum class State {
+        Loading,  // the data set is being loaded
+        Ready,    // a fresh network, nothing trained yet
+        Running,
+        Paused,   // a live run, halted between mini-batches
+        Stopped,  // the run was ended by the user; Train continues it
+        Finished, // all epochs done; Train starts a new run
+        Failed,   // divergence or error; see lastError()
+    };
+    Q_ENUM(State)
+
+    // `data` null: the worker loads the embedded MNIST set.
+    explicit TrainingController(const RunConfig &config, QObject *parent = nullptr,
+                                std::shared_ptr<const DataSplit> data = {});
+    ~TrainingController() override;
+
+    State state() const { return state_; }
+    // Running or paused: the settings that are not live-safe are locked.
+    bool isLive() const { return state_ == State::Running || state_ == State::Paused; }
+    const RunConfig &config() const { return config_; }
+    bool hasPendingConfig() const { return configPending_; }
+    std::uint64_t generation() const { return generation_; }
+    QString lastError() const { return lastError_; }
+    int watchedNeurons() const { return watchedNeurons_; }
+    static QString stateName(State state);
+
+public Q_SLOTS:
+    void train();        // start, resume, or continue a stopped run
+    void pause();
+    void togglePause();  // Space: Train / Pause / Resume
+    void step();         // one mini-batch, then paused
+    void trainSteps(int batches); // this many mini-batches, then paused (screenshots, demos)
+    void stop();
+    void reset();        // new weights from the seed, with the current settings
+    // All settings; when a run is live only the live-safe ones (batch, lr) are applied now,
+    // the rest at the next Reset (or Train after Stop).
+    void setConfig(const firstspike::RunConfig &config);
+    void setWatchedNeurons(int count);
+
+Q_SIGNALS:
+    void stateChanged(firstspike::TrainingController::State state);
+    void snapshotReady(const firstspike::SnapshotPtr &snapshot); // current generation only
+    void dataLoaded(int trainSize, int testSize, const QString &source);
+    void runReset(quint64 generation);                          // views clear their history
+    void errorOccurred(const QString &message);
+    void message(const QString &text);                          // one line for the status bar
+    void stepsDone(long long step);                             // a Step or trainSteps() ended
+
+private:
+    void setState(State state);
+    void startNewRun();
+
+    RunConfig config_;
+    bool configPending_ = false;
+    std::uint64_t generation_ = 1;
+    State state_ = State::Loading;
+    QString lastError_;
+    int watchedNeurons_ = 64;
+    long long lastStep_ = 0;        // optimiser steps, from the latest snapshot
+    bool pauseAtTarget_ = false;    // trainSteps() is running towards its target
+    std::unique_ptr<TrainingWorker> worker_;
+    QThread *thread_ = nullptr;
+};
+
+} // namespace firstspike

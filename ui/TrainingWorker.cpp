@@ -1,0 +1,446 @@
+#include "TrainingWorker.h"
+
+#include "IdxReader.h"
+#include "Trainer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <exception>
+
+namespace firstspike {
+
+namespace {
+
+std::shared_ptr<const DataSplit> limitedSplit(const std::shared_ptr<const DataSplit> &base, int trainLimit, int testLimit)
+{
+    const bool cutTrain = trainLimit > 0 && trainLimit < base->train.size();
+    const bool cutTest = testLimit > 0 && testLimit < base->test.size();
+    if (!cutTrain && !cutTest)
+        return base;
+    auto split = std::make_shared<DataSplit>();
+    split->source = base->source;
+    auto firstN = [](int n) {
+        std::vector<int> idx(n);
+        for (int i = 0; i < n; ++i)
+            idx[i] = i;
+        return idx;
+    };
+    split->train = cutTrain ? base->train.subset(firstN(trainLimit), base->train.name) : base->train;
+    split->test = cutTest ? base->test.subset(firstN(testLimit), base->test.name) : base->test;
+    return split;
+}
+
+} // namespace
+
+TrainingWorker::TrainingWorker(const RunConfig &config, std::uint64_t generation, std::shared_ptr<const DataSplit> data)
+    : config_(config)
+    , generation_(generation)
+    , baseData_(std::move(data))
+{
+}
+
+TrainingWorker::~TrainingWorker() = default;
+
+double TrainingWorker::seconds(Clock::time_point a, Clock::time_point b)
+{
+    return std::chrono::duration<double>(b - a).count();
+}
+
+void TrainingWorker::setRunning(bool running)
+{
+    {
+        std::lock_guard lock(mutex_);
+        running_ = running;
+        pauseAtStep_ = -1;
+        if (!running)
+            pendingSteps_ = 0;
+    }
+    wake_.notify_one();
+}
+
+void TrainingWorker::requestSteps(int count)
+{
+    {
+        std::lock_guard lock(mutex_);
+        running_ = false;
+        pendingSteps_ += count;
+        mailPending_ = true;
+    }
+    wake_.notify_one();
+}
+
+void TrainingWorker::requestReset(const RunConfig &config, std::uint64_t generation)
+{
+    {
+        std::lock_guard lock(mutex_);
+        running_ = false;
+        pendingSteps_ = 0;
+        pendingReset_ = config;
+        pendingGeneration_ = generation;
+        pendingLive_.reset();
+        mailPending_ = true;
+    }
+    wake_.notify_one();
+}
+
+void TrainingWorker::runFor(int count)
+{
+    {
+        std::lock_guard lock(mutex_);
+        pendingRunFor_ = count;
+        pendingSteps_ = 0;
+        mailPending_ = true;
+    }
+    wake_.notify_one();
+}
+
+void TrainingWorker::setLiveConfig(const LiveConfig &live)
+{
+    {
+        std::lock_guard lock(mutex_);
+        pendingLive_ = live;
+        mailPending_ = true;
+    }
+    wake_.notify_one();
+}
+
+void TrainingWorker::setWatchedNeurons(int count)
+{
+    watchedCount_ = std::max(1, count);
+    {
+        std::lock_guard lock(mutex_);
+        mailPending_ = true; // republish the tiles even while idle
+    }
+    wake_.notify_one();
+}
+
+void TrainingWorker::requestQuit()
+{
+    {
+        std::lock_guard lock(mutex_);
+        quit_ = true;
+        running_ = false;
+    }
+    wake_.notify_one();
+}
+
+void TrainingWorker::run()
+{
+    try {
+        if (!baseData_)
+            baseData_ = std::make_shared<const DataSplit>(loadEmbeddedMnist());
+        Q_EMIT dataLoaded(baseData_->train.size(), baseData_->test.size(), QString::fromStdString(baseData_->source));
+        rebuild();
+    } catch (const std::exception &e) {
+        trainer_.reset();
+        Q_EMIT runEnded(generation_, EndReason::Error, QString::fromStdString(e.what()));
+    }
+
+    while (true) {
+        std::optional<RunConfig> reset;
+        std::optional<LiveConfig> live;
+        bool step = false, republish = false;
+        int runFor = 0;
+        {
+            std::unique_lock lock(mutex_);
+            wake_.wait(lock, [&] { return quit_ || mailPending_ || running_ || pendingSteps_ > 0; });
+            if (quit_)
+                break;
+            if (mailPending_) {
+                reset.swap(pendingReset_);
+                live.swap(pendingLive_);
+                republish = true;
+                mailPending_ = false;
+                runFor = pendingRunFor_;
+                pendingRunFor_ = 0;
+                if (reset)
+                    generation_ = pendingGeneration_;
+            }
+            if (!running_ && pendingSteps_ > 0) {
+                --pendingSteps_;
+                step = true;
+            }
+        }
+        if (reset) {
+            config_ = *reset;
+            try {
+                rebuild();
+            } catch (const std::exception &e) {
+                trainer_.reset();
+                Q_EMIT runEnded(generation_, EndReason::Error, QString::fromStdString(e.what()));
+                continue;
+            }
+        }
+        if (live && trainer_) {
+            OptimizerConfig optimizer = trainer_->config().optimizer;
+            optimizer.learningRate = live->learningRate;
+            trainer_->setLiveConfig(live->batchSize, optimizer);
+            config_.training.batchSize = live->batchSize;
+            config_.training.optimizer.learningRate = live->learningRate;
+        }
+        if (!trainer_) {
+            running_ = false;
+            continue;
+        }
+        if (runFor > 0) {
+            pauseAtStep_ = trainer_->optimizer().stepCount() + runFor;
+            running_ = true;
+        }
+        if (running_ || step) {
+            trainOneBatch();
+            const long long pauseAt = pauseAtStep_;
+            if (running_ && pauseAt >= 0 && trainer_ && trainer_->optimizer().stepCount() >= pauseAt) {
+                running_ = false;
+                pauseAtStep_ = -1;
+                step = true;
+            }
+            if (step) {
+                publish({true, true, true, false});
+                Q_EMIT stepDone(generation_);
+            }
+        } else if (republish && !reset) {
+            publish({true, false, true, false});
+        }
+    }
+    trainer_.reset(); // joins the trainer's pool in this thread
+}
+
+void TrainingWorker::rebuild()
+{
+    trainer_.reset();
+    if (!baseData_)
+        baseData_ = std::make_shared<const DataSplit>(loadEmbeddedMnist());
+    data_ = limitedSplit(baseData_, config_.trainLimit, config_.testLimit);
+    trainer_ = std::make_unique<Trainer>(config_.network, config_.training, data_);
+    unpublished_.clear();
+    rateSamples_ = rateSeconds_ = samplesPerSecond_ = 0;
+    runSamples_ = 0;
+    runSeconds_ = 0;
+    sampleIndex_ = 0;
+    const auto now = Clock::now();
+    lastMetrics_ = lastWeights_ = lastSample_ = lastSampleChange_ = lastActivity_ = now;
+    publish({true, true, true, false});
+}
+
+void TrainingWorker::trainOneBatch()
+{
+    if (trainer_->finished()) {
+        running_ = false;
+        Q_EMIT runEnded(generation_, EndReason::Finished, tr("all %1 epochs done").arg(trainer_->config().epochs));
+        return;
+    }
+    const auto start = Clock::now();
+    BatchResult result;
+    try {
+        result = trainer_->trainBatch();
+    } catch (const DivergenceError &e) {
+        running_ = false;
+        publish({true, true, true, false});
+        Q_EMIT runEnded(generation_, EndReason::Diverged, QString::fromStdString(e.what()));
+        return;
+    } catch (const std::exception &e) {
+        running_ = false;
+        Q_EMIT runEnded(generation_, EndReason::Error, QString::fromStdString(e.what()));
+        return;
+    }
+    if (result.samples > 0) {
+        BatchPoint p;
+        p.step = trainer_->optimizer().stepCount();
+        p.epochPosition = trainer_->epoch() + static_cast<double>(trainer_->cursor()) / std::max(1, trainer_->epochSize());
+        p.loss = result.loss;
+        p.accuracy = static_cast<double>(result.correct) / result.samples;
+        unpublished_.push_back(p);
+    }
+    runSamples_ += result.samples;
+    rateSamples_ += result.samples;
+
+    const auto now = Clock::now();
+    if (trainer_->epochComplete()) {
+        publish({}, true);
+        runSeconds_ += seconds(start, Clock::now());
+        rateSeconds_ += seconds(start, Clock::now());
+        trainer_->finishEpoch(); // validation and test evaluation
+        const bool done = trainer_->finished();
+        if (done) {
+            trainer_->finalize();
+            running_ = false;
+        }
+        publish({true, true, true, done});
+        if (done)
+            Q_EMIT runEnded(generation_, EndReason::Finished, tr("all %1 epochs done").arg(trainer_->config().epochs));
+        return;
+    }
+    Publication what;
+    what.weights = seconds(lastWeights_, now) >= kWeightsPeriod;
+    what.sample = seconds(lastSample_, now) >= kSamplePeriod;
+    what.activity = seconds(lastActivity_, now) >= kActivityPeriod;
+    if (what.weights || what.sample || what.activity || seconds(lastMetrics_, now) >= kMetricsPeriod)
+        publish(what);
+    const double elapsed = seconds(start, Clock::now());
+    runSeconds_ += elapsed;
+    rateSeconds_ += elapsed;
+}
+
+std::vector<int> TrainingWorker::watchedNeurons() const
+{
+    const int layerSize = trainer_->network().fanOut(0);
+    const int count = std::min(watchedCount_.load(), layerSize);
+    std::vector<int> neurons(count);
+    for (int i = 0; i < count; ++i)
+        neurons[i] = i;
+    return neurons;
+}
+
+std::shared_ptr<const WeightTiles> TrainingWorker::makeWeightTiles() const
+{
+    auto tiles = std::make_shared<WeightTiles>();
+    const SpikeNetwork &net = trainer_->network();
+    const Matrix &w = net.weights(0); // (pre, post), bias row last
+    const int fanIn = net.fanIn(0);
+    tiles->rows = data_->train.rows;
+    tiles->cols = data_->train.cols;
+    tiles->layerSize = net.fanOut(0);
+    tiles->neurons = watchedNeurons();
+    tiles->threshold = net.config().threshold;
+    tiles->step = trainer_->optimizer().stepCount();
+    const int pixels = tiles->rows * tiles->cols;
+    const int n = static_cast<int>(tiles->neurons.size());
+    tiles->weights.resize(static_cast<std::size_t>(n) * pixels);
+    std::vector<float> magnitudes;
+    magnitudes.reserve(tiles->weights.size());
+    for (int t = 0; t < n; ++t) {
+        const int j = tiles->neurons[t];
+        double sum = 0;
+        for (int p = 0; p < fanIn; ++p) {
+            const double v = w(p, j);
+            sum += v;
+            if (p < pixels) {
+                tiles->weights[static_cast<std::size_t>(t) * pixels + p] = static_cast<float>(v);
+                magnitudes.push_back(static_cast<float>(std::abs(v)));
+            }
+        }
+        const bool bias = net.config().bias;
+        const double b = bias ? w(fanIn, j) : std::nan("");
+        if (bias)
+            sum += b;
+        tiles->biasWeight.push_back(b);
+        tiles->weightSum.push_back(sum);
+    }
+    // Colour scale: the 99.5th percentile of |w|, so one outlier does not wash out the maps.
+    if (!magnitudes.empty()) {
+        const std::size_t k = std::min(magnitudes.size() - 1, static_cast<std::size_t>(0.995 * magnitudes.size()));
+        std::nth_element(magnitudes.begin(), magnitudes.begin() + static_cast<std::ptrdiff_t>(k), magnitudes.end());
+        tiles->absMax = magnitudes[k];
+    }
+    return tiles;
+}
+
+std::shared_ptr<const NeuronActivity> TrainingWorker::makeActivity() const
+{
+    auto activity = std::make_shared<NeuronActivity>();
+    const SpikeNetwork &net = trainer_->network();
+    const Dataset &probe = data_->test.size() > 0 ? data_->test : data_->train;
+    const int samples = std::min(kProbeSamples, probe.size());
+    const int layerSize = net.fanOut(0);
+    std::vector<int> fired(layerSize, 0);
+    std::vector<double> timeSum(layerSize, 0.0);
+    long long silent = 0;
+    ForwardPass pass;
+    for (int i = 0; i < samples; ++i) {
+        net.forward(probe.image(i), pass);
+        const Vector &z = pass.layers[0].spikeZ;
+        for (int j = 0; j < layerSize; ++j) {
+            if (std::isinf(z[j])) {
+                ++silent;
+            } else {
+                ++fired[j];
+                timeSum[j] += std::log(z[j]);
+            }
+        }
+    }
+    activity->probeSamples = samples;
+    activity->neurons = watchedNeurons();
+    for (int j : activity->neurons) {
+        activity->firingFraction.push_back(samples ? static_cast<double>(fired[j]) / samples : 0.0);
+        activity->meanSpikeTime.push_back(fired[j] ? timeSum[j] / fired[j] : std::nan(""));
+    }
+    activity->layerSilentFraction = samples ? static_cast<double>(silent) / (static_cast<double>(samples) * layerSize) : 0.0;
+    activity->step = trainer_->optimizer().stepCount();
+    return activity;
+}
+
+std::shared_ptr<const SampleRecord> TrainingWorker::makeSample() const
+{
+    auto record = std::make_shared<SampleRecord>();
+    const Dataset &set = data_->test.size() > 0 ? data_->test : data_->train;
+    if (set.size() == 0)
+        return record;
+    const SpikeNetwork &net = trainer_->network();
+    const int index = sampleIndex_ % set.size();
+    ForwardPass pass;
+    net.forward(set.image(index), pass);
+    record->testIndex = index;
+    record->label = set.labels[index];
+    record->predicted = pass.predictedClass();
+    record->rows = set.rows;
+    record->cols = set.cols;
+    record->pixels.assign(set.image(index), set.image(index) + set.pixelCount());
+    auto times = [](const Vector &z) {
+        std::vector<double> t(z.size());
+        for (Eigen::Index j = 0; j < z.size(); ++j)
+            t[j] = std::isinf(z[j]) ? std::numeric_limits<double>::infinity() : std::log(z[j]);
+        return t;
+    };
+    record->outputTimes = times(pass.layers.back().spikeZ);
+    if (pass.layers.size() > 1)
+        record->hiddenTimes = times(pass.layers.front().spikeZ);
+    record->maxSpikeTime = net.config().maxSpikeTime;
+    record->step = trainer_->optimizer().stepCount();
+    return record;
+}
+
+void TrainingWorker::publish(Publication what, bool evaluating)
+{
+    auto snapshot = std::make_shared<TrainingSnapshot>();
+    const auto now = Clock::now();
+    if (rateSeconds_ >= 0.5) {
+        samplesPerSecond_ = rateSamples_ / rateSeconds_;
+        rateSamples_ = rateSeconds_ = 0;
+    }
+    snapshot->generation = generation_;
+    snapshot->epochsCompleted = static_cast<int>(trainer_->history().size());
+    snapshot->epochs = trainer_->config().epochs;
+    snapshot->cursor = trainer_->cursor();
+    snapshot->epochSize = trainer_->epochSize();
+    snapshot->testSize = data_->test.size();
+    snapshot->step = trainer_->optimizer().stepCount();
+    snapshot->batchSize = trainer_->config().batchSize;
+    snapshot->learningRate = trainer_->optimizer().currentLearningRate();
+    snapshot->samplesPerSecond = samplesPerSecond_;
+    snapshot->runSamples = runSamples_;
+    snapshot->runSeconds = runSeconds_;
+    snapshot->evaluating = evaluating;
+    snapshot->runFinished = what.runFinished;
+    snapshot->newBatches.swap(unpublished_);
+    snapshot->history = trainer_->history();
+    if (what.weights) {
+        snapshot->weights = makeWeightTiles();
+        lastWeights_ = now;
+    }
+    if (what.activity) {
+        snapshot->activity = makeActivity();
+        lastActivity_ = now;
+    }
+    if (what.sample) {
+        if (seconds(lastSampleChange_, now) >= kSampleChangePeriod) {
+            ++sampleIndex_;
+            lastSampleChange_ = now;
+        }
+        snapshot->sample = makeSample();
+        lastSample_ = now;
+    }
+    lastMetrics_ = now;
+    Q_EMIT snapshotReady(snapshot);
+}
+
+} // namespace firstspike

@@ -1,0 +1,108 @@
+#pragma once
+// The body of the training thread: owns the Trainer, loops trainBatch() while running, and
+// publishes immutable TrainingSnapshots at a bounded rate. Commands arrive from the GUI thread
+// through atomics and a mutex-protected mailbox that the loop reads between mini-batches (a
+// loop inside a slot could not receive queued calls, STYLE.md "Threads").
+
+#include "TrainingSnapshot.h"
+
+#include <QObject>
+#include <QString>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+namespace firstspike {
+
+struct DataSplit;
+class Trainer;
+
+class TrainingWorker : public QObject {
+    Q_OBJECT
+public:
+    enum class EndReason { Finished, Diverged, Error };
+    Q_ENUM(EndReason)
+
+    // Publication periods (worker side); the GUI coalesces further with its own timer.
+    static constexpr double kMetricsPeriod = 0.030;  // batch losses, progress
+    static constexpr double kWeightsPeriod = 0.100;  // watched neurons' weights
+    static constexpr double kSamplePeriod = 0.250;   // the test sample's spike record
+    static constexpr double kSampleChangePeriod = 1.5; // show the next test digit
+    static constexpr double kActivityPeriod = 2.0;   // probe-batch firing statistics
+    static constexpr int kProbeSamples = 64;
+
+    // `data` null: the embedded MNIST set is loaded in the worker thread.
+    TrainingWorker(const RunConfig &config, std::uint64_t generation, std::shared_ptr<const DataSplit> data = {});
+    ~TrainingWorker() override;
+
+    // The thread body; returns after requestQuit().
+    void run();
+
+    // Thread-safe commands, applied between mini-batches.
+    void setRunning(bool running);
+    void requestSteps(int count);
+    // Runs `count` more mini-batches, then pauses (emits stepDone).
+    void runFor(int count);
+    void requestReset(const RunConfig &config, std::uint64_t generation);
+    void setLiveConfig(const LiveConfig &live);
+    void setWatchedNeurons(int count);
+    void requestQuit();
+
+Q_SIGNALS:
+    void dataLoaded(int trainSize, int testSize, const QString &source);
+    void snapshotReady(const firstspike::SnapshotPtr &snapshot);
+    // The run stopped by itself: all epochs done, divergence, or an error (message for the user).
+    void runEnded(quint64 generation, firstspike::TrainingWorker::EndReason reason, const QString &message);
+    void stepDone(quint64 generation);
+
+private:
+    using Clock = std::chrono::steady_clock;
+    struct Publication {
+        bool weights = false;
+        bool activity = false;
+        bool sample = false;
+        bool runFinished = false;
+    };
+
+    void rebuild();
+    void trainOneBatch();
+    void publish(Publication what, bool evaluating = false);
+    std::shared_ptr<const WeightTiles> makeWeightTiles() const;
+    std::shared_ptr<const NeuronActivity> makeActivity() const;
+    std::shared_ptr<const SampleRecord> makeSample() const;
+    std::vector<int> watchedNeurons() const;
+    static double seconds(Clock::time_point a, Clock::time_point b);
+
+    // Mailbox (GUI thread -> worker).
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::atomic<bool> running_{false};
+    std::atomic<bool> quit_{false};
+    std::atomic<bool> mailPending_{false};
+    std::atomic<int> watchedCount_{64};
+    std::atomic<long long> pauseAtStep_{-1};
+    int pendingSteps_ = 0;
+    int pendingRunFor_ = 0;
+    std::optional<RunConfig> pendingReset_;
+    std::uint64_t pendingGeneration_ = 0;
+    std::optional<LiveConfig> pendingLive_;
+
+    // Worker-thread state.
+    RunConfig config_;
+    std::uint64_t generation_ = 0;
+    std::shared_ptr<const DataSplit> baseData_;
+    std::shared_ptr<const DataSplit> data_;
+    std::unique_ptr<Trainer> trainer_;
+    std::vector<BatchPoint> unpublished_;
+    Clock::time_point lastMetrics_, lastWeights_, lastSample_, lastSampleChange_, lastActivity_;
+    int sampleIndex_ = 0;
+    double rateSamples_ = 0, rateSeconds_ = 0, samplesPerSecond_ = 0;
+    long long runSamples_ = 0;
+    double runSeconds_ = 0;
+};
+
+} // namespace firstspike
