@@ -148,6 +148,76 @@ private slots:
         QCOMPARE(t.epochSize(), 300);
     }
 
+    void deepNetworkLearns()
+    {
+        NetworkConfig net;
+        net.layerSizes = {784, 60, 40, 10}; // two hidden layers
+        TrainConfig tc;
+        tc.epochs = 5;
+        tc.threads = 2;
+        tc.validationFraction = 0.0;
+        Trainer trainer(net, tc, data(600, 300));
+        trainer.train();
+        const auto &h = trainer.history();
+        qInfo("Adam 784-60-40-10: test accuracy %.1f%%, train loss %.3f -> %.3f", 100 * h.back().testAccuracy,
+              h.front().trainLoss, h.back().trainLoss);
+        QVERIFY(h.back().testAccuracy > 0.6);
+        QVERIFY(h.back().trainLoss < 0.6 * h.front().trainLoss);
+        QCOMPARE(static_cast<int>(h.back().meanSilentPerLayer.size()), 3);
+    }
+
+    void sgdWithNormalisedGradientLearns()
+    {
+        NetworkConfig net;
+        net.layerSizes = {784, 60, 10};
+        TrainConfig tc;
+        tc.epochs = 5;
+        tc.threads = 2;
+        tc.validationFraction = 0.0;
+        tc.optimizer.kind = OptimizerKind::Sgd;
+        tc.optimizer.normalizeGradient = true;
+        tc.optimizer.learningRate = 0.5;
+        tc.optimizer.lrDecay = 1e-4;
+        tc.optimizer.lrFloor = 1e-3;
+        Trainer trainer(net, tc, data(600, 300));
+        trainer.train();
+        const auto &h = trainer.history();
+        qInfo("SGD 784-60-10: test accuracy %.1f%%, train loss %.3f -> %.3f", 100 * h.back().testAccuracy,
+              h.front().trainLoss, h.back().trainLoss);
+        QVERIFY(h.back().testAccuracy > 0.4);
+        QVERIFY(h.back().trainLoss < 0.8 * h.front().trainLoss);
+        QVERIFY(std::abs(trainer.optimizer().currentLearningRate()
+                         - (0.5 * std::exp(-1e-4 * trainer.optimizer().stepCount()) + 1e-3)) < 1e-15);
+    }
+
+    void optimiserSteps()
+    {
+        // SGD with normalisation moves the weights by exactly lr along -g/|g|.
+        std::vector<Matrix> w{Matrix::Zero(1, 2)};
+        std::vector<Matrix> g{Matrix(1, 2)};
+        g[0] << 3.0, 4.0;
+        OptimizerConfig sgd;
+        sgd.kind = OptimizerKind::Sgd;
+        sgd.learningRate = 0.5;
+        sgd.lrDecay = 0.0;
+        sgd.normalizeGradient = true;
+        Optimizer o(sgd, w);
+        o.apply(w, g);
+        QVERIFY(std::abs(w[0](0, 0) + 0.3) < 1e-15 && std::abs(w[0](0, 1) + 0.4) < 1e-15);
+        // Adam's first bias-corrected step is lr * g / (|g| + eps): about lr in each coordinate.
+        std::vector<Matrix> w2{Matrix::Zero(1, 2)};
+        std::vector<Matrix> g2{Matrix(1, 2)};
+        g2[0] << 1e-3, -20.0;
+        OptimizerConfig adam;
+        adam.learningRate = 0.01;
+        adam.lrDecay = 0.0;
+        Optimizer a(adam, w2);
+        a.apply(w2, g2);
+        QVERIFY(std::abs(w2[0](0, 0) + 0.01) < 1e-6);
+        QVERIFY(std::abs(w2[0](0, 1) - 0.01) < 1e-6);
+        QCOMPARE(a.stepCount(), 1LL);
+    }
+
     void inputLayerMustMatchTheImages()
     {
         NetworkConfig net;
