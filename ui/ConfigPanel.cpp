@@ -27,10 +27,10 @@ ConfigPanel::ConfigPanel(QWidget *parent)
     layersProblem_->setWordWrap(true);
     layersProblem_->hide();
     encoding_ = new QComboBox;
-    encoding_->addItem(tr("Latency  t = 2(1 − x)"), static_cast<int>(InputEncoding::LinearLatency));
+    encoding_->addItem(tr("Latency  t = s(1 − x)"), static_cast<int>(InputEncoding::LinearLatency));
     encoding_->addItem(tr("Binary  t ∈ {0, ln 6}"), static_cast<int>(InputEncoding::Binarized));
     encoding_->setToolTip(tr("How a pixel intensity x becomes one input spike time:\n"
-                             "latency: brighter pixels spike earlier, grey levels kept;\n"
+                             "latency: brighter pixels spike earlier (s: the time of a black pixel), grey levels kept;\n"
                              "binary: pixels ≥ 0.5 spike at t = 0, the others at t = ln 6.\n"
                              "Locked while a run is live."));
     networkForm->addRow(tr("&Layers"), layers_);

@@ -38,7 +38,7 @@ QLineSeries *makeSeries(const QString &name, const QColor &color, double width, 
     s->setPen(pen);
     if (points) {
         s->setPointsVisible(true);
-        s->setMarkerSize(7);
+        s->setMarkerSize(6);
         s->setBrush(color);
     }
     return s;
@@ -82,10 +82,24 @@ double niceCeil(double x)
     if (!(x > 0) || !std::isfinite(x))
         return 1.0;
     const double p = std::pow(10.0, std::floor(std::log10(x)));
-    for (double m : {1.0, 2.0, 2.5, 5.0, 10.0})
+    for (double m : {1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0})
         if (m * p >= x * (1 - 1e-9))
             return m * p;
     return 10 * p;
+}
+
+// Ticks for an axis from 0 to a niceCeil() value: a round step giving 4 to 8 intervals.
+int niceTickCount(double max)
+{
+    if (!(max > 0) || !std::isfinite(max))
+        return 6;
+    const double p = std::pow(10.0, std::floor(std::log10(max)));
+    for (double m : {0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 2.5, 5.0}) {
+        const double intervals = max / (m * p);
+        if (intervals <= 8 + 1e-9 && std::abs(intervals - std::round(intervals)) < 1e-6)
+            return static_cast<int>(std::lround(intervals)) + 1;
+    }
+    return 6;
 }
 
 std::pair<std::size_t, std::size_t> visibleRange(const std::vector<double> &xs, double x0, double x1)
@@ -171,9 +185,9 @@ CurvesView::~CurvesView() = default;
 void CurvesView::buildLossChart()
 {
     lossChart_ = makeChart(tr("Training loss"));
-    rawLoss_ = makeSeries(tr("mini-batch"), kRawColor, 1.0, false);
-    smoothedLoss_ = makeSeries(tr("mini-batch, smoothed"), kSmoothColor, 2.0, false);
-    epochTrainLoss_ = makeSeries(tr("epoch mean (train)"), kTrainColor, 2.0, true);
+    rawLoss_ = makeSeries(tr("batch"), kRawColor, 1.0, false);
+    smoothedLoss_ = makeSeries(tr("smoothed"), kSmoothColor, 2.0, false);
+    epochTrainLoss_ = makeSeries(tr("train"), kTrainColor, 2.0, true);
     epochTestLoss_ = makeSeries(tr("test"), kTestColor, 2.0, true, Qt::DashLine);
     for (QLineSeries *s : {rawLoss_, smoothedLoss_, epochTrainLoss_, epochTestLoss_})
         lossChart_->addSeries(s);
@@ -203,9 +217,9 @@ void CurvesView::buildLossChart()
 void CurvesView::buildAccuracyChart()
 {
     accuracyChart_ = makeChart(tr("Accuracy"));
-    smoothedAccuracy_ = makeSeries(tr("mini-batch (train), smoothed"), kRawColor.darker(115), 1.5, false);
+    smoothedAccuracy_ = makeSeries(tr("batch (smoothed)"), kRawColor.darker(115), 1.5, false);
     epochTrainAccuracy_ = makeSeries(tr("train"), kTrainColor, 2.0, true);
-    epochValidationAccuracy_ = makeSeries(tr("validation"), kValidationColor, 1.5, true, Qt::DashLine);
+    epochValidationAccuracy_ = makeSeries(tr("val."), kValidationColor, 1.5, true, Qt::DashLine);
     epochTestAccuracy_ = makeSeries(tr("test"), kTestColor, 2.5, true);
     for (QLineSeries *s : {smoothedAccuracy_, epochTrainAccuracy_, epochValidationAccuracy_, epochTestAccuracy_})
         accuracyChart_->addSeries(s);
@@ -477,28 +491,35 @@ void CurvesView::refresh()
 
     if (!zoomed_) {
         lossX_->setRange(0, autoMaxX);
-        lossX_->setTickCount(6);
+        lossX_->setTickCount(niceTickCount(autoMaxX));
         accuracyX_->setRange(0, autoMaxX);
-        accuracyX_->setTickCount(6);
+        accuracyX_->setTickCount(niceTickCount(autoMaxX));
 
-        // Loss: up to the 99th percentile of the visible mini-batch losses (a few early spikes
-        // must not squash the curve) or the largest epoch value.
+        // Loss: up to the 95th percentile of the visible mini-batch losses (the first batches'
+        // large losses must not squash the curve) or the largest smoothed or epoch value.
         std::vector<double> ys;
         ys.reserve(static_cast<std::size_t>(raw.size()));
         for (const QPointF &p : raw)
             ys.push_back(p.y());
         double top = 0, bottom = std::numeric_limits<double>::infinity();
         if (!ys.empty()) {
-            const std::size_t k = static_cast<std::size_t>(0.99 * (ys.size() - 1));
+            const std::size_t k = static_cast<std::size_t>(0.95 * (ys.size() - 1));
             std::nth_element(ys.begin(), ys.begin() + static_cast<std::ptrdiff_t>(k), ys.end());
             top = ys[k];
             bottom = *std::min_element(ys.begin(), ys.end());
         }
-        for (const QList<QPointF> *list : {&smooth, &trainLoss, &testLoss})
+        for (const QList<QPointF> *list : {&trainLoss, &testLoss})
             for (const QPointF &p : *list) {
                 top = std::max(top, p.y());
                 bottom = std::min(bottom, p.y());
             }
+        if (!smooth.isEmpty()) {
+            // The smoothed curve, past its first few points (debiasing starts from one batch).
+            for (qsizetype i = smooth.size() / 20; i < smooth.size(); ++i) {
+                top = std::max(top, smooth[i].y());
+                bottom = std::min(bottom, smooth[i].y());
+            }
+        }
         if (top <= 0)
             top = 2.5;
         if (logScale_) {
@@ -506,8 +527,9 @@ void CurvesView::refresh()
             const double hi = std::pow(10.0, std::ceil(std::log10(top * 1.05)));
             lossYLog_->setRange(lo, std::max(hi, lo * 10));
         } else {
-            lossYLinear_->setRange(0, niceCeil(top * 1.05));
-            lossYLinear_->setTickCount(6);
+            const double yMax = niceCeil(top * 1.05);
+            lossYLinear_->setRange(0, yMax);
+            lossYLinear_->setTickCount(niceTickCount(yMax));
         }
 
         // Accuracy: up to 100 %, down to a multiple of 10 below the lowest visible value.

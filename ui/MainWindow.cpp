@@ -228,6 +228,9 @@ void MainWindow::createMenus()
 void MainWindow::createDocks()
 {
     setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks);
+    // Settings and the test sample run the full height; the weights sit under the curves.
+    setCorner(Qt::BottomLeftCorner, Qt::LeftDockWidgetArea);
+    setCorner(Qt::BottomRightCorner, Qt::RightDockWidgetArea);
 
     configDock_ = new QDockWidget(tr("Settings"), this);
     configDock_->setObjectName(QStringLiteral("settingsDock"));
@@ -256,8 +259,8 @@ void MainWindow::createDocks()
     sampleDock_->setObjectName(QStringLiteral("sampleDock"));
     sampleDock_->setWidget(sample_);
     addDockWidget(Qt::RightDockWidgetArea, sampleDock_);
-    resizeDocks({configDock_, sampleDock_}, {250, 300}, Qt::Horizontal);
-    resizeDocks({weightsDock_}, {330}, Qt::Vertical);
+    resizeDocks({configDock_, sampleDock_}, {240, 290}, Qt::Horizontal);
+    resizeDocks({weightsDock_}, {290}, Qt::Vertical);
 
     QMenu *view = menuBar()->addMenu(tr("&View"));
     for (QDockWidget *d : {configDock_, weightsDock_, sampleDock_})

@@ -18,6 +18,9 @@ NeuronDetailView::NeuronDetailView(QWidget *parent)
     text_->setTextFormat(Qt::RichText);
     text_->setAlignment(Qt::AlignLeft | Qt::AlignTop);
     text_->setWordWrap(true);
+    QFont f = text_->font();
+    f.setPointSizeF(8.5);
+    text_->setFont(f);
     text_->setTextInteractionFlags(Qt::TextSelectableByMouse);
     setToolTip(tr("The selected neuron's input weights, enlarged, and its statistics on a fixed probe batch of test digits"));
 }
@@ -56,16 +59,23 @@ void NeuronDetailView::showTile(int tile)
 
 QRect NeuronDetailView::imageRect() const
 {
-    const int side = std::max(28, std::min(height() - 8, width() / 2 - 40));
-    const int s = side / 28 * 28 >= 56 ? side / 28 * 28 : side; // whole-number magnification when possible
+    // Side by side when the view is wide, image above the text when it is tall.
+    const bool wide = width() > 1.3 * height();
+    const int room = wide ? std::min(height() - 8, width() / 2 - 40) : std::min(width() - 80, height() / 2);
+    const int side = std::max(28, room);
+    const int s = side / 28 * 28 >= 84 ? side / 28 * 28 : side; // whole-number magnification when large
     return QRect(4, 4, s, s);
 }
 
 void NeuronDetailView::resizeEvent(QResizeEvent *event)
 {
     const QRect img = imageRect();
-    const int x = img.right() + 62;
-    text_->setGeometry(x, 2, std::max(60, width() - x - 2), height() - 4);
+    if (width() > 1.3 * height()) {
+        const int x = img.right() + 66;
+        text_->setGeometry(x, 2, std::max(60, width() - x - 2), height() - 4);
+    } else {
+        text_->setGeometry(4, img.bottom() + 6, width() - 8, std::max(40, height() - img.bottom() - 8));
+    }
     QWidget::resizeEvent(event);
 }
 
@@ -142,9 +152,8 @@ void NeuronDetailView::updateText()
         const double mt = activity_->meanSpikeTime[t];
         html += std::isfinite(mt) ? tr("mean spike time t&#772; = <b>%1</b> &tau;<br>").arg(mt, 0, 'f', 3)
                                   : tr("mean spike time: <i>never fired</i><br>");
-        html += tr("<span style='color:#666'>layer: %1 % silent on the probe (step %2)</span>")
-                    .arg(100 * activity_->layerSilentFraction, 0, 'f', 1)
-                    .arg(activity_->step);
+        html += tr("<span style='color:#666'>whole layer: %1 % silent on the probe</span>")
+                    .arg(100 * activity_->layerSilentFraction, 0, 'f', 1);
     } else {
         html += tr("<span style='color:#666'>firing statistics: computing…</span>");
     }

@@ -130,8 +130,8 @@ void SamplePanel::paintEvent(QPaintEvent *)
     p.setFont(base);
     y += fm.height() + 4;
     const int classes = static_cast<int>(s.outputTimes.size());
-    const int hiddenBlock = s.hiddenTimes.empty() ? 0 : 90;
-    const int rowH = std::clamp((height() - y - hiddenBlock - 2 * fm.height() - 10) / std::max(1, classes), 8, 18);
+    const int hiddenBlock = s.hiddenTimes.empty() ? 0 : 110;
+    const int rowH = std::clamp((height() - y - hiddenBlock - 2 * fm.height() - 10) / std::max(1, classes), 8, 20);
     for (int k = 0; k < classes; ++k) {
         const int ry = y + k * rowH;
         p.setPen(k == s.label ? text : faint);
@@ -176,10 +176,13 @@ void SamplePanel::paintEvent(QPaintEvent *)
         p.setFont(base);
         p.setPen(faint);
         const int n = static_cast<int>(s.hiddenTimes.size());
-        p.drawText(QRect(left, y, right - left, fm.height()), Qt::AlignRight,
-                   tr("%1 % silent, %2 % before decision").arg(100.0 * silent / n, 0, 'f', 0).arg(100.0 * beforeDecision / n, 0, 'f', 0));
+        y += fm.height();
+        p.drawText(QRect(6, y, width() - 12, fm.height()), Qt::AlignLeft,
+                   tr("%1 % before the decision, %2 % silent")
+                       .arg(100.0 * beforeDecision / n, 0, 'f', 0)
+                       .arg(100.0 * silent / n, 0, 'f', 0));
         y += fm.height() + 2;
-        const int h = std::max(24, height() - y - fm.height() - 8);
+        const int h = std::clamp(height() - y - fm.height() - 8, 24, 160);
         const double bw = double(right - left) / bins;
         for (int b = 0; b < bins; ++b) {
             const double bh = double(h) * counts[b] / peak;

@@ -37,9 +37,13 @@ TrainingWorker::TrainingWorker(const RunConfig &config, std::uint64_t generation
     , generation_(generation)
     , baseData_(std::move(data))
 {
+    ++instances_;
 }
 
-TrainingWorker::~TrainingWorker() = default;
+TrainingWorker::~TrainingWorker()
+{
+    --instances_;
+}
 
 double TrainingWorker::seconds(Clock::time_point a, Clock::time_point b)
 {
@@ -52,8 +56,10 @@ void TrainingWorker::setRunning(bool running)
         std::lock_guard lock(mutex_);
         running_ = running;
         pauseAtStep_ = -1;
-        if (!running)
+        if (!running) {
             pendingSteps_ = 0;
+            mailPending_ = true; // publish the state it halted in
+        }
     }
     wake_.notify_one();
 }
@@ -199,7 +205,7 @@ void TrainingWorker::run()
                 Q_EMIT stepDone(generation_);
             }
         } else if (republish && !reset) {
-            publish({true, false, true, false});
+            publish({true, true, true, false});
         }
     }
     trainer_.reset(); // joins the trainer's pool in this thread

@@ -39,6 +39,9 @@ public:
     TrainingWorker(const RunConfig &config, std::uint64_t generation, std::shared_ptr<const DataSplit> data = {});
     ~TrainingWorker() override;
 
+    // Workers alive in the process (leak checks in tests).
+    static int instances() { return instances_.load(); }
+
     // The thread body; returns after requestQuit().
     void run();
 
@@ -76,6 +79,8 @@ private:
     std::shared_ptr<const SampleRecord> makeSample() const;
     std::vector<int> watchedNeurons() const;
     static double seconds(Clock::time_point a, Clock::time_point b);
+
+    static inline std::atomic<int> instances_{0};
 
     // Mailbox (GUI thread -> worker).
     std::mutex mutex_;

@@ -72,21 +72,25 @@ void WeightMapView::layoutGrid()
     const int n = static_cast<int>(tiles_->neurons.size());
     const int tw = tiles_->cols + kGap, th = tiles_->rows + kGap;
     const QRect area = rect().adjusted(4, 4, -kLegendWidth, -4);
-    double best = 0;
+    double best = 0, bestScore = 0;
     for (int cols = 1; cols <= n; ++cols) {
         const int rows = (n + cols - 1) / cols;
         const double s = std::min(area.width() / double(cols * tw), area.height() / double(rows * th));
-        if (s > best) {
+        // A full rectangle (8x8 for 64) wins over a slightly larger grid with a ragged last row.
+        const double score = s * (cols * rows == n ? 1.1 : 1.0);
+        if (score > bestScore) {
+            bestScore = score;
             best = s;
             columns_ = cols;
             gridRows_ = rows;
         }
     }
-    // Whole-number magnification keeps every weight the same size on screen.
-    scale_ = best >= 1.0 ? std::floor(best) : best;
+    // Whole-number magnification keeps every weight the same size on screen; below 3x the
+    // space lost to rounding down would be too large, so those scales are drawn filtered.
+    scale_ = best >= 3.0 ? std::floor(best) : best;
     const int w = static_cast<int>(columns_ * tw * scale_), h = static_cast<int>(gridRows_ * th * scale_);
     target_ = QRect(area.left() + (area.width() - w) / 2, area.top() + (area.height() - h) / 2, w, h);
-    const int barHeight = std::min(220, std::max(60, target_.height() - 40));
+    const int barHeight = std::min(220, std::max(60, target_.height() - 90));
     legendBar_ = QRect(target_.right() + 16, target_.top() + 24, 14, barHeight);
 }
 
@@ -99,10 +103,15 @@ void WeightMapView::renderMosaic()
     const int tw = cols + kGap, th = rows + kGap;
     if (mosaic_.width() != columns_ * tw || mosaic_.height() != gridRows_ * th)
         mosaic_ = QImage(columns_ * tw, gridRows_ * th, QImage::Format_RGB32);
-    mosaic_.fill(QColor(200, 200, 200));
+    mosaic_.fill(palette().color(QPalette::Window));
     const double a = tiles_->absMax;
     for (int t = 0; t < n; ++t) {
         const int ox = (t % columns_) * tw, oy = (t / columns_) * th;
+        // The 1-pixel gap right and below each tile in a neutral grey frames it.
+        for (int r = 0; r <= rows && oy + r < mosaic_.height(); ++r) {
+            auto *line = reinterpret_cast<QRgb *>(mosaic_.scanLine(oy + r)) + ox;
+            std::fill(line, line + std::min(tw, mosaic_.width() - ox), qRgb(200, 200, 200));
+        }
         const float *w = tiles_->weights.data() + static_cast<std::size_t>(t) * pixels;
         for (int r = 0; r < rows; ++r) {
             auto *line = reinterpret_cast<QRgb *>(mosaic_.scanLine(oy + r)) + ox;
@@ -143,7 +152,7 @@ void WeightMapView::paintEvent(QPaintEvent *)
         p.drawText(rect(), Qt::AlignCenter, tr("Loading network..."));
         return;
     }
-    p.setRenderHint(QPainter::SmoothPixmapTransform, false);
+    p.setRenderHint(QPainter::SmoothPixmapTransform, scale_ != std::floor(scale_));
     p.drawImage(target_, mosaic_);
     // Neurons silent on every probe digit get a grey diagonal: they cannot learn from the loss.
     if (activity_ && activity_->neurons.size() == tiles_->neurons.size()) {
