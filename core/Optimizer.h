@@ -36,6 +36,13 @@ public:
     // weights -= update(gradients); gradients may be modified (normalisation).
     void apply(std::vector<Matrix> &weights, std::vector<Matrix> &gradients);
 
+    // The same update split so that row ranges can run on different threads: beginStep() once,
+    // then updateRows() over disjoint row ranges. gradientScale multiplies the gradient (the
+    // global-norm normalisation when enabled: 1 / norm).
+    void beginStep();
+    void updateRows(std::size_t layer, Matrix &weights, const Matrix &gradients, Eigen::Index rowBegin,
+                    Eigen::Index rowEnd, double gradientScale);
+
     // State for checkpoints.
     std::vector<Matrix> &firstMoment() { return m_; }
     std::vector<Matrix> &secondMoment() { return v_; }
@@ -47,6 +54,9 @@ private:
     OptimizerConfig config_;
     std::vector<Matrix> m_, v_;
     long long step_ = 0;
+    double stepLearningRate_ = 0.0; // per-step constants set by beginStep()
+    double stepSize_ = 0.0;
+    double stepEpsilon_ = 0.0;
 };
 
 } // namespace firstspike

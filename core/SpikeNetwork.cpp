@@ -3,6 +3,8 @@
 #include "Random.h"
 
 #include <algorithm>
+#include <bit>
+#include <cstring>
 #include <cmath>
 #include <numeric>
 #include <stdexcept>
@@ -76,9 +78,16 @@ void SpikeNetwork::encode(const std::uint8_t *pixels, Vector &inputZ) const
 {
     const int n = config_.inputSize();
     inputZ.resize(n);
-    const EncodingConfig &e = config_.encoding;
     // The map from byte to z is fixed per network; a table avoids 784 exp() per sample.
     double table[256];
+    encodingTable(table);
+    for (int i = 0; i < n; ++i)
+        inputZ[i] = table[pixels[i]];
+}
+
+void SpikeNetwork::encodingTable(double table[256]) const
+{
+    const EncodingConfig &e = config_.encoding;
     for (int v = 0; v < 256; ++v) {
         const double x = v / 255.0;
         double t = 0.0;
@@ -88,14 +97,16 @@ void SpikeNetwork::encode(const std::uint8_t *pixels, Vector &inputZ) const
             t = x >= e.binarizeThreshold ? 0.0 : e.binaryLateTime;
         table[v] = std::exp(t);
     }
-    for (int i = 0; i < n; ++i)
-        inputZ[i] = table[pixels[i]];
 }
 
 void SpikeNetwork::forward(const std::uint8_t *pixels, ForwardPass &pass) const
 {
     encode(pixels, pass.inputZ);
-    forwardEncoded(pass.inputZ, pass);
+    pass.layers.resize(weights_.size());
+    double byteZ[256];
+    encodingTable(byteZ);
+    orderPixels(pixels, config_.inputSize(), byteZ, config_.bias, pass.layers[0]);
+    forwardFrom(pass, true);
 }
 
 void SpikeNetwork::forwardEncoded(const Vector &inputZ, ForwardPass &pass) const
@@ -105,105 +116,285 @@ void SpikeNetwork::forwardEncoded(const Vector &inputZ, ForwardPass &pass) const
     if (&pass.inputZ != &inputZ)
         pass.inputZ = inputZ;
     pass.layers.resize(weights_.size());
+    forwardFrom(pass, false);
+}
+
+void SpikeNetwork::forwardFrom(ForwardPass &pass, bool firstLayerOrdered) const
+{
     const double maxZ = config_.maxSpikeZ();
+    thread_local Vector sums;
     for (std::size_t l = 0; l < weights_.size(); ++l) {
-        const Vector &in = l == 0 ? pass.inputZ : pass.layers[l - 1].spikeZ;
-        forwardLayer(weights_[l], config_.bias, config_.threshold, maxZ, in, pass.layers[l]);
+        const Vector *cs = nullptr;
+        if (columnSumsValid_) {
+            cs = &columnSums_[l];
+        } else {
+            columnSums(weights_[l], sums);
+            cs = &sums;
+        }
+        if (l > 0 || !firstLayerOrdered)
+            orderInputs(l == 0 ? pass.inputZ : pass.layers[l - 1].spikeZ, config_.bias, pass.layers[l]);
+        scanLayer(weights_[l], config_.threshold, maxZ, pass.layers[l], cs);
     }
 }
 
-void SpikeNetwork::forwardLayer(const Matrix &weights, bool bias, double threshold, double maxZ,
-                                const Vector &inputZ, LayerActivity &out)
+void SpikeNetwork::columnSums(const Matrix &weights, Vector &out)
+{
+    // Row by row, in a fixed order: the same numbers whoever computes them.
+    out.setZero(weights.cols());
+    for (Eigen::Index i = 0; i < weights.rows(); ++i)
+        out += weights.row(i).transpose();
+}
+
+void SpikeNetwork::prepare()
+{
+    columnSums_.resize(weights_.size());
+    for (std::size_t l = 0; l < weights_.size(); ++l)
+        columnSums(weights_[l], columnSums_[l]);
+    columnSumsValid_ = true;
+}
+
+void SpikeNetwork::orderInputs(const Vector &inputZ, bool bias, LayerActivity &out)
 {
     const int fanIn = static_cast<int>(inputZ.size());
-    const int nOut = static_cast<int>(weights.cols());
-
-    // Sort the layer's inputs by arrival once; every neuron of the layer shares this order.
-    out.inputOrder.clear();
-    out.inputOrder.reserve(fanIn + 1);
-    for (int i = 0; i < fanIn; ++i)
-        if (std::isfinite(inputZ[i]))
-            out.inputOrder.push_back(i);
-    std::sort(out.inputOrder.begin(), out.inputOrder.end(), [&](int a, int b) {
-        return inputZ[a] < inputZ[b] || (inputZ[a] == inputZ[b] && a < b);
-    });
-    if (bias) // z = 1 is the earliest possible arrival (t = 0), so the bias leads the order
-        out.inputOrder.insert(out.inputOrder.begin(), fanIn);
-    const int n = static_cast<int>(out.inputOrder.size());
-    out.orderedZ.resize(n);
-    for (int k = 0; k < n; ++k) {
-        const int i = out.inputOrder[k];
-        out.orderedZ[k] = i == fanIn ? 1.0 : inputZ[i];
+    // Stable LSD radix sort of the finite z by their IEEE-754 bits (monotone for z > 0), so
+    // ties keep index order: the order is a pure function of the input. Byte positions on which
+    // all keys agree (most of the exponent) are skipped.
+    thread_local std::vector<std::uint64_t> keys, keysTmp;
+    thread_local std::vector<int> idx, idxTmp;
+    keys.clear();
+    idx.clear();
+    for (int i = 0; i < fanIn; ++i) {
+        const double z = inputZ[i];
+        if (std::isfinite(z)) {
+            std::uint64_t bits;
+            std::memcpy(&bits, &z, sizeof bits);
+            keys.push_back(bits);
+            idx.push_back(i);
+        }
     }
+    const std::size_t m = keys.size();
+    keysTmp.resize(m);
+    idxTmp.resize(m);
+    for (int shift = 0; shift < 64; shift += 8) {
+        std::size_t count[257] = {0};
+        for (std::size_t k = 0; k < m; ++k)
+            ++count[((keys[k] >> shift) & 0xFF) + 1];
+        bool trivial = false;
+        for (int b = 1; b <= 256; ++b)
+            if (count[b] == m) {
+                trivial = true;
+                break;
+            }
+        if (trivial)
+            continue;
+        for (int b = 0; b < 256; ++b)
+            count[b + 1] += count[b];
+        for (std::size_t k = 0; k < m; ++k) {
+            const std::size_t dst = count[(keys[k] >> shift) & 0xFF]++;
+            keysTmp[dst] = keys[k];
+            idxTmp[dst] = idx[k];
+        }
+        keys.swap(keysTmp);
+        idx.swap(idxTmp);
+    }
+    out.inputOrder.clear();
+    out.orderedZ.clear();
+    if (bias) { // z = 1 is the earliest possible arrival (t = 0), so the bias leads the order
+        out.inputOrder.push_back(fanIn);
+        out.orderedZ.push_back(1.0);
+    }
+    for (std::size_t k = 0; k < m; ++k) {
+        out.inputOrder.push_back(idx[k]);
+        out.orderedZ.push_back(inputZ[idx[k]]);
+    }
+    finishOrder(out);
+}
+
+void SpikeNetwork::orderPixels(const std::uint8_t *pixels, int count, const double *byteZ, bool bias,
+                               LayerActivity &out)
+{
+    // Counting sort over the 256 byte values: the same (z, index) order as orderInputs, in
+    // O(n). Bytes are ranked by their z; bytes with equal z share a rank (binarised input).
+    int byRank[256];
+    int rankOf[256];
+    {
+        int bytes[256];
+        std::iota(bytes, bytes + 256, 0);
+        std::stable_sort(bytes, bytes + 256, [&](int a, int b) { return byteZ[a] < byteZ[b]; });
+        int rank = -1;
+        for (int k = 0; k < 256; ++k) {
+            if (k == 0 || byteZ[bytes[k]] != byteZ[bytes[k - 1]])
+                ++rank;
+            rankOf[bytes[k]] = rank;
+        }
+    }
+    int start[257] = {0};
+    for (int i = 0; i < count; ++i)
+        ++start[rankOf[pixels[i]] + 1];
+    for (int r = 0; r < 256; ++r)
+        start[r + 1] += start[r];
+    std::copy(start, start + 256, byRank);
+    const int offset = bias ? 1 : 0;
+    out.inputOrder.resize(count + offset);
+    out.orderedZ.resize(count + offset);
+    if (bias) {
+        out.inputOrder[0] = count;
+        out.orderedZ[0] = 1.0;
+    }
+    for (int i = 0; i < count; ++i) {
+        const int k = offset + byRank[rankOf[pixels[i]]]++;
+        out.inputOrder[k] = i;
+        out.orderedZ[k] = byteZ[pixels[i]];
+    }
+    finishOrder(out);
+}
+
+void SpikeNetwork::finishOrder(LayerActivity &out)
+{
     // Ties: inputs with equal time form one step of the scan (MODEL.md, "Traps").
+    const int n = static_cast<int>(out.inputOrder.size());
     out.groupEnd.clear();
     for (int k = 1; k <= n; ++k)
         if (k == n || out.orderedZ[k] != out.orderedZ[k - 1])
             out.groupEnd.push_back(k);
+}
 
+void SpikeNetwork::forwardLayer(const Matrix &weights, bool bias, double threshold, double maxZ,
+                                const Vector &inputZ, LayerActivity &out, const Vector *columnSums)
+{
+    orderInputs(inputZ, bias, out);
+    scanLayer(weights, threshold, maxZ, out, columnSums);
+}
+
+void SpikeNetwork::scanLayer(const Matrix &weights, double threshold, double maxZ, LayerActivity &out,
+                             const Vector *columnSums)
+{
+    const int nOut = static_cast<int>(weights.cols());
+    const int n = static_cast<int>(out.inputOrder.size());
     out.spikeZ.setConstant(nOut, kSilent);
     out.denominator.setZero(nOut);
     out.causalSetSize.assign(nOut, 0);
     out.firedInGroup.assign(nOut, -1);
 
-    thread_local Vector sumWZ, sumW; // A_k and B_k of MODEL.md, per neuron
+    thread_local Vector sumWZ, sumW, aliveMask; // A_k and B_k of MODEL.md, per neuron
     thread_local std::vector<int> alive;
+    thread_local std::vector<std::uint8_t> flags;
+    flags.assign(static_cast<std::size_t>(nOut) + 8, 0); // padded for 8-byte reads
+    std::uint8_t *F = flags.data();
     sumWZ.setZero(nOut);
     sumW.setZero(nOut);
-    alive.resize(nOut);
-    std::iota(alive.begin(), alive.end(), 0);
+    aliveMask.setOnes(nOut);
     double *A = sumWZ.data();
     double *B = sumW.data();
+    double *M = aliveMask.data();
+    int aliveCount = nOut;
+    bool sparse = false; // once few neurons are left, keep an explicit list of them
+
+    // A neuron of the group's interval fires iff B > theta and A / (B - theta) <= z_next
+    // (MODEL.md). retire() applies the exact test to a candidate and records the spike.
+    auto retire = [&](int j, int g, int end, double zNext) -> bool {
+        const double d = B[j] - threshold;
+        if (!(d > 0.0))
+            return false;
+        const double zc = A[j] / d;
+        if (!(zc <= zNext))
+            return false;
+        if (zc <= maxZ) { // beyond the horizon the neuron counts as silent
+            out.spikeZ[j] = zc;
+            out.denominator[j] = d;
+            out.causalSetSize[j] = end;
+            out.firedInGroup[j] = g;
+        }
+        M[j] = 0.0;
+        --aliveCount;
+        return true;
+    };
 
     int begin = 0;
     const int groups = static_cast<int>(out.groupEnd.size());
-    for (int g = 0; g < groups && !alive.empty(); ++g) {
+    // When every input arrives, the last group is "all the rest": its weights sum to the
+    // column sum minus what was added so far, so it costs one step instead of one per input.
+    const bool allArrive = n == static_cast<int>(weights.rows()) && columnSums != nullptr;
+    for (int g = 0; g < groups && aliveCount > 0; ++g) {
         const int end = out.groupEnd[g];
-        const bool sparse = static_cast<int>(alive.size()) * 4 < nOut;
-        for (int k = begin; k < end; ++k) {
-            const double z = out.orderedZ[k];
-            const double *w = weights.row(out.inputOrder[k]).data();
-            if (sparse) { // few neurons left: touch only those still integrating
+        if (!sparse && aliveCount * 4 < nOut) {
+            sparse = true;
+            alive.clear();
+            for (int j = 0; j < nOut; ++j)
+                if (M[j] != 0.0)
+                    alive.push_back(j);
+        }
+        if (allArrive && g + 1 == groups && end - begin > 4) {
+            const double z = out.orderedZ[begin];
+            const double *S = columnSums->data();
+            if (sparse) {
                 for (int j : alive) {
-                    A[j] += z * w[j];
-                    B[j] += w[j];
+                    A[j] += z * (S[j] - B[j]);
+                    B[j] = S[j];
                 }
             } else {
                 for (int j = 0; j < nOut; ++j) {
-                    A[j] += z * w[j];
-                    B[j] += w[j];
+                    A[j] += z * (S[j] - B[j]);
+                    B[j] = S[j];
+                }
+            }
+        } else {
+            for (int k = begin; k < end; ++k) {
+                const double z = out.orderedZ[k];
+                const double *w = weights.row(out.inputOrder[k]).data();
+                if (sparse) { // few neurons left: touch only those still integrating
+                    for (int j : alive) {
+                        A[j] += z * w[j];
+                        B[j] += w[j];
+                    }
+                } else {
+                    for (int j = 0; j < nOut; ++j) {
+                        A[j] += z * w[j];
+                        B[j] += w[j];
+                    }
                 }
             }
         }
         const double zNext = g + 1 < groups ? out.orderedZ[end] : kSilent;
-        // Spike in this interval iff B_k > theta and A_k / (B_k - theta) <= z_next (MODEL.md).
-        std::size_t kept = 0;
-        for (std::size_t a = 0; a < alive.size(); ++a) {
-            const int j = alive[a];
-            const double d = B[j] - threshold;
-            bool retire = false;
-            if (d > 0.0) {
-                const double zc = A[j] / d;
-                if (zc <= zNext) {
-                    retire = true;
-                    if (zc <= maxZ) { // beyond the horizon the neuron counts as silent
-                        out.spikeZ[j] = zc;
-                        out.denominator[j] = d;
-                        out.causalSetSize[j] = end;
-                        out.firedInGroup[j] = g;
-                    }
+        if (sparse) {
+            std::size_t kept = 0;
+            for (std::size_t a = 0; a < alive.size(); ++a) {
+                const int j = alive[a];
+                if (!retire(j, g, end, zNext))
+                    alive[kept++] = j;
+            }
+            alive.resize(kept);
+        } else {
+            // Vectorised screen with a slightly loose multiplicative form of the test; the
+            // few candidates get the exact test in retire().
+            const double loose = zNext * (1.0 + 1e-9);
+            int candidates = 0;
+            for (int j = 0; j < nOut; ++j) {
+                const double d = B[j] - threshold;
+                const std::uint8_t c = (M[j] != 0.0) & (d > 0.0) & (A[j] <= loose * d);
+                F[j] = c;
+                candidates += c;
+            }
+            // Visit the flagged neurons eight flags at a time.
+            for (int j0 = 0; candidates > 0 && j0 < nOut; j0 += 8) {
+                std::uint64_t word;
+                std::memcpy(&word, F + j0, 8);
+                while (word) {
+                    const int j = j0 + std::countr_zero(word) / 8;
+                    word &= word - 1;
+                    word &= ~(0xFFull << (8 * (j - j0)));
+                    retire(j, g, end, zNext);
+                    --candidates;
                 }
             }
-            if (!retire)
-                alive[kept++] = j;
         }
-        alive.resize(kept);
         begin = end;
     }
 }
 
 void SpikeNetwork::backward(const ForwardPass &pass, const Vector &dLossDzOut, std::vector<Matrix> &gradients,
-                            BackwardWorkspace &ws, Vector *dLossDzInput) const
+                            BackwardWorkspace &ws, Vector *dLossDzInput,
+                            std::vector<Eigen::RowVectorXd> *rowBroadcast) const
 {
     const int L = layerCount();
     if (static_cast<int>(gradients.size()) != L)
@@ -255,15 +446,42 @@ void SpikeNetwork::backward(const ForwardPass &pass, const Vector &dLossDzOut, s
 
         double *G = ws.active.data();
         double *GZ = ws.activeZ.data();
+        const int last = groups - 1;
+        const int lastBegin = groups > 1 ? act.groupEnd[groups - 2] : 0;
+        const int lastSize = act.groupEnd[last] - lastBegin;
+        // Fold the closing tie group (e.g. every black pixel) into one broadcast row: each of
+        // its rows gets u = z_last * G_L - GZ_L from the neurons that fired in its interval.
+        // Adding u to every row and subtracting it from the earlier rows is exact and touches
+        // only the earlier rows.
+        const bool fold = rowBroadcast != nullptr && dIn == nullptr
+                          && static_cast<int>(act.inputOrder.size()) == W.rows() && lastSize > W.rows() / 2
+                          && ws.bucketStart[last + 1] > ws.bucketStart[last];
+        const double *U = nullptr;
+        if (fold) {
+            ws.foldRow.setZero(nOut);
+            const double zLast = act.orderedZ[lastBegin];
+            for (int b = ws.bucketStart[last]; b < ws.bucketStart[last + 1]; ++b) {
+                const int j = ws.bucketNeurons[b];
+                ws.foldRow[j] = zLast * G[j] - GZ[j];
+            }
+            (*rowBroadcast)[l] += ws.foldRow.transpose();
+            U = ws.foldRow.data();
+        }
+        const int scanGroups = fold ? last : groups;
         int begin = 0;
-        for (int g = 0; g < groups && activeCount > 0; ++g) {
+        for (int g = 0; g < scanGroups && activeCount > 0; ++g) {
             const int end = act.groupEnd[g];
             for (int k = begin; k < end; ++k) {
                 const int i = act.inputOrder[k];
                 const double zi = act.orderedZ[k];
                 double *gr = grad.row(i).data();
-                for (int j = 0; j < nOut; ++j)
-                    gr[j] += zi * G[j] - GZ[j];
+                if (U) {
+                    for (int j = 0; j < nOut; ++j)
+                        gr[j] += zi * G[j] - GZ[j] - U[j];
+                } else {
+                    for (int j = 0; j < nOut; ++j)
+                        gr[j] += zi * G[j] - GZ[j];
+                }
                 if (dIn && i < fanInSize)
                     (*dIn)[i] = W.row(i).dot(ws.active.transpose());
             }

@@ -51,6 +51,7 @@ struct BackwardWorkspace {
     Vector activeZ;                // g_j * z_j
     std::vector<int> bucketStart;  // neurons grouped by the group whose end closes their causal set
     std::vector<int> bucketNeurons;
+    Vector foldRow;                // the closing tie group's per-row gradient (see backward)
 };
 
 class SpikeNetwork {
@@ -63,9 +64,25 @@ public:
     int fanIn(int layer) const { return config_.layerSizes[layer]; }
     int fanOut(int layer) const { return config_.layerSizes[layer + 1]; }
     const Matrix &weights(int layer) const { return weights_[layer]; }
-    Matrix &weights(int layer) { return weights_[layer]; }
     const std::vector<Matrix> &allWeights() const { return weights_; }
-    std::vector<Matrix> &allWeights() { return weights_; }
+    // Mutable access invalidates the cached column sums until prepare() runs again.
+    Matrix &weights(int layer)
+    {
+        columnSumsValid_ = false;
+        return weights_[layer];
+    }
+    std::vector<Matrix> &allWeights()
+    {
+        columnSumsValid_ = false;
+        return weights_;
+    }
+    // Caches each neuron's total weight (column sums) after the weights changed. Optional:
+    // without it forward() computes them per call (same numbers, slower). Not thread-safe
+    // against concurrent forward() calls; the trainer calls it between mini-batches.
+    void prepare();
+    bool prepared() const { return columnSumsValid_; }
+    // Total weight of each neuron per layer (bias included); valid while prepared().
+    const std::vector<Vector> &cachedColumnSums() const { return columnSums_; }
     std::size_t parameterCount() const;
 
     // U(low/n, high/n) for n inputs (bias included), so every neuron starts able to fire.
@@ -79,16 +96,37 @@ public:
 
     // Exact gradients of `dLossDzOut` (dL/dz of the output layer; ignored for silent neurons)
     // through the network, accumulated into `gradients` (same shapes as the weights).
+    // With `rowBroadcast` (one row vector per layer), a large tie group that closes the scan
+    // (e.g. all black pixels) is accumulated once into rowBroadcast[l] instead of into each of
+    // its rows; the caller adds rowBroadcast[l] to every row of gradients[l] afterwards.
     void backward(const ForwardPass &pass, const Vector &dLossDzOut, std::vector<Matrix> &gradients,
-                  BackwardWorkspace &workspace, Vector *dLossDzInput = nullptr) const;
+                  BackwardWorkspace &workspace, Vector *dLossDzInput = nullptr,
+                  std::vector<Eigen::RowVectorXd> *rowBroadcast = nullptr) const;
 
     // One layer: the causal-set scan of MODEL.md for all neurons of the layer at once.
+    // `columnSums` (total weight per neuron, bias included) lets the last tie group be added
+    // in one step when every input arrives; pass nullptr to add it input by input.
     static void forwardLayer(const Matrix &weights, bool bias, double threshold, double maxZ,
-                             const Vector &inputZ, LayerActivity &out);
+                             const Vector &inputZ, LayerActivity &out, const Vector *columnSums = nullptr);
+    static void columnSums(const Matrix &weights, Vector &out);
+    // The arrival order of a layer's inputs (inputOrder, orderedZ, groupEnd of `out`).
+    static void orderInputs(const Vector &inputZ, bool bias, LayerActivity &out);
+    // The same order for pixel inputs by counting sort; byteZ maps each byte value to its z.
+    static void orderPixels(const std::uint8_t *pixels, int count, const double *byteZ, bool bias,
+                            LayerActivity &out);
+    // The causal-set scan over an ordered layer (out's order fields must be set).
+    static void scanLayer(const Matrix &weights, double threshold, double maxZ, LayerActivity &out,
+                          const Vector *columnSums);
+    void encodingTable(double table[256]) const; // z of each byte value
 
 private:
+    static void finishOrder(LayerActivity &out);
+    void forwardFrom(ForwardPass &pass, bool firstLayerOrdered) const;
+
     NetworkConfig config_;
     std::vector<Matrix> weights_;
+    std::vector<Vector> columnSums_;
+    bool columnSumsValid_ = false;
 };
 
 } // namespace firstspike

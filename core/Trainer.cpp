@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <utility>
 
 namespace firstspike {
 
@@ -38,7 +39,9 @@ struct Trainer::ThreadState {
     ForwardPass pass;
     BackwardWorkspace workspace;
     std::vector<Matrix> gradients;
+    std::vector<Eigen::RowVectorXd> rowBroadcast; // see SpikeNetwork::backward
     Vector dLossDz;
+    double norm2 = 0.0;
     std::vector<std::uint8_t> image;
     double loss = 0.0;
     int correct = 0;
@@ -101,8 +104,13 @@ void Trainer::reset()
     gradients_.clear();
     for (const Matrix &w : network_.allWeights())
         gradients_.push_back(Matrix::Zero(w.rows(), w.cols()));
-    for (auto &t : threads_)
+    for (auto &t : threads_) {
         t->gradients = gradients_;
+        t->rowBroadcast.clear();
+        for (const Matrix &w : network_.allWeights())
+            t->rowBroadcast.push_back(Eigen::RowVectorXd::Zero(w.cols()));
+    }
+    network_.prepare();
     history_.clear();
     bestEpoch_ = 0;
     bestValidationAccuracy_ = -1.0;
@@ -173,36 +181,48 @@ BatchResult Trainer::trainBatch()
     if (epochComplete())
         return {0, 0.0, 0, true};
     const double t0 = now();
+    if (!network_.prepared())
+        network_.prepare();
     const int batch = std::min(config_.batchSize, static_cast<int>(order_.size()) - cursor_);
     const int threads = pool_->size();
     const Dataset &train = data_->train;
     const double horizon = network_.config().maxSpikeZ();
     const int batchStart = cursor_;
+    const int layers = network_.layerCount();
 
-    pool_->run([&](int t) {
-        ThreadState &st = *threads_[t];
-        st.loss = 0.0;
-        st.correct = 0;
-        for (Matrix &g : st.gradients)
-            g.setZero();
-        int begin, end;
-        chunk(batch, threads, t, begin, end);
-        st.image.resize(train.pixelCount());
-        for (int b = begin; b < end; ++b) {
-            const int position = batchStart + b;
-            const int index = order_[position];
-            const std::uint8_t *pixels = train.image(index);
-            if (config_.augmentShift > 0) {
-                shiftedImage(pixels, position, st.image.data());
-                pixels = st.image.data();
+    // Phase 1: each thread runs its contiguous share of the batch into its own gradients.
+    try {
+        pool_->run([&](int t) {
+            ThreadState &st = *threads_[t];
+            st.loss = 0.0;
+            st.correct = 0;
+            int begin, end;
+            chunk(batch, threads, t, begin, end);
+            st.image.resize(train.pixelCount());
+            for (int b = begin; b < end; ++b) {
+                const int position = batchStart + b;
+                const int index = order_[position];
+                const std::uint8_t *pixels = train.image(index);
+                if (config_.augmentShift > 0) {
+                    shiftedImage(pixels, position, st.image.data());
+                    pixels = st.image.data();
+                }
+                network_.forward(pixels, st.pass);
+                const int label = train.labels[index];
+                st.loss += softmaxCrossEntropy(st.pass.layers.back().spikeZ, label, horizon, st.dLossDz);
+                st.correct += st.pass.predictedClass() == label ? 1 : 0;
+                network_.backward(st.pass, st.dLossDz, st.gradients, st.workspace, nullptr, &st.rowBroadcast);
             }
-            network_.forward(pixels, st.pass);
-            const int label = train.labels[index];
-            st.loss += softmaxCrossEntropy(st.pass.layers.back().spikeZ, label, horizon, st.dLossDz);
-            st.correct += st.pass.predictedClass() == label ? 1 : 0;
-            network_.backward(st.pass, st.dLossDz, st.gradients, st.workspace);
+        });
+    } catch (...) {
+        for (auto &st : threads_) {
+            for (Matrix &g : st->gradients)
+                g.setZero();
+            for (Eigen::RowVectorXd &r : st->rowBroadcast)
+                r.setZero();
         }
-    });
+        throw;
+    }
 
     double loss = 0.0;
     int correct = 0;
@@ -210,22 +230,73 @@ BatchResult Trainer::trainBatch()
         loss += threads_[t]->loss;
         correct += threads_[t]->correct;
     }
-    for (std::size_t l = 0; l < gradients_.size(); ++l) {
-        gradients_[l] = threads_[0]->gradients[l];
-        for (int t = 1; t < threads; ++t)
-            gradients_[l] += threads_[t]->gradients[l];
-        gradients_[l] *= 1.0 / batch;
+    // Per layer: the broadcast rows summed in thread order, and the neurons whose total weight
+    // is below threshold (weight-sum cost, MODEL.md: d/dw of K * max(0, theta - sum w) = -K).
+    std::vector<Eigen::RowVectorXd> broadcast(layers);
+    std::vector<Eigen::RowVectorXd> hinge(layers);
+    const double theta = network_.config().threshold;
+    for (int l = 0; l < layers; ++l) {
+        broadcast[l] = threads_[0]->rowBroadcast[l];
+        threads_[0]->rowBroadcast[l].setZero();
+        for (int t = 1; t < threads; ++t) {
+            broadcast[l] += threads_[t]->rowBroadcast[l];
+            threads_[t]->rowBroadcast[l].setZero();
+        }
+        const Vector &sums = network_.cachedColumnSums()[l];
+        hinge[l] = Eigen::RowVectorXd::Zero(sums.size());
+        for (Eigen::Index j = 0; j < sums.size(); ++j)
+            if (config_.weightSumK != 0.0 && theta - sums[j] > 0.0)
+                hinge[l][j] = -config_.weightSumK;
     }
-    weightRegularization(network_.allWeights(), network_.config().threshold, config_.weightSumK, config_.l2,
-                         &gradients_);
+
+    // Phase 2: reduce the per-thread gradients row range by row range (thread order, so the
+    // sum is the same for a given thread count), add the costs, clear the buffers.
+    const double invBatch = 1.0 / batch;
+    pool_->run([&](int t) {
+        ThreadState &st = *threads_[t];
+        st.norm2 = 0.0;
+        for (int l = 0; l < layers; ++l) {
+            const Matrix &w = network_.weights(l);
+            int r0, r1;
+            chunk(static_cast<int>(w.rows()), threads, t, r0, r1);
+            const int rows = r1 - r0;
+            if (rows <= 0)
+                continue;
+            auto g = gradients_[l].middleRows(r0, rows);
+            g = threads_[0]->gradients[l].middleRows(r0, rows);
+            threads_[0]->gradients[l].middleRows(r0, rows).setZero();
+            for (int u = 1; u < threads; ++u) {
+                g += threads_[u]->gradients[l].middleRows(r0, rows);
+                threads_[u]->gradients[l].middleRows(r0, rows).setZero();
+            }
+            g.rowwise() += broadcast[l];
+            g *= invBatch;
+            g.rowwise() += hinge[l];
+            if (config_.l2 != 0.0)
+                g += config_.l2 * w.middleRows(r0, rows);
+            st.norm2 += g.squaredNorm();
+        }
+    });
     double norm2 = 0.0;
-    for (const Matrix &g : gradients_)
-        norm2 += g.squaredNorm();
+    for (int t = 0; t < threads; ++t)
+        norm2 += threads_[t]->norm2;
     if (!std::isfinite(loss) || !std::isfinite(norm2))
         throw DivergenceError("training diverged at epoch " + std::to_string(epoch_ + 1) + ", step "
                               + std::to_string(optimizer_.stepCount() + 1)
                               + ": non-finite loss or gradient; weights kept from before this mini-batch");
-    optimizer_.apply(network_.allWeights(), gradients_);
+
+    // Phase 3: the optimiser update, row ranges in parallel.
+    const double scale = optimizer_.config().normalizeGradient && norm2 > 0.0 ? 1.0 / std::sqrt(norm2) : 1.0;
+    optimizer_.beginStep();
+    std::vector<Matrix> &weights = network_.allWeights();
+    pool_->run([&](int t) {
+        for (int l = 0; l < layers; ++l) {
+            int r0, r1;
+            chunk(static_cast<int>(weights[l].rows()), threads, t, r0, r1);
+            optimizer_.updateRows(static_cast<std::size_t>(l), weights[l], gradients_[l], r0, r1, scale);
+        }
+    });
+    network_.prepare();
 
     cursor_ += batch;
     epochLoss_ += loss;
@@ -237,6 +308,8 @@ BatchResult Trainer::trainBatch()
 
 EvalResult Trainer::evaluate(const Dataset &set, int limit)
 {
+    if (!network_.prepared())
+        network_.prepare();
     const int n = limit >= 0 ? std::min(limit, set.size()) : set.size();
     const int threads = pool_->size();
     const int layers = network_.layerCount();
@@ -353,7 +426,7 @@ EpochMetrics Trainer::finishEpoch()
         m.trainLoss = epochLoss_ / epochSamples_;
         m.trainAccuracy = static_cast<double>(epochCorrect_) / epochSamples_;
     }
-    m.regularization = weightRegularization(network_.allWeights(), network_.config().threshold, config_.weightSumK,
+    m.regularization = weightRegularization(std::as_const(network_).allWeights(), network_.config().threshold, config_.weightSumK,
                                             config_.l2, nullptr);
     if (validationSet_.size() > 0) {
         const EvalResult v = evaluate(validationSet_);
@@ -377,7 +450,7 @@ EpochMetrics Trainer::finishEpoch()
         bestValidationLoss_ = selectLoss;
         bestEpoch_ = m.epoch;
         if (config_.restoreBest)
-            bestWeights_ = network_.allWeights();
+            bestWeights_ = std::as_const(network_).allWeights();
     }
     if (config_.patience > 0 && m.epoch - bestEpoch_ >= config_.patience)
         stoppedEarly_ = true;
