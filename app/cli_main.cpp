@@ -3,6 +3,7 @@
 #include "Checkpoint.h"
 #include "IdxReader.h"
 #include "JsonWriter.h"
+#include "Throughput.h"
 #include "Trainer.h"
 
 #include <cmath>
@@ -459,13 +460,101 @@ int cmdInfer(int argc, char **argv)
     return 0;
 }
 
+int cmdBench(int argc, char **argv)
+{
+    Options o("bench", {{"layers", "L[,L...]", "architectures (default 784-800-10,784-400-400-10)"},
+                        {"batches", "N", "timed mini-batches per measurement (default 400)"},
+                        {"warmup", "N", "mini-batches trained before timing (default 200)"},
+                        {"batch", "N", "mini-batch size (default 10)"},
+                        {"threads", "N", "the multi-threaded measurement's thread count (default: all cores)"},
+                        {"data", "DIR", "IDX folder (default: embedded 10k digits)"},
+                        {"json", "FILE", "write the results as JSON"}});
+    o.parse(argc, argv, 2);
+    if (o.help()) {
+        o.printHelp("Training and inference throughput of the spiking network against a dense Eigen MLP of the same\n"
+                    "shape, batch size, optimiser and threading, measured in the same run; 1 and all threads.");
+        return 0;
+    }
+    const int batches = static_cast<int>(o.integer("batches", 400, 1, 1000000));
+    const int warmup = static_cast<int>(o.integer("warmup", 200, 0, 1000000));
+    const int batch = static_cast<int>(o.integer("batch", 10, 1, 100000));
+    const int maxThreads = static_cast<int>(o.integer("threads", ThreadPool::hardwareThreads(), 1, 256));
+    std::vector<std::vector<int>> archs;
+    {
+        std::string list = o.text("layers", "784-800-10,784-400-400-10");
+        std::stringstream ss(list);
+        std::string item;
+        while (std::getline(ss, item, ',')) {
+            std::vector<int> sizes;
+            if (!parseLayerSizes(item, sizes))
+                throw UsageError("--layers: '" + item + "' is not like 784-800-10");
+            archs.push_back(sizes);
+        }
+    }
+    auto data = loadData(o);
+    std::vector<int> threadCounts{1};
+    if (maxThreads > 1)
+        threadCounts.push_back(maxThreads);
+
+    JsonWriter j;
+    j.beginObject();
+    j.key("batch_size").value(batch);
+    j.key("timed_batches").value(batches);
+    j.key("warmup_batches").value(warmup);
+    j.key("data").value(data->source);
+    j.key("results").beginArray();
+    std::printf("%-16s %7s %14s %14s %14s %10s %12s\n", "layers", "threads", "snn train/s", "snn infer/s",
+                "mlp train/s", "snn/mlp", "infer/train");
+    for (const auto &sizes : archs) {
+        NetworkConfig net;
+        net.layerSizes = sizes;
+        if (data->train.pixelCount() != net.inputSize())
+            throw UsageError("--layers: " + layerSizesToString(sizes) + " does not take " + std::to_string(data->train.pixelCount()) + " pixels");
+        double snnOne = 0;
+        for (int threads : threadCounts) {
+            const Throughput train = measureSnnTraining(net, data, threads, batch, warmup, batches);
+            const Throughput infer = measureSnnInference(net, data, threads, warmup, batches * batch * 2);
+            const Throughput mlp = measureMlpTraining(sizes, *data, threads, batch, warmup, batches);
+            const double ratio = mlp.samplesPerSecond() / train.samplesPerSecond(); // SNN time / MLP time
+            if (threads == 1)
+                snnOne = train.samplesPerSecond();
+            std::printf("%-16s %7d %14.0f %14.0f %14.0f %9.2fx %11.1fx\n", layerSizesToString(sizes).c_str(), threads,
+                        train.samplesPerSecond(), infer.samplesPerSecond(), mlp.samplesPerSecond(), ratio,
+                        infer.samplesPerSecond() / train.samplesPerSecond());
+            j.beginObject();
+            j.key("layers").value(layerSizesToString(sizes));
+            j.key("threads").value(threads);
+            j.key("snn_train_samples_per_second").value(train.samplesPerSecond());
+            j.key("snn_inference_samples_per_second").value(infer.samplesPerSecond());
+            j.key("mlp_train_samples_per_second").value(mlp.samplesPerSecond());
+            j.key("snn_over_mlp_training_time").value(ratio);
+            j.key("inference_over_training_speed").value(infer.samplesPerSecond() / train.samplesPerSecond());
+            if (threads > 1)
+                j.key("snn_training_speedup_over_1_thread").value(train.samplesPerSecond() / snnOne);
+            j.endObject();
+            if (threads > 1)
+                std::printf("%-16s scaling 1 -> %d threads: %.2fx\n", "", threads, train.samplesPerSecond() / snnOne);
+            std::fflush(stdout);
+        }
+    }
+    j.endArray();
+    const long long peak = peakResidentBytes();
+    j.key("peak_resident_bytes").value(peak);
+    j.endObject();
+    std::printf("peak resident memory: %.1f MB\n", peak / 1e6);
+    if (o.has("json"))
+        writeTextFile(o.text("json"), j.str() + "\n");
+    return 0;
+}
+
 void printUsage()
 {
     std::printf("usage: firstspike-cli <verb> [options]\n\n"
                 "verbs:\n"
                 "  train   train a network (embedded 10k MNIST digits unless --data DIR)\n"
                 "  eval    accuracy and confusion matrix of a checkpoint\n"
-                "  infer   spike times of every layer for one sample, as JSON\n\n"
+                "  infer   spike times of every layer for one sample, as JSON\n"
+                "  bench   training/inference throughput against a dense MLP of the same shape\n\n"
                 "firstspike-cli <verb> --help shows the options of a verb.\n");
 }
 
@@ -485,11 +574,13 @@ int main(int argc, char **argv)
             return cmdEval(argc, argv);
         if (verb == "infer")
             return cmdInfer(argc, argv);
+        if (verb == "bench")
+            return cmdBench(argc, argv);
         if (verb == "--help" || verb == "-h" || verb == "help") {
             printUsage();
             return 0;
         }
-        std::fprintf(stderr, "firstspike-cli: unknown verb '%s' (train, eval, infer)\n", verb.c_str());
+        std::fprintf(stderr, "firstspike-cli: unknown verb '%s' (train, eval, infer, bench)\n", verb.c_str());
         return 2;
     } catch (const UsageError &e) {
         std::fprintf(stderr, "firstspike-cli %s: %s\n", verb.c_str(), e.what());

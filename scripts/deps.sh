@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config
   qt6-base-dev libqt6opengl6-dev qt6-charts-dev qt6-svg-dev
-  libeigen3-dev zlib1g-dev
+  libeigen3-dev zlib1g-dev libbenchmark-dev
   xvfb xauth fonts-dejavu-core
 )
 
