@@ -21,10 +21,18 @@
 #include <QTimer>
 
 #include <cstdio>
+#include <ctime>
 
 using namespace firstspike;
 
 namespace {
+
+double threadCpuSeconds()
+{
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 bool savePng(QWidget *widget, const QString &path)
 {
@@ -123,11 +131,13 @@ int main(int argc, char **argv)
     } else if (parser.isSet(benchmark)) {
         auto *stalls = new StallMonitor(10, &window);
         QElapsedTimer wall;
+        double guiCpuStart = 0;
         QObject::connect(window.controller(), &TrainingController::stateChanged, &window,
                          [&](TrainingController::State state) {
                              if (state == TrainingController::State::Running) {
                                  stalls->start();
                                  wall.start();
+                                 guiCpuStart = threadCpuSeconds();
                              }
                              if (state != TrainingController::State::Finished && state != TrainingController::State::Failed)
                                  return;
@@ -155,6 +165,9 @@ int main(int argc, char **argv)
                                          stalls->maxGapMs(), stalls->meanGapMs(), stalls->gapsOver50(), stalls->ticks(),
                                          window.snapshotsReceived(), window.framesRendered(), wall.elapsed() / 1000.0,
                                          window.framesRendered() / std::max(1e-3, wall.elapsed() / 1000.0));
+                             std::printf("GUI thread CPU time while training: %.2f s (%.0f %% of one core)\n",
+                                         threadCpuSeconds() - guiCpuStart,
+                                         100 * (threadCpuSeconds() - guiCpuStart) / std::max(1e-3, wall.elapsed() / 1000.0));
                              std::fflush(stdout);
                              exitCode = state == TrainingController::State::Finished ? 0 : 1;
                              window.close();

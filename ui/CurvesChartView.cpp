@@ -2,6 +2,7 @@
 
 #include <QtCharts/QAbstractSeries>
 #include <QtCharts/QChart>
+#include <QGraphicsScene>
 #include <QKeyEvent>
 #include <QMouseEvent>
 #include <QWheelEvent>
@@ -14,6 +15,10 @@ CurvesChartView::CurvesChartView(QChart *chart, QWidget *parent)
     : QChartView(chart, parent)
 {
     setRenderHint(QPainter::Antialiasing, true);
+    // The series change 25 times a second: an item index only costs upkeep here.
+    scene()->setItemIndexMethod(QGraphicsScene::NoIndex);
+    setOptimizationFlags(QGraphicsView::DontSavePainterState);
+    setViewportUpdateMode(QGraphicsView::BoundingRectViewportUpdate);
     setRubberBand(QChartView::RectangleRubberBand);
     setMouseTracking(true);
     setFocusPolicy(Qt::ClickFocus);

@@ -356,6 +356,16 @@ void CurvesView::setLogScale(bool on)
     Q_EMIT logScaleChanged(on);
 }
 
+void CurvesView::setLiveRendering(bool live)
+{
+    // While training, frames come 25 times a second and antialiased lines cost the training
+    // threads CPU time; a paused or finished run is drawn antialiased.
+    for (CurvesChartView *v : {lossView_, accuracyView_})
+        v->setRenderHint(QPainter::Antialiasing, !live);
+    lossView_->viewport()->update();
+    accuracyView_->viewport()->update();
+}
+
 void CurvesView::resetZoom()
 {
     zoomed_ = false;
@@ -448,11 +458,13 @@ void CurvesView::refresh()
         ax1 = accuracyX_->max();
     }
 
-    // About two points per horizontal pixel of the plot area.
-    const int lossBuckets = std::clamp(static_cast<int>(lossChart_->plotArea().width()), 100, 1500);
-    const int accuracyBuckets = std::clamp(static_cast<int>(accuracyChart_->plotArea().width()), 100, 1500);
+    // The envelope gets a min and a max per two pixels of the plot area, the smoothed curves a
+    // point per three: finer detail is invisible and every point costs painting time.
+    const int lossBuckets = std::clamp(static_cast<int>(lossChart_->plotArea().width()) / 2, 50, 1000);
+    const int smoothBuckets = std::clamp(static_cast<int>(lossChart_->plotArea().width()) / 3, 50, 700);
+    const int accuracyBuckets = std::clamp(static_cast<int>(accuracyChart_->plotArea().width()) / 3, 50, 700);
     QList<QPointF> raw = decimateEnvelope(batchLoss_, lx0, lx1, lossBuckets);
-    QList<QPointF> smooth = decimateMean(smoothLoss_, lx0, lx1, lossBuckets);
+    QList<QPointF> smooth = decimateMean(smoothLoss_, lx0, lx1, smoothBuckets);
     QList<QPointF> smoothAcc = decimateMean(smoothAccuracy_, ax0, ax1, accuracyBuckets);
     QList<QPointF> trainLoss, testLoss, trainAcc, validationAcc, testAcc;
     for (const EpochMetrics &m : history_) {
@@ -482,12 +494,17 @@ void CurvesView::refresh()
 
     rawLoss_->replace(raw);
     smoothedLoss_->replace(smooth);
-    epochTrainLoss_->replace(trainLoss);
-    epochTestLoss_->replace(testLoss);
     smoothedAccuracy_->replace(smoothAcc);
-    epochTrainAccuracy_->replace(trainAcc);
-    epochValidationAccuracy_->replace(validationAcc);
-    epochTestAccuracy_->replace(testAcc);
+    // Epoch series change once an epoch: replacing them every frame would only cost time.
+    auto replaceIfChanged = [](QLineSeries *series, const QList<QPointF> &points) {
+        if (series->points() != points)
+            series->replace(points);
+    };
+    replaceIfChanged(epochTrainLoss_, trainLoss);
+    replaceIfChanged(epochTestLoss_, testLoss);
+    replaceIfChanged(epochTrainAccuracy_, trainAcc);
+    replaceIfChanged(epochValidationAccuracy_, validationAcc);
+    replaceIfChanged(epochTestAccuracy_, testAcc);
 
     if (!zoomed_) {
         lossX_->setRange(0, autoMaxX);

@@ -58,6 +58,7 @@ public Q_SLOTS:
     void setSmoothing(double smoothing); // EMA weight of the past, in [0, 0.999]
     void setLogScale(bool on);
     void resetZoom();
+    void setLiveRendering(bool live); // cheaper, non-antialiased drawing while a run is going
 
 Q_SIGNALS:
     void smoothingChanged(double smoothing);

@@ -371,8 +371,9 @@ void MainWindow::onRunReset()
     updateStatus();
 }
 
-void MainWindow::onStateChanged(TrainingController::State)
+void MainWindow::onStateChanged(TrainingController::State state)
 {
+    curves_->setLiveRendering(state == TrainingController::State::Running);
     updateActions();
     updateStatus();
 }

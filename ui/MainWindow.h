@@ -37,7 +37,7 @@ struct MainWindowOptions {
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
-    static constexpr int kRefreshMs = 33; // coalescing period: about 30 frames per second
+    static constexpr int kRefreshMs = 40; // coalescing period: 25 frames per second
 
     explicit MainWindow(const MainWindowOptions &options = {}, QWidget *parent = nullptr);
     ~MainWindow() override;

@@ -29,7 +29,7 @@ public:
 
     // Publication periods (worker side); the GUI coalesces further with its own timer.
     static constexpr double kMetricsPeriod = 0.030;  // batch losses, progress
-    static constexpr double kWeightsPeriod = 0.100;  // watched neurons' weights
+    static constexpr double kWeightsPeriod = 0.200;  // watched neurons' weights
     static constexpr double kSamplePeriod = 0.250;   // the test sample's spike record
     static constexpr double kSampleChangePeriod = 1.5; // show the next test digit
     static constexpr double kActivityPeriod = 2.0;   // probe-batch firing statistics
