@@ -126,7 +126,7 @@ public:
         for (std::uint32_t k = 0; k < count; ++k) {
             const std::uint32_t rows = u32(what), cols = u32(what);
             const std::uint64_t elements = static_cast<std::uint64_t>(rows) * cols;
-            if (elements * 8 > remaining())
+            if (elements > remaining() / 8)
                 fail(std::string("matrix size exceeds the file for ") + what);
             Matrix m(rows, cols);
             for (std::uint64_t i = 0; i < elements; ++i)

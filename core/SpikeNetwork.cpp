@@ -401,6 +401,9 @@ void SpikeNetwork::backward(const ForwardPass &pass, const Vector &dLossDzOut, s
         throw std::invalid_argument("gradient buffers do not match the network");
     ws.dLossDz.resize(L);
     ws.dLossDz[L - 1] = dLossDzOut;
+    ws.touchedRows.resize(L);
+    for (int l = 0; l < L; ++l)
+        ws.touchedRows[l].resize(weights_[l].rows(), 0);
 
     for (int l = L - 1; l >= 0; --l) {
         const LayerActivity &act = pass.layers[l];
@@ -428,6 +431,8 @@ void SpikeNetwork::backward(const ForwardPass &pass, const Vector &dLossDzOut, s
             const double g = up[j] / act.denominator[j];
             ws.active[j] = g;
             ws.activeZ[j] = g * act.spikeZ[j];
+            const double scale = std::max(std::abs(g), std::abs(ws.activeZ[j]));
+            ws.maxGradientScale = std::isnan(scale) ? scale : std::max(ws.maxGradientScale, scale);
             ++ws.bucketStart[act.firedInGroup[j] + 1];
             ++activeCount;
         }
@@ -468,6 +473,7 @@ void SpikeNetwork::backward(const ForwardPass &pass, const Vector &dLossDzOut, s
             U = ws.foldRow.data();
         }
         const int scanGroups = fold ? last : groups;
+        std::uint8_t *touched = ws.touchedRows[l].data();
         int begin = 0;
         for (int g = 0; g < scanGroups && activeCount > 0; ++g) {
             const int end = act.groupEnd[g];
@@ -475,6 +481,7 @@ void SpikeNetwork::backward(const ForwardPass &pass, const Vector &dLossDzOut, s
                 const int i = act.inputOrder[k];
                 const double zi = act.orderedZ[k];
                 double *gr = grad.row(i).data();
+                touched[i] = 1;
                 if (U) {
                     for (int j = 0; j < nOut; ++j)
                         gr[j] += zi * G[j] - GZ[j] - U[j];

@@ -52,6 +52,11 @@ struct BackwardWorkspace {
     std::vector<int> bucketStart;  // neurons grouped by the group whose end closes their causal set
     std::vector<int> bucketNeurons;
     Vector foldRow;                // the closing tie group's per-row gradient (see backward)
+    // Filled by backward() for the caller: which gradient rows it wrote (per layer; the caller
+    // clears them), and the largest |dL/dz / (sum w - theta)| seen since the caller reset it,
+    // which bounds every gradient entry (a cheap divergence check).
+    std::vector<std::vector<std::uint8_t>> touchedRows;
+    double maxGradientScale = 0.0;
 };
 
 class SpikeNetwork {

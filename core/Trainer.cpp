@@ -220,16 +220,44 @@ BatchResult Trainer::trainBatch()
                 g.setZero();
             for (Eigen::RowVectorXd &r : st->rowBroadcast)
                 r.setZero();
+            for (auto &rows : st->workspace.touchedRows)
+                std::fill(rows.begin(), rows.end(), 0);
+            st->workspace.maxGradientScale = 0.0;
         }
         throw;
     }
 
     double loss = 0.0;
     int correct = 0;
+    double maxScale = 0.0;
     for (int t = 0; t < threads; ++t) {
         loss += threads_[t]->loss;
         correct += threads_[t]->correct;
+        const double s = threads_[t]->workspace.maxGradientScale;
+        maxScale = std::isnan(s) ? s : std::max(maxScale, s);
+        threads_[t]->workspace.maxGradientScale = 0.0;
     }
+    bool weightsFinite = true;
+    for (const Vector &sums : network_.cachedColumnSums())
+        weightsFinite = weightsFinite && sums.allFinite();
+    // Every gradient entry is a sum of terms bounded by maxScale * horizon, so this bound keeps
+    // the update finite; checked before any weight changes.
+    if (!std::isfinite(loss) || !(maxScale < 1e150) || !weightsFinite) {
+        for (auto &st : threads_) {
+            for (Matrix &g : st->gradients)
+                g.setZero();
+            for (Eigen::RowVectorXd &r : st->rowBroadcast)
+                r.setZero();
+            for (auto &rows : st->workspace.touchedRows)
+                std::fill(rows.begin(), rows.end(), 0);
+        }
+        throw DivergenceError("training diverged at epoch " + std::to_string(epoch_ + 1) + ", step "
+                              + std::to_string(optimizer_.stepCount() + 1) + ": "
+                              + (!weightsFinite ? std::string("non-finite weights")
+                                                : "non-finite loss or gradient")
+                              + "; weights kept from before this mini-batch");
+    }
+
     // Per layer: the broadcast rows summed in thread order, and the neurons whose total weight
     // is below threshold (weight-sum cost, MODEL.md: d/dw of K * max(0, theta - sum w) = -K).
     std::vector<Eigen::RowVectorXd> broadcast(layers);
@@ -249,53 +277,70 @@ BatchResult Trainer::trainBatch()
                 hinge[l][j] = -config_.weightSumK;
     }
 
-    // Phase 2: reduce the per-thread gradients row range by row range (thread order, so the
-    // sum is the same for a given thread count), add the costs, clear the buffers.
+    // Reduce rows [r0, r1) of layer l into gradients_: the per-thread rows that backward wrote,
+    // in thread order (the same sum for a given thread count), plus the broadcast row, scaled,
+    // plus the costs; the per-thread rows are cleared on the way.
     const double invBatch = 1.0 / batch;
-    pool_->run([&](int t) {
-        ThreadState &st = *threads_[t];
-        st.norm2 = 0.0;
-        for (int l = 0; l < layers; ++l) {
-            const Matrix &w = network_.weights(l);
-            int r0, r1;
-            chunk(static_cast<int>(w.rows()), threads, t, r0, r1);
-            const int rows = r1 - r0;
-            if (rows <= 0)
-                continue;
-            auto g = gradients_[l].middleRows(r0, rows);
-            g = threads_[0]->gradients[l].middleRows(r0, rows);
-            threads_[0]->gradients[l].middleRows(r0, rows).setZero();
-            for (int u = 1; u < threads; ++u) {
-                g += threads_[u]->gradients[l].middleRows(r0, rows);
-                threads_[u]->gradients[l].middleRows(r0, rows).setZero();
+    auto reduceRows = [&](int l, Eigen::Index r0, Eigen::Index r1) {
+        const Matrix &w = network_.weights(l);
+        for (Eigen::Index i = r0; i < r1; ++i) {
+            auto g = gradients_[l].row(i);
+            g = broadcast[l];
+            for (int u = 0; u < threads; ++u) {
+                std::uint8_t &flag = threads_[u]->workspace.touchedRows[l][i];
+                if (flag) {
+                    g += threads_[u]->gradients[l].row(i);
+                    threads_[u]->gradients[l].row(i).setZero();
+                    flag = 0;
+                }
             }
-            g.rowwise() += broadcast[l];
             g *= invBatch;
-            g.rowwise() += hinge[l];
+            g += hinge[l];
             if (config_.l2 != 0.0)
-                g += config_.l2 * w.middleRows(r0, rows);
-            st.norm2 += g.squaredNorm();
+                g += config_.l2 * w.row(i);
         }
-    });
-    double norm2 = 0.0;
-    for (int t = 0; t < threads; ++t)
-        norm2 += threads_[t]->norm2;
-    if (!std::isfinite(loss) || !std::isfinite(norm2))
-        throw DivergenceError("training diverged at epoch " + std::to_string(epoch_ + 1) + ", step "
-                              + std::to_string(optimizer_.stepCount() + 1)
-                              + ": non-finite loss or gradient; weights kept from before this mini-batch");
-
-    // Phase 3: the optimiser update, row ranges in parallel.
-    const double scale = optimizer_.config().normalizeGradient && norm2 > 0.0 ? 1.0 / std::sqrt(norm2) : 1.0;
-    optimizer_.beginStep();
+    };
     std::vector<Matrix> &weights = network_.allWeights();
-    pool_->run([&](int t) {
-        for (int l = 0; l < layers; ++l) {
-            int r0, r1;
-            chunk(static_cast<int>(weights[l].rows()), threads, t, r0, r1);
-            optimizer_.updateRows(static_cast<std::size_t>(l), weights[l], gradients_[l], r0, r1, scale);
-        }
-    });
+    if (!optimizer_.config().normalizeGradient) {
+        // One pass: reduce a tile of rows, then update it while it is in cache.
+        optimizer_.beginStep();
+        pool_->run([&](int t) {
+            for (int l = 0; l < layers; ++l) {
+                int r0, r1;
+                chunk(static_cast<int>(weights[l].rows()), threads, t, r0, r1);
+                for (int tile = r0; tile < r1; tile += 16) {
+                    const int tileEnd = std::min(tile + 16, r1);
+                    reduceRows(l, tile, tileEnd);
+                    optimizer_.updateRows(static_cast<std::size_t>(l), weights[l], gradients_[l], tile, tileEnd, 1.0);
+                }
+            }
+        });
+    } else {
+        // The global norm must be known before any row is updated: two passes.
+        pool_->run([&](int t) {
+            ThreadState &st = *threads_[t];
+            st.norm2 = 0.0;
+            for (int l = 0; l < layers; ++l) {
+                int r0, r1;
+                chunk(static_cast<int>(weights[l].rows()), threads, t, r0, r1);
+                reduceRows(l, r0, r1);
+                if (r1 > r0)
+                    st.norm2 += gradients_[l].middleRows(r0, r1 - r0).squaredNorm();
+            }
+        });
+        double norm2 = 0.0;
+        for (int t = 0; t < threads; ++t)
+            norm2 += threads_[t]->norm2;
+        const double scale = norm2 > 0.0 ? 1.0 / std::sqrt(norm2) : 1.0;
+        optimizer_.beginStep();
+        pool_->run([&](int t) {
+            for (int l = 0; l < layers; ++l) {
+                int r0, r1;
+                chunk(static_cast<int>(weights[l].rows()), threads, t, r0, r1);
+                optimizer_.updateRows(static_cast<std::size_t>(l), weights[l], gradients_[l], r0, r1, scale);
+            }
+        });
+    }
     network_.prepare();
 
     cursor_ += batch;

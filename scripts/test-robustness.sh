@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The robustness suite (issue 8), each in its own build folder:
+#   1. AddressSanitizer + UndefinedBehaviorSanitizer over the whole test suite,
+#   2. ThreadSanitizer over the training-thread and GUI tests,
+#   3. libFuzzer (clang) on the IDX and checkpoint readers: the committed corpus replayed,
+#      then FIRSTSPIKE_FUZZ_SECONDS (default 60) of fuzzing per target.
+# Run after scripts/deps.sh (scripts/test.sh calls it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+FUZZ_SECONDS="${FIRSTSPIKE_FUZZ_SECONDS:-60}"
+GEN=()
+command -v ninja >/dev/null 2>&1 && GEN=(-G Ninja)
+JOBS="$(nproc)"
+
+step() { echo; echo "=== $* ==="; }
+
+step "ASan + UBSan: all tests"
+cmake -S . -B build-asan "${GEN[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFIRSTSPIKE_SANITIZE=address,undefined \
+  -DFIRSTSPIKE_BUILD_BENCH=OFF >/dev/null
+cmake --build build-asan -j"$JOBS"
+(cd build-asan && QT_QPA_PLATFORM=offscreen \
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
+  LSAN_OPTIONS=suppressions="$ROOT/tests/sanitizers/lsan.supp":print_suppressions=0 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --output-on-failure -j"$JOBS")
+
+step "TSan: training threads and GUI"
+cmake -S . -B build-tsan "${GEN[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFIRSTSPIKE_SANITIZE=thread \
+  -DFIRSTSPIKE_BUILD_BENCH=OFF >/dev/null
+TSAN_TARGETS=(tst_training tst_checkpoint)
+for f in tests/tst_gui_*.cpp; do [ -e "$f" ] && TSAN_TARGETS+=("$(basename "$f" .cpp)"); done
+cmake --build build-tsan -j"$JOBS" --target "${TSAN_TARGETS[@]}"
+REGEX="$(IFS='|'; echo "^(${TSAN_TARGETS[*]})\$")"
+(cd build-tsan && QT_QPA_PLATFORM=offscreen \
+  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions="$ROOT/tests/sanitizers/tsan.supp" \
+  ctest --output-on-failure -R "$REGEX")
+
+step "libFuzzer: IDX and checkpoint readers, ${FUZZ_SECONDS}s each"
+CC=clang CXX=clang++ cmake -S . -B build-fuzz "${GEN[@]}" -DCMAKE_BUILD_TYPE=Release -DFIRSTSPIKE_FUZZ=ON \
+  -DFIRSTSPIKE_BUILD_TESTS=OFF -DFIRSTSPIKE_BUILD_GUI=OFF -DFIRSTSPIKE_BUILD_BENCH=OFF \
+  -DFIRSTSPIKE_FUZZ_SECONDS="$FUZZ_SECONDS" >/dev/null
+cmake --build build-fuzz -j"$JOBS"
+(cd build-fuzz && ctest --output-on-failure -j"$JOBS")
+echo "robustness suite passed"
