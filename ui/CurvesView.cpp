@@ -180,7 +180,15 @@ CurvesView::CurvesView(QWidget *parent)
     refresh();
 }
 
-CurvesView::~CurvesView() = default;
+CurvesView::~CurvesView()
+{
+    // The loss axis that is not on the chart (linear or log, whichever is switched off) has no
+    // owner: QChart::removeAxis hands ownership back to us.
+    const QList<QAbstractAxis *> attached = lossChart_->axes();
+    for (QAbstractAxis *axis : {static_cast<QAbstractAxis *>(lossYLinear_), static_cast<QAbstractAxis *>(lossYLog_)})
+        if (axis && !attached.contains(axis))
+            delete axis;
+}
 
 void CurvesView::buildLossChart()
 {
