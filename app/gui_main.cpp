@@ -2,14 +2,21 @@
 // embedded MNIST set and a 784-800-10 network ready to train.
 //
 //   firstspike --screenshot FILE [--steps N] [--views PREFIX]   train N mini-batches, save the
-//                                                               window (and each view) as PNG, exit
+//                                                               window (and each view, the Inspect
+//                                                               tab's included) as PNG, exit
 //   firstspike --benchmark-epochs N                             train N epochs with every view open,
 //                                                               print throughput and GUI stalls, exit
 
 #include "ConfigPanel.h"
 #include "CurvesView.h"
+#include "DigitCausalView.h"
+#include "InspectPanel.h"
 #include "MainWindow.h"
+#include "MembranePotential.h"
+#include "MembranePotentialView.h"
+#include "OutputTimingView.h"
 #include "SamplePanel.h"
+#include "SpikeRasterView.h"
 #include "StallMonitor.h"
 #include "TrainingController.h"
 #include "WeightMapView.h"
@@ -39,6 +46,49 @@ bool savePng(QWidget *widget, const QString &path)
     const bool ok = widget->grab().save(path, "PNG");
     std::fprintf(ok ? stdout : stderr, "%s %s (%dx%d)\n", ok ? "wrote" : "could not write", qPrintable(path),
                  widget->width(), widget->height());
+    return ok;
+}
+
+// Waits (event loop running) until the Inspect views show the cursor and nothing is computing.
+bool waitSettled(InspectPanel *panel, int timeoutMs)
+{
+    QElapsedTimer t;
+    t.start();
+    while (!panel->settled() && t.elapsed() < timeoutMs)
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
+    QCoreApplication::processEvents();
+    return panel->settled();
+}
+
+// The Inspect tab: the window, the raster with the decision's causal set, then a hidden spike of
+// that causal set selected (its pixels on the digit, its V(t)), and the per-digit timing.
+bool saveInspectViews(MainWindow &window, const QString &prefix)
+{
+    InspectPanel *panel = window.inspectPanel();
+    window.showInspect(true);
+    // A digit from the middle of the test set, and the latest copy of the network.
+    panel->setSample(std::min(panel->testSize() - 1, 42));
+    if (!waitSettled(panel, 30000)) {
+        std::fprintf(stderr, "firstspike: the Inspect views did not settle\n");
+        return false;
+    }
+    bool ok = savePng(panel->raster(), prefix + QStringLiteral("-raster.png"));
+    ok = savePng(panel->timingView(), prefix + QStringLiteral("-timing.png")) && ok;
+    if (const SampleInspectionPtr s = panel->inspection(); s && s->predicted >= 0) {
+        const int outputLayer = s->network().layerCount() - 1;
+        const std::vector<int> causal = causalSet(s->network(), s->pass, outputLayer, s->predicted);
+        if (!causal.empty() && outputLayer > 0)
+            panel->selectNeuron(outputLayer - 1, causal.back()); // the last hidden spike before the decision
+    }
+    QCoreApplication::processEvents();
+    ok = savePng(panel->digitView(), prefix + QStringLiteral("-digit.png")) && ok;
+    ok = savePng(panel->membraneView(), prefix + QStringLiteral("-membrane.png")) && ok;
+    ok = savePng(panel->raster(), prefix + QStringLiteral("-raster-hidden.png")) && ok;
+    ok = savePng(&window, prefix + QStringLiteral("-inspect.png")) && ok;
+    std::printf("inspect: test digit #%d, %s, raster %d spikes, last paint %.2f ms (spike image %.2f ms)\n",
+                panel->sampleIndex(), qPrintable(panel->entry() ? panel->entry()->label() : QString()),
+                panel->raster()->spikeCount(), panel->raster()->lastPaintMs(), panel->raster()->lastRenderMs());
+    window.showInspect(false);
     return ok;
 }
 
@@ -115,6 +165,7 @@ int main(int argc, char **argv)
                     ok = savePng(window.weightsPanel(), prefix + QStringLiteral("-weights.png")) && ok;
                     ok = savePng(window.samplePanel(), prefix + QStringLiteral("-sample.png")) && ok;
                     ok = savePng(window.configPanel(), prefix + QStringLiteral("-settings.png")) && ok;
+                    ok = saveInspectViews(window, prefix) && ok;
                 }
                 std::printf("%s\n", qPrintable(window.statusText()));
                 exitCode = ok ? 0 : 1;

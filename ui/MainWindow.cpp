@@ -2,6 +2,7 @@
 
 #include "ConfigPanel.h"
 #include "CurvesView.h"
+#include "InspectPanel.h"
 #include "NeuronDetailView.h"
 #include "SamplePanel.h"
 #include "WeightMapView.h"
@@ -21,6 +22,7 @@
 #include <QSplitter>
 #include <QStatusBar>
 #include <QStyle>
+#include <QTabWidget>
 #include <QTimer>
 #include <QToolBar>
 #include <QToolButton>
@@ -105,7 +107,19 @@ MainWindow::MainWindow(const MainWindowOptions &options, QWidget *parent)
     controller_->setWatchedNeurons(options_.watchedNeurons);
 
     curves_ = new CurvesView;
-    setCentralWidget(curves_);
+    inspect_ = new InspectPanel(controller_->history());
+    inspect_->setObjectName(QStringLiteral("inspectPanel"));
+    // Its views' minimum sizes must not force the window above 1280x800 when the docks are back.
+    inspect_->setMinimumSize(320, 240);
+    tabs_ = new QTabWidget;
+    tabs_->setObjectName(QStringLiteral("centralTabs"));
+    tabs_->addTab(curves_, tr("Training"));
+    tabs_->addTab(inspect_, tr("Inspect"));
+    tabs_->setTabToolTip(0, tr("Loss and accuracy curves (Ctrl+1)"));
+    tabs_->setTabToolTip(1, tr("Spike rasters, causal sets, V(t) and per-digit output timing; scrub through test digits "
+                               "and training history (Ctrl+2)"));
+    tabs_->setDocumentMode(true);
+    setCentralWidget(tabs_);
     config_ = new ConfigPanel;
     config_->setConfig(config);
 
@@ -133,6 +147,23 @@ MainWindow::MainWindow(const MainWindowOptions &options, QWidget *parent)
     });
     connect(config_, &ConfigPanel::configChanged, controller_, &TrainingController::setConfig);
     connect(weights_, &WeightMapView::tileSelected, detail_, [this](int tile, int) { detail_->showTile(tile); });
+
+    connect(tabs_, &QTabWidget::currentChanged, this, [this](int index) {
+        // The Inspect views need the width: the docks step aside while it is shown.
+        const bool inspecting = tabs_->widget(index) == inspect_;
+        if (inspecting) {
+            dockVisibility_.clear();
+            for (QDockWidget *d : {configDock_, weightsDock_, sampleDock_}) {
+                dockVisibility_.emplace_back(d, d->isVisible());
+                d->hide();
+            }
+            inspect_->setFocus();
+        } else {
+            for (auto &[dock, visible] : dockVisibility_)
+                dock->setVisible(visible);
+            dockVisibility_.clear();
+        }
+    });
 
     refreshTimer_ = new QTimer(this);
     refreshTimer_->setInterval(kRefreshMs);
@@ -267,6 +298,11 @@ void MainWindow::createDocks()
         view->addAction(d->toggleViewAction());
     view->addAction(toolBar_->toggleViewAction());
     view->addSeparator();
+    QAction *curvesTab = view->addAction(tr("Training &Curves"), this, [this] { showInspect(false); });
+    curvesTab->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_1));
+    QAction *inspectTab = view->addAction(tr("&Inspect"), this, [this] { showInspect(true); });
+    inspectTab->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_2));
+    view->addSeparator();
     view->addAction(logScaleAction_);
     view->addAction(resetZoomAction_);
     QMenu *watched = view->addMenu(tr("&Watched Neurons"));
@@ -302,6 +338,11 @@ void MainWindow::createStatusBar()
     for (QLabel *l : {stateLabel_, epochLabel_, sampleLabel_, lossLabel_, accuracyLabel_, speedLabel_, etaLabel_})
         statusBar()->addPermanentWidget(l);
     statusBar()->addPermanentWidget(progress_);
+}
+
+void MainWindow::showInspect(bool inspect)
+{
+    tabs_->setCurrentWidget(inspect ? static_cast<QWidget *>(inspect_) : curves_);
 }
 
 QToolButton *MainWindow::buttonFor(QAction *action) const
@@ -508,6 +549,8 @@ void MainWindow::writeSettings() const
 
 void MainWindow::closeEvent(QCloseEvent *event)
 {
+    if (tabs_->currentWidget() == inspect_)
+        showInspect(false); // save the dock layout the user chose, not the one Inspect made
     if (options_.useSettings)
         writeSettings();
     QMainWindow::closeEvent(event);

@@ -16,6 +16,7 @@ class QActionGroup;
 class QDockWidget;
 class QLabel;
 class QProgressBar;
+class QTabWidget;
 class QTimer;
 class QToolButton;
 
@@ -23,6 +24,7 @@ namespace firstspike {
 
 class ConfigPanel;
 class CurvesView;
+class InspectPanel;
 class NeuronDetailView;
 class SamplePanel;
 class WeightMapView;
@@ -48,6 +50,10 @@ public:
     NeuronDetailView *neuronDetailView() const { return detail_; }
     SamplePanel *samplePanel() const { return sample_; }
     ConfigPanel *configPanel() const { return config_; }
+    InspectPanel *inspectPanel() const { return inspect_; }
+    QTabWidget *centralTabs() const { return tabs_; }
+    // Shows the Inspect tab (the docks step aside for it) or the training curves.
+    void showInspect(bool inspect);
     QProgressBar *progressBar() const { return progress_; }
     QAction *trainAction() const { return trainAction_; }
     QAction *stepAction() const { return stepAction_; }
@@ -91,6 +97,9 @@ private:
     NeuronDetailView *detail_ = nullptr;
     SamplePanel *sample_ = nullptr;
     ConfigPanel *config_ = nullptr;
+    InspectPanel *inspect_ = nullptr;
+    QTabWidget *tabs_ = nullptr;
+    std::vector<std::pair<QDockWidget *, bool>> dockVisibility_; // before the Inspect tab hid them
     QDockWidget *configDock_ = nullptr, *weightsDock_ = nullptr, *sampleDock_ = nullptr;
     QToolBar *toolBar_ = nullptr;
 

@@ -1,6 +1,7 @@
 #include "TrainingController.h"
 
 #include "Dataset.h"
+#include "NetworkHistory.h"
 
 #include <QThread>
 
@@ -33,7 +34,8 @@ TrainingController::TrainingController(const RunConfig &config, QObject *parent,
 {
     qRegisterMetaType<firstspike::SnapshotPtr>();
     qRegisterMetaType<firstspike::TrainingWorker::EndReason>();
-    worker_ = std::make_unique<TrainingWorker>(config_, generation_, std::move(data));
+    history_ = std::make_shared<NetworkHistory>();
+    worker_ = std::make_unique<TrainingWorker>(config_, generation_, std::move(data), history_);
     worker_->setWatchedNeurons(watchedNeurons_);
 
     connect(worker_.get(), &TrainingWorker::dataLoaded, this,

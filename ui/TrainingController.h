@@ -16,6 +16,7 @@ class QThread;
 namespace firstspike {
 
 struct DataSplit;
+class NetworkHistory;
 
 class TrainingController : public QObject {
     Q_OBJECT
@@ -44,6 +45,8 @@ public:
     std::uint64_t generation() const { return generation_; }
     QString lastError() const { return lastError_; }
     int watchedNeurons() const { return watchedNeurons_; }
+    // Copies of the network taken during the run (for scrubbing back through training).
+    NetworkHistory *history() const { return history_.get(); }
     static QString stateName(State state);
 
 public Q_SLOTS:
@@ -80,6 +83,7 @@ private:
     int watchedNeurons_ = 64;
     long long lastStep_ = 0;        // optimiser steps, from the latest snapshot
     bool pauseAtTarget_ = false;    // trainSteps() is running towards its target
+    std::shared_ptr<NetworkHistory> history_; // shared with the worker; outlives its thread
     std::unique_ptr<TrainingWorker> worker_;
     QThread *thread_ = nullptr;
 };

@@ -1,6 +1,7 @@
 #include "TrainingWorker.h"
 
 #include "IdxReader.h"
+#include "NetworkHistory.h"
 #include "Trainer.h"
 
 #include <algorithm>
@@ -32,10 +33,12 @@ std::shared_ptr<const DataSplit> limitedSplit(const std::shared_ptr<const DataSp
 
 } // namespace
 
-TrainingWorker::TrainingWorker(const RunConfig &config, std::uint64_t generation, std::shared_ptr<const DataSplit> data)
+TrainingWorker::TrainingWorker(const RunConfig &config, std::uint64_t generation, std::shared_ptr<const DataSplit> data,
+                               std::shared_ptr<NetworkHistory> history)
     : config_(config)
     , generation_(generation)
     , baseData_(std::move(data))
+    , history_(std::move(history))
 {
     ++instances_;
 }
@@ -202,10 +205,12 @@ void TrainingWorker::run()
             }
             if (step) {
                 publish({true, true, true, false});
+                recordCurrent();
                 Q_EMIT stepDone(generation_);
             }
         } else if (republish && !reset) {
             publish({true, true, true, false});
+            recordCurrent();
         }
     }
     trainer_.reset(); // joins the trainer's pool in this thread
@@ -225,7 +230,22 @@ void TrainingWorker::rebuild()
     sampleIndex_ = 0;
     const auto now = Clock::now();
     lastMetrics_ = lastWeights_ = lastSample_ = lastSampleChange_ = lastActivity_ = now;
+    if (history_) {
+        const int batches = (trainer_->epochSize() + std::max(1, config_.training.batchSize) - 1)
+            / std::max(1, config_.training.batchSize);
+        history_->reset(generation_, data_, batches);
+        history_->record(trainer_->network(), 0, 0.0, 0, false);
+    }
     publish({true, true, true, false});
+}
+
+void TrainingWorker::recordCurrent()
+{
+    if (!history_ || !trainer_)
+        return;
+    const long long step = trainer_->optimizer().stepCount();
+    const double position = trainer_->epoch() + static_cast<double>(trainer_->cursor()) / std::max(1, trainer_->epochSize());
+    history_->setCurrent(trainer_->network(), step, position, static_cast<int>(trainer_->history().size()));
 }
 
 void TrainingWorker::trainOneBatch()
@@ -256,6 +276,9 @@ void TrainingWorker::trainOneBatch()
         p.loss = result.loss;
         p.accuracy = static_cast<double>(result.correct) / result.samples;
         unpublished_.push_back(p);
+        if (history_ && history_->wantsStep(p.step, static_cast<int>(trainer_->history().size())))
+            history_->record(trainer_->network(), p.step, p.epochPosition, static_cast<int>(trainer_->history().size()),
+                             false);
     }
     runSamples_ += result.samples;
     rateSamples_ += result.samples;
@@ -266,10 +289,15 @@ void TrainingWorker::trainOneBatch()
         runSeconds_ += seconds(start, Clock::now());
         rateSeconds_ += seconds(start, Clock::now());
         trainer_->finishEpoch(); // validation and test evaluation
+        if (history_)
+            history_->record(trainer_->network(), trainer_->optimizer().stepCount(),
+                             static_cast<double>(trainer_->history().size()),
+                             static_cast<int>(trainer_->history().size()), true);
         const bool done = trainer_->finished();
         if (done) {
             trainer_->finalize();
             running_ = false;
+            recordCurrent(); // the restored best-validation weights, if they differ
         }
         publish({true, true, true, done});
         if (done)

@@ -19,6 +19,7 @@
 namespace firstspike {
 
 struct DataSplit;
+class NetworkHistory;
 class Trainer;
 
 class TrainingWorker : public QObject {
@@ -36,7 +37,9 @@ public:
     static constexpr int kProbeSamples = 64;
 
     // `data` null: the embedded MNIST set is loaded in the worker thread.
-    TrainingWorker(const RunConfig &config, std::uint64_t generation, std::shared_ptr<const DataSplit> data = {});
+    // `history` (optional) receives copies of the network at regular points of the run.
+    TrainingWorker(const RunConfig &config, std::uint64_t generation, std::shared_ptr<const DataSplit> data = {},
+                   std::shared_ptr<NetworkHistory> history = {});
     ~TrainingWorker() override;
 
     // Workers alive in the process (leak checks in tests).
@@ -79,6 +82,7 @@ private:
     std::shared_ptr<const SampleRecord> makeSample() const;
     std::vector<int> watchedNeurons() const;
     static double seconds(Clock::time_point a, Clock::time_point b);
+    void recordCurrent(); // the halted weights into the history
 
     static inline std::atomic<int> instances_{0};
 
@@ -102,6 +106,7 @@ private:
     std::shared_ptr<const DataSplit> baseData_;
     std::shared_ptr<const DataSplit> data_;
     std::unique_ptr<Trainer> trainer_;
+    std::shared_ptr<NetworkHistory> history_;
     std::vector<BatchPoint> unpublished_;
     Clock::time_point lastMetrics_, lastWeights_, lastSample_, lastSampleChange_, lastActivity_;
     int sampleIndex_ = 0;
