@@ -503,8 +503,8 @@ int cmdBench(int argc, char **argv)
     j.key("warmup_batches").value(warmup);
     j.key("data").value(data->source);
     j.key("results").beginArray();
-    std::printf("%-16s %7s %14s %14s %14s %10s %12s\n", "layers", "threads", "snn train/s", "snn infer/s",
-                "mlp train/s", "snn/mlp", "infer/train");
+    std::printf("%-16s %7s %12s %12s %12s %12s %8s %12s %14s\n", "layers", "threads", "snn train/s", "forward/s",
+                "classify/s", "mlp train/s", "snn/mlp", "fwd/train", "classify/train");
     for (const auto &sizes : archs) {
         NetworkConfig net;
         net.layerSizes = sizes;
@@ -514,13 +514,15 @@ int cmdBench(int argc, char **argv)
         for (int threads : threadCounts) {
             const Throughput train = measureSnnTraining(net, data, threads, batch, warmup, batches);
             const Throughput infer = measureSnnInference(net, data, threads, warmup, batches * batch * 2);
+            const Throughput classify = measureSnnClassification(net, data, threads, warmup, batches * batch * 4);
             const Throughput mlp = measureMlpTraining(sizes, *data, threads, batch, warmup, batches);
             const double ratio = mlp.samplesPerSecond() / train.samplesPerSecond(); // SNN time / MLP time
             if (threads == 1)
                 snnOne = train.samplesPerSecond();
-            std::printf("%-16s %7d %14.0f %14.0f %14.0f %9.2fx %11.1fx\n", layerSizesToString(sizes).c_str(), threads,
-                        train.samplesPerSecond(), infer.samplesPerSecond(), mlp.samplesPerSecond(), ratio,
-                        infer.samplesPerSecond() / train.samplesPerSecond());
+            std::printf("%-16s %7d %12.0f %12.0f %12.0f %12.0f %7.2fx %11.1fx %13.1fx\n", layerSizesToString(sizes).c_str(),
+                        threads, train.samplesPerSecond(), infer.samplesPerSecond(), classify.samplesPerSecond(),
+                        mlp.samplesPerSecond(), ratio, infer.samplesPerSecond() / train.samplesPerSecond(),
+                        classify.samplesPerSecond() / train.samplesPerSecond());
             j.beginObject();
             j.key("layers").value(layerSizesToString(sizes));
             j.key("threads").value(threads);
@@ -529,6 +531,8 @@ int cmdBench(int argc, char **argv)
             j.key("mlp_train_samples_per_second").value(mlp.samplesPerSecond());
             j.key("snn_over_mlp_training_time").value(ratio);
             j.key("inference_over_training_speed").value(infer.samplesPerSecond() / train.samplesPerSecond());
+            j.key("snn_classify_samples_per_second").value(classify.samplesPerSecond());
+            j.key("classify_over_training_speed").value(classify.samplesPerSecond() / train.samplesPerSecond());
             if (threads > 1)
                 j.key("snn_training_speedup_over_1_thread").value(train.samplesPerSecond() / snnOne);
             j.endObject();

@@ -1,10 +1,13 @@
 #include "Throughput.h"
 
 #include "DenseMlp.h"
+#include "EarlyDecision.h"
+#include "ThreadPool.h"
 #include "Trainer.h"
 
 #include <chrono>
 #include <numeric>
+#include <utility>
 #include <sys/resource.h>
 
 namespace firstspike {
@@ -69,6 +72,31 @@ Throughput measureSnnInference(const NetworkConfig &net, std::shared_ptr<const D
         r.samples += trainer.evaluate(data->test, n).samples;
     }
     r.seconds = now() - t0;
+    return r;
+}
+
+Throughput measureSnnClassification(const NetworkConfig &net, std::shared_ptr<const DataSplit> data, int threads,
+                                    int warmupBatches, int samples)
+{
+    Trainer trainer(net, benchConfig(threads, 10), data);
+    trainBatches(trainer, warmupBatches);
+    trainer.network().prepare();
+    const SpikeNetwork &snn = std::as_const(trainer).network();
+    ThreadPool pool(threads);
+    std::vector<EarlyDecisionWorkspace> workspaces(pool.size());
+    std::vector<int> correct(pool.size(), 0);
+    const int n = data->test.size();
+    Throughput r;
+    const double t0 = now();
+    pool.run([&](int t) {
+        for (int i = t; i < samples; i += pool.size()) {
+            const int index = i % n;
+            const EarlyDecision d = classifyEarly(snn, data->test.image(index), workspaces[t]);
+            correct[t] += d.predictedClass == data->test.labels[index] ? 1 : 0;
+        }
+    });
+    r.seconds = now() - t0;
+    r.samples = samples;
     return r;
 }
 

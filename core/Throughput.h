@@ -23,6 +23,9 @@ Throughput measureSnnTraining(const NetworkConfig &net, std::shared_ptr<const Da
 // warm-up training so that the spike patterns are those of a network that has learnt a little.
 Throughput measureSnnInference(const NetworkConfig &net, std::shared_ptr<const DataSplit> data, int threads,
                                int warmupBatches, int samples);
+// Classification only, with the decision-time early exit (EarlyDecision.h), same warm-up.
+Throughput measureSnnClassification(const NetworkConfig &net, std::shared_ptr<const DataSplit> data, int threads,
+                                    int warmupBatches, int samples);
 Throughput measureMlpTraining(const std::vector<int> &sizes, const DataSplit &data, int threads, int batchSize,
                               int warmupBatches, int batches);
 

@@ -1,0 +1,105 @@
+// The decision-time early exit gives exactly the class and decision time of the full forward
+// pass, while integrating fewer inputs.
+
+#include "EarlyDecision.h"
+#include "IdxReader.h"
+#include "Random.h"
+#include "Trainer.h"
+
+#include <QtTest>
+
+using namespace firstspike;
+
+class TestEarlyDecision : public QObject {
+    Q_OBJECT
+
+private:
+    static void expectSame(const SpikeNetwork &net, const std::uint8_t *pixels, EarlyDecisionWorkspace &ws,
+                           int &decided, long long &integrated, long long &total)
+    {
+        ForwardPass pass;
+        net.forward(pixels, pass);
+        const EarlyDecision d = classifyEarly(net, pixels, ws);
+        QCOMPARE(d.predictedClass, pass.predictedClass());
+        if (d.predictedClass >= 0) {
+            QCOMPARE(d.decisionZ, pass.decisionZ()); // bit-identical: same order, groups and sums
+            ++decided;
+            // Hidden spikes counted before the decision are those of the full pass with z <= decision.
+            // Every hidden spike earlier than the decision was emitted, and only real spikes were.
+            for (int l = 0; l + 1 < net.layerCount(); ++l) {
+                int before = 0, fired = 0;
+                for (Eigen::Index j = 0; j < pass.layers[l].spikeZ.size(); ++j) {
+                    before += pass.layers[l].spikeZ[j] < d.decisionZ ? 1 : 0;
+                    fired += std::isinf(pass.layers[l].spikeZ[j]) ? 0 : 1;
+                }
+                QVERIFY(d.spikesBeforeDecision[l] >= before);
+                QVERIFY(d.spikesBeforeDecision[l] <= fired);
+            }
+        }
+        integrated += d.inputsIntegrated;
+        total += static_cast<long long>(pass.layers[0].inputOrder.size());
+    }
+
+private slots:
+    void randomNetworksMatchTheFullPass()
+    {
+        EarlyDecisionWorkspace ws;
+        int decided = 0;
+        long long integrated = 0, total = 0;
+        for (std::uint64_t seed = 1; seed <= 40; ++seed) {
+            NetworkConfig cfg;
+            cfg.layerSizes = seed % 3 == 0 ? std::vector<int>{49, 30, 20, 10} : std::vector<int>{49, 40, 10};
+            cfg.bias = seed % 5 != 0;
+            cfg.encoding.kind = seed % 2 ? InputEncoding::LinearLatency : InputEncoding::Binarized;
+            SpikeNetwork net(cfg);
+            Random rng(seed);
+            for (Matrix &w : net.allWeights()) {
+                const double n = static_cast<double>(w.rows());
+                for (Eigen::Index k = 0; k < w.size(); ++k)
+                    w.data()[k] = rng.uniform(-2.0 / n, 6.0 / n);
+            }
+            net.prepare();
+            for (int s = 0; s < 20; ++s) {
+                std::vector<std::uint8_t> pixels(49);
+                for (auto &p : pixels)
+                    p = rng.uniform() < 0.6 ? 0 : static_cast<std::uint8_t>(rng.below(256));
+                expectSame(net, pixels.data(), ws, decided, integrated, total);
+            }
+        }
+        qInfo("%d of 800 random samples decided; %.1f%% of input arrivals integrated", decided,
+              100.0 * integrated / total);
+        QVERIFY(decided > 400);
+    }
+
+    void trainedMnistNetworkDecidesEarly()
+    {
+        auto data = std::make_shared<const DataSplit>(loadEmbeddedMnist());
+        NetworkConfig net;
+        net.layerSizes = {784, 100, 10};
+        TrainConfig tc;
+        tc.epochs = 1;
+        tc.threads = 2;
+        tc.validationFraction = 0.0;
+        auto small = std::make_shared<DataSplit>();
+        std::vector<int> idx(1500);
+        for (int i = 0; i < 1500; ++i)
+            idx[i] = i;
+        small->train = data->train.subset(idx, "train");
+        small->test = data->test;
+        Trainer trainer(net, tc, small);
+        trainer.train();
+        trainer.network().prepare();
+        const SpikeNetwork &trained = std::as_const(trainer).network();
+        EarlyDecisionWorkspace ws;
+        int decided = 0;
+        long long integrated = 0, total = 0;
+        for (int i = 0; i < 400; ++i)
+            expectSame(trained, data->test.image(i), ws, decided, integrated, total);
+        qInfo("%d of 400 test digits decided; %.1f%% of input arrivals integrated before the decision", decided,
+              100.0 * integrated / total);
+        QVERIFY(integrated < total);
+    }
+};
+
+QTEST_APPLESS_MAIN(TestEarlyDecision)
+#include "tst_earlydecision.moc"
