@@ -177,6 +177,14 @@ InspectPanel::InspectPanel(NetworkHistory *history, QWidget *parent)
 
 InspectPanel::~InspectPanel() = default;
 
+void InspectPanel::detachHistory()
+{
+    setPlaying(false);
+    if (history_)
+        history_->disconnect(this);
+    history_ = nullptr;
+}
+
 QWidget *InspectPanel::inspectionViews() const
 {
     return views_;

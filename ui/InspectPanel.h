@@ -76,6 +76,9 @@ public:
     QToolButton *playButton() const { return playButton_; }
     QWidget *inspectionViews() const; // raster + digit + V(t), for screenshots
 
+    // Stops reading the history (its owner is going away).
+    void detachHistory();
+
 public Q_SLOTS:
     void refreshHistory();
 

@@ -185,6 +185,7 @@ MainWindow::~MainWindow()
     // The controller (a child) joins the training thread when it is destroyed; disconnect
     // first so no late signal reaches half-destroyed views.
     controller_->disconnect(this);
+    inspect_->detachHistory(); // the history belongs to the controller
     delete controller_;
     controller_ = nullptr;
 }

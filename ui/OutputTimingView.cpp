@@ -302,7 +302,9 @@ void OutputTimingView::paintEvent(QPaintEvent *)
                tr("Per true digit (means over decided digits)"));
     p.setFont(base);
     const int rows = n + 2;
-    const double rh = std::min<double>(fm.height() + 3, double(g.table.height()) / rows);
+    // Room for the two-line footnote under the table.
+    const int footnoteH = 2 * QFontMetrics(small).height() + 6;
+    const double rh = std::min<double>(fm.height() + 3, double(height() - g.table.top() - footnoteH - 4) / rows);
     for (int c = 0; c < headers.size(); ++c)
         p.drawText(QRectF(xs[static_cast<std::size_t>(c)], g.table.top(), xs[static_cast<std::size_t>(c) + 1] - xs[static_cast<std::size_t>(c)] - 4, rh),
                    Qt::AlignRight | Qt::AlignVCenter, headers[c]);
@@ -336,7 +338,9 @@ void OutputTimingView::paintEvent(QPaintEvent *)
             p.setPen(QColor(180, 180, 180));
             p.drawLine(QPointF(g.table.left(), y - 1), QPointF(xs.back(), y - 1));
         }
-        p.setPen(r == n ? text : (r % 2 ? faint : text));
+        if (r < n && r % 2 == 1)
+            p.fillRect(QRectF(g.table.left(), y, xs.back() - g.table.left(), rh), QColor(244, 246, 250));
+        p.setPen(text);
         p.setFont(r == n ? bold : base);
         for (int c = 0; c < cells.size(); ++c)
             p.drawText(QRectF(xs[static_cast<std::size_t>(c)], y, xs[static_cast<std::size_t>(c) + 1] - xs[static_cast<std::size_t>(c)] - 4, rh),
@@ -344,10 +348,10 @@ void OutputTimingView::paintEvent(QPaintEvent *)
     }
     p.setFont(small);
     p.setPen(faint);
-    p.drawText(QRect(g.table.left(), static_cast<int>(g.table.top() + (n + 2) * rh + 6), g.table.width(), 2 * fm.height()),
+    p.drawText(QRect(g.table.left(), static_cast<int>(g.table.top() + (n + 2) * rh + 6), g.table.width(), footnoteH),
                Qt::AlignLeft | Qt::TextWordWrap,
-               tr("predicted = first output spike; ∅: no output spike · margin: runner-up t − winner t (silent runner-up at "
-                  "the %1 τ horizon) · hidden<dec.: hidden spikes before the first output spike, of %L2")
+               tr("predicted: first output spike (∅ none) · margin: runner-up t − winner t, silent runner-up at "
+                  "%1 τ · hidden<dec.: hidden spikes (of %L2) before the decision")
                    .arg(s.maxSpikeTime, 0, 'g', 3)
                    .arg(s.hiddenNeurons));
 }

@@ -337,7 +337,8 @@ void SpikeRasterView::paintOverlay(QPainter &p)
     x += QFontMetrics(bold).horizontalAdvance(verdict) + 10;
     p.setFont(base);
     p.setPen(faint);
-    p.drawText(QPoint(x, 4 + fm.ascent()), tr("%L1 spikes · %2").arg(d.spikeCount()).arg(d.snapshotLabel));
+    p.drawText(QPoint(x, 4 + fm.ascent()), d.snapshotLabel.isEmpty() ? tr("%L1 spikes").arg(d.spikeCount())
+                                                                      : tr("%L1 spikes · %2").arg(d.spikeCount()).arg(d.snapshotLabel));
 
     // Legend, right-aligned on the second line.
     {
