@@ -1,6 +1,7 @@
 // firstspike-cli: headless training, evaluation and inference of temporal-coding SNNs.
 
 #include "Checkpoint.h"
+#include "DataExport.h"
 #include "IdxReader.h"
 #include "JsonWriter.h"
 #include "Throughput.h"
@@ -460,6 +461,76 @@ int cmdInfer(int argc, char **argv)
     return 0;
 }
 
+int cmdExport(int argc, char **argv)
+{
+    Options o("export", {{"checkpoint", "CK", "checkpoint file (required)"},
+                         {"what", "KIND", "metrics, spikes or weights (required)"},
+                         {"format", "FMT", "csv or json (default csv; weights: csv only)"},
+                         {"out", "FILE", "output file (required; written atomically)"},
+                         {"sample", "N", "spikes: one sample (default 0)"},
+                         {"all", "", "spikes: every sample of the set"},
+                         {"set", "NAME", "spikes: test or train (default test)"},
+                         {"data", "DIR", "IDX folder (default: embedded 10k digits)"}});
+    o.parse(argc, argv, 2);
+    if (o.help()) {
+        o.printHelp("Export a checkpoint's metrics history, spike times or weights for your own scripts\n"
+                    "(formats and Python examples in docs/FORMATS.md).");
+        return 0;
+    }
+    if (!o.has("checkpoint") || !o.has("what") || !o.has("out"))
+        throw UsageError("--checkpoint, --what and --out are required (see firstspike-cli export --help)");
+    const std::string what = o.text("what");
+    const std::string format = o.text("format", "csv");
+    if (format != "csv" && format != "json")
+        throw UsageError("--format: '" + format + "' is not csv or json");
+    const std::string out = o.text("out");
+    if (what == "metrics") {
+        const Checkpoint c = loadCheckpoint(o.text("checkpoint"));
+        writeTextFile(out, format == "csv" ? metricsToCsv(c.history) : metricsToJson(c.history));
+        std::printf("%s: %zu epochs\n", out.c_str(), c.history.size());
+        return 0;
+    }
+    if (what == "weights") {
+        if (format != "csv")
+            throw UsageError("--format: weights are exported as csv");
+        const Checkpoint c = loadCheckpoint(o.text("checkpoint"));
+        writeTextFile(out, weightsToCsv(c.weights));
+        std::printf("%s: %s weights\n", out.c_str(), layerSizesToString(c.network.layerSizes).c_str());
+        return 0;
+    }
+    if (what != "spikes")
+        throw UsageError("--what: '" + what + "' is not metrics, spikes or weights");
+    LoadedModel m = loadModel(o, "export");
+    const Dataset &set = chooseSet(o, *m.data);
+    SpikeNetwork net(m.checkpoint.network);
+    net.allWeights() = m.checkpoint.weights;
+    net.prepare();
+    int first = 0, last = 0;
+    if (o.has("all")) {
+        last = set.size();
+    } else {
+        first = static_cast<int>(o.integer("sample", 0, 0, std::max(0, set.size() - 1)));
+        last = first + 1;
+    }
+    std::string text = format == "csv" ? spikesCsvHeader() : std::string();
+    std::vector<SampleSpikes> samples;
+    for (int i = first; i < last; ++i) {
+        SampleSpikes s;
+        s.sample = i;
+        s.label = set.labels[i];
+        net.forward(set.image(i), s.pass);
+        if (format == "csv")
+            text += spikesToCsv(s);
+        else
+            samples.push_back(std::move(s));
+    }
+    if (format == "json")
+        text = spikesToJson(samples);
+    writeTextFile(out, text);
+    std::printf("%s: spike times of %d sample(s) of %s\n", out.c_str(), last - first, set.name.c_str());
+    return 0;
+}
+
 int cmdBench(int argc, char **argv)
 {
     Options o("bench", {{"layers", "L[,L...]", "architectures (default 784-800-10,784-400-400-10)"},
@@ -558,6 +629,7 @@ void printUsage()
                 "  train   train a network (embedded 10k MNIST digits unless --data DIR)\n"
                 "  eval    accuracy and confusion matrix of a checkpoint\n"
                 "  infer   spike times of every layer for one sample, as JSON\n"
+                "  export  metrics, spike times or weights of a checkpoint as CSV or JSON\n"
                 "  bench   training/inference throughput against a dense MLP of the same shape\n\n"
                 "firstspike-cli <verb> --help shows the options of a verb.\n");
 }
@@ -580,11 +652,13 @@ int main(int argc, char **argv)
             return cmdInfer(argc, argv);
         if (verb == "bench")
             return cmdBench(argc, argv);
+        if (verb == "export")
+            return cmdExport(argc, argv);
         if (verb == "--help" || verb == "-h" || verb == "help") {
             printUsage();
             return 0;
         }
-        std::fprintf(stderr, "firstspike-cli: unknown verb '%s' (train, eval, infer, bench)\n", verb.c_str());
+        std::fprintf(stderr, "firstspike-cli: unknown verb '%s' (train, eval, infer, export, bench)\n", verb.c_str());
         return 2;
     } catch (const UsageError &e) {
         std::fprintf(stderr, "firstspike-cli %s: %s\n", verb.c_str(), e.what());

@@ -77,6 +77,28 @@ private slots:
         QCOMPARE(layers[1].toObject()["spike_times"].toArray().size(), 60);
         QCOMPARE(layers[2].toObject()["spike_times"].toArray().size(), 10);
         QCOMPARE(inf["sample"].toInt(), 5);
+
+        // Exports for the user's own scripts.
+        const QString spikes = dir_.filePath("spikes.csv");
+        r = runCli({"export", "--checkpoint", ck, "--what", "spikes", "--sample", "5", "--out", spikes});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QFile sf(spikes);
+        QVERIFY(sf.open(QIODevice::ReadOnly));
+        const QStringList lines = QString::fromUtf8(sf.readAll()).split('\n', Qt::SkipEmptyParts);
+        QCOMPARE(lines.first(), QString("sample,layer,neuron,time"));
+        int fired = 0;
+        for (int l = 0; l < 3; ++l)
+            for (const QJsonValue &t : layers[l].toObject()["spike_times"].toArray())
+                fired += t.isNull() ? 0 : 1;
+        QCOMPARE(lines.size() - 1, fired); // one row per spike, silent neurons omitted
+        r = runCli({"export", "--checkpoint", ck, "--what", "metrics", "--format", "json", "--out", dir_.filePath("m.json")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        r = runCli({"export", "--checkpoint", ck, "--what", "weights", "--out", dir_.filePath("w.csv")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QCOMPARE(QFileInfo(dir_.filePath("w.csv")).exists(), true);
+        r = runCli({"export", "--checkpoint", ck, "--what", "volts", "--out", dir_.filePath("x")});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY(r.err.contains("not metrics, spikes or weights"));
     }
 
     void helpForEachVerb()
