@@ -152,12 +152,17 @@ int main(int argc, char **argv)
     window.show();
 
     int exitCode = 0;
+    // Used by lambdas that run from app.exec(), so they live at this scope.
+    StallMonitor *stalls = nullptr;
+    QElapsedTimer wall;
+    double guiCpuStart = 0;
     if (parser.isSet(screenshot)) {
         const QString file = parser.value(screenshot);
         const QString prefix = parser.value(views);
-        QObject::connect(window.controller(), &TrainingController::stepsDone, &window, [&](long long) {
+        // file and prefix are copied: these lambdas run from app.exec(), after this block ends.
+        QObject::connect(window.controller(), &TrainingController::stepsDone, &window, [&window, &exitCode, file, prefix](long long) {
             // Let the last snapshot's refresh tick pass, then draw everything once more and grab.
-            QTimer::singleShot(3 * MainWindow::kRefreshMs, &window, [&] {
+            QTimer::singleShot(3 * MainWindow::kRefreshMs, &window, [&window, &exitCode, file, prefix] {
                 window.refreshViews();
                 bool ok = savePng(&window, file);
                 if (!prefix.isEmpty()) {
@@ -180,9 +185,7 @@ int main(int argc, char **argv)
         });
         window.controller()->trainSteps(std::max(1, parser.value(steps).toInt()));
     } else if (parser.isSet(benchmark)) {
-        auto *stalls = new StallMonitor(10, &window);
-        QElapsedTimer wall;
-        double guiCpuStart = 0;
+        stalls = new StallMonitor(10, &window);
         QObject::connect(window.controller(), &TrainingController::stateChanged, &window,
                          [&](TrainingController::State state) {
                              if (state == TrainingController::State::Running) {
