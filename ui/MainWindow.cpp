@@ -1,18 +1,34 @@
 #include "MainWindow.h"
 
+#include "Checkpoint.h"
 #include "ConfigPanel.h"
 #include "CurvesView.h"
+#include "DataExport.h"
+#include "Dataset.h"
+#include "DigitCausalView.h"
+#include "FigureExportDialog.h"
 #include "InspectPanel.h"
+#include "MembranePotentialView.h"
+#include "NetworkHistory.h"
 #include "NeuronDetailView.h"
+#include "OutputTimingView.h"
 #include "SamplePanel.h"
+#include "SessionFile.h"
+#include "SpikeRasterView.h"
 #include "WeightMapView.h"
 
 #include <QAction>
 #include <QActionGroup>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QDir>
 #include <QDockWidget>
+#include <QElapsedTimer>
 #include <QFileDialog>
+#include <QFileInfo>
+#include <QGuiApplication>
+#include <QPushButton>
+#include <QStandardPaths>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QMenuBar>
@@ -26,6 +42,8 @@
 #include <QTimer>
 #include <QToolBar>
 #include <QToolButton>
+
+#include <QChartView>
 
 #include <cmath>
 
@@ -165,6 +183,33 @@ MainWindow::MainWindow(const MainWindowOptions &options, QWidget *parent)
         }
     });
 
+    connect(controller_, &TrainingController::saveFailed, this,
+            [this](quint64, const QString &path, const QString &error) { showSaveError(path, error); });
+    connect(controller_, &TrainingController::checkpointSaved, this,
+            [this](quint64, const QString &path) { addRecentFile(path); });
+    connect(controller_, &TrainingController::checkpointOpened, this, [this](const QString &path) {
+        config_->setConfig(controller_->config());
+        if (!path.isEmpty())
+            addRecentFile(path);
+    });
+    installFigureMenus();
+    if (options_.useSettings) {
+        QSettings settings;
+        recentFiles_ = settings.value(QStringLiteral("recentFiles")).toStringList();
+        lastFolder_ = settings.value(QStringLiteral("export/folder")).toString();
+        FigureExporter::parseFormat(settings.value(QStringLiteral("export/format")).toString(), lastFigureFormat_);
+    }
+    QString autosave;
+    if (options_.autosaveFolder) {
+        autosave = *options_.autosaveFolder;
+    } else if (options_.useSettings) {
+        const QString fallback = QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation))
+                                     .filePath(QStringLiteral("autosave"));
+        autosave = QSettings().value(QStringLiteral("autosave/folder"), fallback).toString();
+    }
+    controller_->setAutosave(autosave, 3);
+    rebuildRecentMenu();
+
     refreshTimer_ = new QTimer(this);
     refreshTimer_->setInterval(kRefreshMs);
     connect(refreshTimer_, &QTimer::timeout, this, &MainWindow::refreshViews);
@@ -239,9 +284,7 @@ void MainWindow::createActions()
 void MainWindow::createMenus()
 {
     QMenu *file = menuBar()->addMenu(tr("&File"));
-    file->addAction(exportAction_);
-    file->addSeparator();
-    file->addAction(quitAction_);
+    createFileMenu(file);
 
     QMenu *training = menuBar()->addMenu(tr("&Training"));
     for (QAction *a : {trainAction_, stepAction_, stopAction_})
@@ -513,6 +556,30 @@ void MainWindow::exportImage()
         showError(tr("Could not write %1").arg(path));
 }
 
+QuitChoice MainWindow::askQuit()
+{
+    QuitChoice choice = options_.quitChoice.value_or(QuitChoice::Ask);
+    if (choice == QuitChoice::Ask && QGuiApplication::platformName() == QLatin1String("offscreen"))
+        choice = QuitChoice::QuitWithoutSaving; // nobody can answer a dialog
+    if (choice != QuitChoice::Ask)
+        return choice;
+    QMessageBox box(QMessageBox::Question, tr("Quit Firstspike"),
+                    controller_->isLive() ? tr("A training run is going on and has not been saved.")
+                                          : tr("The training run has not been saved."),
+                    QMessageBox::NoButton, this);
+    box.setInformativeText(tr("Save a checkpoint before quitting?"));
+    QPushButton *save = box.addButton(tr("&Save and Quit"), QMessageBox::AcceptRole);
+    QPushButton *discard = box.addButton(tr("Quit &Without Saving"), QMessageBox::DestructiveRole);
+    box.addButton(QMessageBox::Cancel);
+    box.setDefaultButton(save);
+    box.exec();
+    if (box.clickedButton() == save)
+        return QuitChoice::SaveAndQuit;
+    if (box.clickedButton() == discard)
+        return QuitChoice::QuitWithoutSaving;
+    return QuitChoice::Cancel;
+}
+
 void MainWindow::about()
 {
     QMessageBox::about(this, tr("About Firstspike"),
@@ -545,11 +612,57 @@ void MainWindow::writeSettings() const
     settings.setValue(QStringLiteral("window/state"), saveState());
     settings.setValue(QStringLiteral("view/smoothing"), curves_->smoothing());
     settings.setValue(QStringLiteral("view/logScale"), curves_->logScale());
+    settings.setValue(QStringLiteral("autosave/folder"), controller_->autosaveFolder());
     saveRunConfig(settings, config_->config());
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)
 {
+    if (closePending_) {
+        event->ignore(); // a Save and quit is under way
+        return;
+    }
+    if (!closeApproved_ && controller_->hasUnsavedTraining()) {
+        const QuitChoice choice = askQuit();
+        if (choice == QuitChoice::Cancel) {
+            event->ignore();
+            return;
+        }
+        if (choice == QuitChoice::SaveAndQuit) {
+            controller_->pause();
+            QString path = controller_->checkpointPath();
+            if (path.isEmpty())
+                path = options_.quitSavePath;
+            if (path.isEmpty())
+                path = QFileDialog::getSaveFileName(this, tr("Save Checkpoint"),
+                                                    QDir(lastFolder()).filePath(QStringLiteral("run.fsck")),
+                                                    tr("Firstspike checkpoints (*.fsck)"));
+            if (path.isEmpty()) {
+                event->ignore();
+                return;
+            }
+            const quint64 id = controller_->saveCheckpoint(path);
+            closePending_ = true;
+            auto *context = new QObject(this);
+            connect(controller_, &TrainingController::checkpointSaved, context, [this, id, context](quint64 done) {
+                if (done != id)
+                    return;
+                context->deleteLater();
+                closePending_ = false;
+                closeApproved_ = true;
+                close();
+            });
+            connect(controller_, &TrainingController::saveFailed, context, [this, id, context](quint64 done) {
+                if (done != id)
+                    return;
+                context->deleteLater();
+                closePending_ = false; // the error is shown; the window stays open
+            });
+            Q_EMIT closeDeferred();
+            event->ignore();
+            return;
+        }
+    }
     if (tabs_->currentWidget() == inspect_)
         showInspect(false); // save the dock layout the user chose, not the one Inspect made
     if (options_.useSettings)

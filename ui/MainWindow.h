@@ -3,6 +3,7 @@
 // weight maps and the test sample in docks. Snapshots from the controller are coalesced by a
 // timer (kRefreshMs) so the views redraw at a steady rate whatever the training speed.
 
+#include "FigureExporter.h"
 #include "TrainingController.h"
 #include "TrainingSnapshot.h"
 
@@ -15,6 +16,7 @@ class QAction;
 class QActionGroup;
 class QDockWidget;
 class QLabel;
+class QMenu;
 class QProgressBar;
 class QTabWidget;
 class QTimer;
@@ -29,11 +31,25 @@ class NeuronDetailView;
 class SamplePanel;
 class WeightMapView;
 
+struct Session;
+
+// What to do when the window closes with training that was not saved.
+enum class QuitChoice { Ask, SaveAndQuit, QuitWithoutSaving, Cancel };
+
+// The data exports of File ▸ Export Data (core/DataExport.h formats, docs/FORMATS.md).
+enum class DataExportKind { MetricsCsv, MetricsJson, SampleSpikesCsv, SampleSpikesJson, TestSpikesCsv, TestSpikesJson, WeightsCsv };
+
 struct MainWindowOptions {
     std::optional<RunConfig> config;        // default: the last config from QSettings, else defaults
     bool useSettings = true;                // read and write QSettings (tests turn this off)
     std::shared_ptr<const DataSplit> data;  // default: the embedded MNIST set, loaded in the worker
     int watchedNeurons = 64;
+    // Autosave at every epoch end into this folder (keeping the newest 3); empty: off. Unset:
+    // the folder from QSettings or AppDataLocation/autosave when useSettings, else off.
+    std::optional<QString> autosaveFolder;
+    // Unset: ask (on the offscreen platform, where nobody can answer, quit without saving).
+    std::optional<QuitChoice> quitChoice;
+    QString quitSavePath; // Save and quit without a checkpoint file yet: save here (else ask)
 };
 
 class MainWindow : public QMainWindow {
@@ -68,8 +84,35 @@ public:
     // Applies pending snapshots to the views now (the timer does this every kRefreshMs).
     void refreshViews();
 
+    // Figures (FigureExporter): by name ("curves", "raster", ..., "dashboard").
+    std::vector<Figure> figures();
+    bool exportFigure(const QString &name, const QString &path, FigureFormat format, const FigureOptions &options = {},
+                      QString *error = nullptr);
+    // Every figure into `folder` as NAME.EXT per format; the Inspect views are brought up to
+    // date first (test digit `sample`, or the shown one when < 0). Used by the GUI's "All
+    // Figures" and by `firstspike-cli figures`.
+    bool exportAllFigures(const QString &folder, const QList<FigureFormat> &formats, const FigureOptions &options,
+                          int sample = -1, QStringList *written = nullptr, QString *error = nullptr);
+    // Waits (event loop running) until the Inspect views have computed what they show.
+    bool waitInspectSettled(int timeoutMs = 30000);
+    bool exportData(DataExportKind kind, const QString &path, QString *error = nullptr);
+
+    // Checkpoints and sessions (asynchronous saves report through the controller's signals).
+    quint64 saveCheckpoint(const QString &path);
+    bool openCheckpoint(const QString &path);
+    bool openFile(const QString &path); // a session (.fssession) or a checkpoint
+    // Saves the run next to the session (NAME.fsck) when it has been trained, then the
+    // session; emits sessionSaved.
+    void saveSession(const QString &path);
+    bool openSession(const QString &path, QString *error = nullptr);
+    Session currentSession() const;
+    QStringList recentFiles() const { return recentFiles_; }
+    void setAutosaveFolder(const QString &folder);
+
 Q_SIGNALS:
     void viewsRefreshed(long long step);
+    void sessionSaved(const QString &path, const QString &error); // error empty: saved
+    void closeDeferred(); // closing waits for a save (Save and quit)
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -89,6 +132,22 @@ private:
     void showError(const QString &message);
     void exportImage();
     void about();
+    void createFileMenu(QMenu *file);
+    void installFigureMenus();
+    void showFigureMenu(QWidget *view, const QString &figure, const QPoint &pos);
+    void exportFigureInteractively(const QString &name);
+    void exportAllFiguresInteractively();
+    void exportDataInteractively(DataExportKind kind);
+    void saveCheckpointInteractively(bool askPath);
+    void openInteractively();
+    void saveSessionInteractively();
+    void chooseAutosaveFolder();
+    void addRecentFile(const QString &path);
+    void rebuildRecentMenu();
+    void showSaveError(const QString &path, const QString &error);
+    QuitChoice askQuit();
+    QString lastFolder() const;
+    void rememberFolder(const QString &path);
 
     MainWindowOptions options_;
     TrainingController *controller_ = nullptr;
@@ -106,6 +165,12 @@ private:
     QAction *trainAction_ = nullptr, *stepAction_ = nullptr, *stopAction_ = nullptr, *resetAction_ = nullptr;
     QAction *quitAction_ = nullptr, *exportAction_ = nullptr, *logScaleAction_ = nullptr, *resetZoomAction_ = nullptr;
     QActionGroup *watchedGroup_ = nullptr;
+    QMenu *recentMenu_ = nullptr;
+    QStringList recentFiles_;
+    QString lastFolder_;
+    FigureFormat lastFigureFormat_ = FigureFormat::Png;
+    bool closeApproved_ = false;
+    bool closePending_ = false;
 
     QLabel *stateLabel_ = nullptr, *epochLabel_ = nullptr, *sampleLabel_ = nullptr, *lossLabel_ = nullptr,
            *accuracyLabel_ = nullptr, *speedLabel_ = nullptr, *etaLabel_ = nullptr;

@@ -1,5 +1,6 @@
 #include "TrainingController.h"
 
+#include "Checkpoint.h"
 #include "Dataset.h"
 #include "NetworkHistory.h"
 
@@ -79,6 +80,28 @@ TrainingController::TrainingController(const RunConfig &config, QObject *parent,
             },
             Qt::QueuedConnection);
 
+    connect(worker_.get(), &TrainingWorker::checkpointSaved, this,
+            [this](quint64 id, const QString &path, const QString &error) {
+                if (!error.isEmpty()) {
+                    Q_EMIT saveFailed(id, path, error);
+                    return;
+                }
+                checkpointPath_ = path;
+                savedStep_ = lastStep_;
+                Q_EMIT message(tr("Saved %1.").arg(path));
+                Q_EMIT checkpointSaved(id, path);
+            },
+            Qt::QueuedConnection);
+    connect(worker_.get(), &TrainingWorker::autosaved, this,
+            [this](const QString &path, const QString &error) {
+                if (error.isEmpty())
+                    Q_EMIT message(tr("Autosaved %1.").arg(path));
+                else
+                    Q_EMIT message(tr("Autosave failed: %1").arg(error));
+                Q_EMIT autosaved(path, error);
+            },
+            Qt::QueuedConnection);
+
     thread_ = QThread::create([worker = worker_.get()] { worker->run(); });
     thread_->setObjectName(QStringLiteral("firstspike-training"));
     thread_->start();
@@ -107,6 +130,57 @@ QString TrainingController::stateName(State state)
     return {};
 }
 
+bool TrainingController::hasUnsavedTraining() const
+{
+    return (isLive() || state_ == State::Stopped) && lastStep_ != savedStep_;
+}
+
+quint64 TrainingController::saveCheckpoint(const QString &path)
+{
+    const quint64 id = nextSaveId_++;
+    worker_->requestSave(path, id, failSaveAfterBytes_);
+    return id;
+}
+
+bool TrainingController::openCheckpoint(const QString &path)
+{
+    std::shared_ptr<const Checkpoint> checkpoint;
+    try {
+        checkpoint = std::make_shared<const Checkpoint>(loadCheckpoint(path.toStdString()));
+    } catch (const std::exception &e) {
+        Q_EMIT errorOccurred(QString::fromStdString(e.what()));
+        return false;
+    }
+    restoreCheckpoint(checkpoint, path);
+    return true;
+}
+
+void TrainingController::restoreCheckpoint(std::shared_ptr<const Checkpoint> checkpoint, const QString &path)
+{
+    RunConfig config = config_;
+    config.network = checkpoint->network;
+    config.training = checkpoint->training;
+    config_ = config;
+    ++generation_;
+    pauseAtTarget_ = false;
+    configPending_ = false;
+    lastError_.clear();
+    lastStep_ = savedStep_ = checkpoint->optimizerStep;
+    checkpointPath_ = path;
+    worker_->requestRestore(std::move(checkpoint), config_, generation_);
+    Q_EMIT runReset(generation_);
+    setState(state_ == State::Loading ? State::Loading : State::Stopped);
+    Q_EMIT checkpointOpened(path);
+    if (!path.isEmpty())
+        Q_EMIT message(tr("Opened %1. Train continues this run.").arg(path));
+}
+
+void TrainingController::setAutosave(const QString &folder, int keep)
+{
+    autosaveFolder_ = folder;
+    worker_->setAutosave(folder, keep);
+}
+
 void TrainingController::setState(State state)
 {
     if (state_ == state)
@@ -118,7 +192,8 @@ void TrainingController::setState(State state)
 void TrainingController::startNewRun()
 {
     ++generation_;
-    lastStep_ = 0;
+    lastStep_ = savedStep_ = 0;
+    checkpointPath_.clear();
     pauseAtTarget_ = false;
     configPending_ = false;
     lastError_.clear();

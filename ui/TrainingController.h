@@ -15,6 +15,7 @@ class QThread;
 
 namespace firstspike {
 
+struct Checkpoint;
 struct DataSplit;
 class NetworkHistory;
 
@@ -48,6 +49,24 @@ public:
     // Copies of the network taken during the run (for scrubbing back through training).
     NetworkHistory *history() const { return history_.get(); }
     static QString stateName(State state);
+    // Optimiser steps of the latest snapshot, and of the state last saved or opened (a quit
+    // with unsaved training asks first).
+    long long currentStep() const { return lastStep_; }
+    bool hasUnsavedTraining() const;
+    QString checkpointPath() const { return checkpointPath_; } // last saved or opened
+
+    // Saves the run atomically (in the worker, between mini-batches); answers with
+    // checkpointSaved or saveFailed. Returns the request id.
+    quint64 saveCheckpoint(const QString &path);
+    // Loads the file and replaces the run by it (weights, optimiser, metrics history); the
+    // run is then Stopped, and Train continues it. False (and errorOccurred) when unreadable.
+    bool openCheckpoint(const QString &path);
+    // The same from a checkpoint in memory.
+    void restoreCheckpoint(std::shared_ptr<const Checkpoint> checkpoint, const QString &path = {});
+    void setAutosave(const QString &folder, int keep = 3);
+    QString autosaveFolder() const { return autosaveFolder_; }
+    // Tests: the next saves fail after this many bytes (-1: off), as a full disk would.
+    void setSimulatedSaveFailure(long long failAfterBytes) { failSaveAfterBytes_ = failAfterBytes; }
 
 public Q_SLOTS:
     void train();        // start, resume, or continue a stopped run
@@ -70,6 +89,10 @@ Q_SIGNALS:
     void errorOccurred(const QString &message);
     void message(const QString &text);                          // one line for the status bar
     void stepsDone(long long step);                             // a Step or trainSteps() ended
+    void checkpointSaved(quint64 requestId, const QString &path);
+    void saveFailed(quint64 requestId, const QString &path, const QString &error);
+    void checkpointOpened(const QString &path);                 // the run now is the file's
+    void autosaved(const QString &path, const QString &error);  // error empty: saved
 
 private:
     void setState(State state);
@@ -83,6 +106,11 @@ private:
     int watchedNeurons_ = 64;
     long long lastStep_ = 0;        // optimiser steps, from the latest snapshot
     bool pauseAtTarget_ = false;    // trainSteps() is running towards its target
+    QString checkpointPath_;
+    long long savedStep_ = 0;       // step of the run last saved or opened (0: a fresh run)
+    quint64 nextSaveId_ = 1;
+    long long failSaveAfterBytes_ = -1;
+    QString autosaveFolder_;
     std::shared_ptr<NetworkHistory> history_; // shared with the worker; outlives its thread
     std::unique_ptr<TrainingWorker> worker_;
     QThread *thread_ = nullptr;

@@ -1,8 +1,13 @@
 #include "TrainingWorker.h"
 
+#include "Checkpoint.h"
 #include "IdxReader.h"
 #include "NetworkHistory.h"
 #include "Trainer.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QFileInfo>
 
 #include <algorithm>
 #include <cmath>
@@ -123,6 +128,89 @@ void TrainingWorker::setWatchedNeurons(int count)
     wake_.notify_one();
 }
 
+void TrainingWorker::requestRestore(std::shared_ptr<const Checkpoint> checkpoint, const RunConfig &config,
+                                    std::uint64_t generation)
+{
+    {
+        std::lock_guard lock(mutex_);
+        running_ = false;
+        pendingSteps_ = 0;
+        pendingReset_ = config;
+        pendingRestore_ = std::move(checkpoint);
+        pendingGeneration_ = generation;
+        pendingLive_.reset();
+        mailPending_ = true;
+    }
+    wake_.notify_one();
+}
+
+void TrainingWorker::requestSave(const QString &path, quint64 requestId, long long failAfterBytes)
+{
+    {
+        std::lock_guard lock(mutex_);
+        pendingSaves_.push_back({path, requestId, failAfterBytes});
+        mailPending_ = true;
+    }
+    wake_.notify_one();
+}
+
+void TrainingWorker::setAutosave(const QString &folder, int keep)
+{
+    std::lock_guard lock(mutex_);
+    autosaveFolder_ = folder;
+    autosaveKeep_ = std::max(1, keep);
+}
+
+void TrainingWorker::saveRequested()
+{
+    std::vector<SaveRequest> saves;
+    {
+        std::lock_guard lock(mutex_);
+        saves.swap(pendingSaves_);
+    }
+    for (const SaveRequest &r : saves) {
+        if (!trainer_) {
+            Q_EMIT checkpointSaved(r.id, r.path, tr("there is no network to save"));
+            continue;
+        }
+        try {
+            const std::vector<std::uint8_t> bytes = serializeCheckpoint(makeCheckpoint(*trainer_));
+            writeFileAtomically(r.path.toStdString(), bytes, r.failAfterBytes);
+            Q_EMIT checkpointSaved(r.id, r.path, QString());
+        } catch (const std::exception &e) {
+            Q_EMIT checkpointSaved(r.id, r.path, QString::fromStdString(e.what()));
+        }
+    }
+}
+
+void TrainingWorker::autosave()
+{
+    QString folder;
+    int keep = 3;
+    {
+        std::lock_guard lock(mutex_);
+        folder = autosaveFolder_;
+        keep = autosaveKeep_;
+    }
+    if (folder.isEmpty() || !trainer_)
+        return;
+    const QString path = QDir(folder).filePath(
+        QStringLiteral("autosave-%1-epoch-%2.fsck").arg(runStamp_).arg(trainer_->history().size(), 4, 10, QLatin1Char('0')));
+    try {
+        if (!QDir().mkpath(folder))
+            throw std::runtime_error(folder.toStdString() + ": cannot create the autosave folder");
+        saveCheckpoint(makeCheckpoint(*trainer_), path.toStdString());
+    } catch (const std::exception &e) {
+        Q_EMIT autosaved(path, QString::fromStdString(e.what()));
+        return;
+    }
+    // Keep the newest `keep` autosaves of any run (names sort by run start, then epoch).
+    QStringList files = QDir(folder).entryList({QStringLiteral("autosave-*.fsck")}, QDir::Files, QDir::Name);
+    while (files.size() > keep)
+        QFile::remove(QDir(folder).filePath(files.takeFirst()));
+    Q_EMIT autosaved(path, QString());
+}
+
 void TrainingWorker::requestQuit()
 {
     {
@@ -147,6 +235,7 @@ void TrainingWorker::run()
 
     while (true) {
         std::optional<RunConfig> reset;
+        std::shared_ptr<const Checkpoint> restore;
         std::optional<LiveConfig> live;
         bool step = false, republish = false;
         int runFor = 0;
@@ -157,6 +246,7 @@ void TrainingWorker::run()
                 break;
             if (mailPending_) {
                 reset.swap(pendingReset_);
+                restore.swap(pendingRestore_);
                 live.swap(pendingLive_);
                 republish = true;
                 mailPending_ = false;
@@ -173,7 +263,7 @@ void TrainingWorker::run()
         if (reset) {
             config_ = *reset;
             try {
-                rebuild();
+                rebuild(restore.get());
             } catch (const std::exception &e) {
                 trainer_.reset();
                 Q_EMIT runEnded(generation_, EndReason::Error, QString::fromStdString(e.what()));
@@ -187,6 +277,7 @@ void TrainingWorker::run()
             config_.training.batchSize = live->batchSize;
             config_.training.optimizer.learningRate = live->learningRate;
         }
+        saveRequested();
         if (!trainer_) {
             running_ = false;
             continue;
@@ -216,13 +307,20 @@ void TrainingWorker::run()
     trainer_.reset(); // joins the trainer's pool in this thread
 }
 
-void TrainingWorker::rebuild()
+void TrainingWorker::rebuild(const Checkpoint *restoreFrom)
 {
     trainer_.reset();
     if (!baseData_)
         baseData_ = std::make_shared<const DataSplit>(loadEmbeddedMnist());
+    if (restoreFrom && restoreFrom->network.inputSize() != baseData_->train.pixelCount())
+        throw CheckpointError("the checkpoint's network takes " + std::to_string(restoreFrom->network.inputSize())
+                              + " inputs but the images of " + baseData_->source + " have "
+                              + std::to_string(baseData_->train.pixelCount()) + " pixels");
     data_ = limitedSplit(baseData_, config_.trainLimit, config_.testLimit);
     trainer_ = std::make_unique<Trainer>(config_.network, config_.training, data_);
+    if (restoreFrom)
+        restoreTrainer(*trainer_, *restoreFrom);
+    runStamp_ = QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss-zzz"));
     unpublished_.clear();
     rateSamples_ = rateSeconds_ = samplesPerSecond_ = 0;
     runSamples_ = 0;
@@ -234,7 +332,9 @@ void TrainingWorker::rebuild()
         const int batches = (trainer_->epochSize() + std::max(1, config_.training.batchSize) - 1)
             / std::max(1, config_.training.batchSize);
         history_->reset(generation_, data_, batches);
-        history_->record(trainer_->network(), 0, 0.0, 0, false);
+        const int epochs = static_cast<int>(trainer_->history().size());
+        history_->record(trainer_->network(), trainer_->optimizer().stepCount(), static_cast<double>(trainer_->epoch()),
+                         epochs, epochs > 0);
     }
     publish({true, true, true, false});
 }
@@ -293,6 +393,7 @@ void TrainingWorker::trainOneBatch()
             history_->record(trainer_->network(), trainer_->optimizer().stepCount(),
                              static_cast<double>(trainer_->history().size()),
                              static_cast<int>(trainer_->history().size()), true);
+        autosave();
         const bool done = trainer_->finished();
         if (done) {
             trainer_->finalize();

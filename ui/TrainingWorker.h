@@ -18,6 +18,7 @@
 
 namespace firstspike {
 
+struct Checkpoint;
 struct DataSplit;
 class NetworkHistory;
 class Trainer;
@@ -57,6 +58,16 @@ public:
     void setLiveConfig(const LiveConfig &live);
     void setWatchedNeurons(int count);
     void requestQuit();
+    // Replaces the run by the checkpoint's network, optimiser state and metrics history
+    // (config: the checkpoint's settings plus the caller's data limits).
+    void requestRestore(std::shared_ptr<const Checkpoint> checkpoint, const RunConfig &config,
+                        std::uint64_t generation);
+    // Saves the current state atomically between mini-batches (emits checkpointSaved).
+    // `failAfterBytes` >= 0 simulates a crash or full disk after that many bytes (tests).
+    void requestSave(const QString &path, quint64 requestId, long long failAfterBytes = -1);
+    // At the end of every epoch: save autosave-<run>-epoch-NNNN.fsck into `folder` and keep the
+    // newest `keep` autosaves there. Empty folder: off.
+    void setAutosave(const QString &folder, int keep);
 
 Q_SIGNALS:
     void dataLoaded(int trainSize, int testSize, const QString &source);
@@ -64,6 +75,9 @@ Q_SIGNALS:
     // The run stopped by itself: all epochs done, divergence, or an error (message for the user).
     void runEnded(quint64 generation, firstspike::TrainingWorker::EndReason reason, const QString &message);
     void stepDone(quint64 generation);
+    // error empty: saved. Emitted from the worker thread.
+    void checkpointSaved(quint64 requestId, const QString &path, const QString &error);
+    void autosaved(const QString &path, const QString &error);
 
 private:
     using Clock = std::chrono::steady_clock;
@@ -74,7 +88,9 @@ private:
         bool runFinished = false;
     };
 
-    void rebuild();
+    void rebuild(const Checkpoint *restoreFrom = nullptr);
+    void saveRequested();
+    void autosave();
     void trainOneBatch();
     void publish(Publication what, bool evaluating = false);
     std::shared_ptr<const WeightTiles> makeWeightTiles() const;
@@ -99,6 +115,16 @@ private:
     std::optional<RunConfig> pendingReset_;
     std::uint64_t pendingGeneration_ = 0;
     std::optional<LiveConfig> pendingLive_;
+    std::shared_ptr<const Checkpoint> pendingRestore_;
+    struct SaveRequest {
+        QString path;
+        quint64 id = 0;
+        long long failAfterBytes = -1;
+    };
+    std::vector<SaveRequest> pendingSaves_;
+    QString autosaveFolder_;
+    int autosaveKeep_ = 3;
+    QString runStamp_; // names this run's autosaves
 
     // Worker-thread state.
     RunConfig config_;
