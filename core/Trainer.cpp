@@ -282,7 +282,7 @@ BatchResult Trainer::trainBatch()
     // plus the costs; the per-thread rows are cleared on the way.
     const double invBatch = 1.0 / batch;
     auto reduceRows = [&](int l, Eigen::Index r0, Eigen::Index r1) {
-        const Matrix &w = network_.weights(l);
+        const Matrix &w = std::as_const(network_).weights(l); // const: runs on several threads
         for (Eigen::Index i = r0; i < r1; ++i) {
             auto g = gradients_[l].row(i);
             g = broadcast[l];
@@ -341,7 +341,7 @@ BatchResult Trainer::trainBatch()
             }
         });
     }
-    network_.prepare();
+    network_.prepare(*pool_);
 
     cursor_ += batch;
     epochLoss_ += loss;

@@ -311,8 +311,13 @@ private Q_SLOTS:
         qInfo("GUI thread during training: max gap %.1f ms between 10 ms ticks, mean %.1f ms, %lld of %lld gaps > 50 ms; "
               "%lld view refreshes in 4 s (%.1f per s)",
               monitor.maxGapMs(), monitor.meanGapMs(), monitor.gapsOver50(), monitor.ticks(), rendered, rendered / 4.0);
-        // The goal is < 50 ms; on a loaded shared CI machine only a generous bound is reliable.
+        // The goal is < 50 ms; on a loaded shared CI machine only a generous bound is reliable,
+        // and under ThreadSanitizer (5-15x slower) no timing bound means anything.
+#if defined(__SANITIZE_THREAD__)
+        qInfo("ThreadSanitizer build: stall bound not checked");
+#else
         QVERIFY2(monitor.maxGapMs() < 500, qPrintable(QString::number(monitor.maxGapMs())));
+#endif
         QVERIFY(rendered >= 20);
         QCOMPARE(w.controller()->state(), State::Running);
         click(w, w.stopAction());
