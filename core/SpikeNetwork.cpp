@@ -145,6 +145,27 @@ void SpikeNetwork::columnSums(const Matrix &weights, Vector &out)
         out += weights.row(i).transpose();
 }
 
+void SpikeNetwork::prepare(ThreadPool &pool)
+{
+    columnSums_.resize(weights_.size());
+    for (std::size_t l = 0; l < weights_.size(); ++l)
+        columnSums_[l].resize(weights_[l].cols());
+    const int parts = pool.size();
+    pool.run([&](int t) {
+        for (std::size_t l = 0; l < weights_.size(); ++l) {
+            const Matrix &w = weights_[l];
+            const Eigen::Index c0 = w.cols() * t / parts, c1 = w.cols() * (t + 1) / parts;
+            if (c1 <= c0)
+                continue;
+            auto sums = columnSums_[l].segment(c0, c1 - c0);
+            sums.setZero();
+            for (Eigen::Index i = 0; i < w.rows(); ++i) // row order, as columnSums()
+                sums += w.row(i).segment(c0, c1 - c0).transpose();
+        }
+    });
+    columnSumsValid_ = true;
+}
+
 void SpikeNetwork::prepare()
 {
     columnSums_.resize(weights_.size());

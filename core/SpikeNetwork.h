@@ -8,6 +8,7 @@
 // spikes at t = 0 (z = 1).
 
 #include "NetworkConfig.h"
+#include "ThreadPool.h"
 
 #include <Eigen/Core>
 
@@ -85,6 +86,9 @@ public:
     // without it forward() computes them per call (same numbers, slower). Not thread-safe
     // against concurrent forward() calls; the trainer calls it between mini-batches.
     void prepare();
+    // The same, with the column ranges split over the pool's threads. Each column is summed in
+    // row order by one thread, so the numbers do not depend on the thread count.
+    void prepare(ThreadPool &pool);
     bool prepared() const { return columnSumsValid_; }
     // Total weight of each neuron per layer (bias included); valid while prepared().
     const std::vector<Vector> &cachedColumnSums() const { return columnSums_; }

@@ -2,7 +2,19 @@
 
 #include <algorithm>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define FIRSTSPIKE_CPU_RELAX() _mm_pause()
+#else
+#define FIRSTSPIKE_CPU_RELAX() std::this_thread::yield()
+#endif
+
 namespace firstspike {
+
+namespace {
+// A few microseconds of spinning before a thread sleeps.
+constexpr int kSpinIterations = 2000;
+} // namespace
 
 int ThreadPool::hardwareThreads()
 {
@@ -21,7 +33,7 @@ ThreadPool::~ThreadPool()
 {
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        quit_ = true;
+        quit_.store(true);
     }
     wake_.notify_all();
     for (std::thread &t : workers_)
@@ -31,22 +43,27 @@ ThreadPool::~ThreadPool()
 void ThreadPool::run(const std::function<void(int)> &task)
 {
     std::fill(errors_.begin(), errors_.end(), nullptr);
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        task_ = &task;
-        pending_ = threadCount_ - 1;
-        ++generation_;
+    if (threadCount_ > 1) {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            task_ = &task;
+            pending_.store(threadCount_ - 1, std::memory_order_relaxed);
+            generation_.fetch_add(1, std::memory_order_release);
+        }
+        wake_.notify_all();
     }
-    wake_.notify_all();
     try {
         task(0);
     } catch (...) {
         errors_[0] = std::current_exception();
     }
-    {
-        std::unique_lock<std::mutex> lock(mutex_);
-        done_.wait(lock, [this] { return pending_ == 0; });
-        task_ = nullptr;
+    if (threadCount_ > 1) {
+        for (int spin = 0; spin < kSpinIterations && pending_.load(std::memory_order_acquire) != 0; ++spin)
+            FIRSTSPIKE_CPU_RELAX();
+        if (pending_.load(std::memory_order_acquire) != 0) {
+            std::unique_lock<std::mutex> lock(mutex_);
+            done_.wait(lock, [this] { return pending_.load(std::memory_order_acquire) == 0; });
+        }
     }
     for (const std::exception_ptr &e : errors_)
         if (e)
@@ -57,13 +74,17 @@ void ThreadPool::workerLoop(int index)
 {
     unsigned long seen = 0;
     for (;;) {
+        for (int spin = 0; spin < kSpinIterations && generation_.load(std::memory_order_acquire) == seen
+                           && !quit_.load(std::memory_order_relaxed);
+             ++spin)
+            FIRSTSPIKE_CPU_RELAX();
         const std::function<void(int)> *task = nullptr;
         {
             std::unique_lock<std::mutex> lock(mutex_);
-            wake_.wait(lock, [&] { return quit_ || generation_ != seen; });
-            if (quit_)
+            wake_.wait(lock, [&] { return quit_.load() || generation_.load(std::memory_order_acquire) != seen; });
+            if (quit_.load())
                 return;
-            seen = generation_;
+            seen = generation_.load(std::memory_order_acquire);
             task = task_;
         }
         try {
@@ -71,10 +92,9 @@ void ThreadPool::workerLoop(int index)
         } catch (...) {
             errors_[index] = std::current_exception();
         }
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            if (--pending_ == 0)
-                done_.notify_all();
+        if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+            std::lock_guard<std::mutex> lock(mutex_); // pairs with the caller's wait predicate
+            done_.notify_all();
         }
     }
 }

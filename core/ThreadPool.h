@@ -1,9 +1,15 @@
 #pragma once
-// A fixed set of worker threads for data-parallel loops. run(n, f) calls f(0..n-1) with task t
-// always on the same thread index, so per-thread accumulators reduced in index order give
-// bit-identical results for a given thread count.
+// A fixed set of worker threads for data-parallel loops. run(f) calls f(t) for every thread
+// index t, task t always on the same thread, so per-thread accumulators reduced in index order
+// give bit-identical results for a given thread count.
+//
+// Mini-batches are short (~1 ms), so waking a sleeping thread through the kernel would cost a
+// noticeable share of each one: workers and the caller spin briefly on an atomic generation
+// counter before they block on the condition variable.
 
+#include <atomic>
 #include <condition_variable>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -35,9 +41,9 @@ private:
     std::condition_variable done_;
     const std::function<void(int)> *task_ = nullptr;
     std::vector<std::exception_ptr> errors_;
-    unsigned long generation_ = 0;
-    int pending_ = 0;
-    bool quit_ = false;
+    std::atomic<unsigned long> generation_{0};
+    std::atomic<int> pending_{0};
+    std::atomic<bool> quit_{false};
 };
 
 } // namespace firstspike
