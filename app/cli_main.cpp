@@ -20,6 +20,10 @@
 
 using namespace firstspike;
 
+#ifdef FIRSTSPIKE_CLI_FIGURES
+int runFiguresCommand(int argc, char **argv); // cli_figures.cpp (needs Qt Widgets)
+#endif
+
 namespace {
 
 struct UsageError : std::runtime_error {
@@ -630,7 +634,11 @@ void printUsage()
                 "  eval    accuracy and confusion matrix of a checkpoint\n"
                 "  infer   spike times of every layer for one sample, as JSON\n"
                 "  export  metrics, spike times or weights of a checkpoint as CSV or JSON\n"
-                "  bench   training/inference throughput against a dense MLP of the same shape\n\n"
+                "  bench   training/inference throughput against a dense MLP of the same shape\n"
+#ifdef FIRSTSPIKE_CLI_FIGURES
+                "  figures every view of the desktop app for a checkpoint as PNG, SVG and PDF (no display needed)\n"
+#endif
+                "\n"
                 "firstspike-cli <verb> --help shows the options of a verb.\n");
 }
 
@@ -654,11 +662,20 @@ int main(int argc, char **argv)
             return cmdBench(argc, argv);
         if (verb == "export")
             return cmdExport(argc, argv);
+#ifdef FIRSTSPIKE_CLI_FIGURES
+        if (verb == "figures")
+            return runFiguresCommand(argc, argv);
+#endif
         if (verb == "--help" || verb == "-h" || verb == "help") {
             printUsage();
             return 0;
         }
+#ifdef FIRSTSPIKE_CLI_FIGURES
+        std::fprintf(stderr, "firstspike-cli: unknown verb '%s' (train, eval, infer, export, bench, figures)\n",
+                     verb.c_str());
+#else
         std::fprintf(stderr, "firstspike-cli: unknown verb '%s' (train, eval, infer, export, bench)\n", verb.c_str());
+#endif
         return 2;
     } catch (const UsageError &e) {
         std::fprintf(stderr, "firstspike-cli %s: %s\n", verb.c_str(), e.what());

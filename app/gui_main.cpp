@@ -122,6 +122,8 @@ int main(int argc, char **argv)
     const bool scripted = parser.isSet(screenshot) || parser.isSet(benchmark);
     MainWindowOptions options;
     options.useSettings = !parser.isSet(noSettings) && !scripted;
+    if (scripted)
+        options.quitChoice = QuitChoice::QuitWithoutSaving; // the script ends the run it made
     const bool overrides = parser.isSet(layers) || parser.isSet(trainLimit) || parser.isSet(epochs)
         || parser.isSet(threads) || parser.isSet(seed) || scripted;
     if (overrides) {

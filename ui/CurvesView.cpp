@@ -548,7 +548,8 @@ void CurvesView::refresh()
         if (top <= 0)
             top = 2.5;
         if (logScale_) {
-            const double lo = std::pow(10.0, std::floor(std::log10(std::max(bottom, 1e-4))));
+            // No data yet: bottom is +inf, and an infinite log range sends Qt Charts into endless recursion.
+            const double lo = std::pow(10.0, std::floor(std::log10(std::isfinite(bottom) ? std::max(bottom, 1e-4) : 0.1)));
             const double hi = std::pow(10.0, std::ceil(std::log10(top * 1.05)));
             lossYLog_->setRange(lo, std::max(hi, lo * 10));
         } else {
