@@ -161,42 +161,34 @@ bool MainWindow::exportAllFigures(const QString &folder, const QList<FigureForma
         showInspect(wasInspecting);
         return false;
     }
+    // The Inspect views are drawn while their tab is up, the others (and the dashboard) with
+    // the Training tab and its docks back.
+    const QStringList inspectFigures{QStringLiteral("raster"), QStringLiteral("digit"), QStringLiteral("membrane"),
+                                     QStringLiteral("timing")};
     bool ok = true;
-    const std::vector<Figure> all = figures();
-    for (const Figure &f : all) {
-        if (f.name == QLatin1String("dashboard") || f.size.isEmpty())
-            continue; // the dashboard is drawn with the Training tab up, below
-        for (FigureFormat format : formats) {
-            const QString path = QDir(folder).filePath(f.name + QLatin1Char('.') + FigureExporter::extension(format));
-            QString why;
-            if (FigureExporter::write(f, path, format, options.size.isValid() ? options : FigureOptions{{}, options.dpi}, &why)) {
-                if (written)
-                    *written << path;
-            } else {
-                ok = false;
-                if (error)
-                    *error = why;
+    auto writeFigures = [&](bool inspectPass) {
+        for (const Figure &f : figures()) {
+            if (inspectFigures.contains(f.name) != inspectPass || f.size.isEmpty())
+                continue;
+            for (FigureFormat format : formats) {
+                const QString path = QDir(folder).filePath(f.name + QLatin1Char('.') + FigureExporter::extension(format));
+                QString why;
+                if (FigureExporter::write(f, path, format, options, &why)) {
+                    if (written)
+                        *written << path;
+                } else {
+                    ok = false;
+                    if (error)
+                        *error = why;
+                }
             }
         }
-    }
+    };
+    writeFigures(true);
     showInspect(false);
     QCoreApplication::processEvents();
-    for (const Figure &f : figures()) {
-        if (f.name != QLatin1String("dashboard"))
-            continue;
-        for (FigureFormat format : formats) {
-            const QString path = QDir(folder).filePath(f.name + QLatin1Char('.') + FigureExporter::extension(format));
-            QString why;
-            if (FigureExporter::write(f, path, format, FigureOptions{{}, options.dpi}, &why)) {
-                if (written)
-                    *written << path;
-            } else {
-                ok = false;
-                if (error)
-                    *error = why;
-            }
-        }
-    }
+    refreshViews();
+    writeFigures(false);
     showInspect(wasInspecting);
     return ok;
 }
