@@ -312,7 +312,7 @@ private Q_SLOTS:
         QCOMPARE(w.curvesView()->smoothing(), 0.5);
         QVERIFY(w.curvesView()->logScale());
         QCOMPARE(w.centralTabs()->currentWidget(), static_cast<QWidget *>(w.inspectPanel()));
-        QCOMPARE(w.inspectPanel()->sampleIndex(), 7);
+        QTRY_COMPARE_WITH_TIMEOUT(w.inspectPanel()->sampleIndex(), 7, 20000);
         QCOMPARE(w.controller()->config().network.layerSizes, (std::vector<int>{784, 40, 10}));
         QTRY_VERIFY_WITH_TIMEOUT(w.latestSnapshot() && w.latestSnapshot()->generation == w.controller()->generation(), 20000);
         QCOMPARE(w.latestSnapshot()->history.size(), std::size_t(2));

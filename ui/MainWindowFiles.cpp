@@ -35,6 +35,7 @@
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QTimer>
 
 namespace firstspike {
 
@@ -484,8 +485,23 @@ bool MainWindow::openSession(const QString &path, QString *error)
             return false;
         }
     }
-    inspect_->setSample(s.inspectSample);
     showInspect(s.inspectTab);
+    // The Inspect panel takes a digit once it has the (re)loaded data; poll until then.
+    const int sample = s.inspectSample;
+    auto *poll = new QTimer(this);
+    poll->setInterval(50);
+    auto tries = std::make_shared<int>(0);
+    connect(poll, &QTimer::timeout, this, [this, poll, sample, tries] {
+        if (inspect_->testSize() > 0 && inspect_->entries().size() > 0) {
+            inspect_->setSample(sample);
+            poll->deleteLater();
+        } else if (++*tries > 600) {
+            poll->deleteLater();
+        }
+    });
+    poll->start();
+    if (inspect_->testSize() > 0)
+        inspect_->setSample(sample);
     addRecentFile(path);
     statusBar()->showMessage(tr("Opened session %1.").arg(path), 6000);
     return true;
