@@ -56,7 +56,8 @@ void prepare(QPainter &painter, const QRect &target)
 {
     painter.setRenderHints(QPainter::Antialiasing | QPainter::TextAntialiasing | QPainter::SmoothPixmapTransform);
     painter.fillRect(target, Qt::white);
-    painter.setClipRect(target);
+    // No painter clip here: QWidget::render clips each child itself, and a clip set beforehand
+    // makes the PDF engine drop whole child widgets.
 }
 
 } // namespace
