@@ -6,6 +6,7 @@
 #include "Checkpoint.h"
 #include "CurvesView.h"
 #include "DataExport.h"
+#include "FigureExportDialog.h"
 #include "FigureExporter.h"
 #include "IdxReader.h"
 #include "InspectPanel.h"
@@ -13,6 +14,11 @@
 #include "SessionFile.h"
 #include "TrainingController.h"
 #include "Trainer.h"
+#include "WeightMapView.h"
+
+#include <QApplication>
+#include <QMenu>
+#include <QTimer>
 
 #include <QDir>
 #include <QFile>
@@ -188,8 +194,33 @@ private Q_SLOTS:
         for (const char *title : {"epoch", "cross-entropy loss", "accuracy (%)", "Training loss", "test"})
             QVERIFY2(curveTexts.contains(QString::fromUtf8(title)), title);
         QVERIFY(!readAll(path(QStringLiteral("fig-curves.svg"))).contains("<image"));
+        // The weight tiles (an image) made it into the PDF, not just the text beside them.
+        QVERIFY(readAll(path(QStringLiteral("fig-weights.pdf"))).contains("/Subtype /Image"));
         const QStringList membraneTexts = svgTexts(readAll(path(QStringLiteral("fig-membrane.svg"))), &ok);
         QVERIFY(membraneTexts.contains(QStringLiteral("V(t)")));
+    }
+
+    void rightClickOffersExportAndTheDialogStartsWhereItLeftOff()
+    {
+        auto w = openedWindow();
+        QVERIFY(w);
+        QStringList entries;
+        QTimer::singleShot(300, w.get(), [&] {
+            if (auto *menu = qobject_cast<QMenu *>(QApplication::activePopupWidget())) {
+                for (QAction *a : menu->actions())
+                    entries << a->text();
+                menu->close();
+            }
+        });
+        Q_EMIT w->weightMapView()->customContextMenuRequested(QPoint(10, 10));
+        QVERIFY2(entries.contains(QStringLiteral("&Export Figure…")), qPrintable(entries.join(QLatin1Char('|'))));
+        QVERIFY(entries.contains(QStringLiteral("Export &Dashboard…")));
+
+        const Figure curves = w->figures().front();
+        FigureExportDialog dialog(curves, dir_.path(), FigureFormat::Svg);
+        QCOMPARE(dialog.path(), QDir(dir_.path()).filePath(QStringLiteral("curves.svg")));
+        QCOMPARE(dialog.format(), FigureFormat::Svg);
+        QCOMPARE(dialog.options().size, curves.size);
     }
 
     void checkpointThroughTheGuiIsBitExact()
