@@ -588,8 +588,9 @@ int cmdBench(int argc, char **argv)
         double snnOne = 0;
         for (int threads : threadCounts) {
             const Throughput train = measureSnnTraining(net, data, threads, batch, warmup, batches);
-            const Throughput infer = measureSnnInference(net, data, threads, warmup, batches * batch * 2);
-            const Throughput classify = measureSnnClassification(net, data, threads, warmup, batches * batch * 4);
+            const long long samples = std::min<long long>(static_cast<long long>(batches) * batch, 50'000'000);
+            const Throughput infer = measureSnnInference(net, data, threads, warmup, static_cast<int>(samples * 2));
+            const Throughput classify = measureSnnClassification(net, data, threads, warmup, static_cast<int>(samples * 4));
             const Throughput mlp = measureMlpTraining(sizes, *data, threads, batch, warmup, batches);
             const double ratio = mlp.samplesPerSecond() / train.samplesPerSecond(); // SNN time / MLP time
             if (threads == 1)

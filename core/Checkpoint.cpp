@@ -3,6 +3,7 @@
 #include <zlib.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
@@ -340,6 +341,29 @@ Checkpoint deserializeCheckpoint(const std::vector<std::uint8_t> &bytes, const s
     t.patience = r.i32("training");
     t.restoreBest = r.flag("training");
     t.augmentShift = r.i32("training");
+    // A file with a valid checksum can still carry values no run could have had.
+    auto plausible = [&](bool ok, const char *what) {
+        if (!ok)
+            r.fail(std::string("implausible ") + what);
+    };
+    auto finiteIn = [](double v, double lo, double hi) { return std::isfinite(v) && v >= lo && v <= hi; };
+    plausible(finiteIn(n.threshold, 1e-12, 1e12), "threshold");
+    plausible(finiteIn(n.maxSpikeTime, 1e-3, 700.0), "horizon");
+    plausible(finiteIn(n.encoding.latencyScale, 1e-6, 700.0), "latency scale");
+    plausible(finiteIn(n.encoding.binaryLateTime, 0.0, 700.0), "binary late time");
+    plausible(std::isfinite(n.encoding.binarizeThreshold), "binarise threshold");
+    plausible(t.epochs >= 0 && t.batchSize > 0, "epochs or batch size");
+    plausible(finiteIn(t.optimizer.learningRate, 0.0, 1e6) && finiteIn(t.optimizer.lrDecay, 0.0, 1e6)
+                  && finiteIn(t.optimizer.lrFloor, 0.0, 1e6),
+              "learning rate");
+    plausible(finiteIn(t.optimizer.beta1, 0.0, 1.0) && t.optimizer.beta1 < 1.0 && finiteIn(t.optimizer.beta2, 0.0, 1.0)
+                  && t.optimizer.beta2 < 1.0 && finiteIn(t.optimizer.epsilon, 0.0, 1.0),
+              "Adam parameters");
+    plausible(finiteIn(t.weightSumK, 0.0, 1e12) && finiteIn(t.l2, 0.0, 1e12), "regularisation");
+    plausible(finiteIn(t.initLow, -1e6, 1e6) && finiteIn(t.initHigh, -1e6, 1e6), "initial weight range");
+    plausible(t.threads >= 0 && t.threads <= 256 && t.patience >= 0, "thread count or patience");
+    plausible(finiteIn(t.validationFraction, 0.0, 1.0) && t.validationFraction < 1.0, "validation fraction");
+    plausible(t.augmentShift >= 0 && t.augmentShift <= 8, "augmentation shift");
 
     c.dataSource = r.str("data source");
     c.epochsCompleted = r.i32("epochs");
@@ -388,15 +412,25 @@ void writeFileAtomically(const std::string &path, const std::vector<std::uint8_t
         ::unlink(tmp.c_str());
         throw std::runtime_error(path + ": write interrupted (simulated failure); the previous file is unchanged");
     }
-    if (::fsync(fd) != 0 || ::close(fd) != 0) {
-        const int err = errno;
+    const int syncError = ::fsync(fd) != 0 ? errno : 0;
+    const int closeError = ::close(fd) != 0 ? errno : 0;
+    if (syncError || closeError) {
         ::unlink(tmp.c_str());
-        throw std::runtime_error(path + ": cannot flush to disk (" + std::strerror(err) + "); the previous file is unchanged");
+        throw std::runtime_error(path + ": cannot flush to disk (" + std::strerror(syncError ? syncError : closeError)
+                                 + "); the previous file is unchanged");
     }
     if (::rename(tmp.c_str(), path.c_str()) != 0) {
         const int err = errno;
         ::unlink(tmp.c_str());
         throw std::runtime_error(path + ": cannot replace the file (" + std::strerror(err) + ")");
+    }
+    // Make the rename itself durable.
+    const std::string::size_type slash = path.find_last_of('/');
+    const std::string folder = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+    const int dirFd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dirFd >= 0) {
+        ::fsync(dirFd);
+        ::close(dirFd);
     }
 }
 
@@ -411,9 +445,19 @@ void saveCheckpoint(const Checkpoint &checkpoint, const std::string &path)
 
 Checkpoint loadCheckpoint(const std::string &path)
 {
+    {
+        const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC); // for an accurate errno
+        if (fd < 0)
+            throw CheckpointError(path + ": cannot open (" + std::strerror(errno) + ")");
+        struct stat st{};
+        const bool isDir = ::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
+        ::close(fd);
+        if (isDir)
+            throw CheckpointError(path + ": is a folder, not a checkpoint");
+    }
     std::ifstream in(path, std::ios::binary);
     if (!in)
-        throw CheckpointError(path + ": cannot open (" + std::strerror(errno) + ")");
+        throw CheckpointError(path + ": cannot open");
     in.seekg(0, std::ios::end);
     const std::streamoff size = in.tellg();
     if (size < 0)

@@ -2,6 +2,7 @@
 
 #include "JsonWriter.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -14,13 +15,11 @@ std::string formatNumber(double v)
         return {};
     if (std::isinf(v))
         return v > 0 ? "inf" : "-inf";
+    // std::to_chars: the shortest form that reads back exactly, and independent of the C
+    // locale (a GUI runs under the user's LC_NUMERIC, where printf may write "0,5").
     char buf[32];
-    for (int precision = 15; precision <= 17; ++precision) { // shortest form that reads back exactly
-        std::snprintf(buf, sizeof buf, "%.*g", precision, v);
-        if (std::strtod(buf, nullptr) == v)
-            break;
-    }
-    return buf;
+    const auto result = std::to_chars(buf, buf + sizeof buf, v);
+    return std::string(buf, result.ptr);
 }
 
 namespace {

@@ -3,8 +3,11 @@
 // time: an input group is integrated only once every earlier event of every layer is known,
 // and the run stops at the first output spike. Because the decision usually comes long before
 // most inputs (all black pixels) and most hidden spikes have arrived, this costs a fraction of
-// a full forward pass, and it gives exactly the same class and decision time as forward()
-// (same arrival order, same groups, same sums, same tests; tested in tst_earlydecision).
+// a full forward pass, and it gives the same class and decision time as forward() (same
+// arrival order, same groups, same sums, same tests; bit-identical in tst_earlydecision). One
+// caveat: a hidden spike computed in a later interval is assumed to come no earlier than that
+// interval's start, which holds exactly in real arithmetic; a spike that rounding places a hair
+// before it would be ordered differently from forward()'s sort.
 
 #include "SpikeNetwork.h"
 
@@ -17,7 +20,9 @@ struct EarlyDecision {
     int predictedClass = -1;   // -1 when no output neuron fires within the horizon
     double decisionZ = kSilent; // z of the first output spike
     int inputsIntegrated = 0;   // input-layer arrivals integrated before the decision (bias included)
-    std::vector<int> spikesBeforeDecision; // per layer, spikes emitted up to the decision
+    // Per layer, spikes emitted by the time the decision was known: all those earlier than the
+    // decision, and possibly some later ones up to the frontier that was then reached.
+    std::vector<int> spikesBeforeDecision;
 };
 
 // Scratch memory reused across calls (one per thread).

@@ -415,6 +415,10 @@ DataSplit loadIdxFolder(const std::string &folder, const IdxLimits &limits)
     split.train.name = (dir / "train").string();
     split.test = readIdxPair(testImages, testLabels, limits);
     split.test.name = (dir / "t10k").string();
+    if (split.test.rows != split.train.rows || split.test.cols != split.train.cols)
+        fail(testImages, "images are " + std::to_string(split.test.rows) + "x" + std::to_string(split.test.cols) + " but "
+                             + trainImages + " has " + std::to_string(split.train.rows) + "x"
+                             + std::to_string(split.train.cols) + " images; a data set needs one image size");
     return split;
 }
 

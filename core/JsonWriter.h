@@ -1,6 +1,7 @@
 #pragma once
 // Minimal streaming JSON writer for metrics and spike exports (no Qt in core).
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -31,9 +32,9 @@ public:
         if (!std::isfinite(v)) {
             out_ += "null";
         } else {
-            char buf[32];
-            std::snprintf(buf, sizeof buf, "%.17g", v);
-            out_ += buf;
+            char buf[32]; // to_chars: shortest exact form, independent of the C locale
+            const auto result = std::to_chars(buf, buf + sizeof buf, v);
+            out_.append(buf, result.ptr);
         }
         return *this;
     }

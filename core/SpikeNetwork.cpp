@@ -450,6 +450,8 @@ void SpikeNetwork::backward(const ForwardPass &pass, const Vector &dLossDzOut, s
             if (act.firedInGroup[j] < 0 || up[j] == 0.0)
                 continue;
             const double g = up[j] / act.denominator[j];
+            if (g == 0.0) // underflow: no gradient, and it must not count as active below
+                continue;
             ws.active[j] = g;
             ws.activeZ[j] = g * act.spikeZ[j];
             const double scale = std::max(std::abs(g), std::abs(ws.activeZ[j]));

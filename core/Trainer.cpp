@@ -69,6 +69,10 @@ Trainer::Trainer(const NetworkConfig &network, const TrainConfig &config, std::s
         throw std::invalid_argument("the input layer has " + std::to_string(network.inputSize())
                                     + " neurons but the images have " + std::to_string(data_->train.pixelCount())
                                     + " pixels");
+    if (data_->test.size() > 0 && (data_->test.rows != data_->train.rows || data_->test.cols != data_->train.cols))
+        throw std::invalid_argument("the test images are " + std::to_string(data_->test.rows) + "x"
+                                    + std::to_string(data_->test.cols) + " but the training images are "
+                                    + std::to_string(data_->train.rows) + "x" + std::to_string(data_->train.cols));
     if (data_->train.classCount() > network.outputSize() || data_->test.classCount() > network.outputSize())
         throw std::invalid_argument("the data set has more classes than the output layer has neurons");
     if (!(config_.validationFraction >= 0.0 && config_.validationFraction < 1.0))
@@ -107,8 +111,13 @@ void Trainer::reset()
     for (auto &t : threads_) {
         t->gradients = gradients_;
         t->rowBroadcast.clear();
-        for (const Matrix &w : network_.allWeights())
+        t->workspace.touchedRows.clear();
+        // Sized here, not only in backward(): a thread may get no sample of a small batch.
+        for (const Matrix &w : std::as_const(network_).allWeights()) {
             t->rowBroadcast.push_back(Eigen::RowVectorXd::Zero(w.cols()));
+            t->workspace.touchedRows.emplace_back(static_cast<std::size_t>(w.rows()), 0);
+        }
+        t->workspace.maxGradientScale = 0.0;
     }
     network_.prepare();
     history_.clear();
@@ -127,10 +136,11 @@ void Trainer::restoreState(int epoch, std::vector<EpochMetrics> history, int bes
     bestEpoch_ = bestEpoch;
     bestWeights_ = std::move(bestWeights);
     bestValidationAccuracy_ = -1.0;
+    bestValidationLoss_ = 0.0;
     for (const EpochMetrics &m : history_)
-        if (m.epoch == bestEpoch_) {
-            bestValidationAccuracy_ = m.validationAccuracy;
-            bestValidationLoss_ = m.validationLoss;
+        if (m.epoch == bestEpoch_) { // the same criterion as finishEpoch()
+            bestValidationAccuracy_ = std::isnan(m.validationAccuracy) ? m.trainAccuracy : m.validationAccuracy;
+            bestValidationLoss_ = std::isnan(m.validationLoss) ? m.trainLoss : m.validationLoss;
         }
     stoppedEarly_ = config_.patience > 0 && bestEpoch_ > 0 && epoch - bestEpoch_ >= config_.patience;
     epoch_ = epoch;

@@ -49,7 +49,8 @@ public:
     bool finished() const;
     // Restores the best-validation weights if configured; call when a run ends.
     void finalize();
-    // The whole run; onEpoch returning false or *stop becoming true ends it early.
+    // The whole run, ending with finalize(); onEpoch returning false also ends it early (after
+    // finalize()), while *stop becoming true returns at once, mid-epoch, without finalize().
     void train(const std::function<bool(const EpochMetrics &)> &onEpoch = {},
                const std::atomic<bool> *stop = nullptr);
 

@@ -202,6 +202,51 @@ private slots:
         QCOMPARE(resumed.history()[1].testAccuracy, uninterrupted.history()[1].testAccuracy);
     }
 
+    void resumeWithoutValidationContinuesExactly()
+    {
+        // Model selection falls back to training accuracy; it must survive a resume.
+        TrainConfig tc = smallTraining();
+        tc.epochs = 4;
+        tc.validationFraction = 0.0;
+        tc.patience = 2;
+        Trainer uninterrupted(smallNet(), tc, smallData());
+        uninterrupted.train();
+        Trainer first(smallNet(), tc, smallData());
+        for (int e = 0; e < 2; ++e) {
+            while (!first.epochComplete())
+                first.trainBatch();
+            first.finishEpoch();
+        }
+        Trainer resumed(smallNet(), tc, smallData());
+        restoreTrainer(resumed, deserializeCheckpoint(serializeCheckpoint(makeCheckpoint(first)), "mid"));
+        resumed.train();
+        QCOMPARE(resumed.bestEpoch(), uninterrupted.bestEpoch());
+        QCOMPARE(resumed.history().size(), uninterrupted.history().size());
+        QVERIFY(bitEqual(uninterrupted.network().allWeights(), resumed.network().allWeights()));
+    }
+
+    void implausibleValuesBehindAValidChecksumAreRefused()
+    {
+        Trainer trainer(smallNet(), smallTraining(), smallData());
+        for (int field = 0; field < 4; ++field) {
+            Checkpoint c = makeCheckpoint(trainer);
+            const char *phrase = "";
+            switch (field) {
+            case 0: c.training.augmentShift = 1 << 30; phrase = "augmentation shift"; break;
+            case 1: c.network.encoding.latencyScale = -2.0; phrase = "latency scale"; break;
+            case 2: c.network.maxSpikeTime = std::numeric_limits<double>::quiet_NaN(); phrase = "horizon"; break;
+            case 3: c.training.batchSize = 0; phrase = "batch size"; break;
+            }
+            try {
+                deserializeCheckpoint(serializeCheckpoint(c), "odd.fsck");
+                QFAIL(phrase);
+            } catch (const CheckpointError &e) {
+                QVERIFY2(std::string(e.what()).find(phrase) != std::string::npos, e.what());
+                QVERIFY(std::string(e.what()).rfind("odd.fsck: ", 0) == 0);
+            }
+        }
+    }
+
     void architectureMismatchIsRefused()
     {
         Trainer a(smallNet(), smallTraining(), smallData());

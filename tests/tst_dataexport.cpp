@@ -7,6 +7,8 @@
 
 #include <QtTest>
 
+#include <clocale>
+
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -41,6 +43,26 @@ private slots:
         QCOMPARE(formatNumber(kNoValue), std::string());
         QCOMPARE(formatNumber(kSilent), std::string("inf"));
         QCOMPARE(formatNumber(0.1), std::string("0.1"));
+    }
+
+    void numbersIgnoreTheLocale()
+    {
+        // The GUI runs under the user's LC_NUMERIC; exports must still write "0.5".
+        const char *previous = std::setlocale(LC_NUMERIC, nullptr);
+        const std::string saved = previous ? previous : "C";
+        bool switched = false;
+        for (const char *name : {"de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8", "ru_RU.UTF-8"})
+            if (std::setlocale(LC_NUMERIC, name)) {
+                switched = true;
+                break;
+            }
+        const std::string text = formatNumber(0.5);
+        const std::string csv = weightsToCsv({Matrix::Constant(1, 1, 1.25)});
+        std::setlocale(LC_NUMERIC, saved.c_str());
+        QCOMPARE(text, std::string("0.5"));
+        QVERIFY(csv.find("1.25") != std::string::npos);
+        if (!switched)
+            qInfo("no comma-decimal locale installed; checked under the current locale only");
     }
 
     void weightsCsvRoundTrip()

@@ -427,6 +427,18 @@ private slots:
                           "cannot open folder (No such file or directory)");
     }
 
+    void trainAndTestImagesMustHaveOneSize()
+    {
+        const QString folder = path("folder-two-sizes");
+        QDir().mkpath(folder);
+        write("folder-two-sizes/train-images-idx3-ubyte", imageFile(10, 4, 3));
+        write("folder-two-sizes/train-labels-idx1-ubyte", labelFile(cyclicLabels(10)));
+        write("folder-two-sizes/t10k-images-idx3-ubyte", imageFile(5, 3, 3));
+        write("folder-two-sizes/t10k-labels-idx1-ubyte", labelFile(cyclicLabels(5)));
+        EXPECT_DATA_ERROR(loadIdxFolder(folder.toStdString()), folder + "/t10k-images-idx3-ubyte",
+                          "images are 3x3 but");
+    }
+
     void datasetHelpers()
     {
         Dataset data = parseIdxPair(toBytes(imageFile(12, 2, 3)), "help-images", toBytes(labelFile({3, 1, 3, 0, 1, 3, 0, 0, 1, 3, 3, 1})),

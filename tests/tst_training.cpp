@@ -87,6 +87,26 @@ private slots:
         }
     }
 
+    void moreThreadsThanSamplesInABatch()
+    {
+        // A thread with no sample in a mini-batch must still take part in the reduction.
+        NetworkConfig net;
+        net.layerSizes = {784, 20, 10};
+        for (int batch : {1, 3}) {
+            TrainConfig tc;
+            tc.epochs = 1;
+            tc.threads = 4;
+            tc.batchSize = batch;
+            Trainer a(net, tc, data(60, 20));
+            Trainer b(net, tc, data(60, 20));
+            a.train();
+            b.train();
+            QVERIFY(bitEqual(a.network().allWeights(), b.network().allWeights()));
+            QVERIFY(a.network().weights(0).allFinite());
+            QVERIFY(a.history().back().testAccuracy >= 0.0);
+        }
+    }
+
     void earlyStoppingRestoresTheBestValidationEpoch()
     {
         NetworkConfig net;
@@ -220,6 +240,17 @@ private slots:
 
     void inputLayerMustMatchTheImages()
     {
+        auto mixed = std::make_shared<DataSplit>(*data(20, 5));
+        mixed->test.rows = 20;
+        mixed->test.cols = 20;
+        mixed->test.pixels.resize(static_cast<std::size_t>(mixed->test.size()) * 400);
+        NetworkConfig ok;
+        try {
+            Trainer t(ok, TrainConfig{}, mixed);
+            QFAIL("no error for test images of another size");
+        } catch (const std::invalid_argument &e) {
+            QVERIFY2(std::string(e.what()).find("20x20") != std::string::npos, e.what());
+        }
         NetworkConfig net;
         net.layerSizes = {100, 10, 10};
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, Trainer(net, TrainConfig{}, data(20, 5)));
