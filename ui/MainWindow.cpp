@@ -4,6 +4,8 @@
 #include "ConfigPanel.h"
 #include "CurvesView.h"
 #include "DataExport.h"
+#include "DataSetLoader.h"
+#include "DataSetView.h"
 #include "Dataset.h"
 #include "DigitCausalView.h"
 #include "FigureExportDialog.h"
@@ -121,7 +123,16 @@ MainWindow::MainWindow(const MainWindowOptions &options, QWidget *parent)
         config = loadRunConfig(settings);
     }
 
-    controller_ = new TrainingController(config, this, options_.data);
+    std::shared_ptr<const DataSplit> data = options_.data;
+    if (!data && options_.useSettings) {
+        const QString folder = QSettings().value(QStringLiteral("data/folder")).toString();
+        if (!folder.isEmpty()) {
+            data = DataSetLoader::open(folder, config.network.outputSize(), &dataRestoreError_);
+            if (data)
+                dataFolder_ = folder;
+        }
+    }
+    controller_ = new TrainingController(config, this, data);
     controller_->setWatchedNeurons(options_.watchedNeurons);
 
     curves_ = new CurvesView;
@@ -133,6 +144,10 @@ MainWindow::MainWindow(const MainWindowOptions &options, QWidget *parent)
     tabs_->setObjectName(QStringLiteral("centralTabs"));
     tabs_->addTab(curves_, tr("Training"));
     tabs_->addTab(inspect_, tr("Inspect"));
+    dataView_ = new DataSetView;
+    dataView_->setObjectName(QStringLiteral("dataSetView"));
+    tabs_->addTab(dataView_, tr("Data"));
+    tabs_->setTabToolTip(2, tr("The data set in use: sizes, digits per class and a preview (Ctrl+3)"));
     tabs_->setTabToolTip(0, tr("Loss and accuracy curves (Ctrl+1)"));
     tabs_->setTabToolTip(1, tr("Spike rasters, causal sets, V(t) and per-digit output timing; scrub through test digits "
                                "and training history (Ctrl+2)"));
@@ -156,13 +171,15 @@ MainWindow::MainWindow(const MainWindowOptions &options, QWidget *parent)
     connect(controller_, &TrainingController::dataLoaded, this, [this](int train, int test, const QString &source) {
         trainSize_ = train;
         testSize_ = test;
-        setWindowTitle(tr("Firstspike — %1 on %2 MNIST (%3 train / %4 test)")
+        const QString name = source == QLatin1String("embedded") ? tr("embedded MNIST") : QFileInfo(source).fileName();
+        setWindowTitle(tr("Firstspike — %1 on %2 (%3 train / %4 test)")
                            .arg(QString::fromStdString(layerSizesToString(controller_->config().network.layerSizes)),
-                                source)
+                                name)
                            .arg(train)
                            .arg(test));
         statusBar()->showMessage(tr("Data loaded. Press Space or click Train."), 5000);
     });
+    connect(controller_, &TrainingController::dataSetChanged, this, &MainWindow::showDataSet);
     connect(config_, &ConfigPanel::configChanged, controller_, &TrainingController::setConfig);
     connect(weights_, &WeightMapView::tileSelected, detail_, [this](int tile, int) { detail_->showTile(tile); });
 
@@ -222,6 +239,9 @@ MainWindow::MainWindow(const MainWindowOptions &options, QWidget *parent)
         readSettings();
     updateActions();
     updateStatus();
+    if (!dataRestoreError_.isEmpty())
+        statusBar()->showMessage(tr("The last data set could not be opened (%1); using the embedded digits.")
+                                     .arg(dataRestoreError_));
 }
 
 MainWindow::~MainWindow()
@@ -346,6 +366,8 @@ void MainWindow::createDocks()
     curvesTab->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_1));
     QAction *inspectTab = view->addAction(tr("&Inspect"), this, [this] { showInspect(true); });
     inspectTab->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_2));
+    QAction *dataTab = view->addAction(tr("&Data Set"), this, [this] { tabs_->setCurrentWidget(dataView_); });
+    dataTab->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_3));
     view->addSeparator();
     view->addAction(logScaleAction_);
     view->addAction(resetZoomAction_);

@@ -25,6 +25,7 @@ class QToolButton;
 namespace firstspike {
 
 class ConfigPanel;
+class DataSetView;
 class CurvesView;
 class InspectPanel;
 class NeuronDetailView;
@@ -67,6 +68,7 @@ public:
     SamplePanel *samplePanel() const { return sample_; }
     ConfigPanel *configPanel() const { return config_; }
     InspectPanel *inspectPanel() const { return inspect_; }
+    DataSetView *dataSetView() const { return dataView_; } // the Data tab
     QTabWidget *centralTabs() const { return tabs_; }
     // Shows the Inspect tab (the docks step aside for it) or the training curves.
     void showInspect(bool inspect);
@@ -109,6 +111,13 @@ public:
     QStringList recentFiles() const { return recentFiles_; }
     void setAutosaveFolder(const QString &folder);
 
+    // Data sets (File ▸ Open Data Set…): a folder with the four IDX files, checked by
+    // DataSetLoader. Refused (false, `error` says why): the set in use stays. Accepted: a new
+    // run starts on it, and with useSettings the folder is used again at the next start.
+    bool openDataSet(const QString &folder, QString *error = nullptr);
+    void useEmbeddedData();
+    QString dataSetFolder() const { return dataFolder_; } // empty: the embedded set
+
 Q_SIGNALS:
     void viewsRefreshed(long long step);
     void sessionSaved(const QString &path, const QString &error); // error empty: saved
@@ -140,6 +149,8 @@ private:
     void exportDataInteractively(DataExportKind kind);
     void saveCheckpointInteractively(bool askPath);
     void openInteractively();
+    void openDataSetInteractively();
+    void showDataSet(const std::shared_ptr<const DataSplit> &data);
     void saveSessionInteractively();
     void chooseAutosaveFolder();
     void addRecentFile(const QString &path);
@@ -157,6 +168,9 @@ private:
     SamplePanel *sample_ = nullptr;
     ConfigPanel *config_ = nullptr;
     InspectPanel *inspect_ = nullptr;
+    DataSetView *dataView_ = nullptr;
+    QString dataFolder_;
+    QString dataRestoreError_; // the remembered data set could not be opened at start
     QTabWidget *tabs_ = nullptr;
     std::vector<std::pair<QDockWidget *, bool>> dockVisibility_; // before the Inspect tab hid them
     QDockWidget *configDock_ = nullptr, *weightsDock_ = nullptr, *sampleDock_ = nullptr;

@@ -74,6 +74,11 @@ void MainWindow::createFileMenu(QMenu *file)
     QAction *open = file->addAction(tr("&Open Checkpoint or Session…"), this, &MainWindow::openInteractively);
     open->setShortcut(QKeySequence::Open);
     recentMenu_ = file->addMenu(tr("Open &Recent"));
+    QAction *openData = file->addAction(tr("Open &Data Set…"), this, &MainWindow::openDataSetInteractively);
+    openData->setObjectName(QStringLiteral("openDataSetAction"));
+    openData->setToolTip(tr("Train on a folder with the four IDX files of an MNIST-style set (raw or .gz)"));
+    QAction *embedded = file->addAction(tr("Use &Embedded Digits"), this, &MainWindow::useEmbeddedData);
+    embedded->setObjectName(QStringLiteral("useEmbeddedDataAction"));
     QAction *save = file->addAction(tr("&Save Checkpoint"), this, [this] { saveCheckpointInteractively(false); });
     save->setShortcut(QKeySequence::Save);
     save->setToolTip(tr("Save the network, optimiser state and metrics history (atomically)"));

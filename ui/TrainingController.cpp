@@ -35,10 +35,17 @@ TrainingController::TrainingController(const RunConfig &config, QObject *parent,
 {
     qRegisterMetaType<firstspike::SnapshotPtr>();
     qRegisterMetaType<firstspike::TrainingWorker::EndReason>();
+    qRegisterMetaType<std::shared_ptr<const firstspike::DataSplit>>();
     history_ = std::make_shared<NetworkHistory>();
     worker_ = std::make_unique<TrainingWorker>(config_, generation_, std::move(data), history_);
     worker_->setWatchedNeurons(watchedNeurons_);
 
+    connect(worker_.get(), &TrainingWorker::dataSetReady, this,
+            [this](const std::shared_ptr<const DataSplit> &data) {
+                data_ = data;
+                Q_EMIT dataSetChanged(data_);
+            },
+            Qt::QueuedConnection);
     connect(worker_.get(), &TrainingWorker::dataLoaded, this,
             [this](int trainSize, int testSize, const QString &source) {
                 if (state_ == State::Loading)
@@ -276,6 +283,20 @@ void TrainingController::stop()
     worker_->setRunning(false);
     setState(State::Stopped);
     Q_EMIT message(tr("Stopped. Train continues this run; Reset starts a new one."));
+}
+
+void TrainingController::setData(std::shared_ptr<const DataSplit> data)
+{
+    ++generation_;
+    lastStep_ = savedStep_ = 0;
+    checkpointPath_.clear();
+    pauseAtTarget_ = false;
+    configPending_ = false;
+    lastError_.clear();
+    data_.reset();
+    worker_->requestData(std::move(data), config_, generation_);
+    Q_EMIT runReset(generation_);
+    setState(State::Loading);
 }
 
 void TrainingController::reset()

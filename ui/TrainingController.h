@@ -64,6 +64,11 @@ public:
     // The same from a checkpoint in memory.
     void restoreCheckpoint(std::shared_ptr<const Checkpoint> checkpoint, const QString &path = {});
     void setAutosave(const QString &folder, int keep = 3);
+    // Trains on `data` from now on (null: the embedded MNIST set): a new run with the current
+    // settings. The caller has checked the set (DataSetLoader); dataSetChanged follows.
+    void setData(std::shared_ptr<const DataSplit> data);
+    // The data set in use (null while it loads).
+    std::shared_ptr<const DataSplit> data() const { return data_; }
     QString autosaveFolder() const { return autosaveFolder_; }
     // Tests: the next saves fail after this many bytes (-1: off), as a full disk would.
     void setSimulatedSaveFailure(long long failAfterBytes) { failSaveAfterBytes_ = failAfterBytes; }
@@ -85,6 +90,7 @@ Q_SIGNALS:
     void stateChanged(firstspike::TrainingController::State state);
     void snapshotReady(const firstspike::SnapshotPtr &snapshot); // current generation only
     void dataLoaded(int trainSize, int testSize, const QString &source);
+    void dataSetChanged(const std::shared_ptr<const firstspike::DataSplit> &data);
     void runReset(quint64 generation);                          // views clear their history
     void errorOccurred(const QString &message);
     void message(const QString &text);                          // one line for the status bar
@@ -111,6 +117,7 @@ private:
     quint64 nextSaveId_ = 1;
     long long failSaveAfterBytes_ = -1;
     QString autosaveFolder_;
+    std::shared_ptr<const DataSplit> data_;
     std::shared_ptr<NetworkHistory> history_; // shared with the worker; outlives its thread
     std::unique_ptr<TrainingWorker> worker_;
     QThread *thread_ = nullptr;

@@ -97,6 +97,29 @@ void TrainingWorker::requestReset(const RunConfig &config, std::uint64_t generat
     wake_.notify_one();
 }
 
+void TrainingWorker::requestData(std::shared_ptr<const DataSplit> data, const RunConfig &config,
+                                 std::uint64_t generation)
+{
+    {
+        std::lock_guard lock(mutex_);
+        running_ = false;
+        pendingSteps_ = 0;
+        pendingData_ = std::move(data);
+        pendingReset_ = config;
+        pendingGeneration_ = generation;
+        pendingLive_.reset();
+        pendingRestore_.reset();
+        mailPending_ = true;
+    }
+    wake_.notify_one();
+}
+
+void TrainingWorker::announceData()
+{
+    Q_EMIT dataSetReady(baseData_);
+    Q_EMIT dataLoaded(baseData_->train.size(), baseData_->test.size(), QString::fromStdString(baseData_->source));
+}
+
 void TrainingWorker::runFor(int count)
 {
     {
@@ -226,7 +249,7 @@ void TrainingWorker::run()
     try {
         if (!baseData_)
             baseData_ = std::make_shared<const DataSplit>(loadEmbeddedMnist());
-        Q_EMIT dataLoaded(baseData_->train.size(), baseData_->test.size(), QString::fromStdString(baseData_->source));
+        announceData();
         rebuild();
     } catch (const std::exception &e) {
         trainer_.reset();
@@ -236,6 +259,7 @@ void TrainingWorker::run()
     while (true) {
         std::optional<RunConfig> reset;
         std::shared_ptr<const Checkpoint> restore;
+        std::optional<std::shared_ptr<const DataSplit>> newData;
         std::optional<LiveConfig> live;
         bool step = false, republish = false;
         int runFor = 0;
@@ -247,6 +271,7 @@ void TrainingWorker::run()
             if (mailPending_) {
                 reset.swap(pendingReset_);
                 restore.swap(pendingRestore_);
+                newData.swap(pendingData_);
                 live.swap(pendingLive_);
                 republish = true;
                 mailPending_ = false;
@@ -258,6 +283,16 @@ void TrainingWorker::run()
             if (!running_ && pendingSteps_ > 0) {
                 --pendingSteps_;
                 step = true;
+            }
+        }
+        if (newData) {
+            try {
+                baseData_ = *newData ? *newData : std::make_shared<const DataSplit>(loadEmbeddedMnist());
+                announceData();
+            } catch (const std::exception &e) {
+                trainer_.reset();
+                Q_EMIT runEnded(generation_, EndReason::Error, QString::fromStdString(e.what()));
+                continue;
             }
         }
         if (reset) {

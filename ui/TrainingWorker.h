@@ -4,6 +4,7 @@
 // through atomics and a mutex-protected mailbox that the loop reads between mini-batches (a
 // loop inside a slot could not receive queued calls, STYLE.md "Threads").
 
+#include "Dataset.h"
 #include "TrainingSnapshot.h"
 
 #include <QObject>
@@ -55,6 +56,8 @@ public:
     // Runs `count` more mini-batches, then pauses (emits stepDone).
     void runFor(int count);
     void requestReset(const RunConfig &config, std::uint64_t generation);
+    // Replaces the data set (null: the embedded MNIST set) and starts a new run on it.
+    void requestData(std::shared_ptr<const DataSplit> data, const RunConfig &config, std::uint64_t generation);
     void setLiveConfig(const LiveConfig &live);
     void setWatchedNeurons(int count);
     void requestQuit();
@@ -70,6 +73,8 @@ public:
     void setAutosave(const QString &folder, int keep);
 
 Q_SIGNALS:
+    // The data set now in use (before dataLoaded); the GUI shows it, never modifies it.
+    void dataSetReady(const std::shared_ptr<const firstspike::DataSplit> &data);
     void dataLoaded(int trainSize, int testSize, const QString &source);
     void snapshotReady(const firstspike::SnapshotPtr &snapshot);
     // The run stopped by itself: all epochs done, divergence, or an error (message for the user).
@@ -99,6 +104,7 @@ private:
     std::vector<int> watchedNeurons() const;
     static double seconds(Clock::time_point a, Clock::time_point b);
     void recordCurrent(); // the halted weights into the history
+    void announceData();
 
     static inline std::atomic<int> instances_{0};
 
@@ -113,6 +119,7 @@ private:
     int pendingSteps_ = 0;
     int pendingRunFor_ = 0;
     std::optional<RunConfig> pendingReset_;
+    std::optional<std::shared_ptr<const DataSplit>> pendingData_;
     std::uint64_t pendingGeneration_ = 0;
     std::optional<LiveConfig> pendingLive_;
     std::shared_ptr<const Checkpoint> pendingRestore_;
@@ -142,3 +149,5 @@ private:
 };
 
 } // namespace firstspike
+
+Q_DECLARE_METATYPE(std::shared_ptr<const firstspike::DataSplit>)
