@@ -123,9 +123,7 @@ EarlyDecision classifyEarly(const SpikeNetwork &net, const std::uint8_t *pixels,
     result.spikesBeforeDecision.assign(L, 0);
 
     // Layer 0's arrivals are all known up front: the same order as forward() (counting sort).
-    double byteZ[256];
-    net.encodingTable(byteZ);
-    SpikeNetwork::orderPixels(pixels, cfg.inputSize(), byteZ, cfg.bias, ws.inputOrder);
+    net.orderInput(pixels, ws.inputOrder);
     ws.layers.resize(L);
     for (int l = 0; l < L; ++l) {
         Layer &layer = ws.layers[l];

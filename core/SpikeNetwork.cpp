@@ -50,6 +50,7 @@ SpikeNetwork::SpikeNetwork(const NetworkConfig &config)
     for (int size : config_.layerSizes)
         if (size <= 0)
             throw std::invalid_argument("layer sizes must be positive");
+    computeEncodingTables();
     const int extra = config_.bias ? 1 : 0;
     for (int l = 0; l + 1 < static_cast<int>(config_.layerSizes.size()); ++l)
         weights_.emplace_back(Matrix::Zero(config_.layerSizes[l] + extra, config_.layerSizes[l + 1]));
@@ -78,15 +79,24 @@ void SpikeNetwork::encode(const std::uint8_t *pixels, Vector &inputZ) const
 {
     const int n = config_.inputSize();
     inputZ.resize(n);
-    // The map from byte to z is fixed per network; a table avoids 784 exp() per sample.
-    double table[256];
-    encodingTable(table);
     for (int i = 0; i < n; ++i)
-        inputZ[i] = table[pixels[i]];
+        inputZ[i] = byteZ_[pixels[i]];
 }
 
 void SpikeNetwork::encodingTable(double table[256]) const
 {
+    std::copy(byteZ_.begin(), byteZ_.end(), table);
+}
+
+void SpikeNetwork::orderInput(const std::uint8_t *pixels, LayerActivity &out) const
+{
+    orderPixels(pixels, config_.inputSize(), byteZ_.data(), byteRank_.data(), config_.bias, out);
+}
+
+void SpikeNetwork::computeEncodingTables()
+{
+    // The map from byte to z is fixed per network: computed once, not 784 exp() per sample.
+    double *table = byteZ_.data();
     const EncodingConfig &e = config_.encoding;
     for (int v = 0; v < 256; ++v) {
         const double x = v / 255.0;
@@ -97,15 +107,28 @@ void SpikeNetwork::encodingTable(double table[256]) const
             t = x >= e.binarizeThreshold ? 0.0 : e.binaryLateTime;
         table[v] = std::exp(t);
     }
+    rankBytes(byteZ_.data(), byteRank_.data());
+}
+
+void SpikeNetwork::rankBytes(const double *byteZ, int *rankOf)
+{
+    // Bytes ranked by their z; bytes with equal z share a rank (binarised input).
+    int bytes[256];
+    std::iota(bytes, bytes + 256, 0);
+    std::stable_sort(bytes, bytes + 256, [&](int a, int b) { return byteZ[a] < byteZ[b]; });
+    int rank = -1;
+    for (int k = 0; k < 256; ++k) {
+        if (k == 0 || byteZ[bytes[k]] != byteZ[bytes[k - 1]])
+            ++rank;
+        rankOf[bytes[k]] = rank;
+    }
 }
 
 void SpikeNetwork::forward(const std::uint8_t *pixels, ForwardPass &pass) const
 {
     encode(pixels, pass.inputZ);
     pass.layers.resize(weights_.size());
-    double byteZ[256];
-    encodingTable(byteZ);
-    orderPixels(pixels, config_.inputSize(), byteZ, config_.bias, pass.layers[0]);
+    orderInput(pixels, pass.layers[0]);
     forwardFrom(pass, true);
 }
 
@@ -234,21 +257,16 @@ void SpikeNetwork::orderInputs(const Vector &inputZ, bool bias, LayerActivity &o
 void SpikeNetwork::orderPixels(const std::uint8_t *pixels, int count, const double *byteZ, bool bias,
                                LayerActivity &out)
 {
-    // Counting sort over the 256 byte values: the same (z, index) order as orderInputs, in
-    // O(n). Bytes are ranked by their z; bytes with equal z share a rank (binarised input).
-    int byRank[256];
     int rankOf[256];
-    {
-        int bytes[256];
-        std::iota(bytes, bytes + 256, 0);
-        std::stable_sort(bytes, bytes + 256, [&](int a, int b) { return byteZ[a] < byteZ[b]; });
-        int rank = -1;
-        for (int k = 0; k < 256; ++k) {
-            if (k == 0 || byteZ[bytes[k]] != byteZ[bytes[k - 1]])
-                ++rank;
-            rankOf[bytes[k]] = rank;
-        }
-    }
+    rankBytes(byteZ, rankOf);
+    orderPixels(pixels, count, byteZ, rankOf, bias, out);
+}
+
+void SpikeNetwork::orderPixels(const std::uint8_t *pixels, int count, const double *byteZ, const int *rankOf,
+                               bool bias, LayerActivity &out)
+{
+    // Counting sort over the byte ranks: the same (z, index) order as orderInputs, in O(n).
+    int byRank[256];
     int start[257] = {0};
     for (int i = 0; i < count; ++i)
         ++start[rankOf[pixels[i]] + 1];

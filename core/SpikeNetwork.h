@@ -12,6 +12,7 @@
 
 #include <Eigen/Core>
 
+#include <array>
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -127,6 +128,11 @@ public:
     static void scanLayer(const Matrix &weights, double threshold, double maxZ, LayerActivity &out,
                           const Vector *columnSums);
     void encodingTable(double table[256]) const; // z of each byte value
+    // The input layer's arrival order for pixel bytes (cached encoding tables).
+    void orderInput(const std::uint8_t *pixels, LayerActivity &out) const;
+    static void orderPixels(const std::uint8_t *pixels, int count, const double *byteZ, const int *byteRank,
+                            bool bias, LayerActivity &out);
+    static void rankBytes(const double *byteZ, int *rankOf); // equal z, equal rank
 
 private:
     static void finishOrder(LayerActivity &out);
@@ -134,6 +140,9 @@ private:
 
     NetworkConfig config_;
     std::vector<Matrix> weights_;
+    void computeEncodingTables();
+    std::array<double, 256> byteZ_{};  // z of each pixel byte under config_.encoding
+    std::array<int, 256> byteRank_{};  // rank of each byte by z (ties share a rank)
     std::vector<Vector> columnSums_;
     bool columnSumsValid_ = false;
 };
