@@ -22,6 +22,7 @@ using namespace firstspike;
 
 #ifdef FIRSTSPIKE_CLI_FIGURES
 int runFiguresCommand(int argc, char **argv); // cli_figures.cpp (needs Qt Widgets)
+int runDataCommand(int argc, char **argv);    // cli_data.cpp (Qt Core and Network)
 #endif
 
 namespace {
@@ -638,6 +639,7 @@ void printUsage()
                 "  bench   training/inference throughput against a dense MLP of the same shape\n"
 #ifdef FIRSTSPIKE_CLI_FIGURES
                 "  figures every view of the desktop app for a checkpoint as PNG, SVG and PDF (no display needed)\n"
+                "  data    list, verify or download data sets (full MNIST, checksums verified)\n"
 #endif
                 "\n"
                 "firstspike-cli <verb> --help shows the options of a verb.\n");
@@ -666,13 +668,15 @@ int main(int argc, char **argv)
 #ifdef FIRSTSPIKE_CLI_FIGURES
         if (verb == "figures")
             return runFiguresCommand(argc, argv);
+        if (verb == "data")
+            return runDataCommand(argc, argv);
 #endif
         if (verb == "--help" || verb == "-h" || verb == "help") {
             printUsage();
             return 0;
         }
 #ifdef FIRSTSPIKE_CLI_FIGURES
-        std::fprintf(stderr, "firstspike-cli: unknown verb '%s' (train, eval, infer, export, bench, figures)\n",
+        std::fprintf(stderr, "firstspike-cli: unknown verb '%s' (train, eval, infer, export, bench, figures, data)\n",
                      verb.c_str());
 #else
         std::fprintf(stderr, "firstspike-cli: unknown verb '%s' (train, eval, infer, export, bench)\n", verb.c_str());

@@ -3,6 +3,7 @@
 // with Range (or restarted when the server ignores Range), a 404 falling through to the next
 // mirror, an unreachable mirror, cancel and resume, verified files skipped.
 
+#include "DataCommand.h"
 #include "DataDownloader.h"
 #include "IdxReader.h"
 
@@ -294,6 +295,75 @@ private Q_SLOTS:
         QVERIFY2(second.at(0).toBool(), qPrintable(second.at(1).toString()));
         QVERIFY(DataDownloader::isComplete(s));
         QCOMPARE(server.log.first(), QStringLiteral("GET /ok/%1 %2").arg(QString::fromLatin1(kNames[0])).arg(kept));
+    }
+
+    // firstspike-cli data, run in-process (app/cli_data.cpp only forwards argv to it).
+    void cliDownloadVerifyList()
+    {
+        LocalHttpServer server(root_);
+        const QString sums = tmp_.filePath(QStringLiteral("embedded.sha256"));
+        {
+            QFile f(sums);
+            QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Text));
+            for (int i = 0; i < 4; ++i)
+                f.write(QByteArray(kSha256[i]) + "  " + kNames[i] + "\n");
+        }
+        const QString folder = tmp_.filePath(QStringLiteral("cli"));
+        auto run = [](const QStringList &args, QString *outText = nullptr, QString *errText = nullptr) {
+            QString o, e;
+            QTextStream out(&o), err(&e);
+            const int rc = DataCommand::run(args, out, err);
+            out.flush();
+            err.flush();
+            if (outText)
+                *outText = o;
+            if (errText)
+                *errText = e;
+            return rc;
+        };
+        QString out, err;
+        QCOMPARE(run({QStringLiteral("download"), QStringLiteral("--folder"), folder, QStringLiteral("--mirror"),
+                      server.url(QStringLiteral("missing")).toString(), QStringLiteral("--mirror"),
+                      server.url(QStringLiteral("drop")).toString(), QStringLiteral("--sha256sums"), sums},
+                     &out, &err),
+                 0);
+        QVERIFY2(out.contains(QStringLiteral("downloaded and verified")), qPrintable(out + err));
+        QVERIFY(err.contains(QStringLiteral("HTTP 404")));
+        QCOMPARE(server.log.filter(QStringLiteral("/missing/")).size(), 4);
+
+        QCOMPARE(run({QStringLiteral("verify"), QStringLiteral("--folder"), folder, QStringLiteral("--sha256sums"), sums},
+                     &out),
+                 0);
+        QCOMPARE(out.count(QStringLiteral("SHA-256 ok")), 4);
+        QVERIFY(out.contains(QStringLiteral("train 7996 / test 2004, 28x28, 10 classes")));
+        // The embedded files are not the classic MNIST ones.
+        QCOMPARE(run({QStringLiteral("verify"), QStringLiteral("--folder"), folder, QStringLiteral("--mnist")}, &out), 1);
+        QVERIFY(out.contains(QStringLiteral("MD5 is")));
+
+        QCOMPARE(run({QStringLiteral("list"), QStringLiteral("--folder"), folder}, &out), 0);
+        QVERIFY(out.contains(QStringLiteral("embedded")));
+        QVERIFY(out.contains(QStringLiteral("not downloaded")));
+
+        // A truncated labels file: verify fails with the reason.
+        QFile labels(QDir(folder).filePath(QString::fromLatin1(kNames[3])));
+        QVERIFY(labels.open(QIODevice::ReadWrite));
+        QVERIFY(labels.resize(labels.size() / 2));
+        labels.close();
+        QCOMPARE(run({QStringLiteral("verify"), QStringLiteral("--folder"), folder}, &out, &err), 1);
+        QVERIFY2(err.contains(QString::fromLatin1(kNames[3]).left(10)), qPrintable(err));
+
+        // No network: a clear message, exit status 1.
+        QCOMPARE(run({QStringLiteral("download"), QStringLiteral("--folder"), tmp_.filePath(QStringLiteral("none")),
+                      QStringLiteral("--mirror"), QStringLiteral("http://127.0.0.1:9/"), QStringLiteral("--quiet")},
+                     &out, &err),
+                 1);
+        QVERIFY2(err.contains(QStringLiteral("No network")), qPrintable(err));
+
+        QCOMPARE(run({}, &out, &err), 2);
+        QCOMPARE(run({QStringLiteral("frob")}, &out, &err), 2);
+        QCOMPARE(run({QStringLiteral("list"), QStringLiteral("--nope")}, &out, &err), 2);
+        QCOMPARE(run({QStringLiteral("download"), QStringLiteral("--help")}, &out, &err), 0);
+        QVERIFY(out.contains(QStringLiteral("usage: firstspike-cli data")));
     }
 
     void mnistSpecIsTheClassicSet()
