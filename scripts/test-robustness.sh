@@ -29,8 +29,9 @@ step "TSan: training threads and GUI"
 cmake -S . -B build-tsan "${GEN[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFIRSTSPIKE_SANITIZE=thread \
   -DFIRSTSPIKE_BUILD_BENCH=OFF >/dev/null
 TSAN_TARGETS=(tst_training tst_checkpoint)
+TSAN_TOOLS=(firstspike-cli firstspike) # GUI tests also run the real binaries
 for f in tests/tst_gui_*.cpp; do [ -e "$f" ] && TSAN_TARGETS+=("$(basename "$f" .cpp)"); done
-cmake --build build-tsan -j"$JOBS" --target "${TSAN_TARGETS[@]}"
+cmake --build build-tsan -j"$JOBS" --target "${TSAN_TARGETS[@]}" "${TSAN_TOOLS[@]}"
 REGEX="$(IFS='|'; echo "^(${TSAN_TARGETS[*]})\$")"
 (cd build-tsan && QT_QPA_PLATFORM=offscreen \
   TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions="$ROOT/tests/sanitizers/tsan.supp" \
