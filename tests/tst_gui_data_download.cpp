@@ -4,13 +4,18 @@
 // mirror, an unreachable mirror, cancel and resume, verified files skipped.
 
 #include "DataCommand.h"
+#include "DataDownloadDialog.h"
 #include "DataDownloader.h"
+#include "MainWindow.h"
+#include "TrainingController.h"
 #include "IdxReader.h"
 
 #include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
 #include <QHash>
+#include <QProgressBar>
+#include <QPushButton>
 #include <QSignalSpy>
 #include <QTcpServer>
 #include <QTcpSocket>
@@ -364,6 +369,75 @@ private Q_SLOTS:
         QCOMPARE(run({QStringLiteral("list"), QStringLiteral("--nope")}, &out, &err), 2);
         QCOMPARE(run({QStringLiteral("download"), QStringLiteral("--help")}, &out, &err), 0);
         QVERIFY(out.contains(QStringLiteral("usage: firstspike-cli data")));
+    }
+
+    // File ▸ Download Full MNIST…: the dialog downloads, the window then trains on the set.
+    void guiDownloadSwitchesTheDataSet()
+    {
+        LocalHttpServer server(root_);
+        MainWindowOptions o;
+        RunConfig c;
+        c.trainLimit = 200;
+        c.testLimit = 100;
+        o.config = c;
+        o.useSettings = false;
+        o.autosaveFolder = QString();
+        o.watchedNeurons = 16;
+        o.mnistDownload = spec({server.url(QStringLiteral("missing")), server.url(QStringLiteral("drop"))});
+        MainWindow w(o);
+        QTRY_VERIFY_WITH_TIMEOUT(w.controller()->data(), 30000);
+        DataDownloadDialog *dialog = w.downloadMnist();
+        QVERIFY(dialog->isVisible());
+        QSignalSpy downloaded(dialog, &DataDownloadDialog::downloaded);
+        QTRY_COMPARE_WITH_TIMEOUT(downloaded.count(), 1, 30000);
+        QCOMPARE(dialog->progressBar()->value(), dialog->progressBar()->maximum());
+        QVERIFY(!dialog->cancelButton()->isEnabled());
+        QVERIFY2(dialog->statusText().contains(QStringLiteral("verified")), qPrintable(dialog->statusText()));
+        QVERIFY(dialog->logText().contains(QStringLiteral("HTTP 404")));
+        QCOMPARE(w.dataSetFolder(), o.mnistDownload->folder);
+        QTRY_VERIFY_WITH_TIMEOUT(w.controller()->data() && w.controller()->data()->source != "embedded", 30000);
+        QCOMPARE(w.controller()->data()->train.size(), 7996);
+    }
+
+    void guiDownloadWithoutNetworkKeepsTheSet()
+    {
+        QTcpServer closed;
+        QVERIFY(closed.listen(QHostAddress::LocalHost));
+        const quint16 port = closed.serverPort();
+        closed.close();
+        MainWindowOptions o;
+        o.useSettings = false;
+        o.autosaveFolder = QString();
+        o.mnistDownload = spec({QUrl(QStringLiteral("http://127.0.0.1:%1/").arg(port))});
+        MainWindow w(o);
+        QTRY_VERIFY_WITH_TIMEOUT(w.controller()->data(), 30000);
+        const auto before = w.controller()->data();
+        DataDownloadDialog *dialog = w.downloadMnist();
+        QSignalSpy failed(dialog, &DataDownloadDialog::failed);
+        QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, 30000);
+        QVERIFY2(dialog->statusText().contains(QStringLiteral("No network")), qPrintable(dialog->statusText()));
+        QCOMPARE(w.controller()->data(), before);
+        QVERIFY(w.dataSetFolder().isEmpty());
+    }
+
+    void guiDownloadCancel()
+    {
+        LocalHttpServer server(root_);
+        MainWindowOptions o;
+        o.useSettings = false;
+        o.autosaveFolder = QString();
+        o.mnistDownload = spec({server.url(QStringLiteral("ok"))});
+        MainWindow w(o);
+        QTRY_VERIFY_WITH_TIMEOUT(w.controller()->data(), 30000);
+        const auto before = w.controller()->data();
+        DataDownloadDialog *dialog = w.downloadMnist();
+        QSignalSpy failed(dialog, &DataDownloadDialog::failed);
+        connect(dialog->downloader(), &DataDownloader::progress, dialog,
+                [dialog] { QTest::mouseClick(dialog->cancelButton(), Qt::LeftButton); }, Qt::SingleShotConnection);
+        QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, 30000);
+        QCOMPARE(failed.first().first().toString(), QStringLiteral("cancelled"));
+        QVERIFY(dialog->statusText().contains(QStringLiteral("Cancelled")));
+        QCOMPARE(w.controller()->data(), before);
     }
 
     void mnistSpecIsTheClassicSet()

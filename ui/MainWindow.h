@@ -3,6 +3,7 @@
 // weight maps and the test sample in docks. Snapshots from the controller are coalesced by a
 // timer (kRefreshMs) so the views redraw at a steady rate whatever the training speed.
 
+#include "DataDownloader.h"
 #include "FigureExporter.h"
 #include "TrainingController.h"
 #include "TrainingSnapshot.h"
@@ -25,6 +26,7 @@ class QToolButton;
 namespace firstspike {
 
 class ConfigPanel;
+class DataDownloadDialog;
 class DataSetView;
 class CurvesView;
 class InspectPanel;
@@ -51,6 +53,9 @@ struct MainWindowOptions {
     // Unset: ask (on the offscreen platform, where nobody can answer, quit without saving).
     std::optional<QuitChoice> quitChoice;
     QString quitSavePath; // Save and quit without a checkpoint file yet: save here (else ask)
+    // File ▸ Download Full MNIST: mirrors, files and folder (default: DataDownloader::mnistSpec
+    // into AppDataLocation/mnist). Tests point it at a local server.
+    std::optional<DownloadSpec> mnistDownload;
 };
 
 class MainWindow : public QMainWindow {
@@ -117,6 +122,9 @@ public:
     bool openDataSet(const QString &folder, QString *error = nullptr);
     void useEmbeddedData();
     QString dataSetFolder() const { return dataFolder_; } // empty: the embedded set
+    // Starts the download of full MNIST in a non-modal dialog; when every file is verified the
+    // window opens the folder as its data set. Returns the dialog (it deletes itself on close).
+    DataDownloadDialog *downloadMnist();
 
 Q_SIGNALS:
     void viewsRefreshed(long long step);

@@ -2,6 +2,7 @@
 
 #include "MainWindow.h"
 
+#include "DataDownloadDialog.h"
 #include "DataSetLoader.h"
 #include "DataSetView.h"
 
@@ -59,6 +60,28 @@ void MainWindow::openDataSetInteractively()
         return;
     }
     tabs_->setCurrentWidget(dataView_);
+}
+
+DataDownloadDialog *MainWindow::downloadMnist()
+{
+    const DownloadSpec spec = options_.mnistDownload ? *options_.mnistDownload
+                                                     : DataDownloader::mnistSpec(DataDownloader::defaultMnistFolder());
+    auto *dialog = new DataDownloadDialog(spec, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &DataDownloadDialog::downloaded, this, [this](const QString &folder) {
+        QString error;
+        if (!openDataSet(folder, &error))
+            showError(tr("The downloaded data set could not be opened: %1").arg(error));
+    });
+    connect(dialog, &DataDownloadDialog::failed, this, [this](const QString &error) {
+        statusBar()->showMessage(error == QLatin1String("cancelled")
+                                     ? tr("Download cancelled; the data set in use stays.")
+                                     : tr("Download failed (%1); the data set in use stays.").arg(error),
+                                 10000);
+    });
+    dialog->show();
+    dialog->start();
+    return dialog;
 }
 
 void MainWindow::showDataSet(const std::shared_ptr<const DataSplit> &data)
