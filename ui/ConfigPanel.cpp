@@ -72,7 +72,7 @@ ConfigPanel::ConfigPanel(QWidget *parent)
     trainLimit_->setRange(0, 10'000'000);
     trainLimit_->setSpecialValueText(tr("all"));
     trainLimit_->setSingleStep(500);
-    trainLimit_->setToolTip(tr("Train on only the first N training digits (all: the full embedded set)."));
+    trainLimit_->setToolTip(tr("Train on only the first N training digits (all: the whole training set of the data set in use)."));
     threads_ = new QSpinBox;
     threads_->setRange(0, 256);
     threads_->setSpecialValueText(tr("all cores"));

@@ -158,6 +158,7 @@ private:
     void saveCheckpointInteractively(bool askPath);
     void openInteractively();
     void openDataSetInteractively();
+    bool confirmNewRun(); // switching the data set discards unsaved training: ask first
     void showDataSet(const std::shared_ptr<const DataSplit> &data);
     void saveSessionInteractively();
     void chooseAutosaveFolder();

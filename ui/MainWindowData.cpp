@@ -8,6 +8,7 @@
 
 #include <QApplication>
 #include <QFileDialog>
+#include <QGuiApplication>
 #include <QMessageBox>
 #include <QSettings>
 #include <QStatusBar>
@@ -42,8 +43,21 @@ void MainWindow::useEmbeddedData()
     controller_->setData(nullptr);
 }
 
+bool MainWindow::confirmNewRun()
+{
+    if (!controller_->hasUnsavedTraining() || QGuiApplication::platformName() == QLatin1String("offscreen"))
+        return true;
+    return QMessageBox::question(this, tr("Switch the data set"),
+                                 tr("Another data set starts a new run: the training not saved so far is discarded. "
+                                    "Go on?"),
+                                 QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel)
+        == QMessageBox::Yes;
+}
+
 void MainWindow::openDataSetInteractively()
 {
+    if (!confirmNewRun())
+        return;
     const QString folder = QFileDialog::getExistingDirectory(
         this, tr("Open Data Set (a folder with train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-…, raw or .gz)"),
         dataFolder_.isEmpty() ? lastFolder() : dataFolder_);

@@ -77,10 +77,16 @@ void MainWindow::createFileMenu(QMenu *file)
     QAction *openData = file->addAction(tr("Open &Data Set…"), this, &MainWindow::openDataSetInteractively);
     openData->setObjectName(QStringLiteral("openDataSetAction"));
     openData->setToolTip(tr("Train on a folder with the four IDX files of an MNIST-style set (raw or .gz)"));
-    QAction *download = file->addAction(tr("Do&wnload Full MNIST…"), this, [this] { downloadMnist(); });
+    QAction *download = file->addAction(tr("Do&wnload Full MNIST…"), this, [this] {
+        if (confirmNewRun())
+            downloadMnist();
+    });
     download->setObjectName(QStringLiteral("downloadMnistAction"));
     download->setToolTip(tr("60,000 training and 10,000 test digits from the public mirrors, checksums verified"));
-    QAction *embedded = file->addAction(tr("Use &Embedded Digits"), this, &MainWindow::useEmbeddedData);
+    QAction *embedded = file->addAction(tr("Use &Embedded Digits"), this, [this] {
+        if (confirmNewRun())
+            useEmbeddedData();
+    });
     embedded->setObjectName(QStringLiteral("useEmbeddedDataAction"));
     QAction *save = file->addAction(tr("&Save Checkpoint"), this, [this] { saveCheckpointInteractively(false); });
     save->setShortcut(QKeySequence::Save);
