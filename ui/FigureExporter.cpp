@@ -251,6 +251,22 @@ std::vector<Figure> FigureExporter::windowFigures(MainWindow &window)
         painter.scale(static_cast<double>(target.width()) / source.width(),
                       static_cast<double>(target.height()) / source.height());
         w->render(&painter, QPoint(0, 0), QRegion(source), QWidget::DrawChildren | QWidget::DrawWindowBackground);
+        // QWidget::render of a chart view into the SVG and PDF engines keeps only parts of the
+        // legends; paint each visible chart again from its scene, as the single-view export does.
+        for (QChartView *view : w->findChildren<QChartView *>()) {
+            if (!view->isVisible() || !view->scene())
+                continue;
+            const QRect r = QRect(view->mapTo(w, QPoint(0, 0)), view->size()).intersected(source);
+            if (r.isEmpty())
+                continue;
+            const QRect visible(view->mapFrom(w, r.topLeft()), r.size());
+            painter.save();
+            painter.setClipRect(r.translated(-source.topLeft()));
+            painter.fillRect(r.translated(-source.topLeft()), Qt::white);
+            view->scene()->render(&painter, QRectF(r.translated(-source.topLeft())),
+                                  view->mapToScene(visible).boundingRect(), Qt::IgnoreAspectRatio);
+            painter.restore();
+        }
         painter.restore();
     };
     figures.push_back(dashboard);
