@@ -230,6 +230,44 @@ private Q_SLOTS:
         QVERIFY2(DataSetLoader::check(split, 26, &error), qPrintable(error));
     }
 
+    void sessionReopensItsDataSet()
+    {
+        const QString folder = makeSet(QStringLiteral("session-data"), 250, 80);
+        const QString path = dir_.filePath(QStringLiteral("data.fssession"));
+        {
+            MainWindow w(options());
+            waitReady(w);
+            QVERIFY(w.openDataSet(folder));
+            waitReady(w);
+            QSignalSpy steps(w.controller(), &TrainingController::stepsDone);
+            w.controller()->trainSteps(2);
+            QTRY_COMPARE_WITH_TIMEOUT(steps.count(), 1, 30000);
+            QSignalSpy saved(&w, &MainWindow::sessionSaved);
+            w.saveSession(path);
+            QTRY_COMPARE_WITH_TIMEOUT(saved.count(), 1, 20000);
+            QVERIFY2(saved.first().at(1).toString().isEmpty(), qPrintable(saved.first().at(1).toString()));
+        }
+        {
+            MainWindow w(options());
+            waitReady(w);
+            QString error;
+            QVERIFY2(w.openSession(path, &error), qPrintable(error));
+            QCOMPARE(w.dataSetFolder(), folder);
+            QTRY_VERIFY_WITH_TIMEOUT(w.controller()->data() && w.controller()->data()->train.size() == 250, 30000);
+            // The checkpoint was restored onto that data set.
+            QTRY_COMPARE_WITH_TIMEOUT(w.controller()->currentStep(), 2LL, 30000);
+            QCOMPARE(w.controller()->state(), State::Stopped);
+            QVERIFY(QFile::exists(w.controller()->checkpointPath()));
+        }
+        // The data set has gone: the session is refused with the reason.
+        QVERIFY(QDir(folder).removeRecursively());
+        MainWindow w(options());
+        waitReady(w);
+        QString error;
+        QVERIFY(!w.openSession(path, &error));
+        QVERIFY2(error.contains(QStringLiteral("data set")), qPrintable(error));
+    }
+
     void folderIsUsedAgainAtTheNextStart()
     {
         const QString folder = makeSet(QStringLiteral("remembered"), 300, 100);

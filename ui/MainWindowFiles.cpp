@@ -416,6 +416,7 @@ Session MainWindow::currentSession() const
     Session s;
     s.config = controller_->config();
     s.checkpoint = controller_->checkpointPath();
+    s.dataFolder = dataFolder_;
     s.windowGeometry = saveGeometry();
     s.windowState = saveState();
     s.inspectTab = tabs_->currentWidget() == inspect_;
@@ -474,6 +475,17 @@ bool MainWindow::openSession(const QString &path, QString *error)
         if (error)
             *error = tr("%1: its checkpoint %2 is missing").arg(path, s.checkpoint);
         return false;
+    }
+    // The run's data set first: the checkpoint is then restored onto it.
+    if (s.dataFolder != dataFolder_) {
+        QString problem;
+        if (s.dataFolder.isEmpty())
+            useEmbeddedData();
+        else if (!openDataSet(s.dataFolder, &problem)) {
+            if (error)
+                *error = tr("%1: its data set cannot be opened: %2").arg(path, problem);
+            return false;
+        }
     }
     if (!s.windowGeometry.isEmpty())
         restoreGeometry(s.windowGeometry);

@@ -60,6 +60,7 @@ QByteArray SessionFile::toJson(const Session &s, const QString &sessionPath)
         checkpoint = relative.startsWith(QLatin1String("..")) ? QFileInfo(s.checkpoint).absoluteFilePath() : relative;
     }
     root[QStringLiteral("checkpoint")] = checkpoint.isEmpty() ? QJsonValue() : QJsonValue(checkpoint);
+    root[QStringLiteral("data")] = s.dataFolder.isEmpty() ? QJsonValue() : QJsonValue(QFileInfo(s.dataFolder).absoluteFilePath());
     root[QStringLiteral("config")] = config;
     root[QStringLiteral("view")] = view;
     return QJsonDocument(root).toJson(QJsonDocument::Indented);
@@ -114,6 +115,8 @@ bool SessionFile::fromJson(const QByteArray &json, const QString &sessionPath, S
     const QString checkpoint = root.value(QStringLiteral("checkpoint")).toString();
     if (!checkpoint.isEmpty())
         s.checkpoint = QFileInfo(QFileInfo(sessionPath).absoluteDir(), checkpoint).absoluteFilePath();
+
+    s.dataFolder = root.value(QStringLiteral("data")).toString();
 
     const QJsonObject view = root.value(QStringLiteral("view")).toObject();
     s.windowGeometry = QByteArray::fromBase64(view.value(QStringLiteral("geometry")).toString().toLatin1());

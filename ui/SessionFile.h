@@ -14,6 +14,7 @@ struct Session {
 
     RunConfig config;
     QString checkpoint;        // absolute; empty when the run had not been trained
+    QString dataFolder;        // absolute IDX folder the run trains on; empty: the embedded set
     QByteArray windowGeometry; // QMainWindow::saveGeometry()
     QByteArray windowState;    // QMainWindow::saveState(): docks and tool bars
     bool inspectTab = false;

@@ -48,8 +48,9 @@ TrainingController::TrainingController(const RunConfig &config, QObject *parent,
             Qt::QueuedConnection);
     connect(worker_.get(), &TrainingWorker::dataLoaded, this,
             [this](int trainSize, int testSize, const QString &source) {
+                // A checkpoint restored while the data loaded is a run to continue, not a fresh one.
                 if (state_ == State::Loading)
-                    setState(State::Ready);
+                    setState(lastStep_ > 0 ? State::Stopped : State::Ready);
                 Q_EMIT dataLoaded(trainSize, testSize, source);
             },
             Qt::QueuedConnection);
