@@ -2,6 +2,7 @@
 // use stays) or trained on; the Data tab shows its sizes, class counts and a preview grid; the
 // folder is used again at the next start.
 
+#include "ConfigPanel.h"
 #include "DataSetLoader.h"
 #include "DataSetView.h"
 #include "IdxReader.h"
@@ -158,6 +159,7 @@ private Q_SLOTS:
         QVERIFY(w.dataSetView()->titleText().contains(folder));
         QVERIFY(w.dataSetView()->sizesText().contains(QStringLiteral("train 500 / test 150, 28x28, 10 classes")));
         QVERIFY(w.windowTitle().contains(QStringLiteral("small")));
+        QCOMPARE(w.configPanel()->dataSetDescription(), QStringLiteral("small, 500 / 150"));
 
         // It trains: a few mini-batches on the new set.
         QSignalSpy steps(w.controller(), &TrainingController::stepsDone);

@@ -77,6 +77,10 @@ ConfigPanel::ConfigPanel(QWidget *parent)
     threads_->setRange(0, 256);
     threads_->setSpecialValueText(tr("all cores"));
     threads_->setToolTip(tr("Worker threads of the trainer (all cores: one per hardware thread)."));
+    dataSet_ = new QLabel(tr("loading…"));
+    dataSet_->setObjectName(QStringLiteral("dataSetLabel"));
+    dataSet_->setWordWrap(true);
+    computeForm->addRow(tr("Data set"), dataSet_);
     computeForm->addRow(tr("Training &digits"), trainLimit_);
     computeForm->addRow(tr("&Threads"), threads_);
 
@@ -181,6 +185,17 @@ void ConfigPanel::emitChanged()
     const RunConfig c = config();
     base_ = c;
     Q_EMIT configChanged(c);
+}
+
+void ConfigPanel::setDataSetDescription(const QString &text, const QString &toolTip)
+{
+    dataSet_->setText(text);
+    dataSet_->setToolTip(toolTip);
+}
+
+QString ConfigPanel::dataSetDescription() const
+{
+    return dataSet_->text();
 }
 
 } // namespace firstspike

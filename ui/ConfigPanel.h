@@ -22,6 +22,9 @@ public:
     RunConfig config() const;
     void setConfig(const RunConfig &config); // no configChanged
     void setLive(bool live);                // locks the settings that are not live-safe
+    // The data set in use, shown above "Training digits" (File ▸ Open Data Set… changes it).
+    void setDataSetDescription(const QString &text, const QString &toolTip = {});
+    QString dataSetDescription() const;
     bool isLive() const { return live_; }
 
     // The widgets, for tests.
@@ -53,6 +56,7 @@ private:
     QSpinBox *seed_ = nullptr;
     QSpinBox *threads_ = nullptr;
     QSpinBox *trainLimit_ = nullptr;
+    QLabel *dataSet_ = nullptr;
     QLabel *lockNote_ = nullptr;
 };
 

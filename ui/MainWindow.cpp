@@ -172,6 +172,9 @@ MainWindow::MainWindow(const MainWindowOptions &options, QWidget *parent)
         trainSize_ = train;
         testSize_ = test;
         const QString name = source == QLatin1String("embedded") ? tr("embedded MNIST") : QFileInfo(source).fileName();
+        config_->setDataSetDescription(tr("%1, %2 / %3").arg(name).arg(train).arg(test),
+                                       source == QLatin1String("embedded") ? tr("The 10,000 digits built into the program")
+                                                                           : source);
         setWindowTitle(tr("Firstspike — %1 on %2 (%3 train / %4 test)")
                            .arg(QString::fromStdString(layerSizesToString(controller_->config().network.layerSizes)),
                                 name)
