@@ -278,6 +278,7 @@ private Q_SLOTS:
         QVERIFY2(error.contains(QStringLiteral("could not download")) && error.contains(QStringLiteral("/a/"))
                      && error.contains(QStringLiteral("/b/")),
                  qPrintable(error));
+        QVERIFY(noPartFiles(s.folder));
     }
 
     void cancelThenResume()

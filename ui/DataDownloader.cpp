@@ -351,6 +351,9 @@ void DataDownloader::done(bool ok, const QString &error)
 {
     running_ = false;
     part_.reset();
+    // An empty .part (no mirror answered) is no partial download to resume.
+    if (!ok && fileIndex_ >= 0 && fileIndex_ < spec_.files.size() && QFileInfo(partPath()).size() == 0)
+        QFile::remove(partPath());
     Q_EMIT finished(ok, error);
 }
 
