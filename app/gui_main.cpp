@@ -9,6 +9,7 @@
 
 #include "ConfigPanel.h"
 #include "CurvesView.h"
+#include "DataSetLoader.h"
 #include "DigitCausalView.h"
 #include "InspectPanel.h"
 #include "MainWindow.h"
@@ -116,7 +117,8 @@ int main(int argc, char **argv)
     const QCommandLineOption threads(QStringLiteral("threads"), QStringLiteral("Trainer threads (default: all cores)."), QStringLiteral("N"));
     const QCommandLineOption seed(QStringLiteral("seed"), QStringLiteral("Random seed."), QStringLiteral("N"));
     const QCommandLineOption noSettings(QStringLiteral("no-settings"), QStringLiteral("Neither read nor write the saved settings."));
-    parser.addOptions({screenshot, steps, views, size, benchmark, layers, trainLimit, epochs, threads, seed, noSettings});
+    const QCommandLineOption data(QStringLiteral("data"), QStringLiteral("Train on the IDX folder DIR (four files, raw or .gz) instead of the remembered or embedded set."), QStringLiteral("DIR"));
+    parser.addOptions({screenshot, steps, views, size, benchmark, layers, trainLimit, epochs, threads, seed, noSettings, data});
     parser.process(app);
 
     const bool scripted = parser.isSet(screenshot) || parser.isSet(benchmark);
@@ -145,6 +147,16 @@ int main(int argc, char **argv)
         if (parser.isSet(seed))
             config.training.seed = parser.value(seed).toULongLong();
         options.config = config;
+    }
+
+    if (parser.isSet(data)) {
+        QString error;
+        const int outputs = options.config ? options.config->network.outputSize() : RunConfig().network.outputSize();
+        options.data = DataSetLoader::open(parser.value(data), outputs, &error);
+        if (!options.data) {
+            std::fprintf(stderr, "firstspike: --data: %s\n", qPrintable(error));
+            return 2;
+        }
     }
 
     MainWindow window(options);
