@@ -17,6 +17,7 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSignalSpy>
+#include <QStandardPaths>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTemporaryDir>
@@ -160,6 +161,7 @@ private:
 private Q_SLOTS:
     void initTestCase()
     {
+        QStandardPaths::setTestModeEnabled(true); // nothing of the user's settings or data is read
         QVERIFY(tmp_.isValid());
         QVERIFY2(QFile::exists(QDir(root_).filePath(QString::fromLatin1(kNames[0]))), qPrintable(root_));
     }
