@@ -22,8 +22,8 @@ using namespace firstspike;
 
 #ifdef FIRSTSPIKE_CLI_FIGURES
 int runFiguresCommand(int argc, char **argv); // cli_figures.cpp (needs Qt Widgets)
-int runDataCommand(int argc, char **argv);    // cli_data.cpp (Qt Core and Network)
 #endif
+int runDataCommand(int argc, char **argv);    // cli_data.cpp (Qt Core and Network)
 
 namespace {
 
@@ -639,8 +639,8 @@ void printUsage()
                 "  bench   training/inference throughput against a dense MLP of the same shape\n"
 #ifdef FIRSTSPIKE_CLI_FIGURES
                 "  figures every view of the desktop app for a checkpoint as PNG, SVG and PDF (no display needed)\n"
-                "  data    list, verify or download data sets (full MNIST, checksums verified)\n"
 #endif
+                "  data    list, verify or download data sets (full MNIST, checksums verified)\n"
                 "\n"
                 "firstspike-cli <verb> --help shows the options of a verb.\n");
 }
@@ -668,9 +668,9 @@ int main(int argc, char **argv)
 #ifdef FIRSTSPIKE_CLI_FIGURES
         if (verb == "figures")
             return runFiguresCommand(argc, argv);
+#endif
         if (verb == "data")
             return runDataCommand(argc, argv);
-#endif
         if (verb == "--help" || verb == "-h" || verb == "help") {
             printUsage();
             return 0;
@@ -679,7 +679,7 @@ int main(int argc, char **argv)
         std::fprintf(stderr, "firstspike-cli: unknown verb '%s' (train, eval, infer, export, bench, figures, data)\n",
                      verb.c_str());
 #else
-        std::fprintf(stderr, "firstspike-cli: unknown verb '%s' (train, eval, infer, export, bench)\n", verb.c_str());
+        std::fprintf(stderr, "firstspike-cli: unknown verb '%s' (train, eval, infer, export, bench, data)\n", verb.c_str());
 #endif
         return 2;
     } catch (const UsageError &e) {
