@@ -16,7 +16,7 @@ JOBS="$(nproc)"
 step() { echo; echo "=== $* ==="; }
 
 step "ASan + UBSan: all tests"
-cmake -S . -B build-asan "${GEN[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFIRSTSPIKE_SANITIZE=address,undefined \
+cmake -S . -B build-asan "${GEN[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" -DFIRSTSPIKE_SANITIZE=address,undefined \
   -DFIRSTSPIKE_BUILD_BENCH=OFF >/dev/null
 cmake --build build-asan -j"$JOBS"
 (cd build-asan && QT_QPA_PLATFORM=offscreen \
@@ -26,7 +26,7 @@ cmake --build build-asan -j"$JOBS"
   ctest --output-on-failure -j"$JOBS")
 
 step "TSan: training threads and GUI"
-cmake -S . -B build-tsan "${GEN[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFIRSTSPIKE_SANITIZE=thread \
+cmake -S . -B build-tsan "${GEN[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" -DFIRSTSPIKE_SANITIZE=thread \
   -DFIRSTSPIKE_BUILD_BENCH=OFF >/dev/null
 TSAN_TARGETS=(tst_training tst_checkpoint)
 TSAN_TOOLS=(firstspike-cli firstspike) # GUI tests also run the real binaries
