@@ -155,28 +155,6 @@ std::string fmt(const char *format, double v)
     return buf;
 }
 
-void metricsToJson(JsonWriter &j, const EpochMetrics &m)
-{
-    j.beginObject();
-    j.key("epoch").value(m.epoch);
-    j.key("step").value(m.step);
-    j.key("seconds").value(m.seconds);
-    j.key("train_seconds").value(m.trainSeconds);
-    j.key("train_samples_per_second").value(m.samplesPerSecond);
-    j.key("learning_rate").value(m.learningRate);
-    j.key("train_loss").value(m.trainLoss);
-    j.key("train_accuracy").value(m.trainAccuracy);
-    j.key("regularization").value(m.regularization);
-    j.key("validation_loss").value(m.validationLoss);
-    j.key("validation_accuracy").value(m.validationAccuracy);
-    j.key("test_loss").value(m.testLoss);
-    j.key("test_accuracy").value(m.testAccuracy);
-    j.key("mean_decision_time").value(m.meanDecisionTime);
-    j.key("hidden_fired_before_decision").value(m.hiddenFiredBeforeDecision);
-    j.key("mean_silent_per_layer").array(m.meanSilentPerLayer);
-    j.key("never_fired_per_layer").array(m.neverFiredPerLayer);
-    j.endObject();
-}
 
 const std::vector<OptionSpec> kTrainOptions = {
     {"layers", "L", "layer sizes, input first (default 784-800-10)"},
@@ -320,7 +298,7 @@ int cmdTrain(int argc, char **argv)
         j.key("train_samples_per_second").value(totalTrainSeconds > 0 ? totalSamples / totalTrainSeconds : 0.0);
         j.key("history").beginArray();
         for (const EpochMetrics &m : history)
-            metricsToJson(j, m);
+            writeEpochMetrics(j, m);
         j.endArray();
         j.endObject();
         writeTextFile(o.text("metrics-json"), j.str() + "\n");

@@ -59,31 +59,35 @@ std::string metricsToCsv(const std::vector<EpochMetrics> &history)
     return out;
 }
 
+void writeEpochMetrics(JsonWriter &j, const EpochMetrics &m)
+{
+    j.beginObject();
+    j.key("epoch").value(m.epoch);
+    j.key("step").value(m.step);
+    j.key("seconds").value(m.seconds);
+    j.key("train_seconds").value(m.trainSeconds);
+    j.key("train_samples_per_second").value(m.samplesPerSecond);
+    j.key("learning_rate").value(m.learningRate);
+    j.key("train_loss").value(m.trainLoss);
+    j.key("train_accuracy").value(m.trainAccuracy);
+    j.key("regularization").value(m.regularization);
+    j.key("validation_loss").value(m.validationLoss);
+    j.key("validation_accuracy").value(m.validationAccuracy);
+    j.key("test_loss").value(m.testLoss);
+    j.key("test_accuracy").value(m.testAccuracy);
+    j.key("mean_decision_time").value(m.meanDecisionTime);
+    j.key("hidden_fired_before_decision").value(m.hiddenFiredBeforeDecision);
+    j.key("mean_silent_per_layer").array(m.meanSilentPerLayer);
+    j.key("never_fired_per_layer").array(m.neverFiredPerLayer);
+    j.endObject();
+}
+
 std::string metricsToJson(const std::vector<EpochMetrics> &history)
 {
     JsonWriter j;
     j.beginArray();
-    for (const EpochMetrics &m : history) {
-        j.beginObject();
-        j.key("epoch").value(m.epoch);
-        j.key("step").value(m.step);
-        j.key("seconds").value(m.seconds);
-        j.key("train_seconds").value(m.trainSeconds);
-        j.key("train_samples_per_second").value(m.samplesPerSecond);
-        j.key("learning_rate").value(m.learningRate);
-        j.key("train_loss").value(m.trainLoss);
-        j.key("train_accuracy").value(m.trainAccuracy);
-        j.key("regularization").value(m.regularization);
-        j.key("validation_loss").value(m.validationLoss);
-        j.key("validation_accuracy").value(m.validationAccuracy);
-        j.key("test_loss").value(m.testLoss);
-        j.key("test_accuracy").value(m.testAccuracy);
-        j.key("mean_decision_time").value(m.meanDecisionTime);
-        j.key("hidden_fired_before_decision").value(m.hiddenFiredBeforeDecision);
-        j.key("mean_silent_per_layer").array(m.meanSilentPerLayer);
-        j.key("never_fired_per_layer").array(m.neverFiredPerLayer);
-        j.endObject();
-    }
+    for (const EpochMetrics &m : history)
+        writeEpochMetrics(j, m);
     j.endArray();
     return j.str() + "\n";
 }

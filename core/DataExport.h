@@ -13,6 +13,8 @@ namespace firstspike {
 // One row per epoch; the columns are those of EpochMetrics (empty for missing values).
 std::string metricsToCsv(const std::vector<EpochMetrics> &history);
 std::string metricsToJson(const std::vector<EpochMetrics> &history);
+class JsonWriter;
+void writeEpochMetrics(JsonWriter &json, const EpochMetrics &m); // one epoch as a JSON object
 
 // Spike times of samples: CSV rows `sample,layer,neuron,time` with layer 0 = input,
 // 1..L = the weight layers' neurons (L = output), time t = ln z in units of tau; silent

@@ -186,6 +186,20 @@ void Trainer::shiftedImage(const std::uint8_t *src, int position, std::uint8_t *
     }
 }
 
+void Trainer::clearThreadGradients()
+{
+    // A mini-batch that is abandoned leaves nothing behind for the next one.
+    for (auto &st : threads_) {
+        for (Matrix &g : st->gradients)
+            g.setZero();
+        for (Eigen::RowVectorXd &r : st->rowBroadcast)
+            r.setZero();
+        for (auto &rows : st->workspace.touchedRows)
+            std::fill(rows.begin(), rows.end(), 0);
+        st->workspace.maxGradientScale = 0.0;
+    }
+}
+
 BatchResult Trainer::trainBatch()
 {
     if (epochComplete())
@@ -225,15 +239,7 @@ BatchResult Trainer::trainBatch()
             }
         });
     } catch (...) {
-        for (auto &st : threads_) {
-            for (Matrix &g : st->gradients)
-                g.setZero();
-            for (Eigen::RowVectorXd &r : st->rowBroadcast)
-                r.setZero();
-            for (auto &rows : st->workspace.touchedRows)
-                std::fill(rows.begin(), rows.end(), 0);
-            st->workspace.maxGradientScale = 0.0;
-        }
+        clearThreadGradients();
         throw;
     }
 
@@ -253,14 +259,7 @@ BatchResult Trainer::trainBatch()
     // Every gradient entry is a sum of terms bounded by maxScale * horizon, so this bound keeps
     // the update finite; checked before any weight changes.
     if (!std::isfinite(loss) || !(maxScale < 1e150) || !weightsFinite) {
-        for (auto &st : threads_) {
-            for (Matrix &g : st->gradients)
-                g.setZero();
-            for (Eigen::RowVectorXd &r : st->rowBroadcast)
-                r.setZero();
-            for (auto &rows : st->workspace.touchedRows)
-                std::fill(rows.begin(), rows.end(), 0);
-        }
+        clearThreadGradients();
         throw DivergenceError("training diverged at epoch " + std::to_string(epoch_ + 1) + ", step "
                               + std::to_string(optimizer_.stepCount() + 1) + ": "
                               + (!weightsFinite ? std::string("non-finite weights")

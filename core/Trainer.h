@@ -81,6 +81,7 @@ public:
 private:
     struct ThreadState;
     void startEpoch();
+    void clearThreadGradients();
     void shiftedImage(const std::uint8_t *src, int position, std::uint8_t *dst) const;
 
     NetworkConfig networkConfig_;
