@@ -314,11 +314,12 @@ private Q_SLOTS:
         // The goal is < 50 ms; on a loaded shared CI machine only a generous bound is reliable,
         // and under ThreadSanitizer (5-15x slower) no timing bound means anything.
 #if defined(__SANITIZE_THREAD__)
-        qInfo("ThreadSanitizer build: stall bound not checked");
+        qInfo("ThreadSanitizer build: stall bound and refresh count not checked");
+        QVERIFY(rendered >= 1); // it still refreshes
 #else
         QVERIFY2(monitor.maxGapMs() < 500, qPrintable(QString::number(monitor.maxGapMs())));
-#endif
         QVERIFY(rendered >= 20);
+#endif
         QCOMPARE(w.controller()->state(), State::Running);
         click(w, w.stopAction());
     }
