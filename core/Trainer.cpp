@@ -214,16 +214,42 @@ BatchResult Trainer::trainBatch()
     const int batchStart = cursor_;
     const int layers = network_.layerCount();
 
-    // Phase 1: each thread runs its contiguous share of the batch into its own gradients.
+    // Balance the threads: a sample costs about as much as it has non-black pixels (the rows the
+    // scans visit). Longest first, each to the least loaded thread; the assignment depends only
+    // on the data and the thread count, so results stay bit-identical for a thread count.
+    assignment_.assign(threads, {});
+    if (threads == 1) {
+        for (int b = 0; b < batch; ++b)
+            assignment_[0].push_back(b);
+    } else {
+        std::vector<std::pair<int, int>> cost(batch); // (-cost, position in batch)
+        const int pixels = train.pixelCount();
+        for (int b = 0; b < batch; ++b) {
+            const std::uint8_t *p = train.image(order_[batchStart + b]);
+            int lit = 0;
+            for (int i = 0; i < pixels; ++i)
+                lit += p[i] != 0;
+            cost[b] = {-lit, b};
+        }
+        std::sort(cost.begin(), cost.end());
+        std::vector<long long> load(threads, 0);
+        for (const auto &[negCost, b] : cost) {
+            const int t = static_cast<int>(std::min_element(load.begin(), load.end()) - load.begin());
+            load[t] += 1 - negCost; // + 1: every sample has a fixed cost too
+            assignment_[t].push_back(b);
+        }
+        for (auto &list : assignment_)
+            std::sort(list.begin(), list.end());
+    }
+
+    // Phase 1: each thread runs its share of the batch into its own gradients.
     try {
         pool_->run([&](int t) {
             ThreadState &st = *threads_[t];
             st.loss = 0.0;
             st.correct = 0;
-            int begin, end;
-            chunk(batch, threads, t, begin, end);
             st.image.resize(train.pixelCount());
-            for (int b = begin; b < end; ++b) {
+            for (int b : assignment_[t]) {
                 const int position = batchStart + b;
                 const int index = order_[position];
                 const std::uint8_t *pixels = train.image(index);

@@ -92,6 +92,7 @@ private:
     std::unique_ptr<ThreadPool> pool_;
     std::vector<std::unique_ptr<ThreadState>> threads_;
     std::vector<Matrix> gradients_;
+    std::vector<std::vector<int>> assignment_; // batch positions per thread (trainBatch)
 
     std::vector<int> trainIndices_;
     std::vector<int> validationIndices_;
