@@ -1,8 +1,8 @@
 #include "EarlyDecision.h"
 
+#include "FiringScreen.h"
+
 #include <algorithm>
-#include <bit>
-#include <cstring>
 #include <cmath>
 #include <stdexcept>
 
@@ -22,36 +22,15 @@ void checkInterval(Layer &layer, double threshold, double maxZ, double limit)
     const double *A = layer.A.data();
     const double *B = layer.B.data();
     double *M = layer.alive.data();
-    // Vectorised screen with a slightly loose form of the test, exact test for candidates
-    // (as SpikeNetwork::scanLayer).
-    const double loose = limit * (1.0 + 1e-9);
-    layer.flags.resize(static_cast<std::size_t>(n) + 8);
-    std::uint8_t *F = layer.flags.data();
-    int candidates = 0;
-    for (int j = 0; j < n; ++j) {
-        const double d = B[j] - threshold;
-        const std::uint8_t c = (M[j] != 0.0) & (d > 0.0) & (A[j] <= loose * d);
-        F[j] = c;
-        candidates += c;
-    }
-    std::fill(F + n, F + n + 8, 0);
-    for (int j0 = 0; candidates > 0 && j0 < n; j0 += 8) {
-        std::uint64_t word;
-        std::memcpy(&word, F + j0, 8);
-        while (word) {
-            const int j = j0 + std::countr_zero(word) / 8;
-            word &= word - 1;
-            --candidates;
-            const double d = B[j] - threshold;
-            const double zc = A[j] / d;
-            if (!(zc <= limit))
-                continue;
-            M[j] = 0.0;
-            --layer.aliveCount;
-            if (zc <= maxZ)
-                layer.emitted.emplace_back(zc, j);
-        }
-    }
+    forEachFiringCandidate(A, B, M, n, threshold, limit, layer.flags, [&](int j) {
+        const double zc = A[j] / (B[j] - threshold);
+        if (!(zc <= limit))
+            return;
+        M[j] = 0.0;
+        --layer.aliveCount;
+        if (zc <= maxZ)
+            layer.emitted.emplace_back(zc, j);
+    });
     std::sort(layer.emitted.begin(), layer.emitted.end());
     layer.spikes += static_cast<int>(layer.emitted.size());
 }

@@ -1,9 +1,9 @@
 #include "SpikeNetwork.h"
 
+#include "FiringScreen.h"
 #include "Random.h"
 
 #include <algorithm>
-#include <bit>
 #include <cstring>
 #include <cmath>
 #include <numeric>
@@ -317,9 +317,7 @@ void SpikeNetwork::scanLayer(const Matrix &weights, double threshold, double max
 
     thread_local Vector sumWZ, sumW, aliveMask; // A_k and B_k of MODEL.md, per neuron
     thread_local std::vector<int> alive;
-    thread_local std::vector<std::uint8_t> flags;
-    flags.assign(static_cast<std::size_t>(nOut) + 8, 0); // padded for 8-byte reads
-    std::uint8_t *F = flags.data();
+    thread_local std::vector<std::uint8_t> flags; // candidates of the firing screen
     sumWZ.setZero(nOut);
     sumW.setZero(nOut);
     aliveMask.setOnes(nOut);
@@ -404,28 +402,8 @@ void SpikeNetwork::scanLayer(const Matrix &weights, double threshold, double max
             }
             alive.resize(kept);
         } else {
-            // Vectorised screen with a slightly loose multiplicative form of the test; the
-            // few candidates get the exact test in retire().
-            const double loose = zNext * (1.0 + 1e-9);
-            int candidates = 0;
-            for (int j = 0; j < nOut; ++j) {
-                const double d = B[j] - threshold;
-                const std::uint8_t c = (M[j] != 0.0) & (d > 0.0) & (A[j] <= loose * d);
-                F[j] = c;
-                candidates += c;
-            }
-            // Visit the flagged neurons eight flags at a time.
-            for (int j0 = 0; candidates > 0 && j0 < nOut; j0 += 8) {
-                std::uint64_t word;
-                std::memcpy(&word, F + j0, 8);
-                while (word) {
-                    const int j = j0 + std::countr_zero(word) / 8;
-                    word &= word - 1;
-                    word &= ~(0xFFull << (8 * (j - j0)));
-                    retire(j, g, end, zNext);
-                    --candidates;
-                }
-            }
+            forEachFiringCandidate(A, B, M, nOut, threshold, zNext, flags,
+                                   [&](int j) { retire(j, g, end, zNext); });
         }
         begin = end;
     }

@@ -1,5 +1,7 @@
 #include "MembranePotentialView.h"
 
+#include "NiceTicks.h"
+
 #include <QPainter>
 #include <QPainterPath>
 
@@ -15,15 +17,6 @@ const QColor kSpike(44, 160, 44);
 const QColor kExcite(214, 39, 40);
 const QColor kInhibit(33, 102, 172);
 
-double niceStep(double span, int ticks)
-{
-    const double raw = span / std::max(1, ticks);
-    const double mag = std::pow(10.0, std::floor(std::log10(raw)));
-    for (double m : {1.0, 2.0, 2.5, 5.0, 10.0})
-        if (raw <= m * mag)
-            return m * mag;
-    return 10 * mag;
-}
 } // namespace
 
 MembranePotentialView::MembranePotentialView(QWidget *parent)

@@ -1,5 +1,7 @@
 #include "SpikeRasterView.h"
 
+#include "NiceTicks.h"
+
 #include <QElapsedTimer>
 #include <QMouseEvent>
 #include <QPainter>
@@ -23,15 +25,6 @@ const QColor kCausal(255, 127, 14);
 const QColor kBandBackground(247, 247, 247);
 const QColor kGrid(228, 228, 228);
 
-double niceStep(double span, int targetTicks)
-{
-    const double raw = span / std::max(1, targetTicks);
-    const double mag = std::pow(10.0, std::floor(std::log10(raw)));
-    for (double m : {1.0, 2.0, 2.5, 5.0, 10.0})
-        if (raw <= m * mag)
-            return m * mag;
-    return 10 * mag;
-}
 
 QColor bandColor(int band, int bands)
 {
