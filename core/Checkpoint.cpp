@@ -504,8 +504,11 @@ void restoreTrainer(Trainer &trainer, const Checkpoint &c)
     trainer.network().allWeights() = c.weights;
     trainer.optimizer().setStepCount(c.optimizerStep);
     if (!c.adamFirstMoment.empty()) {
-        trainer.optimizer().firstMoment() = c.adamFirstMoment;
-        trainer.optimizer().secondMoment() = c.adamSecondMoment;
+        try {
+            trainer.optimizer().setMoments(c.adamFirstMoment, c.adamSecondMoment);
+        } catch (const std::invalid_argument &e) {
+            throw CheckpointError(std::string("the checkpoint's ") + e.what());
+        }
     }
     trainer.restoreState(c.epochsCompleted, c.history, c.bestEpoch, c.bestWeights);
 }

@@ -1,6 +1,7 @@
 #include "Optimizer.h"
 
 #include <cmath>
+#include <stdexcept>
 
 namespace firstspike {
 
@@ -26,8 +27,30 @@ Optimizer::Optimizer(const OptimizerConfig &config, const std::vector<Matrix> &s
     : config_(config)
 {
     for (const Matrix &w : shapes) {
-        m_.push_back(Matrix::Zero(w.rows(), w.cols()));
-        v_.push_back(Matrix::Zero(w.rows(), w.cols()));
+        m_.push_back(MatrixF::Zero(w.rows(), w.cols()));
+        v_.push_back(MatrixF::Zero(w.rows(), w.cols()));
+    }
+}
+
+std::vector<Matrix> Optimizer::toDouble(const std::vector<MatrixF> &m)
+{
+    std::vector<Matrix> out;
+    out.reserve(m.size());
+    for (const MatrixF &x : m)
+        out.push_back(x.cast<double>());
+    return out;
+}
+
+void Optimizer::setMoments(const std::vector<Matrix> &first, const std::vector<Matrix> &second)
+{
+    if (first.size() != m_.size() || second.size() != v_.size())
+        throw std::invalid_argument("optimiser state does not match the network's layers");
+    for (std::size_t l = 0; l < m_.size(); ++l) {
+        if (first[l].rows() != m_[l].rows() || first[l].cols() != m_[l].cols() || second[l].rows() != v_[l].rows()
+            || second[l].cols() != v_[l].cols())
+            throw std::invalid_argument("optimiser state does not match the network's layer sizes");
+        m_[l] = first[l].cast<float>();
+        v_[l] = second[l].cast<float>();
     }
 }
 
@@ -65,21 +88,40 @@ void Optimizer::beginStep()
 void Optimizer::updateRows(std::size_t layer, Matrix &weights, const Matrix &gradients, Eigen::Index rowBegin,
                            Eigen::Index rowEnd, double gradientScale)
 {
-    const Eigen::Index rows = rowEnd - rowBegin;
-    if (rows <= 0)
-        return;
-    auto w = weights.middleRows(rowBegin, rows).array();
-    auto g = gradients.middleRows(rowBegin, rows).array();
+    for (Eigen::Index i = rowBegin; i < rowEnd; ++i)
+        updateRow(layer, weights, i, gradients.row(i).data(), gradientScale);
+}
+
+void Optimizer::updateRow(std::size_t layer, Matrix &weights, Eigen::Index row, const double *g,
+                          double gradientScale)
+{
+    // Plain loops over contiguous rows (row-major): one pass that reads and writes each weight
+    // and moment once; with -fno-math-errno the square root vectorises.
+    const Eigen::Index n = weights.cols();
+    double *__restrict w = weights.row(row).data();
     if (config_.kind == OptimizerKind::Sgd) {
-        w -= (stepLearningRate_ * gradientScale) * g;
+        const double step = stepLearningRate_ * gradientScale;
+        for (Eigen::Index j = 0; j < n; ++j)
+            w[j] -= step * g[j];
         return;
     }
+    float *__restrict m = m_[layer].row(row).data();
+    float *__restrict v = v_[layer].row(row).data();
     const double b1 = config_.beta1, b2 = config_.beta2;
-    auto m = m_[layer].middleRows(rowBegin, rows).array();
-    auto v = v_[layer].middleRows(rowBegin, rows).array();
-    m = b1 * m + ((1.0 - b1) * gradientScale) * g;
-    v = b2 * v + ((1.0 - b2) * gradientScale * gradientScale) * g.square();
-    w -= stepSize_ * m / (v.sqrt() + stepEpsilon_);
+    const double c1 = (1.0 - b1) * gradientScale;
+    const double c2 = (1.0 - b2) * gradientScale * gradientScale;
+    const double step = stepSize_;
+    const float eps = static_cast<float>(stepEpsilon_);
+    for (Eigen::Index j = 0; j < n; ++j) {
+        const double gj = g[j];
+        // Moments updated in double from the stored floats, then rounded once; the step's
+        // direction m / (sqrt(v) + eps) in float.
+        const float mj = static_cast<float>(b1 * m[j] + c1 * gj);
+        const float vj = static_cast<float>(b2 * v[j] + c2 * (gj * gj));
+        m[j] = mj;
+        v[j] = vj;
+        w[j] -= step * static_cast<double>(mj / (std::sqrt(vj) + eps));
+    }
 }
 
 } // namespace firstspike

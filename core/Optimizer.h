@@ -42,17 +42,26 @@ public:
     void beginStep();
     void updateRows(std::size_t layer, Matrix &weights, const Matrix &gradients, Eigen::Index rowBegin,
                     Eigen::Index rowEnd, double gradientScale);
+    // One row from a gradient row held elsewhere (e.g. a reduction buffer in L1): one pass over
+    // the row's weights and moments.
+    void updateRow(std::size_t layer, Matrix &weights, Eigen::Index row, const double *gradient,
+                   double gradientScale);
 
-    // State for checkpoints.
-    std::vector<Matrix> &firstMoment() { return m_; }
-    std::vector<Matrix> &secondMoment() { return v_; }
-    const std::vector<Matrix> &firstMoment() const { return m_; }
-    const std::vector<Matrix> &secondMoment() const { return v_; }
+    // State for checkpoints (stored as doubles; held as floats, see m_).
+    std::vector<Matrix> firstMoment() const { return toDouble(m_); }
+    std::vector<Matrix> secondMoment() const { return toDouble(v_); }
+    void setMoments(const std::vector<Matrix> &first, const std::vector<Matrix> &second);
     void setStepCount(long long step) { step_ = step; }
 
 private:
+    using MatrixF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    static std::vector<Matrix> toDouble(const std::vector<MatrixF> &m);
+
     OptimizerConfig config_;
-    std::vector<Matrix> m_, v_;
+    // Adam's moments in single precision: the per-mini-batch pass over every weight is bound by
+    // memory traffic, and floats cut it by a third (weights, gradients and spike times stay
+    // double). They only scale the step, where 7 significant digits are plenty.
+    std::vector<MatrixF> m_, v_;
     long long step_ = 0;
     double stepLearningRate_ = 0.0; // per-step constants set by beginStep()
     double stepSize_ = 0.0;

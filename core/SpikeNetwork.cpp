@@ -500,13 +500,25 @@ void SpikeNetwork::backward(const ForwardPass &pass, const Vector &dLossDzOut, s
                 const int i = act.inputOrder[k];
                 const double zi = act.orderedZ[k];
                 double *gr = grad.row(i).data();
-                touched[i] = 1;
-                if (U) {
-                    for (int j = 0; j < nOut; ++j)
-                        gr[j] += zi * G[j] - GZ[j] - U[j];
+                // A row's first write in a mini-batch assigns (its old content is stale, see
+                // BackwardWorkspace::touchedRows), so nobody has to clear the buffers.
+                if (touched[i]) {
+                    if (U) {
+                        for (int j = 0; j < nOut; ++j)
+                            gr[j] += zi * G[j] - GZ[j] - U[j];
+                    } else {
+                        for (int j = 0; j < nOut; ++j)
+                            gr[j] += zi * G[j] - GZ[j];
+                    }
                 } else {
-                    for (int j = 0; j < nOut; ++j)
-                        gr[j] += zi * G[j] - GZ[j];
+                    touched[i] = 1;
+                    if (U) {
+                        for (int j = 0; j < nOut; ++j)
+                            gr[j] = zi * G[j] - GZ[j] - U[j];
+                    } else {
+                        for (int j = 0; j < nOut; ++j)
+                            gr[j] = zi * G[j] - GZ[j];
+                    }
                 }
                 if (dIn && i < fanInSize)
                     (*dIn)[i] = W.row(i).dot(ws.active.transpose());

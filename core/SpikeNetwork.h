@@ -55,7 +55,8 @@ struct BackwardWorkspace {
     std::vector<int> bucketNeurons;
     Vector foldRow;                // the closing tie group's per-row gradient (see backward)
     // Filled by backward() for the caller: which gradient rows it wrote (per layer; the caller
-    // clears them), and the largest |dL/dz / (sum w - theta)| seen since the caller reset it,
+    // reads only these rows and clears the flags; a row whose flag is 0 holds stale values and is
+    // overwritten, not added to, by the next write), and the largest |dL/dz / (sum w - theta)| seen since the caller reset it,
     // which bounds every gradient entry (a cheap divergence check).
     std::vector<std::vector<std::uint8_t>> touchedRows;
     double maxGradientScale = 0.0;
@@ -105,7 +106,8 @@ public:
     void forwardEncoded(const Vector &inputZ, ForwardPass &pass) const;
 
     // Exact gradients of `dLossDzOut` (dL/dz of the output layer; ignored for silent neurons)
-    // through the network, accumulated into `gradients` (same shapes as the weights).
+    // through the network, accumulated into `gradients` (same shapes as the weights) over the
+    // rows flagged in workspace.touchedRows; unflagged rows are assigned on first write.
     // With `rowBroadcast` (one row vector per layer), a large tie group that closes the scan
     // (e.g. all black pixels) is accumulated once into rowBroadcast[l] instead of into each of
     // its rows; the caller adds rowBroadcast[l] to every row of gradients[l] afterwards.

@@ -43,6 +43,7 @@ struct Trainer::ThreadState {
     Vector dLossDz;
     double norm2 = 0.0;
     std::vector<std::uint8_t> image;
+    std::vector<double> rowBuffer; // one reduced gradient row (trainBatch)
     double loss = 0.0;
     int correct = 0;
     // evaluation accumulators
@@ -190,8 +191,6 @@ void Trainer::clearThreadGradients()
 {
     // A mini-batch that is abandoned leaves nothing behind for the next one.
     for (auto &st : threads_) {
-        for (Matrix &g : st->gradients)
-            g.setZero();
         for (Eigen::RowVectorXd &r : st->rowBroadcast)
             r.setZero();
         for (auto &rows : st->workspace.touchedRows)
@@ -312,41 +311,43 @@ BatchResult Trainer::trainBatch()
                 hinge[l][j] = -config_.weightSumK;
     }
 
-    // Reduce rows [r0, r1) of layer l into gradients_: the per-thread rows that backward wrote,
-    // in thread order (the same sum for a given thread count), plus the broadcast row, scaled,
-    // plus the costs; the per-thread rows are cleared on the way.
+    // Reduce row i of layer l into out, in one pass: the broadcast row plus the per-thread rows
+    // that backward wrote, in thread order (the same sum for a given thread count), scaled, plus
+    // the costs. The per-thread rows are released by clearing their flags (backward assigns on
+    // a row's next first write).
     const double invBatch = 1.0 / batch;
-    auto reduceRows = [&](int l, Eigen::Index r0, Eigen::Index r1) {
+    const double l2 = config_.l2;
+    auto reduceRow = [&](int l, Eigen::Index i, double *__restrict out) {
         const Matrix &w = std::as_const(network_).weights(l); // const: runs on several threads
-        for (Eigen::Index i = r0; i < r1; ++i) {
-            auto g = gradients_[l].row(i);
-            g = broadcast[l];
-            for (int u = 0; u < threads; ++u) {
-                std::uint8_t &flag = threads_[u]->workspace.touchedRows[l][i];
-                if (flag) {
-                    g += threads_[u]->gradients[l].row(i);
-                    threads_[u]->gradients[l].row(i).setZero();
-                    flag = 0;
-                }
+        const Eigen::Index n = w.cols();
+        const double *__restrict wr = w.row(i).data();
+        const double *__restrict h = hinge[l].data();
+        std::copy_n(broadcast[l].data(), n, out);
+        for (int u = 0; u < threads; ++u) {
+            std::uint8_t &flag = threads_[u]->workspace.touchedRows[l][i];
+            if (flag) {
+                const double *__restrict tr = threads_[u]->gradients[l].row(i).data();
+                for (Eigen::Index j = 0; j < n; ++j)
+                    out[j] += tr[j];
+                flag = 0;
             }
-            g *= invBatch;
-            g += hinge[l];
-            if (config_.l2 != 0.0)
-                g += config_.l2 * w.row(i);
         }
+        for (Eigen::Index j = 0; j < n; ++j)
+            out[j] = out[j] * invBatch + h[j] + l2 * wr[j];
     };
     std::vector<Matrix> &weights = network_.allWeights();
     if (!optimizer_.config().normalizeGradient) {
-        // One pass: reduce a tile of rows, then update it while it is in cache.
+        // One pass: each row is reduced into a buffer that stays in L1 and updated from it.
         optimizer_.beginStep();
         pool_->run([&](int t) {
+            std::vector<double> &row = threads_[t]->rowBuffer;
             for (int l = 0; l < layers; ++l) {
                 int r0, r1;
                 chunk(static_cast<int>(weights[l].rows()), threads, t, r0, r1);
-                for (int tile = r0; tile < r1; tile += 16) {
-                    const int tileEnd = std::min(tile + 16, r1);
-                    reduceRows(l, tile, tileEnd);
-                    optimizer_.updateRows(static_cast<std::size_t>(l), weights[l], gradients_[l], tile, tileEnd, 1.0);
+                row.resize(static_cast<std::size_t>(weights[l].cols()));
+                for (int i = r0; i < r1; ++i) {
+                    reduceRow(l, i, row.data());
+                    optimizer_.updateRow(static_cast<std::size_t>(l), weights[l], i, row.data(), 1.0);
                 }
             }
         });
@@ -358,7 +359,8 @@ BatchResult Trainer::trainBatch()
             for (int l = 0; l < layers; ++l) {
                 int r0, r1;
                 chunk(static_cast<int>(weights[l].rows()), threads, t, r0, r1);
-                reduceRows(l, r0, r1);
+                for (int i = r0; i < r1; ++i)
+                    reduceRow(l, i, gradients_[l].row(i).data());
                 if (r1 > r0)
                     st.norm2 += gradients_[l].middleRows(r0, r1 - r0).squaredNorm();
             }
