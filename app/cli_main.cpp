@@ -7,6 +7,7 @@
 #include "Throughput.h"
 #include "Trainer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -514,10 +515,44 @@ int cmdExport(int argc, char **argv)
     return 0;
 }
 
+namespace {
+
+double median(std::vector<double> v)
+{
+    if (v.empty())
+        return 0.0;
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+struct Spread {
+    double median = 0, low = 0, high = 0;
+};
+
+std::string rangeText(const Spread &s)
+{
+    char text[64];
+    std::snprintf(text, sizeof text, "%.2f-%.2f", s.low, s.high);
+    return text;
+}
+
+Spread spread(const std::vector<double> &v)
+{
+    Spread s;
+    s.median = median(v);
+    s.low = v.empty() ? 0.0 : *std::min_element(v.begin(), v.end());
+    s.high = v.empty() ? 0.0 : *std::max_element(v.begin(), v.end());
+    return s;
+}
+
+} // namespace
+
 int cmdBench(int argc, char **argv)
 {
     Options o("bench", {{"layers", "L[,L...]", "architectures (default 784-800-10,784-400-400-10)"},
-                        {"batches", "N", "timed mini-batches per measurement (default 400)"},
+                        {"rounds", "N", "measurement rounds; every configuration once per round (default 5)"},
+                        {"batches", "N", "timed mini-batches per configuration and round (default 100)"},
                         {"warmup", "N", "mini-batches trained before timing (default 200)"},
                         {"batch", "N", "mini-batch size (default 10)"},
                         {"threads", "N", "the multi-threaded measurement's thread count (default: all cores)"},
@@ -526,10 +561,14 @@ int cmdBench(int argc, char **argv)
     o.parse(argc, argv, 2);
     if (o.help()) {
         o.printHelp("Training and inference throughput of the spiking network against a dense Eigen MLP of the same\n"
-                    "shape, batch size, optimiser and threading, measured in the same run; 1 and all threads.");
+                    "shape, batch size, optimiser and threading, measured in the same run; 1 and all threads.\n"
+                    "The configurations are measured in interleaved rounds; the table shows medians over the\n"
+                    "rounds, and each ratio is the median of the per-round ratios (with its range), so that a\n"
+                    "shared machine's drift does not land on one side of a comparison.");
         return 0;
     }
-    const int batches = static_cast<int>(o.integer("batches", 400, 1, 1000000));
+    const int rounds = static_cast<int>(o.integer("rounds", 5, 1, 1000));
+    const int batches = static_cast<int>(o.integer("batches", 100, 1, 1000000));
     const int warmup = static_cast<int>(o.integer("warmup", 200, 0, 1000000));
     const int batch = static_cast<int>(o.integer("batch", 10, 1, 100000));
     const int maxThreads = static_cast<int>(o.integer("threads", ThreadPool::hardwareThreads(), 1, 256));
@@ -546,61 +585,102 @@ int cmdBench(int argc, char **argv)
         }
     }
     auto data = loadData(o);
+    if (batch > data->train.size())
+        throw UsageError("--batch: " + std::to_string(batch) + " is larger than the training set ("
+                         + std::to_string(data->train.size()) + " samples)");
     std::vector<int> threadCounts{1};
     if (maxThreads > 1)
         threadCounts.push_back(maxThreads);
+    const long long samplesPerRound = std::min<long long>(static_cast<long long>(batches) * batch, 50'000'000);
 
     JsonWriter j;
     j.beginObject();
     j.key("batch_size").value(batch);
-    j.key("timed_batches").value(batches);
+    j.key("rounds").value(rounds);
+    j.key("timed_batches_per_round").value(batches);
     j.key("warmup_batches").value(warmup);
     j.key("data").value(data->source);
     j.key("results").beginArray();
-    std::printf("%-16s %7s %12s %12s %12s %12s %8s %12s %14s\n", "layers", "threads", "snn train/s", "forward/s",
+    std::printf("medians of %d interleaved rounds (batch %d, %d timed mini-batches per round)\n", rounds, batch, batches);
+    std::printf("%-16s %7s %12s %12s %12s %12s %8s %10s %15s\n", "layers", "threads", "snn train/s", "forward/s",
                 "classify/s", "mlp train/s", "snn/mlp", "fwd/train", "classify/train");
     for (const auto &sizes : archs) {
         NetworkConfig net;
         net.layerSizes = sizes;
         if (data->train.pixelCount() != net.inputSize())
             throw UsageError("--layers: " + layerSizesToString(sizes) + " does not take " + std::to_string(data->train.pixelCount()) + " pixels");
-        double snnOne = 0;
+        const std::size_t T = threadCounts.size();
+        std::vector<std::unique_ptr<SnnBench>> snn;
+        std::vector<std::unique_ptr<MlpBench>> mlp;
         for (int threads : threadCounts) {
-            const Throughput train = measureSnnTraining(net, data, threads, batch, warmup, batches);
-            const long long samples = std::min<long long>(static_cast<long long>(batches) * batch, 50'000'000);
-            const Throughput infer = measureSnnInference(net, data, threads, warmup, static_cast<int>(samples * 2));
-            const Throughput classify = measureSnnClassification(net, data, threads, warmup, static_cast<int>(samples * 4));
-            const Throughput mlp = measureMlpTraining(sizes, *data, threads, batch, warmup, batches);
-            const double ratio = mlp.samplesPerSecond() / train.samplesPerSecond(); // SNN time / MLP time
-            if (threads == 1)
-                snnOne = train.samplesPerSecond();
-            std::printf("%-16s %7d %12.0f %12.0f %12.0f %12.0f %7.2fx %11.1fx %13.1fx\n", layerSizesToString(sizes).c_str(),
-                        threads, train.samplesPerSecond(), infer.samplesPerSecond(), classify.samplesPerSecond(),
-                        mlp.samplesPerSecond(), ratio, infer.samplesPerSecond() / train.samplesPerSecond(),
-                        classify.samplesPerSecond() / train.samplesPerSecond());
+            snn.push_back(std::make_unique<SnnBench>(net, data, threads, batch, warmup));
+            mlp.push_back(std::make_unique<MlpBench>(sizes, data, threads, batch, warmup));
+        }
+        // Per thread count: per-round speeds and ratios.
+        std::vector<std::vector<double>> train(T), infer(T), classify(T), mlpTrain(T), snnOverMlp(T), fwdOverTrain(T),
+            classifyOverTrain(T), scaling(T);
+        for (int r = 0; r < rounds; ++r) {
+            for (std::size_t t = 0; t < T; ++t) {
+                const double tr = snn[t]->train(batches).samplesPerSecond();
+                const double ml = mlp[t]->train(batches).samplesPerSecond();
+                const double in = snn[t]->infer(static_cast<int>(samplesPerRound * 2)).samplesPerSecond();
+                const double cl = snn[t]->classify(static_cast<int>(samplesPerRound * 4)).samplesPerSecond();
+                train[t].push_back(tr);
+                mlpTrain[t].push_back(ml);
+                infer[t].push_back(in);
+                classify[t].push_back(cl);
+                snnOverMlp[t].push_back(ml / tr); // SNN time per sample / MLP time per sample
+                fwdOverTrain[t].push_back(in / tr);
+                classifyOverTrain[t].push_back(cl / tr);
+                if (t > 0)
+                    scaling[t].push_back(tr / train[0].back());
+            }
+        }
+        for (std::size_t t = 0; t < T; ++t) {
+            const Spread sm = spread(snnOverMlp[t]), sf = spread(fwdOverTrain[t]), sc = spread(classifyOverTrain[t]);
+            std::printf("%-16s %7d %12.0f %12.0f %12.0f %12.0f %7.2fx %9.1fx %14.1fx\n", layerSizesToString(sizes).c_str(),
+                        threadCounts[t], median(train[t]), median(infer[t]), median(classify[t]), median(mlpTrain[t]),
+                        sm.median, sf.median, sc.median);
+            std::printf("%-16s %7s %12s %12s %12s %12s %8s %10s %15s\n", "", "range", "", "", "", "",
+                        rangeText(sm).c_str(), rangeText(sf).c_str(), rangeText(sc).c_str());
             j.beginObject();
             j.key("layers").value(layerSizesToString(sizes));
-            j.key("threads").value(threads);
-            j.key("snn_train_samples_per_second").value(train.samplesPerSecond());
-            j.key("snn_inference_samples_per_second").value(infer.samplesPerSecond());
-            j.key("mlp_train_samples_per_second").value(mlp.samplesPerSecond());
-            j.key("snn_over_mlp_training_time").value(ratio);
-            j.key("inference_over_training_speed").value(infer.samplesPerSecond() / train.samplesPerSecond());
-            j.key("snn_classify_samples_per_second").value(classify.samplesPerSecond());
-            j.key("classify_over_training_speed").value(classify.samplesPerSecond() / train.samplesPerSecond());
-            if (threads > 1)
-                j.key("snn_training_speedup_over_1_thread").value(train.samplesPerSecond() / snnOne);
+            j.key("threads").value(threadCounts[t]);
+            j.key("snn_train_samples_per_second").value(median(train[t]));
+            j.key("snn_inference_samples_per_second").value(median(infer[t]));
+            j.key("snn_classify_samples_per_second").value(median(classify[t]));
+            j.key("mlp_train_samples_per_second").value(median(mlpTrain[t]));
+            j.key("snn_over_mlp_training_time").value(sm.median);
+            j.key("inference_over_training_speed").value(sf.median);
+            j.key("classify_over_training_speed").value(sc.median);
+            if (t > 0)
+                j.key("snn_training_speedup_over_1_thread").value(median(scaling[t]));
+            auto array = [&](const char *name, const std::vector<double> &v) {
+                j.key(name).beginArray();
+                for (double x : v)
+                    j.value(x);
+                j.endArray();
+            };
+            array("rounds_snn_train_samples_per_second", train[t]);
+            array("rounds_snn_inference_samples_per_second", infer[t]);
+            array("rounds_snn_classify_samples_per_second", classify[t]);
+            array("rounds_mlp_train_samples_per_second", mlpTrain[t]);
+            if (t > 0)
+                array("rounds_snn_training_speedup_over_1_thread", scaling[t]);
             j.endObject();
-            if (threads > 1)
-                std::printf("%-16s scaling 1 -> %d threads: %.2fx\n", "", threads, train.samplesPerSecond() / snnOne);
-            std::fflush(stdout);
+            if (t > 0) {
+                const Spread ss = spread(scaling[t]);
+                std::printf("%-16s scaling 1 -> %d threads: %.2fx (rounds %.2f-%.2f)\n", "", threadCounts[t], ss.median,
+                            ss.low, ss.high);
+            }
         }
+        std::fflush(stdout);
     }
     j.endArray();
     const long long peak = peakResidentBytes();
     j.key("peak_resident_bytes").value(peak);
     j.endObject();
-    std::printf("peak resident memory: %.1f MB\n", peak / 1e6);
+    std::printf("peak resident memory of this process (all trainers and MLPs above alive at once): %.1f MB\n", peak / 1e6);
     if (o.has("json"))
         writeTextFile(o.text("json"), j.str() + "\n");
     return 0;

@@ -75,14 +75,8 @@ void advance(Layer &layer, int received, const Matrix &w, const Vector &columnSu
                 B[j] = S[j];
             }
         } else {
-            for (int k = begin; k < end; ++k) {
-                const double z = layer.z[k];
-                const double *row = w.row(layer.order[k]).data();
-                for (int j = 0; j < nOut; ++j) {
-                    A[j] += z * row[j];
-                    B[j] += row[j];
-                }
-            }
+            accumulateRows(w.data(), w.outerStride(), layer.order.data() + begin, layer.z.data() + begin, end - begin, A,
+                           B, nOut);
         }
         layer.integrated = end;
         layer.checkPending = true;

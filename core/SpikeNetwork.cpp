@@ -376,20 +376,18 @@ void SpikeNetwork::scanLayer(const Matrix &weights, double threshold, double max
                 }
             }
         } else {
-            for (int k = begin; k < end; ++k) {
-                const double z = out.orderedZ[k];
-                const double *w = weights.row(out.inputOrder[k]).data();
-                if (sparse) { // few neurons left: touch only those still integrating
+            if (sparse) { // few neurons left: touch only those still integrating
+                for (int k = begin; k < end; ++k) {
+                    const double z = out.orderedZ[k];
+                    const double *w = weights.row(out.inputOrder[k]).data();
                     for (int j : alive) {
                         A[j] += z * w[j];
                         B[j] += w[j];
                     }
-                } else {
-                    for (int j = 0; j < nOut; ++j) {
-                        A[j] += z * w[j];
-                        B[j] += w[j];
-                    }
                 }
+            } else {
+                accumulateRows(weights.data(), weights.outerStride(), out.inputOrder.data() + begin,
+                               out.orderedZ.data() + begin, end - begin, A, B, nOut);
             }
         }
         const double zNext = g + 1 < groups ? out.orderedZ[end] : kSilent;

@@ -1,12 +1,8 @@
 #include "Throughput.h"
 
-#include "DenseMlp.h"
-#include "EarlyDecision.h"
-#include "ThreadPool.h"
-#include "Trainer.h"
-
 #include <chrono>
 #include <numeric>
+#include <stdexcept>
 #include <utility>
 #include <sys/resource.h>
 
@@ -25,74 +21,69 @@ TrainConfig benchConfig(int threads, int batchSize)
     TrainConfig tc;
     tc.threads = threads;
     tc.batchSize = batchSize;
-    tc.epochs = 1000;
+    tc.epochs = 1000000;
     tc.validationFraction = 0.0;
     return tc;
 }
 
-void trainBatches(Trainer &trainer, int batches)
+} // namespace
+
+SnnBench::SnnBench(const NetworkConfig &net, std::shared_ptr<const DataSplit> data, int threads, int batchSize,
+                   int warmupBatches)
+    : data_(data)
+    , trainer_(net, benchConfig(threads, batchSize), data)
+    , pool_(threads)
+    , workspaces_(static_cast<std::size_t>(pool_.size()))
 {
-    for (int b = 0; b < batches; ++b) {
-        if (trainer.epochComplete())
-            trainer.finishEpoch();
-        trainer.trainBatch();
+    for (int b = 0; b < warmupBatches; ++b) {
+        if (trainer_.epochComplete())
+            trainer_.finishEpoch();
+        trainer_.trainBatch();
     }
 }
 
-} // namespace
-
-Throughput measureSnnTraining(const NetworkConfig &net, std::shared_ptr<const DataSplit> data, int threads,
-                              int batchSize, int warmupBatches, int batches)
+Throughput SnnBench::train(int batches)
 {
-    Trainer trainer(net, benchConfig(threads, batchSize), std::move(data));
-    trainBatches(trainer, warmupBatches);
     Throughput r;
     const double t0 = now();
     for (int b = 0; b < batches; ++b) {
-        if (trainer.epochComplete()) { // epoch-end evaluation is not training: keep it out
+        if (trainer_.epochComplete()) { // epoch-end evaluation is not training: keep it out
             const double pause = now();
-            trainer.finishEpoch();
+            trainer_.finishEpoch();
             r.seconds -= now() - pause;
         }
-        r.samples += trainer.trainBatch().samples;
+        r.samples += trainer_.trainBatch().samples;
     }
     r.seconds += now() - t0;
     return r;
 }
 
-Throughput measureSnnInference(const NetworkConfig &net, std::shared_ptr<const DataSplit> data, int threads,
-                               int warmupBatches, int samples)
+Throughput SnnBench::infer(int samples)
 {
-    Trainer trainer(net, benchConfig(threads, 10), data);
-    trainBatches(trainer, warmupBatches);
     Throughput r;
     const double t0 = now();
     while (r.samples < samples) {
-        const int n = std::min(samples - r.samples, data->test.size());
-        r.samples += trainer.evaluate(data->test, n).samples;
+        const int n = std::min(samples - r.samples, data_->test.size());
+        r.samples += trainer_.evaluate(data_->test, n).samples;
     }
     r.seconds = now() - t0;
     return r;
 }
 
-Throughput measureSnnClassification(const NetworkConfig &net, std::shared_ptr<const DataSplit> data, int threads,
-                                    int warmupBatches, int samples)
+Throughput SnnBench::classify(int samples)
 {
-    Trainer trainer(net, benchConfig(threads, 10), data);
-    trainBatches(trainer, warmupBatches);
-    trainer.network().prepare();
-    const SpikeNetwork &snn = std::as_const(trainer).network();
-    ThreadPool pool(threads);
-    std::vector<EarlyDecisionWorkspace> workspaces(pool.size());
-    std::vector<int> correct(pool.size(), 0);
-    const int n = data->test.size();
+    if (!trainer_.network().prepared())
+        trainer_.network().prepare();
+    const SpikeNetwork &snn = std::as_const(trainer_).network();
+    std::vector<int> correct(static_cast<std::size_t>(pool_.size()), 0);
+    const int n = data_->test.size();
     Throughput r;
     const double t0 = now();
-    pool.run([&](int t) {
-        for (int i = t; i < samples; i += pool.size()) {
+    pool_.run([&](int t) {
+        for (int i = t; i < samples; i += pool_.size()) {
             const int index = i % n;
-            const EarlyDecision d = classifyEarly(snn, data->test.image(index), workspaces[t]);
-            correct[t] += d.predictedClass == data->test.labels[index] ? 1 : 0;
+            const EarlyDecision d = classifyEarly(snn, data_->test.image(index), workspaces_[static_cast<std::size_t>(t)]);
+            correct[static_cast<std::size_t>(t)] += d.predictedClass == data_->test.labels[index] ? 1 : 0;
         }
     });
     r.seconds = now() - t0;
@@ -100,27 +91,36 @@ Throughput measureSnnClassification(const NetworkConfig &net, std::shared_ptr<co
     return r;
 }
 
-Throughput measureMlpTraining(const std::vector<int> &sizes, const DataSplit &data, int threads, int batchSize,
-                              int warmupBatches, int batches)
+MlpBench::MlpBench(const std::vector<int> &sizes, std::shared_ptr<const DataSplit> data, int threads, int batchSize,
+                   int warmupBatches)
+    : data_(std::move(data))
+    , mlp_(sizes, threads, 1)
+    , batchSize_(batchSize)
+    , order_(static_cast<std::size_t>(data_->train.size()))
 {
-    DenseMlp mlp(sizes, threads, 1);
-    std::vector<int> order(data.train.size());
-    std::iota(order.begin(), order.end(), 0);
-    int cursor = 0;
-    auto next = [&]() {
-        if (cursor + batchSize > static_cast<int>(order.size()))
-            cursor = 0;
-        const int *p = order.data() + cursor;
-        cursor += batchSize;
-        return p;
-    };
+    if (batchSize_ < 1 || batchSize_ > data_->train.size())
+        throw std::invalid_argument("the mini-batch size must be between 1 and the training set's size");
+    std::iota(order_.begin(), order_.end(), 0);
     for (int b = 0; b < warmupBatches; ++b)
-        mlp.trainBatch(data.train, next(), batchSize);
+        mlp_.trainBatch(data_->train, nextBatch(), batchSize_);
+}
+
+const int *MlpBench::nextBatch()
+{
+    if (cursor_ + batchSize_ > static_cast<int>(order_.size()))
+        cursor_ = 0;
+    const int *p = order_.data() + cursor_;
+    cursor_ += batchSize_;
+    return p;
+}
+
+Throughput MlpBench::train(int batches)
+{
     Throughput r;
     const double t0 = now();
     for (int b = 0; b < batches; ++b) {
-        mlp.trainBatch(data.train, next(), batchSize);
-        r.samples += batchSize;
+        mlp_.trainBatch(data_->train, nextBatch(), batchSize_);
+        r.samples += batchSize_;
     }
     r.seconds = now() - t0;
     return r;

@@ -1,11 +1,19 @@
 #pragma once
-// Throughput measurements shared by `firstspike-cli bench` and bench/ (Google Benchmark):
-// spiking-network training and inference, and the dense-MLP reference, on the same data.
+// Throughput measurements behind `firstspike-cli bench`: spiking-network training and
+// inference, and the dense-MLP reference, on the same data. Each bench object is built and
+// warmed up once and can then be measured repeatedly, so that a caller can interleave the
+// configurations in rounds and report medians (shared machines drift by tens of percent over
+// seconds; paired rounds keep that drift out of the ratios).
 
 #include "Dataset.h"
+#include "DenseMlp.h"
+#include "EarlyDecision.h"
 #include "NetworkConfig.h"
+#include "ThreadPool.h"
+#include "Trainer.h"
 
 #include <memory>
+#include <vector>
 
 namespace firstspike {
 
@@ -15,19 +23,41 @@ struct Throughput {
     double samplesPerSecond() const { return seconds > 0 ? samples / seconds : 0.0; }
 };
 
-// Training throughput of the default trainer (Adam, batch size as given) after `warmupBatches`
-// mini-batches, over `batches` mini-batches.
-Throughput measureSnnTraining(const NetworkConfig &net, std::shared_ptr<const DataSplit> data, int threads,
-                              int batchSize, int warmupBatches, int batches);
-// Forward passes only (evaluation of the test set, repeated up to `samples`), after the same
-// warm-up training so that the spike patterns are those of a network that has learnt a little.
-Throughput measureSnnInference(const NetworkConfig &net, std::shared_ptr<const DataSplit> data, int threads,
-                               int warmupBatches, int samples);
-// Classification only, with the decision-time early exit (EarlyDecision.h), same warm-up.
-Throughput measureSnnClassification(const NetworkConfig &net, std::shared_ptr<const DataSplit> data, int threads,
-                                    int warmupBatches, int samples);
-Throughput measureMlpTraining(const std::vector<int> &sizes, const DataSplit &data, int threads, int batchSize,
-                              int warmupBatches, int batches);
+// The default trainer (Adam, the given batch size and threads), trained `warmupBatches`
+// mini-batches first so that the spike patterns are those of a network that has started to learn.
+class SnnBench {
+public:
+    SnnBench(const NetworkConfig &net, std::shared_ptr<const DataSplit> data, int threads, int batchSize,
+             int warmupBatches);
+    // `batches` more mini-batches, timed (epoch-end evaluation excluded).
+    Throughput train(int batches);
+    // Full forward passes (evaluation of the test set, repeated up to `samples`).
+    Throughput infer(int samples);
+    // Classification only, with the decision-time early exit (EarlyDecision.h).
+    Throughput classify(int samples);
+
+private:
+    std::shared_ptr<const DataSplit> data_;
+    Trainer trainer_;
+    ThreadPool pool_;
+    std::vector<EarlyDecisionWorkspace> workspaces_;
+};
+
+// A dense Eigen MLP of the same shape, batch size, threads and Adam.
+class MlpBench {
+public:
+    MlpBench(const std::vector<int> &sizes, std::shared_ptr<const DataSplit> data, int threads, int batchSize,
+             int warmupBatches);
+    Throughput train(int batches);
+
+private:
+    const int *nextBatch();
+    std::shared_ptr<const DataSplit> data_;
+    DenseMlp mlp_;
+    int batchSize_;
+    std::vector<int> order_;
+    int cursor_ = 0;
+};
 
 // Peak resident memory of this process so far, in bytes.
 long long peakResidentBytes();

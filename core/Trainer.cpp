@@ -106,11 +106,11 @@ void Trainer::reset()
     network_ = SpikeNetwork(networkConfig_);
     network_.initializeUniform(mixSeed(config_.seed, 0x1417), config_.initLow, config_.initHigh);
     optimizer_ = Optimizer(config_.optimizer, network_.allWeights());
-    gradients_.clear();
-    for (const Matrix &w : network_.allWeights())
-        gradients_.push_back(Matrix::Zero(w.rows(), w.cols()));
+    gradients_.clear(); // allocated by the first step that needs it (global-norm normalisation)
     for (auto &t : threads_) {
-        t->gradients = gradients_;
+        t->gradients.clear();
+        for (const Matrix &w : std::as_const(network_).allWeights())
+            t->gradients.push_back(Matrix::Zero(w.rows(), w.cols()));
         t->rowBroadcast.clear();
         t->workspace.touchedRows.clear();
         // Sized here, not only in backward(): a thread may get no sample of a small batch.
@@ -353,6 +353,11 @@ BatchResult Trainer::trainBatch()
         });
     } else {
         // The global norm must be known before any row is updated: two passes.
+        if (gradients_.size() != weights.size()) {
+            gradients_.clear();
+            for (const Matrix &w : weights)
+                gradients_.push_back(Matrix(w.rows(), w.cols()));
+        }
         pool_->run([&](int t) {
             ThreadState &st = *threads_[t];
             st.norm2 = 0.0;
