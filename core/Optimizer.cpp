@@ -95,33 +95,7 @@ void Optimizer::updateRows(std::size_t layer, Matrix &weights, const Matrix &gra
 void Optimizer::updateRow(std::size_t layer, Matrix &weights, Eigen::Index row, const double *g,
                           double gradientScale)
 {
-    // Plain loops over contiguous rows (row-major): one pass that reads and writes each weight
-    // and moment once; with -fno-math-errno the square root vectorises.
-    const Eigen::Index n = weights.cols();
-    double *__restrict w = weights.row(row).data();
-    if (config_.kind == OptimizerKind::Sgd) {
-        const double step = stepLearningRate_ * gradientScale;
-        for (Eigen::Index j = 0; j < n; ++j)
-            w[j] -= step * g[j];
-        return;
-    }
-    float *__restrict m = m_[layer].row(row).data();
-    float *__restrict v = v_[layer].row(row).data();
-    const double b1 = config_.beta1, b2 = config_.beta2;
-    const double c1 = (1.0 - b1) * gradientScale;
-    const double c2 = (1.0 - b2) * gradientScale * gradientScale;
-    const double step = stepSize_;
-    const float eps = static_cast<float>(stepEpsilon_);
-    for (Eigen::Index j = 0; j < n; ++j) {
-        const double gj = g[j];
-        // Moments updated in double from the stored floats, then rounded once; the step's
-        // direction m / (sqrt(v) + eps) in float.
-        const float mj = static_cast<float>(b1 * m[j] + c1 * gj);
-        const float vj = static_cast<float>(b2 * v[j] + c2 * (gj * gj));
-        m[j] = mj;
-        v[j] = vj;
-        w[j] -= step * static_cast<double>(mj / (std::sqrt(vj) + eps));
-    }
+    updateRowWith(layer, weights, row, gradientScale, [g](Eigen::Index j, double) { return g[j]; });
 }
 
 } // namespace firstspike

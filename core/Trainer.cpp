@@ -311,44 +311,64 @@ BatchResult Trainer::trainBatch()
                 hinge[l][j] = -config_.weightSumK;
     }
 
-    // Reduce row i of layer l into out, in one pass: the broadcast row plus the per-thread rows
-    // that backward wrote, in thread order (the same sum for a given thread count), scaled, plus
-    // the costs. The per-thread rows are released by clearing their flags (backward assigns on
-    // a row's next first write).
+    // The gradient of row i of layer l: the broadcast row plus the per-thread rows that backward
+    // wrote, in thread order (the same sum for a given thread count), scaled, plus the costs.
+    // The per-thread rows are released by clearing their flags (backward assigns on a row's next
+    // first write). With at most two written rows (two threads) it is computed inside the
+    // update's loop; otherwise the rows are first summed into `buffer`.
     const double invBatch = 1.0 / batch;
     const double l2 = config_.l2;
-    auto reduceRow = [&](int l, Eigen::Index i, double *__restrict out) {
-        const Matrix &w = std::as_const(network_).weights(l); // const: runs on several threads
-        const Eigen::Index n = w.cols();
-        const double *__restrict wr = w.row(i).data();
+    auto forRowGradient = [&](int l, Eigen::Index i, double *__restrict buffer, auto &&use) {
+        const Eigen::Index n = network_.fanOut(l);
         const double *__restrict h = hinge[l].data();
-        std::copy_n(broadcast[l].data(), n, out);
+        thread_local std::vector<const double *> written;
+        written.clear();
         for (int u = 0; u < threads; ++u) {
             std::uint8_t &flag = threads_[u]->workspace.touchedRows[l][i];
             if (flag) {
-                const double *__restrict tr = threads_[u]->gradients[l].row(i).data();
-                for (Eigen::Index j = 0; j < n; ++j)
-                    out[j] += tr[j];
+                written.push_back(threads_[u]->gradients[l].row(i).data());
                 flag = 0;
             }
         }
-        for (Eigen::Index j = 0; j < n; ++j)
-            out[j] = out[j] * invBatch + h[j] + l2 * wr[j];
+        const double *__restrict base = broadcast[l].data();
+        std::size_t count = written.size();
+        if (count > 2) { // all but the last into the buffer, in thread order
+            const double *__restrict w0 = written[0];
+            const double *__restrict w1 = written[1];
+            for (Eigen::Index j = 0; j < n; ++j)
+                buffer[j] = (base[j] + w0[j]) + w1[j];
+            for (std::size_t k = 2; k + 1 < count; ++k) {
+                const double *__restrict wk = written[k];
+                for (Eigen::Index j = 0; j < n; ++j)
+                    buffer[j] += wk[j];
+            }
+            base = buffer;
+            written[0] = written[count - 1];
+            count = 1;
+        }
+        const double *__restrict s0 = count > 0 ? written[0] : nullptr;
+        const double *__restrict s1 = count > 1 ? written[1] : nullptr;
+        if (count == 0)
+            use([=](Eigen::Index j, double w) { return (base[j] * invBatch + h[j]) + l2 * w; });
+        else if (count == 1)
+            use([=](Eigen::Index j, double w) { return ((base[j] + s0[j]) * invBatch + h[j]) + l2 * w; });
+        else
+            use([=](Eigen::Index j, double w) { return (((base[j] + s0[j]) + s1[j]) * invBatch + h[j]) + l2 * w; });
     };
     std::vector<Matrix> &weights = network_.allWeights();
     if (!optimizer_.config().normalizeGradient) {
-        // One pass: each row is reduced into a buffer that stays in L1 and updated from it.
+        // One pass: each row's gradient is formed inside its update.
         optimizer_.beginStep();
         pool_->run([&](int t) {
-            std::vector<double> &row = threads_[t]->rowBuffer;
+            std::vector<double> &buffer = threads_[t]->rowBuffer;
             for (int l = 0; l < layers; ++l) {
                 int r0, r1;
                 chunk(static_cast<int>(weights[l].rows()), threads, t, r0, r1);
-                row.resize(static_cast<std::size_t>(weights[l].cols()));
-                for (int i = r0; i < r1; ++i) {
-                    reduceRow(l, i, row.data());
-                    optimizer_.updateRow(static_cast<std::size_t>(l), weights[l], i, row.data(), 1.0);
-                }
+                buffer.resize(static_cast<std::size_t>(weights[l].cols()));
+                for (int i = r0; i < r1; ++i)
+                    forRowGradient(l, i, buffer.data(), [&](auto &&gradient) {
+                        optimizer_.updateRowWith(static_cast<std::size_t>(l), weights[l], i, 1.0, gradient);
+                    });
             }
         });
     } else {
@@ -360,12 +380,20 @@ BatchResult Trainer::trainBatch()
         }
         pool_->run([&](int t) {
             ThreadState &st = *threads_[t];
+            std::vector<double> &buffer = st.rowBuffer;
             st.norm2 = 0.0;
             for (int l = 0; l < layers; ++l) {
                 int r0, r1;
                 chunk(static_cast<int>(weights[l].rows()), threads, t, r0, r1);
-                for (int i = r0; i < r1; ++i)
-                    reduceRow(l, i, gradients_[l].row(i).data());
+                buffer.resize(static_cast<std::size_t>(weights[l].cols()));
+                for (int i = r0; i < r1; ++i) {
+                    double *out = gradients_[l].row(i).data();
+                    const double *w = std::as_const(network_).weights(l).row(i).data();
+                    forRowGradient(l, i, buffer.data(), [&](auto &&gradient) {
+                        for (Eigen::Index j = 0; j < weights[l].cols(); ++j)
+                            out[j] = gradient(j, w[j]);
+                    });
+                }
                 if (r1 > r0)
                     st.norm2 += gradients_[l].middleRows(r0, r1 - r0).squaredNorm();
             }

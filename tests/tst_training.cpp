@@ -87,6 +87,34 @@ private slots:
         }
     }
 
+    void threadCountsAgreeUpToRounding()
+    {
+        // The per-thread gradient rows, the broadcast rows and the costs are combined in one
+        // pass inside the update, along different code paths for 0, 1, 2 and more written rows
+        // per weight row. Every thread count must take the same steps up to summation order.
+        NetworkConfig net;
+        net.layerSizes = {784, 40, 10};
+        TrainConfig tc;
+        tc.batchSize = 12;
+        tc.augmentShift = 0;
+        std::vector<Matrix> reference;
+        for (int threads : {1, 2, 3, 5}) {
+            tc.threads = threads;
+            Trainer t(net, tc, data(120, 10));
+            for (int b = 0; b < 4; ++b)
+                t.trainBatch();
+            if (threads == 1) {
+                reference = t.network().allWeights();
+                continue;
+            }
+            for (std::size_t l = 0; l < reference.size(); ++l) {
+                const Matrix &w = t.network().weights(static_cast<int>(l));
+                const double diff = (w - reference[l]).cwiseAbs().maxCoeff();
+                QVERIFY2(diff < 1e-9, qPrintable(QString("threads %1 layer %2: max weight difference %3").arg(threads).arg(l).arg(diff)));
+            }
+        }
+    }
+
     void moreThreadsThanSamplesInABatch()
     {
         // A thread with no sample in a mini-batch must still take part in the reduction.
