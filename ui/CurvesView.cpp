@@ -457,7 +457,10 @@ void CurvesView::refresh()
     double dataMaxX = batchX_.empty() ? 0.0 : batchX_.back();
     if (!history_.empty())
         dataMaxX = std::max(dataMaxX, static_cast<double>(history_.back().epoch));
-    const double autoMaxX = dataMaxX <= 0 ? 1.0 : niceCeil(dataMaxX * 1.04);
+    // The first epoch fills a 0..1 axis; later the axis grows in round steps. A range change
+    // re-lays out the chart's axes and labels (the costliest part of a refresh), so ranges
+    // change only when the data leaves them.
+    const double autoMaxX = dataMaxX <= 1.0 ? 1.0 : niceCeil(dataMaxX * 1.04);
     double lx0 = 0, lx1 = autoMaxX, ax0 = 0, ax1 = autoMaxX;
     if (zoomed_) {
         lx0 = lossX_->min();
@@ -547,15 +550,23 @@ void CurvesView::refresh()
         }
         if (top <= 0)
             top = 2.5;
+        // Hysteresis: grow as soon as the data needs it, shrink only when the data would use
+        // less than half of the range (log: more than a decade less), so that the noise of the
+        // mini-batch losses does not change the range every frame.
         if (logScale_) {
             // No data yet: bottom is +inf, and an infinite log range sends Qt Charts into endless recursion.
             const double lo = std::pow(10.0, std::floor(std::log10(std::isfinite(bottom) ? std::max(bottom, 1e-4) : 0.1)));
-            const double hi = std::pow(10.0, std::ceil(std::log10(top * 1.05)));
-            lossYLog_->setRange(lo, std::max(hi, lo * 10));
+            const double hi = std::max(std::pow(10.0, std::ceil(std::log10(top * 1.05))), lo * 10);
+            const double curLo = lossYLog_->min(), curHi = lossYLog_->max();
+            if (lo < curLo || hi > curHi || lo > curLo * 10 * (1 + 1e-9) || hi * 10 < curHi * (1 - 1e-9))
+                lossYLog_->setRange(lo, hi);
         } else {
             const double yMax = niceCeil(top * 1.05);
-            lossYLinear_->setRange(0, yMax);
-            lossYLinear_->setTickCount(niceTickCount(yMax));
+            const double cur = lossYLinear_->max();
+            if (lossYLinear_->min() != 0 || yMax > cur || yMax < 0.5 * cur) {
+                lossYLinear_->setRange(0, yMax);
+                lossYLinear_->setTickCount(niceTickCount(yMax));
+            }
         }
 
         // Accuracy: up to 100 %, down to a multiple of 10 below the lowest visible value.

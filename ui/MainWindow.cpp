@@ -466,7 +466,14 @@ void MainWindow::refreshViews()
         sample_->setSample(pendingSample_);
         pendingSample_.reset();
     }
-    updateStatus();
+    // The plots move at the refresh rate; the status bar's numbers are read, not watched, and
+    // re-laying out its labels every frame would cost more than the plots (a run's last
+    // snapshot and every state change still show at once).
+    const bool running = controller_->state() == TrainingController::State::Running;
+    if (!running || !statusClock_.isValid() || statusClock_.elapsed() >= kStatusMs || (latest_ && latest_->runFinished)) {
+        updateStatus();
+        statusClock_.start();
+    }
     ++framesRendered_;
     Q_EMIT viewsRefreshed(latest_ ? latest_->step : 0);
 }

@@ -8,6 +8,7 @@
 #include "TrainingController.h"
 #include "TrainingSnapshot.h"
 
+#include <QElapsedTimer>
 #include <QMainWindow>
 
 #include <memory>
@@ -210,6 +211,8 @@ private:
     long long smoothedBatches_ = 0;
     long long snapshotsReceived_ = 0;
     long long framesRendered_ = 0;
+    QElapsedTimer statusClock_; // the status bar's numbers change at most kStatusMs apart while running
+    static constexpr int kStatusMs = 200;
     int trainSize_ = 0, testSize_ = 0;
 };
 
