@@ -19,6 +19,10 @@ CurvesChartView::CurvesChartView(QChart *chart, QWidget *parent)
     scene()->setItemIndexMethod(QGraphicsScene::NoIndex);
     setOptimizationFlags(QGraphicsView::DontSavePainterState);
     setViewportUpdateMode(QGraphicsView::BoundingRectViewportUpdate);
+    // The view paints every pixel of its viewport (its background brush, then the chart), so the
+    // widgets behind it need not be repainted first on each of the 25 frames a second.
+    setBackgroundBrush(chart->backgroundBrush().style() == Qt::NoBrush ? palette().base() : chart->backgroundBrush());
+    viewport()->setAttribute(Qt::WA_OpaquePaintEvent);
     setRubberBand(QChartView::RectangleRubberBand);
     setMouseTracking(true);
     setFocusPolicy(Qt::ClickFocus);
