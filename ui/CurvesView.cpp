@@ -3,8 +3,6 @@
 #include "CurvesChartView.h"
 
 #include <QCheckBox>
-#include <QGraphicsScene>
-#include <QGraphicsTextItem>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QSlider>
@@ -581,15 +579,6 @@ void CurvesView::refresh()
         accuracyY_->setTickCount(static_cast<int>((100 - accuracyY_->min()) / 10) + 1 > 11 ? 6
                                  : static_cast<int>((100 - accuracyY_->min()) / 10) + 1);
     }
-
-    // Axis, tick and legend labels are text documents, slow to paint, and they are painted on
-    // every frame that the curves change: paint them from a cached pixmap instead (Qt re-renders
-    // the cache when a label changes). Labels are created as ranges change, so this runs each time.
-    for (QChart *chart : {lossChart_, accuracyChart_})
-        if (chart->scene())
-            for (QGraphicsItem *item : chart->scene()->items())
-                if (item->type() == QGraphicsTextItem::Type && item->cacheMode() == QGraphicsItem::NoCache)
-                    item->setCacheMode(QGraphicsItem::DeviceCoordinateCache);
 
     lastLossPoints_ = static_cast<int>(raw.size() + smooth.size());
     lastAccuracyPoints_ = static_cast<int>(smoothAcc.size() + trainAcc.size() + validationAcc.size() + testAcc.size());
