@@ -5,7 +5,9 @@
 //                                                               window (and each view, the Inspect
 //                                                               tab's included) as PNG, exit
 //   firstspike --benchmark-epochs N                             train N epochs with every view open,
-//                                                               print throughput and GUI stalls, exit
+//                                                               each followed by the same epoch of a
+//                                                               headless trainer; print the ratio,
+//                                                               GUI stalls and frame rate, exit
 
 #include "ConfigPanel.h"
 #include "CurvesView.h"
@@ -18,29 +20,20 @@
 #include "OutputTimingView.h"
 #include "SamplePanel.h"
 #include "SpikeRasterView.h"
-#include "StallMonitor.h"
 #include "TrainingController.h"
 #include "WeightMapView.h"
+#include "gui_benchmark.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
-#include <QElapsedTimer>
 #include <QSettings>
 #include <QTimer>
 
 #include <cstdio>
-#include <ctime>
 
 using namespace firstspike;
 
 namespace {
-
-double threadCpuSeconds()
-{
-    timespec ts{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 bool savePng(QWidget *widget, const QString &path)
 {
@@ -110,7 +103,7 @@ int main(int argc, char **argv)
     const QCommandLineOption steps(QStringLiteral("steps"), QStringLiteral("Mini-batches before the screenshot (default 300)."), QStringLiteral("N"), QStringLiteral("300"));
     const QCommandLineOption views(QStringLiteral("views"), QStringLiteral("With --screenshot: also save each view as PREFIX-<view>.png."), QStringLiteral("PREFIX"));
     const QCommandLineOption size(QStringLiteral("size"), QStringLiteral("Window size (default 1280x800)."), QStringLiteral("WxH"), QStringLiteral("1280x800"));
-    const QCommandLineOption benchmark(QStringLiteral("benchmark-epochs"), QStringLiteral("Train N epochs with all views open, print samples/s and GUI stalls, exit."), QStringLiteral("N"));
+    const QCommandLineOption benchmark(QStringLiteral("benchmark-epochs"), QStringLiteral("Train N epochs with all views open, each followed by the same epoch of a headless trainer; print the throughput ratio, GUI stalls and frame rate, exit."), QStringLiteral("N"));
     const QCommandLineOption layers(QStringLiteral("layers"), QStringLiteral("Layer sizes (default 784-800-10)."), QStringLiteral("L"));
     const QCommandLineOption trainLimit(QStringLiteral("train-limit"), QStringLiteral("Use only the first N training digits."), QStringLiteral("N"));
     const QCommandLineOption epochs(QStringLiteral("epochs"), QStringLiteral("Maximum epochs."), QStringLiteral("N"));
@@ -141,8 +134,8 @@ int main(int argc, char **argv)
         config.trainLimit = parser.value(trainLimit).toInt();
         if (parser.isSet(epochs))
             config.training.epochs = std::max(1, parser.value(epochs).toInt());
-        if (parser.isSet(benchmark))
-            config.training.epochs = std::max(1, parser.value(benchmark).toInt());
+        if (parser.isSet(benchmark)) // one more than measured: the run stays live between epochs
+            config.training.epochs = std::max(1, parser.value(benchmark).toInt()) + 1;
         config.training.threads = parser.value(threads).toInt();
         if (parser.isSet(seed))
             config.training.seed = parser.value(seed).toULongLong();
@@ -167,9 +160,7 @@ int main(int argc, char **argv)
 
     int exitCode = 0;
     // Used by lambdas that run from app.exec(), so they live at this scope.
-    StallMonitor *stalls = nullptr;
-    QElapsedTimer wall;
-    double guiCpuStart = 0;
+    GuiBenchmark *benchmarkRun = nullptr;
     if (parser.isSet(screenshot)) {
         const QString file = parser.value(screenshot);
         const QString prefix = parser.value(views);
@@ -199,51 +190,12 @@ int main(int argc, char **argv)
         });
         window.controller()->trainSteps(std::max(1, parser.value(steps).toInt()));
     } else if (parser.isSet(benchmark)) {
-        stalls = new StallMonitor(10, &window);
-        QObject::connect(window.controller(), &TrainingController::stateChanged, &window,
-                         [&](TrainingController::State state) {
-                             if (state == TrainingController::State::Running) {
-                                 stalls->start();
-                                 wall.start();
-                                 guiCpuStart = threadCpuSeconds();
-                             }
-                             if (state != TrainingController::State::Finished && state != TrainingController::State::Failed)
-                                 return;
-                             stalls->stop();
-                             const SnapshotPtr s = window.latestSnapshot();
-                             std::printf("firstspike GUI benchmark: %s, %d epoch(s), %d trainer threads\n",
-                                         layerSizesToString(window.controller()->config().network.layerSizes).c_str(),
-                                         s ? static_cast<int>(s->history.size()) : 0, window.controller()->config().training.threads);
-                             if (s) {
-                                 double trainSeconds = 0;
-                                 long long samples = 0;
-                                 for (const EpochMetrics &m : s->history) {
-                                     std::printf("epoch %d: trainer %.0f samples/s, test %.2f%%, %.1f s\n", m.epoch,
-                                                 m.samplesPerSecond, 100 * m.testAccuracy, m.seconds);
-                                     trainSeconds += m.trainSeconds;
-                                     samples += static_cast<long long>(m.trainSeconds * m.samplesPerSecond + 0.5);
-                                 }
-                                 std::printf("training samples/s: %.0f (trainer's own batch time), %.0f (worker loop wall "
-                                             "clock incl. publishing)\n",
-                                             trainSeconds > 0 ? samples / trainSeconds : 0.0,
-                                             s->runSeconds > 0 ? s->runSamples / s->runSeconds : 0.0);
-                             }
-                             std::printf("GUI thread: max gap %.1f ms between 10 ms ticks, mean %.1f ms, %lld gaps > 50 ms "
-                                         "of %lld; %lld snapshots, %lld view refreshes in %.1f s (%.1f fps)\n",
-                                         stalls->maxGapMs(), stalls->meanGapMs(), stalls->gapsOver50(), stalls->ticks(),
-                                         window.snapshotsReceived(), window.framesRendered(), wall.elapsed() / 1000.0,
-                                         window.framesRendered() / std::max(1e-3, wall.elapsed() / 1000.0));
-                             std::printf("GUI thread CPU time while training: %.2f s (%.0f %% of one core)\n",
-                                         threadCpuSeconds() - guiCpuStart,
-                                         100 * (threadCpuSeconds() - guiCpuStart) / std::max(1e-3, wall.elapsed() / 1000.0));
-                             std::fflush(stdout);
-                             exitCode = state == TrainingController::State::Finished ? 0 : 1;
-                             window.close();
-                             QApplication::quit();
-                         });
-        window.controller()->train();
+        benchmarkRun = new GuiBenchmark(window, parser.value(benchmark).toInt(), &window);
+        benchmarkRun->start();
     }
 
     const int rc = QApplication::exec();
+    if (parser.isSet(benchmark))
+        return benchmarkRun ? benchmarkRun->exitCode() : 1;
     return scripted ? exitCode : rc;
 }

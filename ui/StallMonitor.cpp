@@ -19,6 +19,14 @@ void StallMonitor::start()
     timer_.start();
 }
 
+void StallMonitor::resume()
+{
+    lastNs_ = -1;
+    if (!clock_.isValid())
+        clock_.start();
+    timer_.start();
+}
+
 void StallMonitor::stop()
 {
     timer_.stop();

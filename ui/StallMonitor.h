@@ -14,6 +14,8 @@ public:
     explicit StallMonitor(int periodMs = 10, QObject *parent = nullptr);
 
     void start();
+    // Starts again without clearing the statistics; the paused interval is not a gap.
+    void resume();
     void stop();
     void reset();
     double maxGapMs() const { return maxGapMs_; }    // longest interval between two ticks

@@ -15,8 +15,6 @@
 
 namespace firstspike {
 
-namespace {
-
 std::shared_ptr<const DataSplit> limitedSplit(const std::shared_ptr<const DataSplit> &base, int trainLimit, int testLimit)
 {
     const bool cutTrain = trainLimit > 0 && trainLimit < base->train.size();
@@ -36,7 +34,6 @@ std::shared_ptr<const DataSplit> limitedSplit(const std::shared_ptr<const DataSp
     return split;
 }
 
-} // namespace
 
 TrainingWorker::TrainingWorker(const RunConfig &config, std::uint64_t generation, std::shared_ptr<const DataSplit> data,
                                std::shared_ptr<NetworkHistory> history)

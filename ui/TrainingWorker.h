@@ -19,6 +19,9 @@
 
 namespace firstspike {
 
+// The run's data: the first trainLimit training and testLimit test samples of `base` (0: all).
+std::shared_ptr<const DataSplit> limitedSplit(const std::shared_ptr<const DataSplit> &base, int trainLimit, int testLimit);
+
 struct Checkpoint;
 struct DataSplit;
 class NetworkHistory;
