@@ -45,7 +45,12 @@ GuiBenchmark::GuiBenchmark(MainWindow &window, int epochs, QObject *parent)
 {
 }
 
-GuiBenchmark::~GuiBenchmark() = default;
+GuiBenchmark::~GuiBenchmark()
+{
+    // The window can close (and take this object with it) while a headless epoch still runs.
+    if (headlessRun_.isValid())
+        headlessRun_.waitForFinished();
+}
 
 void GuiBenchmark::start()
 {
@@ -123,19 +128,17 @@ void GuiBenchmark::onGuiEpochDone()
 
 void GuiBenchmark::runHeadlessEpoch()
 {
-    auto *watcher = new QFutureWatcher<double>(this);
-    connect(watcher, &QFutureWatcher<double>::finished, this, [this, watcher] {
+    auto *watcher = new QFutureWatcher<HeadlessEpoch>(this);
+    connect(watcher, &QFutureWatcher<HeadlessEpoch>::finished, this, [this, watcher] {
         watcher->deleteLater();
-        double rate = 0;
-        try {
-            rate = watcher->result();
-        } catch (const std::exception &e) {
-            fail(QString::fromStdString(e.what()));
+        const HeadlessEpoch result = watcher->result();
+        if (!result.error.empty()) {
+            fail(QStringLiteral("headless trainer: %1").arg(QString::fromStdString(result.error)));
             return;
         }
-        headlessRates_.push_back(rate);
-        std::printf("epoch %d: GUI %.0f samples/s, headless %.0f samples/s, ratio %.3f\n", round_ + 1, gui_.back(), rate,
-                    gui_.back() / rate);
+        headlessRates_.push_back(result.samplesPerSecond);
+        std::printf("epoch %d: GUI %.0f samples/s, headless %.0f samples/s, ratio %.3f\n", round_ + 1, gui_.back(),
+                    result.samplesPerSecond, gui_.back() / result.samplesPerSecond);
         std::fflush(stdout);
         if (++round_ < epochs_)
             runGuiEpoch();
@@ -143,12 +146,19 @@ void GuiBenchmark::runHeadlessEpoch()
             finish();
     });
     Trainer *trainer = headless_.get();
-    watcher->setFuture(QtConcurrent::run([trainer] {
-        while (!trainer->epochComplete())
-            trainer->trainBatch();
-        trainer->finishEpoch();
-        return trainer->history().back().samplesPerSecond;
-    }));
+    headlessRun_ = QtConcurrent::run([trainer] {
+        HeadlessEpoch result;
+        try {
+            while (!trainer->epochComplete())
+                trainer->trainBatch();
+            trainer->finishEpoch();
+            result.samplesPerSecond = trainer->history().back().samplesPerSecond;
+        } catch (const std::exception &e) { // e.g. DivergenceError: its message, not Qt's wrapper
+            result.error = e.what();
+        }
+        return result;
+    });
+    watcher->setFuture(headlessRun_);
 }
 
 void GuiBenchmark::finish()

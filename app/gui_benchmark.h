@@ -11,9 +11,11 @@
 // rate and CPU time are recorded too.
 
 #include <QElapsedTimer>
+#include <QFuture>
 #include <QObject>
 
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace firstspike {
@@ -45,6 +47,11 @@ private:
     bool begun_ = false;
     bool done_ = false;
     std::unique_ptr<Trainer> headless_;
+    struct HeadlessEpoch {
+        double samplesPerSecond = 0;
+        std::string error; // empty: the epoch trained
+    };
+    QFuture<HeadlessEpoch> headlessRun_; // waited for before headless_ goes
     StallMonitor *stalls_ = nullptr;
     QElapsedTimer guiWall_;
     double guiSeconds_ = 0, guiCpuSeconds_ = 0, guiCpuStart_ = 0;

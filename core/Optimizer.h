@@ -4,7 +4,9 @@
 
 #include "SpikeNetwork.h"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include <string>
 
@@ -61,6 +63,8 @@ public:
 
 private:
     using MatrixF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    static constexpr double kFloatMax = std::numeric_limits<float>::max();
+    static constexpr double kFloatMin = std::numeric_limits<float>::min(); // smallest normal
     static std::vector<Matrix> toDouble(const std::vector<MatrixF> &m);
 
     OptimizerConfig config_;
@@ -101,9 +105,14 @@ void Optimizer::updateRowWith(std::size_t layer, Matrix &weights, Eigen::Index r
         const double wj = w[j];
         const double gj = gradient(j, wj);
         // Moments updated in double from the stored floats, then rounded once; the step's
-        // direction m / (sqrt(v) + eps) in float.
-        const float mj = static_cast<float>(b1 * m[j] + c1 * gj);
-        const float vj = static_cast<float>(b2 * v[j] + c2 * (gj * gj));
+        // direction m / (sqrt(v) + eps) in float. Kept inside float's normal range: clamped at
+        // FLT_MAX (a huge but finite gradient must not become inf and freeze or NaN the
+        // weight), flushed to 0 below FLT_MIN (a moment decaying under zero gradients would
+        // otherwise end as a denormal, slow on every step after).
+        const double md = std::clamp(b1 * m[j] + c1 * gj, -kFloatMax, kFloatMax);
+        const double vd = std::min(b2 * v[j] + c2 * (gj * gj), kFloatMax);
+        const float mj = std::abs(md) < kFloatMin ? 0.0f : static_cast<float>(md);
+        const float vj = vd < kFloatMin ? 0.0f : static_cast<float>(vd);
         m[j] = mj;
         v[j] = vj;
         w[j] = wj - step * static_cast<double>(mj / (std::sqrt(vj) + eps));

@@ -282,7 +282,8 @@ BatchResult Trainer::trainBatch()
     for (const Vector &sums : network_.cachedColumnSums())
         weightsFinite = weightsFinite && sums.allFinite();
     // Every gradient entry is a sum of terms bounded by maxScale * horizon, so this bound keeps
-    // the update finite; checked before any weight changes.
+    // the gradient and its square finite in double (the optimiser clamps its float moments);
+    // checked before any weight changes.
     if (!std::isfinite(loss) || !(maxScale < 1e150) || !weightsFinite) {
         clearThreadGradients();
         throw DivergenceError("training diverged at epoch " + std::to_string(epoch_ + 1) + ", step "
@@ -356,60 +357,66 @@ BatchResult Trainer::trainBatch()
             use([=](Eigen::Index j, double w) { return (((base[j] + s0[j]) + s1[j]) * invBatch + h[j]) + l2 * w; });
     };
     std::vector<Matrix> &weights = network_.allWeights();
-    if (!optimizer_.config().normalizeGradient) {
-        // One pass: each row's gradient is formed inside its update.
-        optimizer_.beginStep();
-        pool_->run([&](int t) {
-            std::vector<double> &buffer = threads_[t]->rowBuffer;
-            for (int l = 0; l < layers; ++l) {
-                int r0, r1;
-                chunk(static_cast<int>(weights[l].rows()), threads, t, r0, r1);
-                buffer.resize(static_cast<std::size_t>(weights[l].cols()));
-                for (int i = r0; i < r1; ++i)
-                    forRowGradient(l, i, buffer.data(), [&](auto &&gradient) {
-                        optimizer_.updateRowWith(static_cast<std::size_t>(l), weights[l], i, 1.0, gradient);
-                    });
-            }
-        });
-    } else {
-        // The global norm must be known before any row is updated: two passes.
-        if (gradients_.size() != weights.size()) {
-            gradients_.clear();
-            for (const Matrix &w : weights)
-                gradients_.push_back(Matrix(w.rows(), w.cols()));
-        }
-        pool_->run([&](int t) {
-            ThreadState &st = *threads_[t];
-            std::vector<double> &buffer = st.rowBuffer;
-            st.norm2 = 0.0;
-            for (int l = 0; l < layers; ++l) {
-                int r0, r1;
-                chunk(static_cast<int>(weights[l].rows()), threads, t, r0, r1);
-                buffer.resize(static_cast<std::size_t>(weights[l].cols()));
-                for (int i = r0; i < r1; ++i) {
-                    double *out = gradients_[l].row(i).data();
-                    const double *w = std::as_const(network_).weights(l).row(i).data();
-                    forRowGradient(l, i, buffer.data(), [&](auto &&gradient) {
-                        for (Eigen::Index j = 0; j < weights[l].cols(); ++j)
-                            out[j] = gradient(j, w[j]);
-                    });
+    // Flags left set by an update that threw would make the next batch add stale rows.
+    try {
+        if (!optimizer_.config().normalizeGradient) {
+            // One pass: each row's gradient is formed inside its update.
+            optimizer_.beginStep();
+            pool_->run([&](int t) {
+                std::vector<double> &buffer = threads_[t]->rowBuffer;
+                for (int l = 0; l < layers; ++l) {
+                    int r0, r1;
+                    chunk(static_cast<int>(weights[l].rows()), threads, t, r0, r1);
+                    buffer.resize(static_cast<std::size_t>(weights[l].cols()));
+                    for (int i = r0; i < r1; ++i)
+                        forRowGradient(l, i, buffer.data(), [&](auto &&gradient) {
+                            optimizer_.updateRowWith(static_cast<std::size_t>(l), weights[l], i, 1.0, gradient);
+                        });
                 }
-                if (r1 > r0)
-                    st.norm2 += gradients_[l].middleRows(r0, r1 - r0).squaredNorm();
+            });
+        } else {
+            // The global norm must be known before any row is updated: two passes.
+            if (gradients_.size() != weights.size()) {
+                gradients_.clear();
+                for (const Matrix &w : weights)
+                    gradients_.push_back(Matrix(w.rows(), w.cols()));
             }
-        });
-        double norm2 = 0.0;
-        for (int t = 0; t < threads; ++t)
-            norm2 += threads_[t]->norm2;
-        const double scale = norm2 > 0.0 ? 1.0 / std::sqrt(norm2) : 1.0;
-        optimizer_.beginStep();
-        pool_->run([&](int t) {
-            for (int l = 0; l < layers; ++l) {
-                int r0, r1;
-                chunk(static_cast<int>(weights[l].rows()), threads, t, r0, r1);
-                optimizer_.updateRows(static_cast<std::size_t>(l), weights[l], gradients_[l], r0, r1, scale);
-            }
-        });
+            pool_->run([&](int t) {
+                ThreadState &st = *threads_[t];
+                std::vector<double> &buffer = st.rowBuffer;
+                st.norm2 = 0.0;
+                for (int l = 0; l < layers; ++l) {
+                    int r0, r1;
+                    chunk(static_cast<int>(weights[l].rows()), threads, t, r0, r1);
+                    buffer.resize(static_cast<std::size_t>(weights[l].cols()));
+                    for (int i = r0; i < r1; ++i) {
+                        double *out = gradients_[l].row(i).data();
+                        const double *w = std::as_const(network_).weights(l).row(i).data();
+                        forRowGradient(l, i, buffer.data(), [&](auto &&gradient) {
+                            for (Eigen::Index j = 0; j < weights[l].cols(); ++j)
+                                out[j] = gradient(j, w[j]);
+                        });
+                    }
+                    if (r1 > r0)
+                        st.norm2 += gradients_[l].middleRows(r0, r1 - r0).squaredNorm();
+                }
+            });
+            double norm2 = 0.0;
+            for (int t = 0; t < threads; ++t)
+                norm2 += threads_[t]->norm2;
+            const double scale = norm2 > 0.0 ? 1.0 / std::sqrt(norm2) : 1.0;
+            optimizer_.beginStep();
+            pool_->run([&](int t) {
+                for (int l = 0; l < layers; ++l) {
+                    int r0, r1;
+                    chunk(static_cast<int>(weights[l].rows()), threads, t, r0, r1);
+                    optimizer_.updateRows(static_cast<std::size_t>(l), weights[l], gradients_[l], r0, r1, scale);
+                }
+            });
+        }
+    } catch (...) {
+        clearThreadGradients();
+        throw;
     }
     network_.prepare(*pool_);
 

@@ -7,6 +7,7 @@
 #include <QtTest>
 
 #include <cstring>
+#include <limits>
 
 using namespace firstspike;
 
@@ -264,6 +265,32 @@ private slots:
         QVERIFY(std::abs(w2[0](0, 0) + 0.01) < 1e-6);
         QVERIFY(std::abs(w2[0](0, 1) - 0.01) < 1e-6);
         QCOMPARE(a.stepCount(), 1LL);
+    }
+
+    void adamMomentsStayInFloatRange()
+    {
+        // The moments are floats: a huge but finite gradient must not make them inf (the weight
+        // would freeze, or turn NaN), and moments decaying under zero gradients must end at 0,
+        // not as denormals.
+        std::vector<Matrix> w{Matrix::Zero(1, 3)};
+        OptimizerConfig adam;
+        adam.learningRate = 0.01;
+        adam.lrDecay = 0.0;
+        Optimizer a(adam, w);
+        std::vector<Matrix> g{Matrix(1, 3)};
+        g[0] << 1e30, -1e45, 1e-20;
+        a.apply(w, g);
+        QVERIFY(w[0].allFinite());
+        QVERIFY(a.firstMoment()[0].allFinite() && a.secondMoment()[0].allFinite());
+        QVERIFY(w[0](0, 0) < 0 && w[0](0, 1) > 0 && w[0](0, 2) < 0); // each moved against its gradient
+        g[0].setZero();
+        for (int step = 0; step < 200; ++step)
+            a.apply(w, g);
+        QVERIFY(w[0].allFinite());
+        // v of the third weight started at 1e-43 (0.001 * 1e-40, below float's normal range).
+        const Matrix v = a.secondMoment()[0];
+        QCOMPARE(v(0, 2), 0.0);
+        QVERIFY(v(0, 0) >= static_cast<double>(std::numeric_limits<float>::min()));
     }
 
     void inputLayerMustMatchTheImages()

@@ -47,6 +47,7 @@
 
 #include <QChartView>
 
+#include <algorithm>
 #include <cmath>
 
 namespace firstspike {
@@ -473,6 +474,15 @@ void MainWindow::refreshViews()
     if (!running || !statusClock_.isValid() || statusClock_.elapsed() >= kStatusMs || (latest_ && latest_->runFinished)) {
         updateStatus();
         statusClock_.start();
+    } else if (!statusPending_) {
+        // Skipped: show the latest state when the period is up even if no snapshot follows
+        // (e.g. "evaluating epoch k" while the epoch-end evaluation runs).
+        statusPending_ = true;
+        QTimer::singleShot(static_cast<int>(std::max<qint64>(1, kStatusMs - statusClock_.elapsed())), this, [this] {
+            statusPending_ = false;
+            updateStatus();
+            statusClock_.start();
+        });
     }
     ++framesRendered_;
     Q_EMIT viewsRefreshed(latest_ ? latest_->step : 0);

@@ -213,6 +213,7 @@ private:
     long long framesRendered_ = 0;
     QElapsedTimer statusClock_; // the status bar's numbers change at most kStatusMs apart while running
     static constexpr int kStatusMs = 200;
+    bool statusPending_ = false;
     int trainSize_ = 0, testSize_ = 0;
 };
 
