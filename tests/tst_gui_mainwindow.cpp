@@ -27,6 +27,14 @@
 using namespace firstspike;
 using State = TrainingController::State;
 
+// Train/Pause/Step/Stop/Reset respond within 100 ms (the bound). Sanitizer builds run
+// 5-15x slower on a shared machine: there only a hang is caught.
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+constexpr qint64 kResponseBoundMs = 5000;
+#else
+constexpr qint64 kResponseBoundMs = 100;
+#endif
+
 class TestMainWindow : public QObject {
     Q_OBJECT
 
@@ -119,7 +127,7 @@ private Q_SLOTS:
         response.start();
         click(w, w.trainAction());
         QCOMPARE(w.controller()->state(), State::Running);
-        QVERIFY(response.elapsed() < 100);
+        QVERIFY(response.elapsed() < kResponseBoundMs);
         QCOMPARE(w.trainAction()->text(), QStringLiteral("&Pause"));
         QVERIFY(w.stopAction()->isEnabled());
         QVERIFY(!w.configPanel()->layersEdit()->isEnabled());
@@ -146,7 +154,7 @@ private Q_SLOTS:
         response.restart();
         click(w, w.trainAction());
         QCOMPARE(w.controller()->state(), State::Paused);
-        QVERIFY(response.elapsed() < 100);
+        QVERIFY(response.elapsed() < kResponseBoundMs);
         QCOMPARE(w.trainAction()->text(), QStringLiteral("&Resume"));
         QTest::qWait(400); // any epoch-end evaluation in flight ends, its snapshot arrives
         const long long pausedAt = currentStep(w);
@@ -268,7 +276,8 @@ private Q_SLOTS:
         click(w, w.resetAction());
         click(w, w.trainAction());
         QTRY_VERIFY_WITH_TIMEOUT(currentStep(w) > 5, 10000);
-        QCOMPARE(w.controller()->state(), State::Running);
+        // Still training, or (a slow machine: the small run's last snapshot came late) done.
+        QVERIFY(w.controller()->state() == State::Running || w.controller()->state() == State::Finished);
     }
 
     void quittingMidTrainingExitsCleanly()
