@@ -517,15 +517,6 @@ int cmdExport(int argc, char **argv)
 
 namespace {
 
-double median(std::vector<double> v)
-{
-    if (v.empty())
-        return 0.0;
-    std::sort(v.begin(), v.end());
-    const std::size_t n = v.size();
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 struct Spread {
     double median = 0, low = 0, high = 0;
 };

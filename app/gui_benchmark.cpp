@@ -2,6 +2,7 @@
 
 #include "MainWindow.h"
 #include "StallMonitor.h"
+#include "Throughput.h"
 #include "Trainer.h"
 #include "TrainingController.h"
 #include "TrainingWorker.h"
@@ -24,15 +25,6 @@ double threadCpuSeconds()
     timespec ts{};
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-
-double median(std::vector<double> v)
-{
-    if (v.empty())
-        return 0.0;
-    std::sort(v.begin(), v.end());
-    const std::size_t n = v.size();
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 } // namespace

@@ -1,5 +1,6 @@
 #include "Throughput.h"
 
+#include <algorithm>
 #include <chrono>
 #include <numeric>
 #include <stdexcept>
@@ -124,6 +125,15 @@ Throughput MlpBench::train(int batches)
     }
     r.seconds = now() - t0;
     return r;
+}
+
+double median(std::vector<double> v)
+{
+    if (v.empty())
+        return 0.0;
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 long long peakResidentBytes()

@@ -59,6 +59,9 @@ private:
     int cursor_ = 0;
 };
 
+// The median of a set of measurements (0 when empty); benchmarks report medians of rounds.
+double median(std::vector<double> values);
+
 // Peak resident memory of this process so far, in bytes.
 long long peakResidentBytes();
 
