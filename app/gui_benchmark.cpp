@@ -13,6 +13,7 @@
 #include <QtConcurrent/QtConcurrentRun>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 
@@ -56,8 +57,8 @@ void GuiBenchmark::start()
         guiCpuSeconds_ += threadCpuSeconds() - guiCpuStart_;
         frames_ += window_.framesRendered() - framesStart_;
         snapshots_ += window_.snapshotsReceived() - snapshotsStart_;
-        // Let the epoch's last snapshot reach the window, then read its metrics.
-        QTimer::singleShot(3 * MainWindow::kRefreshMs, this, &GuiBenchmark::onGuiEpochDone);
+        // Let the slice's last snapshot reach the window, then read its counters.
+        QTimer::singleShot(3 * MainWindow::kRefreshMs, this, &GuiBenchmark::onGuiSliceDone);
     });
     if (controller->data())
         begin();
@@ -84,67 +85,92 @@ void GuiBenchmark::begin()
         return;
     }
     const int batch = std::max(1, config.training.batchSize);
-    batchesPerEpoch_ = (headless_->epochSize() + batch - 1) / batch;
-    std::printf("firstspike GUI benchmark: %s, %d epoch(s) with every view open, each followed by the same epoch of an "
-                "identical headless trainer (the CLI's code path) in this process; %d trainer threads\n",
-                layerSizesToString(config.network.layerSizes).c_str(), epochs_, headless_->threadCount());
+    const int batchesPerEpoch = (headless_->epochSize() + batch - 1) / batch;
+    totalBatches_ = static_cast<long long>(batchesPerEpoch) * epochs_;
+    sliceBatches_ = std::clamp(1000 / batch, 1, batchesPerEpoch);
+    std::printf("firstspike GUI benchmark: %s, %d epoch(s) in slices of %d mini-batches of %d; each slice trained with "
+                "every view open, then by an identical headless trainer (the CLI's code path) in this process; %d "
+                "trainer threads\n",
+                layerSizesToString(config.network.layerSizes).c_str(), epochs_, sliceBatches_, batch,
+                headless_->threadCount());
     std::fflush(stdout);
-    runGuiEpoch();
+    runGuiSlice();
 }
 
-void GuiBenchmark::runGuiEpoch()
+void GuiBenchmark::runGuiSlice()
 {
+    const SnapshotPtr s = window_.latestSnapshot();
+    startSamples_ = s ? s->runSamples : 0;
+    startTrainSeconds_ = s ? s->trainSeconds : 0.0;
+    startLoopSeconds_ = s ? s->runSeconds : 0.0;
     framesStart_ = window_.framesRendered();
     snapshotsStart_ = window_.snapshotsReceived();
-    if (round_ == 0)
+    if (slices_.empty())
         stalls_->start();
     else
         stalls_->resume();
     guiCpuStart_ = threadCpuSeconds();
     guiWall_.start();
-    window_.controller()->trainSteps(batchesPerEpoch_);
+    window_.controller()->trainSteps(static_cast<int>(std::min<long long>(sliceBatches_, totalBatches_ - batchesDone_)));
 }
 
-void GuiBenchmark::onGuiEpochDone()
+void GuiBenchmark::onGuiSliceDone()
 {
     if (done_)
         return;
     const SnapshotPtr s = window_.latestSnapshot();
-    if (!s || static_cast<int>(s->history.size()) != round_ + 1) {
-        fail(QStringLiteral("the GUI run did not end epoch %1 where expected").arg(round_ + 1));
+    const long long batches = std::min<long long>(sliceBatches_, totalBatches_ - batchesDone_);
+    if (!s || s->step != batchesDone_ + batches) {
+        fail(QStringLiteral("the GUI run did not stop after mini-batch %1 as asked").arg(batchesDone_ + batches));
         return;
     }
-    gui_.push_back(s->history.back().samplesPerSecond);
-    runHeadlessEpoch();
+    current_ = {};
+    current_.samples = s->runSamples - startSamples_;
+    current_.guiTrainSeconds = s->trainSeconds - startTrainSeconds_;
+    current_.guiLoopSeconds = s->runSeconds - startLoopSeconds_;
+    batchesDone_ += batches;
+    runHeadlessSlice();
 }
 
-void GuiBenchmark::runHeadlessEpoch()
+void GuiBenchmark::runHeadlessSlice()
 {
-    auto *watcher = new QFutureWatcher<HeadlessEpoch>(this);
-    connect(watcher, &QFutureWatcher<HeadlessEpoch>::finished, this, [this, watcher] {
+    auto *watcher = new QFutureWatcher<HeadlessSlice>(this);
+    connect(watcher, &QFutureWatcher<HeadlessSlice>::finished, this, [this, watcher] {
         watcher->deleteLater();
-        const HeadlessEpoch result = watcher->result();
+        const HeadlessSlice result = watcher->result();
         if (!result.error.empty()) {
             fail(QStringLiteral("headless trainer: %1").arg(QString::fromStdString(result.error)));
             return;
         }
-        headlessRates_.push_back(result.samplesPerSecond);
-        std::printf("epoch %d: GUI %.0f samples/s, headless %.0f samples/s, ratio %.3f\n", round_ + 1, gui_.back(),
-                    result.samplesPerSecond, gui_.back() / result.samplesPerSecond);
-        std::fflush(stdout);
-        if (++round_ < epochs_)
-            runGuiEpoch();
+        if (result.samples != current_.samples) {
+            fail(QStringLiteral("the headless trainer trained %1 samples where the GUI trained %2")
+                     .arg(result.samples)
+                     .arg(current_.samples));
+            return;
+        }
+        current_.headlessSeconds = result.seconds;
+        slices_.push_back(current_);
+        if (batchesDone_ < totalBatches_)
+            runGuiSlice();
         else
             finish();
     });
     Trainer *trainer = headless_.get();
-    headlessRun_ = QtConcurrent::run([trainer] {
-        HeadlessEpoch result;
+    const long long stepTarget = batchesDone_;
+    headlessRun_ = QtConcurrent::run([trainer, stepTarget] {
+        HeadlessSlice result;
         try {
-            while (!trainer->epochComplete())
-                trainer->trainBatch();
-            trainer->finishEpoch();
-            result.samplesPerSecond = trainer->history().back().samplesPerSecond;
+            // As the GUI worker: the epoch-end evaluation runs between mini-batches, untimed.
+            while (trainer->optimizer().stepCount() < stepTarget) {
+                if (trainer->epochComplete())
+                    trainer->finishEpoch();
+                const auto t0 = std::chrono::steady_clock::now();
+                const BatchResult r = trainer->trainBatch();
+                result.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+                result.samples += r.samples;
+            }
+            if (trainer->epochComplete())
+                trainer->finishEpoch();
         } catch (const std::exception &e) { // e.g. DivergenceError: its message, not Qt's wrapper
             result.error = e.what();
         }
@@ -156,14 +182,29 @@ void GuiBenchmark::runHeadlessEpoch()
 void GuiBenchmark::finish()
 {
     done_ = true;
-    std::vector<double> ratios;
-    for (std::size_t i = 0; i < gui_.size(); ++i)
-        ratios.push_back(gui_[i] / headlessRates_[i]);
-    const auto [lo, hi] = std::minmax_element(ratios.begin(), ratios.end());
-    std::printf("training samples/s (the trainer's own batch time): GUI median %.0f, headless median %.0f; "
-                "GUI / headless per epoch: median %.3f (range %.3f-%.3f)\n",
-                median(gui_), median(headlessRates_), median(ratios), *lo, *hi);
-    std::printf("GUI thread during the GUI epochs: max gap %.1f ms between 10 ms ticks, mean %.1f ms, %lld gaps > 50 ms of "
+    std::vector<double> trainRatios, loopRatios;
+    Slice total;
+    for (const Slice &s : slices_) {
+        // Ratio of throughputs = inverse ratio of times for the same samples.
+        trainRatios.push_back(s.headlessSeconds / s.guiTrainSeconds);
+        loopRatios.push_back(s.headlessSeconds / s.guiLoopSeconds);
+        total.samples += s.samples;
+        total.guiTrainSeconds += s.guiTrainSeconds;
+        total.guiLoopSeconds += s.guiLoopSeconds;
+        total.headlessSeconds += s.headlessSeconds;
+    }
+    std::vector<double> sorted = trainRatios;
+    std::sort(sorted.begin(), sorted.end());
+    auto quantile = [&](double q) { return sorted[static_cast<std::size_t>(q * (sorted.size() - 1) + 0.5)]; };
+    std::printf("%zu slices, %lld samples each way: headless %.0f samples/s; GUI %.0f samples/s (trainer's batch time), "
+                "%.0f samples/s (worker loop with snapshots)\n",
+                slices_.size(), total.samples, total.samples / total.headlessSeconds,
+                total.samples / total.guiTrainSeconds, total.samples / total.guiLoopSeconds);
+    std::printf("GUI / headless, trainer's batch time: median of slices %.3f (quartiles %.3f-%.3f), pooled %.3f\n",
+                median(trainRatios), quantile(0.25), quantile(0.75), total.headlessSeconds / total.guiTrainSeconds);
+    std::printf("GUI / headless, worker loop with snapshots: median of slices %.3f, pooled %.3f\n", median(loopRatios),
+                total.headlessSeconds / total.guiLoopSeconds);
+    std::printf("GUI thread during the GUI slices: max gap %.1f ms between 10 ms ticks, mean %.1f ms, %lld gaps > 50 ms of "
                 "%lld; %lld snapshots, %lld view refreshes in %.1f s (%.1f fps); CPU time %.2f s (%.0f %% of one core)\n",
                 stalls_->maxGapMs(), stalls_->meanGapMs(), stalls_->gapsOver50(), stalls_->ticks(), snapshots_, frames_,
                 guiSeconds_, frames_ / std::max(1e-3, guiSeconds_), guiCpuSeconds_,

@@ -2,14 +2,15 @@
 // `firstspike --benchmark-epochs N`: training throughput with every view open against the
 // headless trainer (the CLI's code path) on the same configuration, measured in one run.
 //
-// Shared machines drift by tens of percent over seconds, so the two are interleaved epoch by
-// epoch: the GUI trains epoch k (views live, refreshed at the normal frame rate), pauses, then
-// an identical headless Trainer in the same process, with the same seed, data and threads,
-// trains its epoch k while the GUI idles. Both do bit-identical work (training is
-// deterministic for a thread count), and each ratio compares two epochs measured seconds
-// apart; the median ratio is reported. During the GUI epochs the GUI thread's stalls, frame
-// rate and CPU time are recorded too.
-
+// Shared machines drift by tens of percent within seconds, so the two are interleaved in short
+// slices (about 1,000 samples each): the GUI trains a slice (views live, refreshed at the normal
+// frame rate) and pauses, then an identical headless Trainer in the same process, with the same
+// seed, data and threads, trains the same slice while the GUI idles. Both do bit-identical work
+// (training is deterministic for a thread count), so each ratio compares the same mini-batches
+// measured a second apart. Reported: the median of the per-slice ratios and the pooled ratio
+// over all slices, both for the trainer's own batch time (what the CLI's samples/s counts) and
+// for the GUI worker's whole loop (snapshot building included). During the GUI slices the GUI
+// thread's stalls, frame rate and CPU time are recorded too.
 #include <QElapsedTimer>
 #include <QFuture>
 #include <QObject>
@@ -33,30 +34,41 @@ public:
     int exitCode() const { return exitCode_; }
 
 private:
+    struct Slice {
+        long long samples = 0;
+        double guiTrainSeconds = 0;  // GUI worker, inside Trainer::trainBatch()
+        double guiLoopSeconds = 0;   // GUI worker's batch loop, snapshot building included
+        double headlessSeconds = 0;  // headless, inside Trainer::trainBatch()
+    };
+    struct HeadlessSlice {
+        double seconds = 0;
+        long long samples = 0;
+        std::string error; // empty: the slice trained
+    };
+
     void begin();
-    void runGuiEpoch();
-    void onGuiEpochDone();
-    void runHeadlessEpoch();
+    void runGuiSlice();
+    void onGuiSliceDone();
+    void runHeadlessSlice();
     void finish();
     void fail(const QString &message);
 
     MainWindow &window_;
     int epochs_;
-    int batchesPerEpoch_ = 0;
-    int round_ = 0;
+    int sliceBatches_ = 0;
+    long long totalBatches_ = 0, batchesDone_ = 0;
     bool begun_ = false;
     bool done_ = false;
     std::unique_ptr<Trainer> headless_;
-    struct HeadlessEpoch {
-        double samplesPerSecond = 0;
-        std::string error; // empty: the epoch trained
-    };
-    QFuture<HeadlessEpoch> headlessRun_; // waited for before headless_ goes
+    QFuture<HeadlessSlice> headlessRun_; // waited for before headless_ goes
     StallMonitor *stalls_ = nullptr;
     QElapsedTimer guiWall_;
     double guiSeconds_ = 0, guiCpuSeconds_ = 0, guiCpuStart_ = 0;
     long long framesStart_ = 0, frames_ = 0, snapshotsStart_ = 0, snapshots_ = 0;
-    std::vector<double> gui_, headlessRates_;
+    long long startSamples_ = 0;       // GUI snapshot counters at the start of the running slice
+    double startTrainSeconds_ = 0, startLoopSeconds_ = 0;
+    Slice current_;
+    std::vector<Slice> slices_;
     int exitCode_ = 1;
 };
 

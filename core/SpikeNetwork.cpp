@@ -173,18 +173,21 @@ void SpikeNetwork::prepare(ThreadPool &pool)
     columnSums_.resize(weights_.size());
     for (std::size_t l = 0; l < weights_.size(); ++l)
         columnSums_[l].resize(weights_[l].cols());
-    const int parts = pool.size();
-    pool.run([&](int t) {
-        for (std::size_t l = 0; l < weights_.size(); ++l) {
-            const Matrix &w = weights_[l];
-            const Eigen::Index c0 = w.cols() * t / parts, c1 = w.cols() * (t + 1) / parts;
-            if (c1 <= c0)
-                continue;
-            auto sums = columnSums_[l].segment(c0, c1 - c0);
-            sums.setZero();
-            for (Eigen::Index i = 0; i < w.rows(); ++i) // row order, as columnSums()
-                sums += w.row(i).segment(c0, c1 - c0).transpose();
-        }
+    // Blocks of 128 columns (1 KB of each row), handed out dynamically; each column is summed in
+    // row order whoever sums it, as columnSums().
+    constexpr Eigen::Index kColumns = 128;
+    std::vector<std::pair<std::size_t, Eigen::Index>> blocks; // (layer, first column)
+    for (std::size_t l = 0; l < weights_.size(); ++l)
+        for (Eigen::Index c = 0; c < weights_[l].cols(); c += kColumns)
+            blocks.emplace_back(l, c);
+    pool.forEachBlock(static_cast<int>(blocks.size()), [&](int b, int) {
+        const auto [l, c0] = blocks[static_cast<std::size_t>(b)];
+        const Matrix &w = weights_[l];
+        const Eigen::Index c1 = std::min(w.cols(), c0 + kColumns);
+        auto sums = columnSums_[l].segment(c0, c1 - c0);
+        sums.setZero();
+        for (Eigen::Index i = 0; i < w.rows(); ++i)
+            sums += w.row(i).segment(c0, c1 - c0).transpose();
     });
     columnSumsValid_ = true;
 }

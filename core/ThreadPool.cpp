@@ -70,6 +70,30 @@ void ThreadPool::run(const std::function<void(int)> &task)
             std::rethrow_exception(e);
 }
 
+void ThreadPool::forEachBlock(int blocks, const std::function<void(int, int)> &body)
+{
+    if (blocks <= 0)
+        return;
+    if (threadCount_ == 1) {
+        for (int b = 0; b < blocks; ++b)
+            body(b, 0);
+        return;
+    }
+    std::atomic<int> next{0};
+    std::atomic<bool> failed{false};
+    run([&](int t) {
+        for (int b = next.fetch_add(1, std::memory_order_relaxed); b < blocks && !failed.load(std::memory_order_relaxed);
+             b = next.fetch_add(1, std::memory_order_relaxed)) {
+            try {
+                body(b, t);
+            } catch (...) {
+                failed.store(true, std::memory_order_relaxed); // the others stop taking blocks
+                throw;
+            }
+        }
+    });
+}
+
 void ThreadPool::workerLoop(int index)
 {
     unsigned long seen = 0;

@@ -28,6 +28,12 @@ public:
     // Calls task(t) for t in [0, size()), task 0 on the calling thread; returns when all are done.
     // Exceptions thrown by a task are rethrown here (the first one, by thread index).
     void run(const std::function<void(int)> &task);
+    // Calls body(block, t) once for every block in [0, blocks), handed out one at a time to
+    // whichever thread is free: a thread the OS deschedules (another process, the GUI thread)
+    // leaves its share to the others instead of holding them at the end of the loop. For loops
+    // whose blocks are independent and write disjoint data: which thread runs a block must not
+    // change the result (so no per-thread accumulators).
+    void forEachBlock(int blocks, const std::function<void(int block, int t)> &body);
 
     static int hardwareThreads();
 

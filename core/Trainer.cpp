@@ -41,7 +41,6 @@ struct Trainer::ThreadState {
     std::vector<Matrix> gradients;
     std::vector<Eigen::RowVectorXd> rowBroadcast; // see SpikeNetwork::backward
     Vector dLossDz;
-    double norm2 = 0.0;
     std::vector<std::uint8_t> image;
     std::vector<double> rowBuffer; // one reduced gradient row (trainBatch)
     double loss = 0.0;
@@ -121,6 +120,16 @@ void Trainer::reset()
         t->workspace.maxGradientScale = 0.0;
     }
     network_.prepare();
+    // Update blocks of about 16k weights (~0.6 MB of weights, moments and gradient rows): enough
+    // blocks for the threads to even out, few enough that taking one costs nothing.
+    rowBlocks_.clear();
+    for (int l = 0; l < network_.layerCount(); ++l) {
+        const Matrix &w = std::as_const(network_).weights(l);
+        const int rows = static_cast<int>(w.rows());
+        const int step = std::max<int>(1, static_cast<int>(16384 / std::max<Eigen::Index>(1, w.cols())));
+        for (int r = 0; r < rows; r += step)
+            rowBlocks_.push_back({l, r, std::min(rows, r + step)});
+    }
     history_.clear();
     bestEpoch_ = 0;
     bestValidationAccuracy_ = -1.0;
@@ -362,17 +371,14 @@ BatchResult Trainer::trainBatch()
         if (!optimizer_.config().normalizeGradient) {
             // One pass: each row's gradient is formed inside its update.
             optimizer_.beginStep();
-            pool_->run([&](int t) {
+            pool_->forEachBlock(static_cast<int>(rowBlocks_.size()), [&](int block, int t) {
+                const auto [l, r0, r1] = rowBlocks_[static_cast<std::size_t>(block)];
                 std::vector<double> &buffer = threads_[t]->rowBuffer;
-                for (int l = 0; l < layers; ++l) {
-                    int r0, r1;
-                    chunk(static_cast<int>(weights[l].rows()), threads, t, r0, r1);
-                    buffer.resize(static_cast<std::size_t>(weights[l].cols()));
-                    for (int i = r0; i < r1; ++i)
-                        forRowGradient(l, i, buffer.data(), [&](auto &&gradient) {
-                            optimizer_.updateRowWith(static_cast<std::size_t>(l), weights[l], i, 1.0, gradient);
-                        });
-                }
+                buffer.resize(static_cast<std::size_t>(weights[l].cols()));
+                for (int i = r0; i < r1; ++i)
+                    forRowGradient(l, i, buffer.data(), [&](auto &&gradient) {
+                        optimizer_.updateRowWith(static_cast<std::size_t>(l), weights[l], i, 1.0, gradient);
+                    });
             });
         } else {
             // The global norm must be known before any row is updated: two passes.
@@ -381,37 +387,29 @@ BatchResult Trainer::trainBatch()
                 for (const Matrix &w : weights)
                     gradients_.push_back(Matrix(w.rows(), w.cols()));
             }
-            pool_->run([&](int t) {
-                ThreadState &st = *threads_[t];
-                std::vector<double> &buffer = st.rowBuffer;
-                st.norm2 = 0.0;
-                for (int l = 0; l < layers; ++l) {
-                    int r0, r1;
-                    chunk(static_cast<int>(weights[l].rows()), threads, t, r0, r1);
-                    buffer.resize(static_cast<std::size_t>(weights[l].cols()));
-                    for (int i = r0; i < r1; ++i) {
-                        double *out = gradients_[l].row(i).data();
-                        const double *w = std::as_const(network_).weights(l).row(i).data();
-                        forRowGradient(l, i, buffer.data(), [&](auto &&gradient) {
-                            for (Eigen::Index j = 0; j < weights[l].cols(); ++j)
-                                out[j] = gradient(j, w[j]);
-                        });
-                    }
-                    if (r1 > r0)
-                        st.norm2 += gradients_[l].middleRows(r0, r1 - r0).squaredNorm();
+            blockNorm2_.assign(rowBlocks_.size(), 0.0);
+            pool_->forEachBlock(static_cast<int>(rowBlocks_.size()), [&](int block, int t) {
+                const auto [l, r0, r1] = rowBlocks_[static_cast<std::size_t>(block)];
+                std::vector<double> &buffer = threads_[t]->rowBuffer;
+                buffer.resize(static_cast<std::size_t>(weights[l].cols()));
+                for (int i = r0; i < r1; ++i) {
+                    double *out = gradients_[l].row(i).data();
+                    const double *w = std::as_const(network_).weights(l).row(i).data();
+                    forRowGradient(l, i, buffer.data(), [&](auto &&gradient) {
+                        for (Eigen::Index j = 0; j < weights[l].cols(); ++j)
+                            out[j] = gradient(j, w[j]);
+                    });
                 }
+                blockNorm2_[static_cast<std::size_t>(block)] = gradients_[l].middleRows(r0, r1 - r0).squaredNorm();
             });
             double norm2 = 0.0;
-            for (int t = 0; t < threads; ++t)
-                norm2 += threads_[t]->norm2;
+            for (double n2 : blockNorm2_) // block order: the same sum whatever ran where
+                norm2 += n2;
             const double scale = norm2 > 0.0 ? 1.0 / std::sqrt(norm2) : 1.0;
             optimizer_.beginStep();
-            pool_->run([&](int t) {
-                for (int l = 0; l < layers; ++l) {
-                    int r0, r1;
-                    chunk(static_cast<int>(weights[l].rows()), threads, t, r0, r1);
-                    optimizer_.updateRows(static_cast<std::size_t>(l), weights[l], gradients_[l], r0, r1, scale);
-                }
+            pool_->forEachBlock(static_cast<int>(rowBlocks_.size()), [&](int block, int) {
+                const auto [l, r0, r1] = rowBlocks_[static_cast<std::size_t>(block)];
+                optimizer_.updateRows(static_cast<std::size_t>(l), weights[l], gradients_[l], r0, r1, scale);
             });
         }
     } catch (...) {

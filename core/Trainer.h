@@ -93,6 +93,14 @@ private:
     std::vector<std::unique_ptr<ThreadState>> threads_;
     std::vector<Matrix> gradients_;
     std::vector<std::vector<int>> assignment_; // batch positions per thread (trainBatch)
+    // The update passes' work: blocks of weight rows (layer, first row, end row), handed out
+    // dynamically (ThreadPool::forEachBlock); rows are independent, so the result does not
+    // depend on which thread updates which block.
+    struct RowBlock {
+        int layer, begin, end;
+    };
+    std::vector<RowBlock> rowBlocks_;
+    std::vector<double> blockNorm2_; // per block, summed in block order (global-norm option)
 
     std::vector<int> trainIndices_;
     std::vector<int> validationIndices_;

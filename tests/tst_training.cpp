@@ -2,6 +2,7 @@
 // margin, and a fixed seed gives bit-identical weights (for a given thread count).
 
 #include "IdxReader.h"
+#include "ThreadPool.h"
 #include "Trainer.h"
 
 #include <QtTest>
@@ -113,6 +114,58 @@ private slots:
                 const double diff = (w - reference[l]).cwiseAbs().maxCoeff();
                 QVERIFY2(diff < 1e-9, qPrintable(QString("threads %1 layer %2: max weight difference %3").arg(threads).arg(l).arg(diff)));
             }
+        }
+    }
+
+    void dynamicBlocksGiveTheSameBits()
+    {
+        // The update passes hand out row blocks to whichever thread is free, so which thread
+        // updates which rows changes from run to run; the weights must not (no per-thread
+        // accumulator may enter the result). Wide layer: ~50 blocks per pass; both update paths.
+        NetworkConfig net;
+        net.layerSizes = {784, 400, 10};
+        for (bool normalize : {false, true}) {
+            TrainConfig tc;
+            tc.threads = 3;
+            tc.batchSize = 9;
+            tc.optimizer.normalizeGradient = normalize;
+            if (normalize) // SGD: the norm scales the step directly (Adam would cancel most of it)
+                tc.optimizer.kind = OptimizerKind::Sgd;
+            Trainer a(net, tc, data(90, 10));
+            Trainer b(net, tc, data(90, 10));
+            for (int i = 0; i < 10; ++i) {
+                a.trainBatch();
+                b.trainBatch();
+            }
+            QVERIFY2(bitEqual(a.network().allWeights(), b.network().allWeights()),
+                     normalize ? "global-norm update" : "one-pass update");
+        }
+    }
+
+    void forEachBlockRunsEveryBlockOnce()
+    {
+        for (int threads : {1, 2, 4}) {
+            ThreadPool pool(threads);
+            for (int blocks : {0, 1, 3, 257}) {
+                std::vector<std::atomic<int>> runs(static_cast<std::size_t>(blocks));
+                std::atomic<int> badThread{0};
+                pool.forEachBlock(blocks, [&](int b, int t) {
+                    runs[static_cast<std::size_t>(b)].fetch_add(1);
+                    if (t < 0 || t >= threads)
+                        badThread.fetch_add(1);
+                });
+                for (int b = 0; b < blocks; ++b)
+                    QCOMPARE(runs[static_cast<std::size_t>(b)].load(), 1);
+                QCOMPARE(badThread.load(), 0);
+            }
+            // An exception in a block reaches the caller; the pool stays usable.
+            QVERIFY_THROWS_EXCEPTION(std::runtime_error, pool.forEachBlock(100, [](int b, int) {
+                if (b == 37)
+                    throw std::runtime_error("block 37");
+            }));
+            std::atomic<int> count{0};
+            pool.forEachBlock(10, [&](int, int) { count.fetch_add(1); });
+            QCOMPARE(count.load(), 10);
         }
     }
 

@@ -1,6 +1,7 @@
 #include "CurvesView.h"
 
 #include "CurvesChartView.h"
+#include "DenseCurveItem.h"
 
 #include <QCheckBox>
 #include <QHBoxLayout>
@@ -217,6 +218,16 @@ void CurvesView::buildLossChart()
         s->attachAxis(lossX_);
         s->attachAxis(lossYLinear_);
     }
+    rawLossItem_ = new DenseCurveItem(lossChart_, rawLoss_);
+    smoothedLossItem_ = new DenseCurveItem(lossChart_, smoothedLoss_); // after: on top of the envelope
+    connect(lossChart_, &QChart::plotAreaChanged, this, [this](const QRectF &area) {
+        rawLossItem_->setPlotArea(area);
+        smoothedLossItem_->setPlotArea(area);
+    });
+    // A range change that refresh() did not make (the chart view's rubber band) moves the curves.
+    connect(lossX_, &QValueAxis::rangeChanged, this, [this] { rawLossItem_->update(); smoothedLossItem_->update(); });
+    connect(lossYLinear_, &QValueAxis::rangeChanged, this, [this] { rawLossItem_->update(); smoothedLossItem_->update(); });
+    connect(lossYLog_, &QLogValueAxis::rangeChanged, this, [this] { rawLossItem_->update(); smoothedLossItem_->update(); });
     lossView_ = new CurvesChartView(lossChart_);
     lossView_->setObjectName(QStringLiteral("lossChart"));
     lossView_->setMinimumSize(260, 180);
@@ -243,6 +254,11 @@ void CurvesView::buildAccuracyChart()
         s->attachAxis(accuracyX_);
         s->attachAxis(accuracyY_);
     }
+    smoothedAccuracyItem_ = new DenseCurveItem(accuracyChart_, smoothedAccuracy_);
+    connect(accuracyChart_, &QChart::plotAreaChanged, this,
+            [this](const QRectF &area) { smoothedAccuracyItem_->setPlotArea(area); });
+    connect(accuracyX_, &QValueAxis::rangeChanged, this, [this] { smoothedAccuracyItem_->update(); });
+    connect(accuracyY_, &QValueAxis::rangeChanged, this, [this] { smoothedAccuracyItem_->update(); });
     accuracyView_ = new CurvesChartView(accuracyChart_);
     accuracyView_->setObjectName(QStringLiteral("accuracyChart"));
     accuracyView_->setMinimumSize(260, 180);
@@ -254,12 +270,12 @@ QString CurvesView::readout() const { return readout_->text(); }
 
 int CurvesView::displayedLossPoints() const
 {
-    return static_cast<int>(rawLoss_->count() + smoothedLoss_->count());
+    return static_cast<int>(rawLossItem_->points().size() + smoothedLossItem_->points().size());
 }
 
 int CurvesView::displayedAccuracyPoints() const
 {
-    return static_cast<int>(smoothedAccuracy_->count() + epochTrainAccuracy_->count()
+    return static_cast<int>(smoothedAccuracyItem_->points().size() + epochTrainAccuracy_->count()
                             + epochValidationAccuracy_->count() + epochTestAccuracy_->count());
 }
 
@@ -503,9 +519,9 @@ void CurvesView::refresh()
         clampPositive(testLoss);
     }
 
-    rawLoss_->replace(raw);
-    smoothedLoss_->replace(smooth);
-    smoothedAccuracy_->replace(smoothAcc);
+    rawLossItem_->setPoints(raw);
+    smoothedLossItem_->setPoints(smooth);
+    smoothedAccuracyItem_->setPoints(smoothAcc);
     // Epoch series change once an epoch: replacing them every frame would only cost time.
     auto replaceIfChanged = [](QLineSeries *series, const QList<QPointF> &points) {
         if (series->points() != points)

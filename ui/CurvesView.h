@@ -3,7 +3,8 @@
 // class (Qt Charts is deprecated from Qt 6.10; STYLE.md "Plots"), so it can be swapped in one
 // place. Data arrive at full resolution and cheaply (appendBatches, setHistory); refresh(),
 // driven by the GUI's coalescing timer, smooths (debiased EMA), decimates to about two points
-// per pixel of the visible range and pushes whole series with replace().
+// per pixel of the visible range and hands the dense curves to DenseCurveItem (the per-epoch
+// series, a few points each, stay QLineSeries and are replaced when they change).
 
 #include "TrainingSnapshot.h"
 
@@ -28,6 +29,7 @@ QT_END_NAMESPACE
 namespace firstspike {
 
 class CurvesChartView;
+class DenseCurveItem;
 
 class CurvesView : public QWidget {
     Q_OBJECT
@@ -97,6 +99,9 @@ private:
                 *epochTestAccuracy_ = nullptr;
     QValueAxis *lossX_ = nullptr, *lossYLinear_ = nullptr, *accuracyX_ = nullptr, *accuracyY_ = nullptr;
     QLogValueAxis *lossYLog_ = nullptr;
+    // The dense curves' drawing (DenseCurveItem.h); rawLoss_, smoothedLoss_ and
+    // smoothedAccuracy_ stay empty, for the legend and the axes.
+    DenseCurveItem *rawLossItem_ = nullptr, *smoothedLossItem_ = nullptr, *smoothedAccuracyItem_ = nullptr;
 
     QSlider *smoothingSlider_ = nullptr;
     QLabel *smoothingLabel_ = nullptr;

@@ -88,6 +88,8 @@ struct TrainingSnapshot {
     long long runSamples = 0;      // trained since the last Reset
     double runSeconds = 0;         // wall-clock of the worker's batch loop (publication included,
                                    // epoch-end evaluation and pauses excluded)
+    double trainSeconds = 0;       // inside Trainer::trainBatch() only, since the last Reset (what
+                                   // the CLI's samples/s counts)
     bool evaluating = false;       // the worker is evaluating the epoch that just ended
     bool runFinished = false;
     std::vector<BatchPoint> newBatches;  // steps since the previous snapshot of this generation

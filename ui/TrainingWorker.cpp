@@ -357,6 +357,7 @@ void TrainingWorker::rebuild(const Checkpoint *restoreFrom)
     rateSamples_ = rateSeconds_ = samplesPerSecond_ = 0;
     runSamples_ = 0;
     runSeconds_ = 0;
+    trainSeconds_ = 0;
     sampleIndex_ = 0;
     const auto now = Clock::now();
     lastMetrics_ = lastWeights_ = lastSample_ = lastSampleChange_ = lastActivity_ = now;
@@ -391,6 +392,7 @@ void TrainingWorker::trainOneBatch()
     BatchResult result;
     try {
         result = trainer_->trainBatch();
+        trainSeconds_ += seconds(start, Clock::now());
     } catch (const DivergenceError &e) {
         running_ = false;
         publish({true, true, true, false});
@@ -586,6 +588,7 @@ void TrainingWorker::publish(Publication what, bool evaluating)
     snapshot->samplesPerSecond = samplesPerSecond_;
     snapshot->runSamples = runSamples_;
     snapshot->runSeconds = runSeconds_;
+    snapshot->trainSeconds = trainSeconds_;
     snapshot->evaluating = evaluating;
     snapshot->runFinished = what.runFinished;
     snapshot->newBatches.swap(unpublished_);

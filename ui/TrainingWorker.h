@@ -149,6 +149,7 @@ private:
     double rateSamples_ = 0, rateSeconds_ = 0, samplesPerSecond_ = 0;
     long long runSamples_ = 0;
     double runSeconds_ = 0;
+    double trainSeconds_ = 0; // inside trainer_->trainBatch()
 };
 
 } // namespace firstspike
