@@ -3,6 +3,7 @@
 #include <QtCharts/QAbstractSeries>
 #include <QtCharts/QChart>
 #include <QGraphicsScene>
+#include <QPainter>
 #include <QKeyEvent>
 #include <QMouseEvent>
 #include <QWheelEvent>
@@ -28,6 +29,24 @@ CurvesChartView::CurvesChartView(QChart *chart, QWidget *parent)
     setFocusPolicy(Qt::ClickFocus);
     setToolTip(tr("Drag a rectangle to zoom, wheel to zoom about the cursor, Shift+drag or middle-drag to pan,\n"
                   "right-click to zoom out; Reset zoom (Ctrl+0) returns to the automatic range."));
+}
+
+void CurvesChartView::drawBackground(QPainter *painter, const QRectF &rect)
+{
+    // One solid fill of whole device pixels, which the raster engine does as a plain memory fill
+    // on this thread. (A fractional rectangle, or the chart's own background item, goes through
+    // the span rasteriser, which Qt 6 splits across its global thread pool for large areas:
+    // threads woken 25 times a second beside the trainer's.) While a run is live the chart's
+    // background item is hidden and this is the only fill (CurvesView::setLiveRendering).
+    if (backgroundBrush().style() != Qt::SolidPattern) {
+        QChartView::drawBackground(painter, rect);
+        return;
+    }
+    painter->save();
+    const QRect device = painter->transform().mapRect(rect).toAlignedRect();
+    painter->resetTransform();
+    painter->fillRect(device, backgroundBrush().color());
+    painter->restore();
 }
 
 void CurvesChartView::wheelEvent(QWheelEvent *event)

@@ -18,6 +18,7 @@ Q_SIGNALS:
     void zoomed();                // the user changed the visible range
 
 protected:
+    void drawBackground(QPainter *painter, const QRectF &rect) override;
     void wheelEvent(QWheelEvent *event) override;
     void mousePressEvent(QMouseEvent *event) override;
     void mouseMoveEvent(QMouseEvent *event) override;

@@ -56,6 +56,9 @@ QChart *makeChart(const QString &title)
     chart->setTitleFont(f);
     chart->setMargins(QMargins(2, 2, 6, 2));
     chart->setBackgroundRoundness(0);
+    // Solid white (the theme's is a white-to-white gradient, which every repaint blends pixel by
+    // pixel): the same look, and the chart view can fill it as plain memory.
+    chart->setBackgroundBrush(Qt::white);
     chart->legend()->setAlignment(Qt::AlignBottom);
     QFont lf = chart->legend()->font();
     lf.setPointSizeF(8.5);
@@ -382,10 +385,30 @@ void CurvesView::setLogScale(bool on)
 
 void CurvesView::setLiveRendering(bool live)
 {
-    // While training, frames come 25 times a second and antialiased lines cost the training
-    // threads CPU time; a paused or finished run is drawn antialiased.
+    // While training, frames come 25 times a second and every millisecond of drawing is taken
+    // from the training threads; a paused or finished run (and every export) is drawn with
+    // antialiasing and the normal pens.
+    live_ = live;
     for (CurvesChartView *v : {lossView_, accuracyView_})
         v->setRenderHint(QPainter::Antialiasing, !live);
+    // The views fill the background themselves (CurvesChartView::drawBackground); the chart's
+    // background item would fill the same pixels again, through Qt's threaded span fill.
+    lossChart_->setBackgroundVisible(!live);
+    accuracyChart_->setBackgroundVisible(!live);
+    // Grid and axis lines are QGraphicsLineItems, whose boundingRect() strokes the line into a
+    // path for any pen width but 0; the scene asks for it on every repaint. Width 0 (a one-pixel
+    // cosmetic line, the same on screen) while live.
+    for (QAbstractAxis *axis : {static_cast<QAbstractAxis *>(lossX_), static_cast<QAbstractAxis *>(lossYLinear_),
+                                static_cast<QAbstractAxis *>(lossYLog_), static_cast<QAbstractAxis *>(accuracyX_),
+                                static_cast<QAbstractAxis *>(accuracyY_)}) {
+        for (auto [get, set] : {std::pair{&QAbstractAxis::gridLinePen, &QAbstractAxis::setGridLinePen},
+                                std::pair{&QAbstractAxis::minorGridLinePen, &QAbstractAxis::setMinorGridLinePen},
+                                std::pair{&QAbstractAxis::linePen, &QAbstractAxis::setLinePen}}) {
+            QPen pen = (axis->*get)();
+            pen.setWidthF(live ? 0.0 : 1.0);
+            (axis->*set)(pen);
+        }
+    }
     lossView_->viewport()->update();
     accuracyView_->viewport()->update();
 }

@@ -46,6 +46,7 @@ public:
     double smoothing() const { return smoothing_; }
     bool logScale() const { return logScale_; }
     bool isZoomed() const { return zoomed_; }
+    bool liveRendering() const { return live_; }
 
     // Read-outs for tests and diagnostics.
     int batchCount() const { return static_cast<int>(batchX_.size()); }
@@ -60,7 +61,7 @@ public Q_SLOTS:
     void setSmoothing(double smoothing); // EMA weight of the past, in [0, 0.999]
     void setLogScale(bool on);
     void resetZoom();
-    void setLiveRendering(bool live); // cheaper, non-antialiased drawing while a run is going
+    void setLiveRendering(bool live); // cheaper drawing while a run is going (not for figures)
 
 Q_SIGNALS:
     void smoothingChanged(double smoothing);
@@ -88,6 +89,7 @@ private:
     bool logScale_ = false;
     bool zoomed_ = false;
     bool dirty_ = true;
+    bool live_ = false;
     int lastLossPoints_ = 0, lastAccuracyPoints_ = 0;
 
     QChart *lossChart_ = nullptr;

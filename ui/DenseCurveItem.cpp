@@ -4,6 +4,7 @@
 #include <QtCharts/QChart>
 #include <QtCharts/QLineSeries>
 
+#include <algorithm>
 #include <utility>
 
 namespace firstspike {
@@ -45,9 +46,26 @@ void DenseCurveItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *, 
         mapped_[i] = chart_->mapToPosition(points_[i], twin_);
     painter->save();
     painter->setClipRect(area_, Qt::IntersectClip);
-    painter->setPen(twin_->pen());
     painter->setBrush(Qt::NoBrush);
-    painter->drawPolyline(mapped_);
+    const QPen pen = twin_->pen();
+    const int passes = qRound(pen.widthF());
+    if (painter->testRenderHint(QPainter::Antialiasing) || passes <= 1 || !pen.isCosmetic()) {
+        painter->setPen(pen);
+        painter->drawPolyline(mapped_);
+    } else {
+        // Live (aliased) drawing: a pen wider than one pixel is stroked into a path and filled,
+        // which cost more than the rest of the frame; the same line as one-pixel cosmetic
+        // lines (the fast line rasteriser) offset by a pixel, down then right.
+        QPen thin = pen;
+        thin.setWidth(0);
+        painter->setPen(thin);
+        static const QPointF offsets[] = {{0, 0}, {0, 1}, {1, 0}, {1, 1}};
+        for (int k = 0; k < std::min(passes, 4); ++k) {
+            painter->translate(offsets[k]);
+            painter->drawPolyline(mapped_);
+            painter->translate(-offsets[k]);
+        }
+    }
     painter->restore();
 }
 

@@ -218,6 +218,19 @@ std::vector<Figure> FigureExporter::windowFigures(MainWindow &window)
     figures.push_back(widgetFigure(window.weightsPanel(), QStringLiteral("weights"),
                                    QStringLiteral("Hidden-neuron input weights")));
     figures.push_back(widgetFigure(window.samplePanel(), QStringLiteral("sample"), QStringLiteral("Test sample")));
+    // While a run is live the curves are drawn cheaply (aliased, hairline grid pens: see
+    // CurvesView::setLiveRendering); a figure is always drawn as a paused run's curves are.
+    auto asPaused = [curves](std::function<void(QPainter &, const QRect &)> paint) {
+        return [curves, paint = std::move(paint)](QPainter &painter, const QRect &target) {
+            const bool live = curves->liveRendering();
+            if (live)
+                curves->setLiveRendering(false);
+            paint(painter, target);
+            if (live)
+                curves->setLiveRendering(true);
+        };
+    };
+    figures.back().paint = asPaused(figures.back().paint);
     InspectPanel *inspect = window.inspectPanel();
     figures.push_back(widgetFigure(static_cast<QWidget *>(inspect->raster()), QStringLiteral("raster"),
                                    QStringLiteral("Spike raster")));
@@ -269,6 +282,7 @@ std::vector<Figure> FigureExporter::windowFigures(MainWindow &window)
         }
         painter.restore();
     };
+    dashboard.paint = asPaused(dashboard.paint);
     figures.push_back(dashboard);
     return figures;
 }
