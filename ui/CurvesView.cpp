@@ -380,6 +380,8 @@ void CurvesView::setLogScale(bool on)
     zoomed_ = false; // the y range of the other scale means nothing here
     refresh();
     zoomed_ = wasZoomed;
+    rawLossItem_->update(); // another mapping, even where the points and the range stay
+    smoothedLossItem_->update();
     Q_EMIT logScaleChanged(on);
 }
 
@@ -429,32 +431,43 @@ void CurvesView::onZoomed()
     refresh(); // re-decimate for the new visible range
 }
 
+// Both decimations bin by x, on bins fixed by the visible range (one per two or three pixels):
+// while the axes stay put, new mini-batches change only the last bins, so the curve does not
+// shimmer from frame to frame and only its right end needs repainting (DenseCurveItem).
+namespace {
+int binOf(double x, double x0, double x1, int bins)
+{
+    return std::clamp(static_cast<int>(std::floor((x - x0) / (x1 - x0) * bins)), 0, bins - 1);
+}
+} // namespace
+
 QList<QPointF> CurvesView::decimateEnvelope(const std::vector<double> &ys, double x0, double x1, int buckets) const
 {
     QList<QPointF> out;
     const auto [a, b] = visibleRange(batchX_, x0, x1);
     const std::size_t n = b - a;
-    if (n <= static_cast<std::size_t>(2 * buckets)) {
+    if (n <= static_cast<std::size_t>(2 * buckets) || !(x1 > x0)) {
         out.reserve(static_cast<qsizetype>(n));
         for (std::size_t i = a; i < b; ++i)
             out.append(QPointF(batchX_[i], ys[i]));
         return out;
     }
-    // Min and max of each bucket, in x order: the envelope survives, single spikes too.
-    out.reserve(2 * buckets);
-    for (int k = 0; k < buckets; ++k) {
-        const std::size_t s = a + n * k / buckets, e = a + n * (k + 1) / buckets;
-        std::size_t lo = s, hi = s;
-        for (std::size_t i = s; i < e; ++i) {
-            if (ys[i] < ys[lo])
-                lo = i;
-            if (ys[i] > ys[hi])
-                hi = i;
+    // Min and max of each bin, in x order: the envelope survives, single spikes too.
+    out.reserve(2 * buckets + 2);
+    for (std::size_t s = a; s < b;) {
+        const int bin = binOf(batchX_[s], x0, x1, buckets);
+        std::size_t lo = s, hi = s, e = s + 1;
+        for (; e < b && binOf(batchX_[e], x0, x1, buckets) == bin; ++e) {
+            if (ys[e] < ys[lo])
+                lo = e;
+            if (ys[e] > ys[hi])
+                hi = e;
         }
         const std::size_t first = std::min(lo, hi), second = std::max(lo, hi);
         out.append(QPointF(batchX_[first], ys[first]));
         if (second != first)
             out.append(QPointF(batchX_[second], ys[second]));
+        s = e;
     }
     return out;
 }
@@ -464,23 +477,27 @@ QList<QPointF> CurvesView::decimateMean(const std::vector<double> &ys, double x0
     QList<QPointF> out;
     const auto [a, b] = visibleRange(batchX_, x0, x1);
     const std::size_t n = b - a;
-    if (n <= static_cast<std::size_t>(buckets)) {
+    if (n <= static_cast<std::size_t>(buckets) || !(x1 > x0)) {
         out.reserve(static_cast<qsizetype>(n));
         for (std::size_t i = a; i < b; ++i)
             out.append(QPointF(batchX_[i], ys[i]));
         return out;
     }
+    // The first and last points themselves, so the curve runs to its ends; the mean of each bin
+    // between.
     out.reserve(buckets + 2);
     out.append(QPointF(batchX_[a], ys[a]));
-    for (int k = 0; k < buckets; ++k) {
-        const std::size_t s = a + n * k / buckets, e = a + n * (k + 1) / buckets;
+    for (std::size_t s = a; s < b;) {
+        const int bin = binOf(batchX_[s], x0, x1, buckets);
         double sx = 0, sy = 0;
-        for (std::size_t i = s; i < e; ++i) {
-            sx += batchX_[i];
-            sy += ys[i];
+        std::size_t e = s;
+        for (; e < b && binOf(batchX_[e], x0, x1, buckets) == bin; ++e) {
+            sx += batchX_[e];
+            sy += ys[e];
         }
         const double c = static_cast<double>(e - s);
         out.append(QPointF(sx / c, sy / c));
+        s = e;
     }
     out.append(QPointF(batchX_[b - 1], ys[b - 1]));
     return out;
@@ -542,19 +559,38 @@ void CurvesView::refresh()
         clampPositive(testLoss);
     }
 
+    QList<double> epochXs;
+    for (const EpochMetrics &m : history_)
+        epochXs.append(m.epoch);
+    for (DenseCurveItem *item : {rawLossItem_, smoothedLossItem_, smoothedAccuracyItem_})
+        item->setMarkerXs(epochXs);
     rawLossItem_->setPoints(raw);
     smoothedLossItem_->setPoints(smooth);
     smoothedAccuracyItem_->setPoints(smoothAcc);
     // Epoch series change once an epoch: replacing them every frame would only cost time.
-    auto replaceIfChanged = [](QLineSeries *series, const QList<QPointF> &points) {
-        if (series->points() != points)
+    bool epochSeriesChanged = false;
+    auto replaceIfChanged = [&epochSeriesChanged](QLineSeries *series, const QList<QPointF> &points) {
+        if (series->points() != points) {
             series->replace(points);
+            epochSeriesChanged = true;
+        }
     };
     replaceIfChanged(epochTrainLoss_, trainLoss);
     replaceIfChanged(epochTestLoss_, testLoss);
     replaceIfChanged(epochTrainAccuracy_, trainAcc);
     replaceIfChanged(epochValidationAccuracy_, validationAcc);
     replaceIfChanged(epochTestAccuracy_, testAcc);
+    // Qt Charts repaints a replaced series within bounds that can trail its new geometry, which
+    // the full-plot repaint of every frame used to hide; the dense curves now repaint a strip
+    // (DenseCurveItem), so a frame in which the epoch series change, and the one after it,
+    // repaint the whole charts.
+    if (epochSeriesChanged)
+        fullRepaints_ = 2;
+    if (fullRepaints_ > 0) {
+        --fullRepaints_;
+        lossView_->viewport()->update();
+        accuracyView_->viewport()->update();
+    }
 
     if (!zoomed_) {
         lossX_->setRange(0, autoMaxX);

@@ -90,6 +90,7 @@ private:
     bool zoomed_ = false;
     bool dirty_ = true;
     bool live_ = false;
+    int fullRepaints_ = 0; // frames left that repaint the whole charts (refresh())
     int lastLossPoints_ = 0, lastAccuracyPoints_ = 0;
 
     QChart *lossChart_ = nullptr;

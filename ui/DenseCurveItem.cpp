@@ -5,6 +5,8 @@
 #include <QtCharts/QLineSeries>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <utility>
 
 namespace firstspike {
@@ -24,8 +26,42 @@ DenseCurveItem::DenseCurveItem(QChart *chart, QLineSeries *twin)
 
 void DenseCurveItem::setPoints(QList<QPointF> points)
 {
+    // Repaint only what changed: with the axes fixed, new data change the tail of the decimated
+    // curve (CurvesView bins by x), so a frame repaints a strip at the right end, not the plot.
+    // (A change of axes, zoom or plot area repaints everything through its own signal.)
+    const qsizetype common = std::min(points.size(), points_.size());
+    qsizetype same = 0;
+    while (same < common && points[same] == points_[same])
+        ++same;
+    if (same == points.size() && same == points_.size())
+        return;
+    QRectF dirty = area_;
+    if (same > 0 && !area_.isEmpty()) {
+        double left = std::numeric_limits<double>::infinity(), right = -left;
+        for (const QList<QPointF> *list : {&points_, &points})
+            for (qsizetype i = same - 1; i < list->size(); ++i) {
+                const double x = chart_->mapToPosition((*list)[i], twin_).x();
+                left = std::min(left, x);
+                right = std::max(right, x);
+            }
+        // The strip runs the plot's full height and takes in any point marker it touches, whole:
+        // Qt Charts bounds a series by its line, not its markers, and skips a series whose
+        // bounds miss the repainted area, so a strip through a marker's edge would erase it.
+        const double margin = twin_->pen().widthF() + 2.0;
+        left -= margin;
+        right += margin;
+        for (double x : markerXs_) {
+            const double m = chart_->mapToPosition(QPointF(x, 0.0), twin_).x();
+            if (m + kMarkerReach >= left && m - kMarkerReach <= right) {
+                left = std::min(left, m - kMarkerReach);
+                right = std::max(right, m + kMarkerReach);
+            }
+        }
+        if (std::isfinite(left))
+            dirty = QRectF(left, area_.top(), right - left, area_.height()) & area_;
+    }
     points_ = std::move(points);
-    update();
+    update(dirty);
 }
 
 void DenseCurveItem::setPlotArea(const QRectF &area)

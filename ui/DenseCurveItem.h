@@ -15,6 +15,8 @@
 #include <QPointF>
 #include <QPolygonF>
 
+#include <utility>
+
 QT_BEGIN_NAMESPACE
 class QChart;
 class QLineSeries;
@@ -28,7 +30,9 @@ public:
     // below the chart's own series (the per-epoch markers).
     DenseCurveItem(QChart *chart, QLineSeries *twin);
 
-    void setPoints(QList<QPointF> points); // data coordinates; repaints
+    void setPoints(QList<QPointF> points); // data coordinates; repaints what changed
+    // x (data) of the point markers other series draw over this one (the per-epoch values).
+    void setMarkerXs(QList<double> xs) { markerXs_ = std::move(xs); }
     const QList<QPointF> &points() const { return points_; }
     // Called when the plot area moves or resizes (QChart::plotAreaChanged).
     void setPlotArea(const QRectF &area);
@@ -37,9 +41,11 @@ public:
     void paint(QPainter *painter, const QStyleOptionGraphicsItem *option, QWidget *widget) override;
 
 private:
+    static constexpr double kMarkerReach = 8.0; // pixels from a marker's centre to past its edge
     QChart *chart_;
     QLineSeries *twin_;
     QList<QPointF> points_;
+    QList<double> markerXs_;
     QPolygonF mapped_; // reused by paint()
     QRectF area_;
 };
