@@ -200,6 +200,44 @@ private Q_SLOTS:
         QVERIFY(membraneTexts.contains(QStringLiteral("V(t)")));
     }
 
+    void curvesExportedDuringARunLookPaused()
+    {
+        // While a run is live the curves are drawn cheaply (aliased, hairline grid); a figure
+        // exported then must be the figure of a paused run, and the live look must come back.
+        // At 192 dpi, where a hairline stays one pixel and the normal grid pen is two.
+        auto w = openedWindow();
+        QVERIFY(w);
+        CurvesView *curves = w->curvesView();
+        QVERIFY(!curves->liveRendering());
+        const std::vector<Figure> figures = w->figures();
+        auto render = [&](const QString &name) {
+            for (const Figure &f : figures)
+                if (f.name == name) {
+                    QString error;
+                    const QString file = path(QStringLiteral("live-") + name + QStringLiteral(".png"));
+                    if (!FigureExporter::write(f, file, FigureFormat::Png, FigureOptions{QSize(700, 300), 192}, &error))
+                        return QImage();
+                    return QImage(file);
+                }
+            return QImage();
+        };
+        for (const QString name : {QStringLiteral("curves"), QStringLiteral("dashboard")}) {
+            const QImage paused = render(name);
+            QVERIFY2(!paused.isNull(), qPrintable(name));
+            curves->setLiveRendering(true);
+            const QImage live = render(name);
+            QVERIFY2(curves->liveRendering(), qPrintable(name));
+            curves->setLiveRendering(false);
+            QVERIFY2(live == paused, qPrintable(name));
+        }
+        // And the live look really differs (else the comparison above proves nothing).
+        curves->setLiveRendering(true);
+        const QImage screenLive = curves->lossChart()->grab().toImage();
+        curves->setLiveRendering(false);
+        const QImage screenPaused = curves->lossChart()->grab().toImage();
+        QVERIFY(screenLive != screenPaused);
+    }
+
     void rightClickOffersExportAndTheDialogStartsWhereItLeftOff()
     {
         auto w = openedWindow();

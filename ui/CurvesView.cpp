@@ -437,7 +437,9 @@ void CurvesView::onZoomed()
 namespace {
 int binOf(double x, double x0, double x1, int bins)
 {
-    return std::clamp(static_cast<int>(std::floor((x - x0) / (x1 - x0) * bins)), 0, bins - 1);
+    // Clamped as a double: the point beyond each edge can lie many ranges away when zoomed in.
+    const double bin = std::floor((x - x0) / (x1 - x0) * bins);
+    return static_cast<int>(std::clamp(bin, 0.0, static_cast<double>(bins - 1)));
 }
 } // namespace
 
@@ -505,8 +507,14 @@ QList<QPointF> CurvesView::decimateMean(const std::vector<double> &ys, double x0
 
 void CurvesView::refresh()
 {
-    if (!dirty_)
+    if (!dirty_) {
+        if (fullRepaints_ > 0) { // the frame after an epoch-series change, even without new data
+            --fullRepaints_;
+            lossView_->viewport()->update();
+            accuracyView_->viewport()->update();
+        }
         return;
+    }
     dirty_ = false;
 
     // Automatic x range: from 0 to a round number just past the data.

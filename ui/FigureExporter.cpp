@@ -222,15 +222,21 @@ std::vector<Figure> FigureExporter::windowFigures(MainWindow &window)
     // CurvesView::setLiveRendering); a figure is always drawn as a paused run's curves are.
     auto asPaused = [curves](std::function<void(QPainter &, const QRect &)> paint) {
         return [curves, paint = std::move(paint)](QPainter &painter, const QRect &target) {
-            const bool live = curves->liveRendering();
-            if (live)
+            struct PausedLook { // restores the live look however painting ends
+                CurvesView *curves;
+                bool live;
+                ~PausedLook()
+                {
+                    if (live)
+                        curves->setLiveRendering(true);
+                }
+            } look{curves, curves->liveRendering()};
+            if (look.live)
                 curves->setLiveRendering(false);
             paint(painter, target);
-            if (live)
-                curves->setLiveRendering(true);
         };
     };
-    figures.back().paint = asPaused(figures.back().paint);
+    figures.front().paint = asPaused(figures.front().paint); // "curves", the first figure
     InspectPanel *inspect = window.inspectPanel();
     figures.push_back(widgetFigure(static_cast<QWidget *>(inspect->raster()), QStringLiteral("raster"),
                                    QStringLiteral("Spike raster")));
