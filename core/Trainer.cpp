@@ -372,7 +372,8 @@ BatchResult Trainer::trainBatch()
             // One pass: each row's gradient is formed inside its update.
             optimizer_.beginStep();
             pool_->forEachBlock(static_cast<int>(rowBlocks_.size()), [&](int block, int t) {
-                const auto [l, r0, r1] = rowBlocks_[static_cast<std::size_t>(block)];
+                const RowBlock &rb = rowBlocks_[static_cast<std::size_t>(block)];
+                const int l = rb.layer, r0 = rb.begin, r1 = rb.end; // not a structured binding: captured below
                 std::vector<double> &buffer = threads_[t]->rowBuffer;
                 buffer.resize(static_cast<std::size_t>(weights[l].cols()));
                 for (int i = r0; i < r1; ++i)
@@ -389,7 +390,8 @@ BatchResult Trainer::trainBatch()
             }
             blockNorm2_.assign(rowBlocks_.size(), 0.0);
             pool_->forEachBlock(static_cast<int>(rowBlocks_.size()), [&](int block, int t) {
-                const auto [l, r0, r1] = rowBlocks_[static_cast<std::size_t>(block)];
+                const RowBlock &rb = rowBlocks_[static_cast<std::size_t>(block)];
+                const int l = rb.layer, r0 = rb.begin, r1 = rb.end; // not a structured binding: captured below
                 std::vector<double> &buffer = threads_[t]->rowBuffer;
                 buffer.resize(static_cast<std::size_t>(weights[l].cols()));
                 for (int i = r0; i < r1; ++i) {
@@ -408,7 +410,8 @@ BatchResult Trainer::trainBatch()
             const double scale = norm2 > 0.0 ? 1.0 / std::sqrt(norm2) : 1.0;
             optimizer_.beginStep();
             pool_->forEachBlock(static_cast<int>(rowBlocks_.size()), [&](int block, int) {
-                const auto [l, r0, r1] = rowBlocks_[static_cast<std::size_t>(block)];
+                const RowBlock &rb = rowBlocks_[static_cast<std::size_t>(block)];
+                const int l = rb.layer, r0 = rb.begin, r1 = rb.end; // not a structured binding: captured below
                 optimizer_.updateRows(static_cast<std::size_t>(l), weights[l], gradients_[l], r0, r1, scale);
             });
         }
