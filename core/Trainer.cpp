@@ -208,6 +208,14 @@ void Trainer::clearThreadGradients()
     }
 }
 
+void Trainer::forEachRowBlock(const std::function<void(int block, int layer, int begin, int end, int t)> &body)
+{
+    pool_->forEachBlock(static_cast<int>(rowBlocks_.size()), [&](int block, int t) {
+        const RowBlock &rb = rowBlocks_[static_cast<std::size_t>(block)];
+        body(block, rb.layer, rb.begin, rb.end, t);
+    });
+}
+
 BatchResult Trainer::trainBatch()
 {
     if (epochComplete())
@@ -371,9 +379,7 @@ BatchResult Trainer::trainBatch()
         if (!optimizer_.config().normalizeGradient) {
             // One pass: each row's gradient is formed inside its update.
             optimizer_.beginStep();
-            pool_->forEachBlock(static_cast<int>(rowBlocks_.size()), [&](int block, int t) {
-                const RowBlock &rb = rowBlocks_[static_cast<std::size_t>(block)];
-                const int l = rb.layer, r0 = rb.begin, r1 = rb.end; // not a structured binding: captured below
+            forEachRowBlock([&](int, int l, int r0, int r1, int t) {
                 std::vector<double> &buffer = threads_[t]->rowBuffer;
                 buffer.resize(static_cast<std::size_t>(weights[l].cols()));
                 for (int i = r0; i < r1; ++i)
@@ -389,9 +395,7 @@ BatchResult Trainer::trainBatch()
                     gradients_.push_back(Matrix(w.rows(), w.cols()));
             }
             blockNorm2_.assign(rowBlocks_.size(), 0.0);
-            pool_->forEachBlock(static_cast<int>(rowBlocks_.size()), [&](int block, int t) {
-                const RowBlock &rb = rowBlocks_[static_cast<std::size_t>(block)];
-                const int l = rb.layer, r0 = rb.begin, r1 = rb.end; // not a structured binding: captured below
+            forEachRowBlock([&](int block, int l, int r0, int r1, int t) {
                 std::vector<double> &buffer = threads_[t]->rowBuffer;
                 buffer.resize(static_cast<std::size_t>(weights[l].cols()));
                 for (int i = r0; i < r1; ++i) {
@@ -409,9 +413,7 @@ BatchResult Trainer::trainBatch()
                 norm2 += n2;
             const double scale = norm2 > 0.0 ? 1.0 / std::sqrt(norm2) : 1.0;
             optimizer_.beginStep();
-            pool_->forEachBlock(static_cast<int>(rowBlocks_.size()), [&](int block, int) {
-                const RowBlock &rb = rowBlocks_[static_cast<std::size_t>(block)];
-                const int l = rb.layer, r0 = rb.begin, r1 = rb.end; // not a structured binding: captured below
+            forEachRowBlock([&](int, int l, int r0, int r1, int) {
                 optimizer_.updateRows(static_cast<std::size_t>(l), weights[l], gradients_[l], r0, r1, scale);
             });
         }

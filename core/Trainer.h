@@ -100,6 +100,8 @@ private:
         int layer, begin, end;
     };
     std::vector<RowBlock> rowBlocks_;
+    // body(block, layer, first row, end row, thread) for every row block, dynamically.
+    void forEachRowBlock(const std::function<void(int block, int layer, int begin, int end, int t)> &body);
     std::vector<double> blockNorm2_; // per block, summed in block order (global-norm option)
 
     std::vector<int> trainIndices_;

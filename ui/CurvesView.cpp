@@ -228,9 +228,13 @@ void CurvesView::buildLossChart()
         smoothedLossItem_->setPlotArea(area);
     });
     // A range change that refresh() did not make (the chart view's rubber band) moves the curves.
-    connect(lossX_, &QValueAxis::rangeChanged, this, [this] { rawLossItem_->update(); smoothedLossItem_->update(); });
-    connect(lossYLinear_, &QValueAxis::rangeChanged, this, [this] { rawLossItem_->update(); smoothedLossItem_->update(); });
-    connect(lossYLog_, &QLogValueAxis::rangeChanged, this, [this] { rawLossItem_->update(); smoothedLossItem_->update(); });
+    const auto repaintLoss = [this] {
+        rawLossItem_->update();
+        smoothedLossItem_->update();
+    };
+    connect(lossX_, &QValueAxis::rangeChanged, this, repaintLoss);
+    connect(lossYLinear_, &QValueAxis::rangeChanged, this, repaintLoss);
+    connect(lossYLog_, &QLogValueAxis::rangeChanged, this, repaintLoss);
     lossView_ = new CurvesChartView(lossChart_);
     lossView_->setObjectName(QStringLiteral("lossChart"));
     lossView_->setMinimumSize(260, 180);
@@ -505,14 +509,19 @@ QList<QPointF> CurvesView::decimateMean(const std::vector<double> &ys, double x0
     return out;
 }
 
+void CurvesView::repaintWholeChartsIfDue()
+{
+    if (fullRepaints_ <= 0)
+        return;
+    --fullRepaints_;
+    lossView_->viewport()->update();
+    accuracyView_->viewport()->update();
+}
+
 void CurvesView::refresh()
 {
     if (!dirty_) {
-        if (fullRepaints_ > 0) { // the frame after an epoch-series change, even without new data
-            --fullRepaints_;
-            lossView_->viewport()->update();
-            accuracyView_->viewport()->update();
-        }
+        repaintWholeChartsIfDue(); // the frame after an epoch-series change, even without new data
         return;
     }
     dirty_ = false;
@@ -594,11 +603,7 @@ void CurvesView::refresh()
     // repaint the whole charts.
     if (epochSeriesChanged)
         fullRepaints_ = 2;
-    if (fullRepaints_ > 0) {
-        --fullRepaints_;
-        lossView_->viewport()->update();
-        accuracyView_->viewport()->update();
-    }
+    repaintWholeChartsIfDue();
 
     if (!zoomed_) {
         lossX_->setRange(0, autoMaxX);

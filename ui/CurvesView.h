@@ -73,6 +73,7 @@ private:
     void buildAccuracyChart();
     void recomputeSmoothed(std::size_t from);
     void updateAxes();
+    void repaintWholeChartsIfDue(); // counts fullRepaints_ down
     void onZoomed();
     void showLossReadout(QPointF value);
     void showAccuracyReadout(QPointF value);
