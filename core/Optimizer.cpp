@@ -1,6 +1,11 @@
 #include "Optimizer.h"
 
+#include <algorithm>
 #include <cmath>
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 #include <stdexcept>
 
 namespace firstspike {
@@ -95,7 +100,98 @@ void Optimizer::updateRows(std::size_t layer, Matrix &weights, const Matrix &gra
 void Optimizer::updateRow(std::size_t layer, Matrix &weights, Eigen::Index row, const double *g,
                           double gradientScale)
 {
-    updateRowWith(layer, weights, row, gradientScale, [g](Eigen::Index j, double) { return g[j]; });
+    updateRow(layer, weights, row, 0, weights.cols(), g, gradientScale);
+}
+
+void Optimizer::updateRow(std::size_t layer, Matrix &weights, Eigen::Index row, Eigen::Index begin, Eigen::Index end,
+                          const double *__restrict g, double gradientScale)
+{
+    // Plain loops over contiguous rows (row-major): one pass that reads and writes each weight
+    // and moment once. It vectorises with -fno-math-errno (std::sqrt) and -fno-trapping-math
+    // (the selects below); scalar, this pass was half of a mini-batch's time.
+    const Eigen::Index n = end - begin;
+    double *__restrict w = weights.row(row).data() + begin;
+    if (config_.kind == OptimizerKind::Sgd) {
+        const double step = stepLearningRate_ * gradientScale;
+        for (Eigen::Index j = 0; j < n; ++j) {
+            const double wj = w[j];
+            w[j] = wj - step * g[j];
+        }
+        return;
+    }
+    float *__restrict m = m_[layer].row(row).data() + begin;
+    float *__restrict v = v_[layer].row(row).data() + begin;
+    const double b1 = config_.beta1, b2 = config_.beta2;
+    const double c1 = (1.0 - b1) * gradientScale;
+    const double c2 = (1.0 - b2) * gradientScale * gradientScale;
+    const double step = stepSize_;
+    const float eps = static_cast<float>(stepEpsilon_);
+    Eigen::Index j = 0;
+#if defined(__AVX512F__) && defined(__AVX512DQ__)
+    // The loop below, 16 weights at a time, written out: GCC's own vectorisation of it juggles
+    // mask registers and ran at ~6 cycles per weight. The same operations in the same order
+    // (no fused multiply-add; vminpd(K, x) is x > K ? K : x, NaN kept; the flushes are zero
+    // masks), so the same bits (tst_training: adamKernelMatchesScalarFormula).
+    {
+        const __m512d vb1 = _mm512_set1_pd(b1), vc1 = _mm512_set1_pd(c1);
+        const __m512d vb2 = _mm512_set1_pd(b2), vc2 = _mm512_set1_pd(c2);
+        const __m512d vstep = _mm512_set1_pd(step);
+        const __m512d vmax = _mm512_set1_pd(kFloatMax), vnegMax = _mm512_set1_pd(-kFloatMax);
+        const __m512d vmin = _mm512_set1_pd(kFloatMin);
+        const __m512 veps = _mm512_set1_ps(eps);
+        for (; j + 16 <= n; j += 16) {
+            const __m512 mOld = _mm512_loadu_ps(m + j);
+            const __m512 vOld = _mm512_loadu_ps(v + j);
+            __m256 mNew[2], vNew[2];
+            for (int h = 0; h < 2; ++h) {
+                const __m512d gj = _mm512_loadu_pd(g + j + 8 * h);
+                const __m512d mo = _mm512_cvtps_pd(h == 0 ? _mm512_castps512_ps256(mOld) : _mm512_extractf32x8_ps(mOld, 1));
+                const __m512d vo = _mm512_cvtps_pd(h == 0 ? _mm512_castps512_ps256(vOld) : _mm512_extractf32x8_ps(vOld, 1));
+                __m512d md = _mm512_add_pd(_mm512_mul_pd(vb1, mo), _mm512_mul_pd(vc1, gj));
+                md = _mm512_max_pd(vnegMax, _mm512_min_pd(vmax, md));
+                __m512d vd = _mm512_add_pd(_mm512_mul_pd(vb2, vo), _mm512_mul_pd(vc2, _mm512_mul_pd(gj, gj)));
+                vd = _mm512_min_pd(vmax, vd);
+                const __mmask8 mKeep = _mm512_cmp_pd_mask(_mm512_abs_pd(md), vmin, _CMP_NLT_UQ);
+                const __mmask8 vKeep = _mm512_cmp_pd_mask(vd, vmin, _CMP_NLT_UQ);
+                mNew[h] = _mm512_maskz_cvtpd_ps(mKeep, md);
+                vNew[h] = _mm512_maskz_cvtpd_ps(vKeep, vd);
+            }
+            const __m512 mj = _mm512_insertf32x8(_mm512_castps256_ps512(mNew[0]), mNew[1], 1);
+            const __m512 vj = _mm512_insertf32x8(_mm512_castps256_ps512(vNew[0]), vNew[1], 1);
+            _mm512_storeu_ps(m + j, mj);
+            _mm512_storeu_ps(v + j, vj);
+            const __m512 dir = _mm512_div_ps(mj, _mm512_add_ps(_mm512_sqrt_ps(vj), veps));
+            for (int h = 0; h < 2; ++h) {
+                const __m512d d = _mm512_cvtps_pd(h == 0 ? _mm512_castps512_ps256(dir) : _mm512_extractf32x8_ps(dir, 1));
+                const __m512d wj = _mm512_loadu_pd(w + j + 8 * h);
+                _mm512_storeu_pd(w + j + 8 * h, _mm512_sub_pd(wj, _mm512_mul_pd(vstep, d)));
+            }
+        }
+    }
+#endif
+    for (; j < n; ++j) {
+        const double wj = w[j];
+        const double gj = g[j];
+        // Moments updated in double from the stored floats, then rounded once; the step's
+        // direction m / (sqrt(v) + eps) in float. Kept inside float's normal range: clamped at
+        // FLT_MAX (a huge but finite gradient must not become inf and freeze or NaN the
+        // weight), flushed to 0 below FLT_MIN (a moment decaying under zero gradients would
+        // otherwise end as a denormal, slow on every step after).
+        // Every value computed unconditionally, then selected: GCC keeps a conditional
+        // conversion (which may raise a floating-point flag) or std::clamp's reference as a
+        // branch, and the loop then stays scalar. The same results, NaN included.
+        double md = b1 * m[j] + c1 * gj;
+        md = md > kFloatMax ? kFloatMax : md;
+        md = md < -kFloatMax ? -kFloatMax : md;
+        double vd = b2 * v[j] + c2 * (gj * gj);
+        vd = vd > kFloatMax ? kFloatMax : vd;
+        const float mf = static_cast<float>(md), vf = static_cast<float>(vd);
+        const float mj = std::abs(md) < kFloatMin ? 0.0f : mf;
+        const float vj = vd < kFloatMin ? 0.0f : vf;
+        m[j] = mj;
+        v[j] = vj;
+        w[j] = wj - step * static_cast<double>(mj / (std::sqrt(vj) + eps));
+    }
 }
 
 } // namespace firstspike

@@ -160,12 +160,42 @@ void SpikeNetwork::forwardFrom(ForwardPass &pass, bool firstLayerOrdered) const
     }
 }
 
+int SpikeNetwork::columnSumBlockRows(Eigen::Index cols)
+{
+    return std::max<int>(1, static_cast<int>(16384 / std::max<Eigen::Index>(1, cols)));
+}
+
+namespace {
+// Columns [c0, c1) of `weights` summed in the order columnSums() documents.
+void blockedColumnSums(const Matrix &weights, Eigen::Index c0, Eigen::Index c1, double *__restrict out)
+{
+    const Eigen::Index n = c1 - c0;
+    const Eigen::Index step = SpikeNetwork::columnSumBlockRows(weights.cols());
+    thread_local std::vector<double> partial;
+    partial.resize(static_cast<std::size_t>(n));
+    double *__restrict p = partial.data();
+    for (Eigen::Index r0 = 0; r0 < weights.rows(); r0 += step) {
+        std::fill(p, p + n, 0.0);
+        for (Eigen::Index i = r0; i < std::min(weights.rows(), r0 + step); ++i) {
+            const double *__restrict w = weights.row(i).data() + c0;
+            for (Eigen::Index j = 0; j < n; ++j)
+                p[j] += w[j];
+        }
+        if (r0 == 0)
+            std::copy(p, p + n, out);
+        else
+            for (Eigen::Index j = 0; j < n; ++j)
+                out[j] += p[j];
+    }
+    if (weights.rows() == 0)
+        std::fill(out, out + n, 0.0);
+}
+} // namespace
+
 void SpikeNetwork::columnSums(const Matrix &weights, Vector &out)
 {
-    // Row by row, in a fixed order: the same numbers whoever computes them.
-    out.setZero(weights.cols());
-    for (Eigen::Index i = 0; i < weights.rows(); ++i)
-        out += weights.row(i).transpose();
+    out.resize(weights.cols());
+    blockedColumnSums(weights, 0, weights.cols(), out.data());
 }
 
 void SpikeNetwork::prepare(ThreadPool &pool)
@@ -174,22 +204,28 @@ void SpikeNetwork::prepare(ThreadPool &pool)
     for (std::size_t l = 0; l < weights_.size(); ++l)
         columnSums_[l].resize(weights_[l].cols());
     // Blocks of 128 columns (1 KB of each row), handed out dynamically; each column is summed in
-    // row order whoever sums it, as columnSums().
+    // columnSums()' order whoever sums it.
     constexpr Eigen::Index kColumns = 128;
     std::vector<std::pair<std::size_t, Eigen::Index>> blocks; // (layer, first column)
     for (std::size_t l = 0; l < weights_.size(); ++l)
         for (Eigen::Index c = 0; c < weights_[l].cols(); c += kColumns)
             blocks.emplace_back(l, c);
     pool.forEachBlock(static_cast<int>(blocks.size()), [&](int b, int) {
-        const auto [l, c0] = blocks[static_cast<std::size_t>(b)];
+        const std::size_t l = blocks[static_cast<std::size_t>(b)].first;
+        const Eigen::Index c0 = blocks[static_cast<std::size_t>(b)].second;
         const Matrix &w = weights_[l];
-        const Eigen::Index c1 = std::min(w.cols(), c0 + kColumns);
-        auto sums = columnSums_[l].segment(c0, c1 - c0);
-        sums.setZero();
-        for (Eigen::Index i = 0; i < w.rows(); ++i)
-            sums += w.row(i).segment(c0, c1 - c0).transpose();
+        blockedColumnSums(w, c0, std::min(w.cols(), c0 + kColumns), columnSums_[l].data() + c0);
     });
     columnSumsValid_ = true;
+}
+
+std::vector<Vector> &SpikeNetwork::columnSumsToFill()
+{
+    columnSumsValid_ = false;
+    columnSums_.resize(weights_.size());
+    for (std::size_t l = 0; l < weights_.size(); ++l)
+        columnSums_[l].resize(weights_[l].cols());
+    return columnSums_;
 }
 
 void SpikeNetwork::prepare()
@@ -410,13 +446,53 @@ void SpikeNetwork::scanLayer(const Matrix &weights, double threshold, double max
     }
 }
 
+void LayerGradientRecord::accumulate(const Entry &entry, Eigen::Index begin, Eigen::Index end, double *__restrict acc,
+                                     bool assign) const
+{
+    // Selects of values computed unconditionally: vectorises with -fno-trapping-math.
+    const Eigen::Index n = end - begin;
+    const double zi = entry.z;
+    const int group = entry.group;
+    const double *__restrict g = G.data() + begin;
+    const double *__restrict gz = GZ.data() + begin;
+    const int *__restrict c = cut.data() + begin;
+    if (U.size() > 0) {
+        const double *__restrict u = U.data() + begin;
+        if (assign) {
+            for (Eigen::Index j = 0; j < n; ++j) {
+                const double term = zi * g[j] - gz[j] - u[j];
+                acc[j] = c[j] >= group ? term : 0.0;
+            }
+        } else {
+            for (Eigen::Index j = 0; j < n; ++j) {
+                const double term = zi * g[j] - gz[j] - u[j];
+                acc[j] += c[j] >= group ? term : 0.0;
+            }
+        }
+    } else {
+        if (assign) {
+            for (Eigen::Index j = 0; j < n; ++j) {
+                const double term = zi * g[j] - gz[j];
+                acc[j] = c[j] >= group ? term : 0.0;
+            }
+        } else {
+            for (Eigen::Index j = 0; j < n; ++j) {
+                const double term = zi * g[j] - gz[j];
+                acc[j] += c[j] >= group ? term : 0.0;
+            }
+        }
+    }
+}
+
 void SpikeNetwork::backward(const ForwardPass &pass, const Vector &dLossDzOut, std::vector<Matrix> &gradients,
                             BackwardWorkspace &ws, Vector *dLossDzInput,
-                            std::vector<Eigen::RowVectorXd> *rowBroadcast) const
+                            std::vector<Eigen::RowVectorXd> *rowBroadcast, GradientRecord *record) const
 {
     const int L = layerCount();
-    if (static_cast<int>(gradients.size()) != L)
+    if (!record && static_cast<int>(gradients.size()) != L)
         throw std::invalid_argument("gradient buffers do not match the network");
+    if (record)
+        record->layers.resize(L);
     ws.dLossDz.resize(L);
     ws.dLossDz[L - 1] = dLossDzOut;
     ws.touchedRows.resize(L);
@@ -426,7 +502,7 @@ void SpikeNetwork::backward(const ForwardPass &pass, const Vector &dLossDzOut, s
     for (int l = L - 1; l >= 0; --l) {
         const LayerActivity &act = pass.layers[l];
         const Matrix &W = weights_[l];
-        Matrix &grad = gradients[l];
+        Matrix *grad = record ? nullptr : &gradients[l];
         const int fanInSize = fanIn(l);
         const int nOut = fanOut(l);
         const bool needInput = l > 0 || dLossDzInput != nullptr;
@@ -434,6 +510,12 @@ void SpikeNetwork::backward(const ForwardPass &pass, const Vector &dLossDzOut, s
         if (needInput) {
             dIn = l > 0 ? &ws.dLossDz[l - 1] : dLossDzInput;
             dIn->setZero(fanInSize);
+        }
+
+        LayerGradientRecord *rec = record ? &record->layers[l] : nullptr;
+        if (rec) {
+            rec->entries.clear();
+            rec->U.resize(0);
         }
 
         // g_j = dL/dz_j / (sum_C w - theta); dz_j/dw_ij = (z_i - z_j)/den, dz_j/dz_i = w_ij/den.
@@ -493,6 +575,15 @@ void SpikeNetwork::backward(const ForwardPass &pass, const Vector &dLossDzOut, s
             U = ws.foldRow.data();
         }
         const int scanGroups = fold ? last : groups;
+        if (rec) {
+            rec->G = ws.active;
+            rec->GZ = ws.activeZ;
+            if (U)
+                rec->U = ws.foldRow;
+            rec->cut.resize(static_cast<std::size_t>(nOut));
+            for (int j = 0; j < nOut; ++j)
+                rec->cut[static_cast<std::size_t>(j)] = ws.active[j] != 0.0 ? act.firedInGroup[j] : -1;
+        }
         std::uint8_t *touched = ws.touchedRows[l].data();
         int begin = 0;
         for (int g = 0; g < scanGroups && activeCount > 0; ++g) {
@@ -500,7 +591,13 @@ void SpikeNetwork::backward(const ForwardPass &pass, const Vector &dLossDzOut, s
             for (int k = begin; k < end; ++k) {
                 const int i = act.inputOrder[k];
                 const double zi = act.orderedZ[k];
-                double *gr = grad.row(i).data();
+                if (rec) {
+                    rec->entries.push_back({i, g, zi});
+                    if (dIn && i < fanInSize)
+                        (*dIn)[i] = W.row(i).dot(ws.active.transpose());
+                    continue;
+                }
+                double *gr = grad->row(i).data();
                 // A row's first write in a mini-batch assigns (its old content is stale, see
                 // BackwardWorkspace::touchedRows), so nobody has to clear the buffers.
                 if (touched[i]) {

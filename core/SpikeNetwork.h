@@ -62,6 +62,31 @@ struct BackwardWorkspace {
     double maxGradientScale = 0.0;
 };
 
+// One sample's weight gradient for one layer, kept compact instead of written into a gradient
+// matrix: row i of the gradient is sum over the recorded entries for i of
+//   term_j = cut_j >= group ? (z * G_j - GZ_j) - U_j : 0,
+// plus the fold row U (when present) broadcast to every row (see SpikeNetwork::backward). A
+// sample touches ~200 rows of 785 x 800 doubles; a mini-batch's records are a few hundred KB and
+// stay in cache, where written gradient rows were ~10 MB of memory traffic per mini-batch.
+struct LayerGradientRecord {
+    struct Entry {
+        int row;     // weight row (input index; the bias row last)
+        int group;   // the arrival tie group of the input
+        double z;    // its spike z
+    };
+    Vector G, GZ;         // g_j and g_j z_j of the neurons the layer's scan reached; 0 elsewhere
+    Vector U;             // the folded closing group's row (size 0 when not folded)
+    std::vector<int> cut; // the last group whose rows reach neuron j; -1 when none does
+    std::vector<Entry> entries; // the rows backward() would write, in arrival order
+    // acc = term (assign) or acc + term (!assign) over the columns [begin, end) of one entry's
+    // row (acc[0] is column begin): the same arithmetic, in the same order, as backward()'s
+    // writes into a gradient matrix.
+    void accumulate(const Entry &entry, Eigen::Index begin, Eigen::Index end, double *acc, bool assign) const;
+};
+struct GradientRecord {
+    std::vector<LayerGradientRecord> layers;
+};
+
 class SpikeNetwork {
 public:
     SpikeNetwork() = default;
@@ -94,6 +119,11 @@ public:
     bool prepared() const { return columnSumsValid_; }
     // Total weight of each neuron per layer (bias included); valid while prepared().
     const std::vector<Vector> &cachedColumnSums() const { return columnSums_; }
+    // For an update that writes the weights and refills the column sums as it goes (each column
+    // summed from 0 in row order, as columnSums()): sized sums to fill, the network unprepared
+    // until setColumnSumsFilled().
+    std::vector<Vector> &columnSumsToFill();
+    void setColumnSumsFilled() { columnSumsValid_ = true; }
     std::size_t parameterCount() const;
 
     // U(low/n, high/n) for n inputs (bias included), so every neuron starts able to fire.
@@ -111,16 +141,22 @@ public:
     // With `rowBroadcast` (one row vector per layer), a large tie group that closes the scan
     // (e.g. all black pixels) is accumulated once into rowBroadcast[l] instead of into each of
     // its rows; the caller adds rowBroadcast[l] to every row of gradients[l] afterwards.
+    // With `record`, the weight gradient goes into the record instead (gradients and the
+    // touchedRows flags are then left alone; rowBroadcast still gets the fold rows).
     void backward(const ForwardPass &pass, const Vector &dLossDzOut, std::vector<Matrix> &gradients,
                   BackwardWorkspace &workspace, Vector *dLossDzInput = nullptr,
-                  std::vector<Eigen::RowVectorXd> *rowBroadcast = nullptr) const;
+                  std::vector<Eigen::RowVectorXd> *rowBroadcast = nullptr, GradientRecord *record = nullptr) const;
 
     // One layer: the causal-set scan of MODEL.md for all neurons of the layer at once.
     // `columnSums` (total weight per neuron, bias included) lets the last tie group be added
     // in one step when every input arrives; pass nullptr to add it input by input.
     static void forwardLayer(const Matrix &weights, bool bias, double threshold, double maxZ,
                              const Vector &inputZ, LayerActivity &out, const Vector *columnSums = nullptr);
+    // Column sums in a fixed order: rows in runs of columnSumBlockRows(cols), each run summed
+    // from 0 in row order, then the runs' sums in order. Every path (prepare(), prepare(pool),
+    // the trainer's update, which sums a run of rows as it writes them) gives the same bits.
     static void columnSums(const Matrix &weights, Vector &out);
+    static int columnSumBlockRows(Eigen::Index cols);
     // The arrival order of a layer's inputs (inputOrder, orderedZ, groupEnd of `out`).
     static void orderInputs(const Vector &inputZ, bool bias, LayerActivity &out);
     // The same order for pixel inputs by counting sort; byteZ maps each byte value to its z.

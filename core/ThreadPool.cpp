@@ -1,6 +1,7 @@
 #include "ThreadPool.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -89,6 +90,47 @@ void ThreadPool::forEachBlock(int blocks, const std::function<void(int, int)> &b
             } catch (...) {
                 failed.store(true, std::memory_order_relaxed); // the others stop taking blocks
                 throw;
+            }
+        }
+    });
+}
+
+void ThreadPool::forEachBlock(const std::vector<int> &home, const std::function<void(int, int)> &body)
+{
+    if (static_cast<int>(home.size()) != threadCount_ + 1 || home.front() != 0)
+        throw std::invalid_argument("ThreadPool::forEachBlock: one home range per thread is needed");
+    for (int t = 0; t < threadCount_; ++t)
+        if (home[static_cast<std::size_t>(t) + 1] < home[static_cast<std::size_t>(t)])
+            throw std::invalid_argument("ThreadPool::forEachBlock: home ranges must ascend");
+    if (home.back() <= 0)
+        return;
+    if (threadCount_ == 1) {
+        for (int b = 0; b < home.back(); ++b)
+            body(b, 0);
+        return;
+    }
+    // One cursor per home range, each on its own cache line; a block is taken with a fetch_add
+    // on its range's cursor, by the owner or by a helper, so each runs exactly once.
+    struct alignas(64) Cursor {
+        std::atomic<int> next{0};
+    };
+    std::vector<Cursor> cursors(static_cast<std::size_t>(threadCount_));
+    for (int t = 0; t < threadCount_; ++t)
+        cursors[static_cast<std::size_t>(t)].next.store(home[static_cast<std::size_t>(t)], std::memory_order_relaxed);
+    std::atomic<bool> failed{false};
+    run([&](int t) {
+        for (int k = 0; k < threadCount_; ++k) {
+            const int owner = (t + k) % threadCount_;
+            std::atomic<int> &next = cursors[static_cast<std::size_t>(owner)].next;
+            const int end = home[static_cast<std::size_t>(owner) + 1];
+            for (int b = next.fetch_add(1, std::memory_order_relaxed); b < end && !failed.load(std::memory_order_relaxed);
+                 b = next.fetch_add(1, std::memory_order_relaxed)) {
+                try {
+                    body(b, t);
+                } catch (...) {
+                    failed.store(true, std::memory_order_relaxed);
+                    throw;
+                }
             }
         }
     });

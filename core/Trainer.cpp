@@ -10,7 +10,6 @@
 #include <utility>
 
 namespace firstspike {
-
 namespace {
 
 double now()
@@ -38,11 +37,15 @@ void chunk(int n, int threads, int t, int &begin, int &end)
 struct Trainer::ThreadState {
     ForwardPass pass;
     BackwardWorkspace workspace;
-    std::vector<Matrix> gradients;
+    // This batch's gradient records, one per sample in assignment order (see
+    // LayerGradientRecord); kept across batches so their buffers are reused.
+    std::vector<GradientRecord> records;
+    int recordCount = 0;
     std::vector<Eigen::RowVectorXd> rowBroadcast; // see SpikeNetwork::backward
     Vector dLossDz;
     std::vector<std::uint8_t> image;
     std::vector<double> rowBuffer; // one reduced gradient row (trainBatch)
+    std::vector<double> threadRows; // the per-thread sums of one gradient row (trainBatch)
     double loss = 0.0;
     int correct = 0;
     // evaluation accumulators
@@ -106,30 +109,54 @@ void Trainer::reset()
     network_.initializeUniform(mixSeed(config_.seed, 0x1417), config_.initLow, config_.initHigh);
     optimizer_ = Optimizer(config_.optimizer, network_.allWeights());
     gradients_.clear(); // allocated by the first step that needs it (global-norm normalisation)
+    std::size_t maxFanOut = 0;
+    for (int l = 0; l < network_.layerCount(); ++l)
+        maxFanOut = std::max(maxFanOut, static_cast<std::size_t>(network_.fanOut(l)));
     for (auto &t : threads_) {
-        t->gradients.clear();
-        for (const Matrix &w : std::as_const(network_).allWeights())
-            t->gradients.push_back(Matrix::Zero(w.rows(), w.cols()));
+        t->records.clear();
+        t->recordCount = 0;
+        t->threadRows.assign(static_cast<std::size_t>(pool_->size()) * maxFanOut, 0.0);
         t->rowBroadcast.clear();
-        t->workspace.touchedRows.clear();
         // Sized here, not only in backward(): a thread may get no sample of a small batch.
-        for (const Matrix &w : std::as_const(network_).allWeights()) {
+        for (const Matrix &w : std::as_const(network_).allWeights())
             t->rowBroadcast.push_back(Eigen::RowVectorXd::Zero(w.cols()));
-            t->workspace.touchedRows.emplace_back(static_cast<std::size_t>(w.rows()), 0);
-        }
         t->workspace.maxGradientScale = 0.0;
     }
     network_.prepare();
-    // Update blocks of about 16k weights (~0.6 MB of weights, moments and gradient rows): enough
-    // blocks for the threads to even out, few enough that taking one costs nothing.
+    // Update blocks: runs of rows, the blocks in which SpikeNetwork sums each column (~16k
+    // weights, ~0.3 MB of weights and moments), so that the update can sum its new weights as
+    // it writes them, bit for bit as prepare() would. Each thread has a home range of blocks of
+    // about equal weight count, which it updates first every mini-batch (its rows' weights and
+    // moments stay in its own cache), and then it helps with what is left of the others'.
     rowBlocks_.clear();
+    std::vector<long long> blockWeights;
     for (int l = 0; l < network_.layerCount(); ++l) {
         const Matrix &w = std::as_const(network_).weights(l);
         const int rows = static_cast<int>(w.rows());
-        const int step = std::max<int>(1, static_cast<int>(16384 / std::max<Eigen::Index>(1, w.cols())));
-        for (int r = 0; r < rows; r += step)
+        const int step = SpikeNetwork::columnSumBlockRows(w.cols());
+        for (int r = 0; r < rows; r += step) {
             rowBlocks_.push_back({l, r, std::min(rows, r + step)});
+            blockWeights.push_back(static_cast<long long>(std::min(rows, r + step) - r) * w.cols());
+        }
     }
+    const int threadCount = pool_->size();
+    long long total = 0;
+    for (long long n : blockWeights)
+        total += n;
+    rowHome_.assign(static_cast<std::size_t>(threadCount) + 1, static_cast<int>(rowBlocks_.size()));
+    rowHome_[0] = 0;
+    {
+        // Cut before the block that would take the running count past total * t / threads
+        // by more than half of it.
+        long long running = 0;
+        int t = 1;
+        for (std::size_t b = 0; b < blockWeights.size(); ++b) {
+            while (t < threadCount && 2 * running + blockWeights[b] > 2 * total * t / threadCount)
+                rowHome_[static_cast<std::size_t>(t++)] = static_cast<int>(b);
+            running += blockWeights[b];
+        }
+    }
+    blockSums_.assign(rowBlocks_.size(), Vector());
     history_.clear();
     bestEpoch_ = 0;
     bestValidationAccuracy_ = -1.0;
@@ -202,15 +229,14 @@ void Trainer::clearThreadGradients()
     for (auto &st : threads_) {
         for (Eigen::RowVectorXd &r : st->rowBroadcast)
             r.setZero();
-        for (auto &rows : st->workspace.touchedRows)
-            std::fill(rows.begin(), rows.end(), 0);
+        st->recordCount = 0;
         st->workspace.maxGradientScale = 0.0;
     }
 }
 
 void Trainer::forEachRowBlock(const std::function<void(int block, int layer, int begin, int end, int t)> &body)
 {
-    pool_->forEachBlock(static_cast<int>(rowBlocks_.size()), [&](int block, int t) {
+    pool_->forEachBlock(rowHome_, [&](int block, int t) {
         const RowBlock &rb = rowBlocks_[static_cast<std::size_t>(block)];
         body(block, rb.layer, rb.begin, rb.end, t);
     });
@@ -229,6 +255,7 @@ BatchResult Trainer::trainBatch()
     const double horizon = network_.config().maxSpikeZ();
     const int batchStart = cursor_;
     const int layers = network_.layerCount();
+    static std::vector<Matrix> noGradients; // backward() writes records, not matrices
 
     // Balance the threads: a sample costs about as much as it has non-black pixels (the rows the
     // scans visit). Longest first, each to the least loaded thread; the assignment depends only
@@ -258,12 +285,13 @@ BatchResult Trainer::trainBatch()
             std::sort(list.begin(), list.end());
     }
 
-    // Phase 1: each thread runs its share of the batch into its own gradients.
+    // Phase 1: each thread runs its share of the batch into its own gradient records.
     try {
         pool_->run([&](int t) {
             ThreadState &st = *threads_[t];
             st.loss = 0.0;
             st.correct = 0;
+            st.recordCount = 0;
             st.image.resize(train.pixelCount());
             for (int b : assignment_[t]) {
                 const int position = batchStart + b;
@@ -277,7 +305,10 @@ BatchResult Trainer::trainBatch()
                 const int label = train.labels[index];
                 st.loss += softmaxCrossEntropy(st.pass.layers.back().spikeZ, label, horizon, st.dLossDz);
                 st.correct += st.pass.predictedClass() == label ? 1 : 0;
-                network_.backward(st.pass, st.dLossDz, st.gradients, st.workspace, nullptr, &st.rowBroadcast);
+                if (st.recordCount == static_cast<int>(st.records.size()))
+                    st.records.emplace_back();
+                network_.backward(st.pass, st.dLossDz, noGradients, st.workspace, nullptr, &st.rowBroadcast,
+                                  &st.records[static_cast<std::size_t>(st.recordCount++)]);
             }
         });
     } catch (...) {
@@ -329,64 +360,121 @@ BatchResult Trainer::trainBatch()
                 hinge[l][j] = -config_.weightSumK;
     }
 
-    // The gradient of row i of layer l: the broadcast row plus the per-thread rows that backward
-    // wrote, in thread order (the same sum for a given thread count), scaled, plus the costs.
-    // The per-thread rows are released by clearing their flags (backward assigns on a row's next
-    // first write). With at most two written rows (two threads) it is computed inside the
-    // update's loop; otherwise the rows are first summed into `buffer`.
+    // Where each gradient row's terms are: per layer, the record entries of every row, in thread
+    // order, then sample order (the order in which backward used to add them into per-thread
+    // gradient matrices; a counting sort by row).
+    rowTermStart_.resize(static_cast<std::size_t>(layers));
+    rowTerms_.resize(static_cast<std::size_t>(layers));
+    for (int l = 0; l < layers; ++l) {
+        std::vector<int> &start = rowTermStart_[static_cast<std::size_t>(l)];
+        std::vector<RowTerm> &terms = rowTerms_[static_cast<std::size_t>(l)];
+        start.assign(static_cast<std::size_t>(std::as_const(network_).weights(l).rows()) + 1, 0);
+        for (int t = 0; t < threads; ++t)
+            for (int r = 0; r < threads_[t]->recordCount; ++r)
+                for (const LayerGradientRecord::Entry &e : threads_[t]->records[static_cast<std::size_t>(r)].layers[l].entries)
+                    ++start[static_cast<std::size_t>(e.row) + 1];
+        for (std::size_t i = 1; i < start.size(); ++i)
+            start[i] += start[i - 1];
+        terms.resize(static_cast<std::size_t>(start.back()));
+        std::vector<int> &fill = rowTermFill_;
+        fill.assign(start.begin(), start.end() - 1);
+        for (int t = 0; t < threads; ++t)
+            for (int r = 0; r < threads_[t]->recordCount; ++r) {
+                const LayerGradientRecord &rec = threads_[t]->records[static_cast<std::size_t>(r)].layers[l];
+                for (const LayerGradientRecord::Entry &e : rec.entries)
+                    terms[static_cast<std::size_t>(fill[static_cast<std::size_t>(e.row)]++)] = {&rec, &e, t};
+            }
+    }
+
+    // The gradient of row i of layer l: the broadcast row plus the per-thread sums of the row's
+    // record terms, in thread order (the same sum for a given thread count), scaled, plus the
+    // costs, written to `out` (a row that stays in L1 before the update reads it).
     const double invBatch = 1.0 / batch;
     const double l2 = config_.l2;
-    auto forRowGradient = [&](int l, Eigen::Index i, double *__restrict buffer, auto &&use) {
-        const Eigen::Index n = network_.fanOut(l);
-        const double *__restrict h = hinge[l].data();
+    // Columns [c0, c1) of the row; out[0] is column c0's.
+    auto rowGradient = [&](int l, Eigen::Index i, Eigen::Index c0, Eigen::Index c1, double *out, int t) {
+        const Eigen::Index n = c1 - c0;
+        const double *__restrict h = hinge[l].data() + c0;
+        const double *__restrict w = std::as_const(network_).weights(l).row(i).data() + c0;
+        const std::vector<int> &start = rowTermStart_[static_cast<std::size_t>(l)];
+        const RowTerm *term = rowTerms_[static_cast<std::size_t>(l)].data();
+        std::vector<double> &threadRows = threads_[t]->threadRows;
         thread_local std::vector<const double *> written;
         written.clear();
-        for (int u = 0; u < threads; ++u) {
-            std::uint8_t &flag = threads_[u]->workspace.touchedRows[l][i];
-            if (flag) {
-                written.push_back(threads_[u]->gradients[l].row(i).data());
-                flag = 0;
+        int rowThread = -1;
+        double *acc = nullptr;
+        for (int k = start[static_cast<std::size_t>(i)]; k < start[static_cast<std::size_t>(i) + 1]; ++k) {
+            const bool first = term[k].thread != rowThread;
+            if (first) { // the next thread's sum of this row starts (assigned, as backward did)
+                rowThread = term[k].thread;
+                acc = threadRows.data() + written.size() * static_cast<std::size_t>(n); // sized in reset()
+                written.push_back(acc);
             }
+            term[k].record->accumulate(*term[k].entry, c0, c1, acc, first);
         }
-        const double *__restrict base = broadcast[l].data();
+        const double *base = broadcast[l].data() + c0;
         std::size_t count = written.size();
-        if (count > 2) { // all but the last into the buffer, in thread order
+        if (count > 2) { // all but the last summed into out, in thread order
             const double *__restrict w0 = written[0];
             const double *__restrict w1 = written[1];
             for (Eigen::Index j = 0; j < n; ++j)
-                buffer[j] = (base[j] + w0[j]) + w1[j];
+                out[j] = (base[j] + w0[j]) + w1[j];
             for (std::size_t k = 2; k + 1 < count; ++k) {
                 const double *__restrict wk = written[k];
                 for (Eigen::Index j = 0; j < n; ++j)
-                    buffer[j] += wk[j];
+                    out[j] += wk[j];
             }
-            base = buffer;
+            base = out;
             written[0] = written[count - 1];
             count = 1;
         }
-        const double *__restrict s0 = count > 0 ? written[0] : nullptr;
-        const double *__restrict s1 = count > 1 ? written[1] : nullptr;
-        if (count == 0)
-            use([=](Eigen::Index j, double w) { return (base[j] * invBatch + h[j]) + l2 * w; });
-        else if (count == 1)
-            use([=](Eigen::Index j, double w) { return ((base[j] + s0[j]) * invBatch + h[j]) + l2 * w; });
-        else
-            use([=](Eigen::Index j, double w) { return (((base[j] + s0[j]) + s1[j]) * invBatch + h[j]) + l2 * w; });
+        if (count == 0) {
+            for (Eigen::Index j = 0; j < n; ++j)
+                out[j] = (base[j] * invBatch + h[j]) + l2 * w[j];
+        } else if (count == 1) {
+            const double *__restrict s0 = written[0];
+            for (Eigen::Index j = 0; j < n; ++j)
+                out[j] = ((base[j] + s0[j]) * invBatch + h[j]) + l2 * w[j];
+        } else {
+            const double *__restrict s0 = written[0];
+            const double *__restrict s1 = written[1];
+            for (Eigen::Index j = 0; j < n; ++j)
+                out[j] = (((base[j] + s0[j]) + s1[j]) * invBatch + h[j]) + l2 * w[j];
+        }
     };
     std::vector<Matrix> &weights = network_.allWeights();
-    // Flags left set by an update that threw would make the next batch add stale rows.
+    // An update that throws leaves no broadcast rows or records behind for the next batch.
     try {
         if (!optimizer_.config().normalizeGradient) {
-            // One pass: each row's gradient is formed inside its update.
+            // One pass: each row's gradient is formed just before its update, and the new
+            // weights are summed per column within the block (SpikeNetwork's column sums).
             optimizer_.beginStep();
-            forEachRowBlock([&](int, int l, int r0, int r1, int t) {
+            forEachRowBlock([&](int block, int l, int r0, int r1, int t) {
+                Matrix &w = weights[static_cast<std::size_t>(l)];
+                const Eigen::Index n = w.cols();
                 std::vector<double> &buffer = threads_[t]->rowBuffer;
-                buffer.resize(static_cast<std::size_t>(weights[l].cols()));
-                for (int i = r0; i < r1; ++i)
-                    forRowGradient(l, i, buffer.data(), [&](auto &&gradient) {
-                        optimizer_.updateRowWith(static_cast<std::size_t>(l), weights[l], i, 1.0, gradient);
-                    });
+                buffer.resize(static_cast<std::size_t>(n));
+                Vector &partial = blockSums_[static_cast<std::size_t>(block)];
+                partial.setZero(n);
+                double *__restrict sum = partial.data();
+                for (int i = r0; i < r1; ++i) {
+                    rowGradient(l, i, 0, n, buffer.data(), t);
+                    optimizer_.updateRow(static_cast<std::size_t>(l), w, i, buffer.data(), 1.0);
+                    const double *__restrict wi = w.row(i).data();
+                    for (Eigen::Index j = 0; j < n; ++j)
+                        sum[j] += wi[j];
+                }
             });
+            // The blocks' sums in block order (SpikeNetwork::columnSums' order).
+            std::vector<Vector> &sums = network_.columnSumsToFill();
+            for (std::size_t b = 0; b < rowBlocks_.size(); ++b) {
+                Vector &out = sums[static_cast<std::size_t>(rowBlocks_[b].layer)];
+                if (rowBlocks_[b].begin == 0)
+                    out = blockSums_[b];
+                else
+                    out += blockSums_[b];
+            }
+            network_.setColumnSumsFilled();
         } else {
             // The global norm must be known before any row is updated: two passes.
             if (gradients_.size() != weights.size()) {
@@ -396,16 +484,8 @@ BatchResult Trainer::trainBatch()
             }
             blockNorm2_.assign(rowBlocks_.size(), 0.0);
             forEachRowBlock([&](int block, int l, int r0, int r1, int t) {
-                std::vector<double> &buffer = threads_[t]->rowBuffer;
-                buffer.resize(static_cast<std::size_t>(weights[l].cols()));
-                for (int i = r0; i < r1; ++i) {
-                    double *out = gradients_[l].row(i).data();
-                    const double *w = std::as_const(network_).weights(l).row(i).data();
-                    forRowGradient(l, i, buffer.data(), [&](auto &&gradient) {
-                        for (Eigen::Index j = 0; j < weights[l].cols(); ++j)
-                            out[j] = gradient(j, w[j]);
-                    });
-                }
+                for (int i = r0; i < r1; ++i)
+                    rowGradient(l, i, 0, weights[l].cols(), gradients_[l].row(i).data(), t);
                 blockNorm2_[static_cast<std::size_t>(block)] = gradients_[l].middleRows(r0, r1 - r0).squaredNorm();
             });
             double norm2 = 0.0;
@@ -416,12 +496,12 @@ BatchResult Trainer::trainBatch()
             forEachRowBlock([&](int, int l, int r0, int r1, int) {
                 optimizer_.updateRows(static_cast<std::size_t>(l), weights[l], gradients_[l], r0, r1, scale);
             });
+            network_.prepare(*pool_);
         }
     } catch (...) {
         clearThreadGradients();
         throw;
     }
-    network_.prepare(*pool_);
 
     cursor_ += batch;
     epochLoss_ += loss;

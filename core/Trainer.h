@@ -1,6 +1,6 @@
 #pragma once
 // Mini-batch training of a SpikeNetwork: shuffled batches, data-parallel over the batch on a
-// thread pool (per-thread gradients reduced in thread order: bit-identical for a given seed,
+// thread pool (per-thread gradient sums reduced in thread order: bit-identical for a given seed,
 // config and thread count), validation carved from the training set, early stopping.
 // Step-level API so a GUI worker can run, pause and single-step it.
 
@@ -93,16 +93,27 @@ private:
     std::vector<std::unique_ptr<ThreadState>> threads_;
     std::vector<Matrix> gradients_;
     std::vector<std::vector<int>> assignment_; // batch positions per thread (trainBatch)
-    // The update passes' work: blocks of weight rows (layer, first row, end row), handed out
-    // dynamically (ThreadPool::forEachBlock); rows are independent, so the result does not
-    // depend on which thread updates which block.
+    // The update passes' work: blocks of weight rows (layer, first row, end row); rows are
+    // independent, so the result does not depend on which thread updates which block.
     struct RowBlock {
         int layer, begin, end;
     };
     std::vector<RowBlock> rowBlocks_;
-    // body(block, layer, first row, end row, thread) for every row block, dynamically.
+    // body(block, layer, first row, end row, thread) for every row block: home ranges first.
     void forEachRowBlock(const std::function<void(int block, int layer, int begin, int end, int t)> &body);
     std::vector<double> blockNorm2_; // per block, summed in block order (global-norm option)
+    std::vector<int> rowHome_;        // each thread's range of row blocks (ThreadPool::forEachBlock)
+    std::vector<Vector> blockSums_;   // per row block: its rows' column sums (one-pass update)
+    // The record entries of each gradient row (trainBatch): terms of row i of layer l are
+    // rowTerms_[l][rowTermStart_[l][i] .. rowTermStart_[l][i + 1]).
+    struct RowTerm {
+        const LayerGradientRecord *record;
+        const LayerGradientRecord::Entry *entry;
+        int thread;
+    };
+    std::vector<std::vector<int>> rowTermStart_;
+    std::vector<std::vector<RowTerm>> rowTerms_;
+    std::vector<int> rowTermFill_;
 
     std::vector<int> trainIndices_;
     std::vector<int> validationIndices_;

@@ -10,6 +10,7 @@
 #include <QtTest>
 
 #include <cmath>
+#include <cstring>
 
 using namespace firstspike;
 
@@ -78,6 +79,108 @@ private:
     }
 
 private slots:
+    void recordsGiveTheDenseGradientsBitForBit()
+    {
+        // The trainer keeps each sample's weight gradient as a record (LayerGradientRecord) and
+        // sums the records' terms row by row inside the update. For a mini-batch of samples, that
+        // must give exactly the gradient matrices backward() accumulates (first write assigns,
+        // later ones add, in sample order), fold rows included; and both must agree with the
+        // reference implementation.
+        int rowsCompared = 0;
+        for (std::uint64_t seed = 200; seed <= 205; ++seed) {
+            const std::vector<int> sizes = seed % 2 == 0 ? std::vector<int>{784, 60, 10} : std::vector<int>{64, 40, 30, 10};
+            NetworkConfig cfg;
+            cfg.layerSizes = sizes;
+            cfg.bias = seed != 203;
+            SpikeNetwork net(cfg);
+            Random rng(seed);
+            // Weights of a strength at which neurons fire both before and in the closing (black)
+            // group: the cut then decides between a record's terms, and the closing group is
+            // folded into a broadcast row (the fold row U).
+            const double strength = 2.5;
+            for (Matrix &w : net.allWeights()) {
+                const double n = static_cast<double>(w.rows());
+                for (Eigen::Index k = 0; k < w.size(); ++k)
+                    w.data()[k] = strength * rng.uniform(-2.0 / n, 7.0 / n);
+            }
+            net.prepare();
+            const int L = net.layerCount();
+            int cutBeforeLast = 0, folded = 0;
+            std::vector<Matrix> dense, referenceSum;
+            std::vector<Eigen::RowVectorXd> broadcastDense, broadcastRecords;
+            for (const Matrix &w : std::as_const(net).allWeights()) {
+                dense.push_back(Matrix::Zero(w.rows(), w.cols()));
+                referenceSum.push_back(Matrix::Zero(w.rows(), w.cols()));
+                broadcastDense.push_back(Eigen::RowVectorXd::Zero(w.cols()));
+                broadcastRecords.push_back(Eigen::RowVectorXd::Zero(w.cols()));
+            }
+            BackwardWorkspace denseWs, recordWs;
+            std::vector<GradientRecord> records(6);
+            for (GradientRecord &record : records) {
+                std::vector<std::uint8_t> pixels(static_cast<std::size_t>(sizes.front()));
+                for (auto &p : pixels)
+                    p = rng.uniform() < 0.75 ? 0 : static_cast<std::uint8_t>(rng.below(256));
+                ForwardPass pass;
+                net.forward(pixels.data(), pass);
+                Vector dLdz;
+                softmaxCrossEntropy(pass.layers.back().spikeZ, static_cast<int>(rng.below(sizes.back())), cfg.maxSpikeZ(), dLdz);
+                net.backward(pass, dLdz, dense, denseWs, nullptr, &broadcastDense);
+                static std::vector<Matrix> none;
+                net.backward(pass, dLdz, none, recordWs, nullptr, &broadcastRecords, &record);
+                const int lastGroup = static_cast<int>(pass.layers[0].groupEnd.size()) - 1;
+                for (int c : record.layers[0].cut)
+                    cutBeforeLast += c >= 0 && c < lastGroup ? 1 : 0;
+                folded += record.layers[0].U.size() > 0 ? 1 : 0;
+                const auto ref = reference::forward(net, pass.inputZ);
+                const auto gr = reference::backward(net, pass.inputZ, ref, dLdz);
+                for (int l = 0; l < L; ++l)
+                    referenceSum[l] += gr[l];
+            }
+            for (int l = 0; l < L; ++l) {
+                QVERIFY(std::memcmp(broadcastDense[l].data(), broadcastRecords[l].data(), sizeof(double) * broadcastDense[l].size()) == 0);
+                Matrix fromRecords = Matrix::Zero(dense[l].rows(), dense[l].cols());
+                for (Eigen::Index i = 0; i < dense[l].rows(); ++i) {
+                    bool written = false;
+                    for (const GradientRecord &record : records)
+                        for (const LayerGradientRecord::Entry &e : record.layers[l].entries)
+                            if (e.row == i) {
+                                record.layers[l].accumulate(e, 0, dense[l].cols(), fromRecords.row(i).data(), !written);
+                                written = true;
+                            }
+                    QCOMPARE(written, denseWs.touchedRows[l][static_cast<std::size_t>(i)] != 0);
+                    if (!written)
+                        continue;
+                    QVERIFY2(std::memcmp(fromRecords.row(i).data(), dense[l].row(i).data(), sizeof(double) * dense[l].cols()) == 0,
+                             qPrintable(QString("seed %1 layer %2 row %3: records and dense rows differ").arg(seed).arg(l).arg(i)));
+                    ++rowsCompared;
+                }
+                // Column ranges of a record give the same values as the whole row.
+                for (const GradientRecord &record : records)
+                    for (const LayerGradientRecord::Entry &e : record.layers[l].entries) {
+                        const Eigen::Index n = dense[l].cols(), mid = n / 3;
+                        Eigen::RowVectorXd whole(n), parts(n);
+                        record.layers[l].accumulate(e, 0, n, whole.data(), true);
+                        record.layers[l].accumulate(e, 0, mid, parts.data(), true);
+                        record.layers[l].accumulate(e, mid, n, parts.data() + mid, true);
+                        QVERIFY(std::memcmp(whole.data(), parts.data(), sizeof(double) * n) == 0);
+                    }
+                // Untouched rows hold only the broadcast row; all rows against the reference.
+                Matrix total = Matrix::Zero(dense[l].rows(), dense[l].cols());
+                for (Eigen::Index i = 0; i < total.rows(); ++i)
+                    if (denseWs.touchedRows[l][static_cast<std::size_t>(i)])
+                        total.row(i) = fromRecords.row(i);
+                total.rowwise() += broadcastRecords[l];
+                const double scale = std::max(1.0, referenceSum[l].cwiseAbs().maxCoeff());
+                const double diff = (total - referenceSum[l]).cwiseAbs().maxCoeff();
+                QVERIFY2(diff <= 1e-9 * scale, qPrintable(QString("seed %1 layer %2: records vs reference %3").arg(seed).arg(l).arg(diff)));
+            }
+            QVERIFY2(cutBeforeLast > 20, qPrintable(QString("seed %1: only %2 neurons fired before the last group").arg(seed).arg(cutBeforeLast)));
+            QVERIFY2(folded > 0, qPrintable(QString("seed %1: no sample folded its closing group").arg(seed)));
+        }
+        qInfo("%d gradient rows compared bit for bit", rowsCompared);
+        QVERIFY(rowsCompared > 500);
+    }
+
     void randomNetworksAgree()
     {
         int spikes = 0, grads = 0;

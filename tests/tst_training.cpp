@@ -2,6 +2,7 @@
 // margin, and a fixed seed gives bit-identical weights (for a given thread count).
 
 #include "IdxReader.h"
+#include "Random.h"
 #include "ThreadPool.h"
 #include "Trainer.h"
 
@@ -91,9 +92,10 @@ private slots:
 
     void threadCountsAgreeUpToRounding()
     {
-        // The per-thread gradient rows, the broadcast rows and the costs are combined in one
-        // pass inside the update, along different code paths for 0, 1, 2 and more written rows
-        // per weight row. Every thread count must take the same steps up to summation order.
+        // The per-thread sums of the gradient records, the broadcast rows and the costs are
+        // combined in one pass inside the update, along different code paths for 0, 1, 2 and
+        // more per-thread sums per weight row. Every thread count must take the same steps up
+        // to summation order.
         NetworkConfig net;
         net.layerSizes = {784, 40, 10};
         TrainConfig tc;
@@ -169,6 +171,136 @@ private slots:
             pool.forEachBlock(10, [&](int, int) { count.fetch_add(1); });
             QCOMPARE(count.load(), 10);
         }
+    }
+
+    void forEachBlockWithHomeRangesRunsEveryBlockOnce()
+    {
+        for (int threads : {1, 2, 3}) {
+            ThreadPool pool(threads);
+            std::vector<std::vector<int>> homes;
+            std::vector<int> even(static_cast<std::size_t>(threads) + 1), empty(static_cast<std::size_t>(threads) + 1, 0);
+            for (int t = 0; t <= threads; ++t)
+                even[static_cast<std::size_t>(t)] = 41 * t / threads;
+            homes.push_back(even);
+            homes.push_back(empty); // no blocks at all
+            std::vector<int> lopsided(static_cast<std::size_t>(threads) + 1, 0); // all blocks at home on the last thread
+            lopsided.back() = 17;
+            homes.push_back(lopsided);
+            for (const std::vector<int> &home : homes) {
+                std::vector<std::atomic<int>> runs(static_cast<std::size_t>(home.back()));
+                std::atomic<int> badThread{0};
+                pool.forEachBlock(home, [&](int b, int t) {
+                    runs[static_cast<std::size_t>(b)].fetch_add(1);
+                    if (t < 0 || t >= threads)
+                        badThread.fetch_add(1);
+                });
+                for (int b = 0; b < home.back(); ++b)
+                    QCOMPARE(runs[static_cast<std::size_t>(b)].load(), 1);
+                QCOMPARE(badThread.load(), 0);
+            }
+            // One thread alone takes its home blocks in order, then the others' in order.
+            if (threads == 1) {
+                std::vector<int> seen;
+                pool.forEachBlock(even, [&](int b, int) { seen.push_back(b); });
+                for (int b = 0; b < 41; ++b)
+                    QCOMPARE(seen[static_cast<std::size_t>(b)], b);
+            }
+            QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
+                                     pool.forEachBlock(std::vector<int>(static_cast<std::size_t>(threads) + 2, 0), [](int, int) {}));
+            std::vector<int> descending(static_cast<std::size_t>(threads) + 1, 0);
+            descending[0] = 0;
+            descending[1] = 9;
+            descending.back() = 4;
+            if (threads > 1)
+                QVERIFY_THROWS_EXCEPTION(std::invalid_argument, pool.forEachBlock(descending, [](int, int) {}));
+            QVERIFY_THROWS_EXCEPTION(std::runtime_error, pool.forEachBlock(even, [](int b, int) {
+                if (b == 20)
+                    throw std::runtime_error("block 20");
+            }));
+            std::atomic<int> count{0};
+            pool.forEachBlock(even, [&](int, int) { count.fetch_add(1); });
+            QCOMPARE(count.load(), 41);
+        }
+    }
+
+    void updateRefillsTheColumnSumsAsPrepareWould()
+    {
+        // The one-pass update sums each block of rows as it writes it; the forward pass then
+        // uses those sums. They must be prepare()'s, bit for bit, on any thread count.
+        NetworkConfig net;
+        net.layerSizes = {784, 300, 10};
+        for (int threads : {1, 2, 3}) {
+            TrainConfig tc;
+            tc.threads = threads;
+            tc.batchSize = 7;
+            Trainer t(net, tc, data(60, 10));
+            for (int b = 0; b < 3; ++b)
+                t.trainBatch();
+            QVERIFY(t.network().prepared());
+            const std::vector<Vector> fromUpdate = t.network().cachedColumnSums();
+            for (int l = 0; l < t.network().layerCount(); ++l) {
+                Vector plain;
+                SpikeNetwork::columnSums(t.network().weights(l), plain);
+                QVERIFY2(std::memcmp(plain.data(), fromUpdate[static_cast<std::size_t>(l)].data(), sizeof(double) * plain.size()) == 0,
+                         qPrintable(QString("threads %1 layer %2").arg(threads).arg(l)));
+                QVERIFY(std::abs(plain.sum() - t.network().weights(l).sum()) < 1e-9 * t.network().weights(l).cwiseAbs().sum());
+            }
+            SpikeNetwork copy = t.network();
+            ThreadPool pool(threads);
+            copy.prepare(pool);
+            for (int l = 0; l < copy.layerCount(); ++l)
+                QVERIFY(std::memcmp(copy.cachedColumnSums()[static_cast<std::size_t>(l)].data(),
+                                    fromUpdate[static_cast<std::size_t>(l)].data(),
+                                    sizeof(double) * fromUpdate[static_cast<std::size_t>(l)].size())
+                        == 0);
+        }
+    }
+
+    void adamKernelGivesTheSameBitsAtEveryWidth()
+    {
+        // Optimizer::updateRow has a vector body (AVX-512 where built for it) and a plain loop
+        // for the rest of a row. Whole rows (vector body) and one column at a time (plain loop)
+        // must give the same weights and moments, for ordinary, huge, tiny, zero and NaN
+        // gradients and scales that push the moments to float's limits.
+        Random rng(77);
+        const int cols = 37 * 16 + 5;
+        std::vector<Matrix> w{Matrix(3, cols)};
+        for (Eigen::Index k = 0; k < w[0].size(); ++k)
+            w[0].data()[k] = rng.uniform(-1.0, 1.0);
+        Matrix wColumns = w[0];
+        OptimizerConfig adam;
+        Optimizer whole(adam, w), byColumn(adam, w);
+        int clamped = 0, flushed = 0;
+        for (int step = 0; step < 60; ++step) {
+            const double scale = step % 3 == 0 ? 1.0 : std::pow(10.0, rng.uniform(-40.0, 40.0));
+            std::vector<double> g(static_cast<std::size_t>(cols));
+            for (double &x : g) {
+                x = std::pow(10.0, rng.uniform(-45.0, 45.0)) * (rng.below(2) ? 1.0 : -1.0);
+                if (rng.below(40) == 0)
+                    x = 0.0;
+                if (rng.below(300) == 0)
+                    x = std::numeric_limits<double>::quiet_NaN();
+            }
+            if (step >= 50) // a run of zero gradients: moments decay through float's bottom
+                std::fill(g.begin(), g.end(), 0.0);
+            whole.beginStep();
+            byColumn.beginStep();
+            for (Eigen::Index r = 0; r < 3; ++r) {
+                whole.updateRow(0, w[0], r, g.data(), scale);
+                for (Eigen::Index j = 0; j < cols; ++j)
+                    byColumn.updateRow(0, wColumns, r, j, j + 1, g.data() + j, scale);
+            }
+            QVERIFY2(std::memcmp(w[0].data(), wColumns.data(), sizeof(double) * wColumns.size()) == 0,
+                     qPrintable(QString("step %1: weights differ").arg(step)));
+            const Matrix m1 = whole.firstMoment()[0], m2 = byColumn.firstMoment()[0];
+            const Matrix v1 = whole.secondMoment()[0], v2 = byColumn.secondMoment()[0];
+            QVERIFY(std::memcmp(m1.data(), m2.data(), sizeof(double) * m1.size()) == 0);
+            QVERIFY(std::memcmp(v1.data(), v2.data(), sizeof(double) * v1.size()) == 0);
+            clamped += static_cast<int>((v1.array() == static_cast<double>(std::numeric_limits<float>::max())).count());
+            flushed += static_cast<int>((m1.array() == 0.0 && m2.array() == 0.0).count());
+        }
+        QVERIFY(clamped > 100); // the limits were reached, in the vector body too
+        QVERIFY(flushed > 100);
     }
 
     void moreThreadsThanSamplesInABatch()
