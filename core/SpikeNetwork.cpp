@@ -142,27 +142,64 @@ void SpikeNetwork::forwardEncoded(const Vector &inputZ, ForwardPass &pass) const
     forwardFrom(pass, false);
 }
 
+const Vector &SpikeNetwork::sumsForScan(int layer) const
+{
+    if (columnSumsValid_)
+        return columnSums_[static_cast<std::size_t>(layer)];
+    thread_local Vector sums;
+    columnSums(weights_[static_cast<std::size_t>(layer)], sums);
+    return sums;
+}
+
 void SpikeNetwork::forwardFrom(ForwardPass &pass, bool firstLayerOrdered) const
 {
     const double maxZ = config_.maxSpikeZ();
-    thread_local Vector sums;
     for (std::size_t l = 0; l < weights_.size(); ++l) {
-        const Vector *cs = nullptr;
-        if (columnSumsValid_) {
-            cs = &columnSums_[l];
-        } else {
-            columnSums(weights_[l], sums);
-            cs = &sums;
-        }
         if (l > 0 || !firstLayerOrdered)
             orderInputs(l == 0 ? pass.inputZ : pass.layers[l - 1].spikeZ, config_.bias, pass.layers[l]);
-        scanLayer(weights_[l], config_.threshold, maxZ, pass.layers[l], cs);
+        scanLayer(weights_[l], config_.threshold, maxZ, pass.layers[l], &sumsForScan(static_cast<int>(l)));
+    }
+}
+
+void SpikeNetwork::beginForward(const std::uint8_t *pixels, ForwardPass &pass) const
+{
+    encode(pixels, pass.inputZ);
+    pass.layers.resize(weights_.size());
+    orderInput(pixels, pass.layers[0]);
+    sizeOutputs(pass.layers[0], fanOut(0));
+}
+
+void SpikeNetwork::orderLayer(int layer, ForwardPass &pass) const
+{
+    if (layer <= 0 || layer >= layerCount())
+        throw std::invalid_argument("orderLayer: layer out of range");
+    LayerActivity &act = pass.layers[static_cast<std::size_t>(layer)];
+    orderInputs(pass.layers[static_cast<std::size_t>(layer) - 1].spikeZ, config_.bias, act);
+    sizeOutputs(act, fanOut(layer));
+}
+
+void SpikeNetwork::scanColumns(int layer, LayerActivity &activity, int c0, int c1) const
+{
+    scanRange(weights_[static_cast<std::size_t>(layer)], config_.threshold, config_.maxSpikeZ(), activity,
+              &sumsForScan(layer), c0, c1);
+}
+
+void SpikeNetwork::finishForward(ForwardPass &pass, int fromLayer) const
+{
+    const double maxZ = config_.maxSpikeZ();
+    for (int l = fromLayer; l < layerCount(); ++l) {
+        if (l > 0)
+            orderInputs(pass.layers[static_cast<std::size_t>(l) - 1].spikeZ, config_.bias, pass.layers[static_cast<std::size_t>(l)]);
+        scanLayer(weights_[static_cast<std::size_t>(l)], config_.threshold, maxZ, pass.layers[static_cast<std::size_t>(l)],
+                  &sumsForScan(l));
     }
 }
 
 int SpikeNetwork::columnSumBlockRows(Eigen::Index cols)
 {
-    return std::max<int>(1, static_cast<int>(16384 / std::max<Eigen::Index>(1, cols)));
+    // ~16k weights per run, at most 64 rows: a narrow layer (the output layer) still has runs
+    // enough for the trainer's threads to share its update.
+    return std::clamp<int>(static_cast<int>(16384 / std::max<Eigen::Index>(1, cols)), 1, 64);
 }
 
 namespace {
@@ -344,15 +381,39 @@ void SpikeNetwork::forwardLayer(const Matrix &weights, bool bias, double thresho
     scanLayer(weights, threshold, maxZ, out, columnSums);
 }
 
+void SpikeNetwork::sizeOutputs(LayerActivity &out, int neurons)
+{
+    out.spikeZ.resize(neurons);
+    out.denominator.resize(neurons);
+    out.causalSetSize.resize(static_cast<std::size_t>(neurons));
+    out.firedInGroup.resize(static_cast<std::size_t>(neurons));
+}
+
 void SpikeNetwork::scanLayer(const Matrix &weights, double threshold, double maxZ, LayerActivity &out,
                              const Vector *columnSums)
 {
-    const int nOut = static_cast<int>(weights.cols());
+    sizeOutputs(out, static_cast<int>(weights.cols()));
+    scanRange(weights, threshold, maxZ, out, columnSums, 0, static_cast<int>(weights.cols()));
+}
+
+void SpikeNetwork::scanRange(const Matrix &weights, double threshold, double maxZ, LayerActivity &out,
+                             const Vector *columnSums, int c0, int c1)
+{
+    // Neurons [c0, c1) as if they were the whole layer: local index j is neuron c0 + j.
+    const int nOut = c1 - c0;
     const int n = static_cast<int>(out.inputOrder.size());
-    out.spikeZ.setConstant(nOut, kSilent);
-    out.denominator.setZero(nOut);
-    out.causalSetSize.assign(nOut, 0);
-    out.firedInGroup.assign(nOut, -1);
+    if (c0 < 0 || c1 > weights.cols() || nOut < 0 || out.spikeZ.size() != weights.cols())
+        throw std::invalid_argument("scanRange: neuron range or outputs do not match the layer");
+    out.spikeZ.segment(c0, nOut).setConstant(kSilent);
+    out.denominator.segment(c0, nOut).setZero();
+    std::fill(out.causalSetSize.begin() + c0, out.causalSetSize.begin() + c1, 0);
+    std::fill(out.firedInGroup.begin() + c0, out.firedInGroup.begin() + c1, -1);
+    double *spikeZ = out.spikeZ.data() + c0;
+    double *denominator = out.denominator.data() + c0;
+    int *causalSetSize = out.causalSetSize.data() + c0;
+    int *firedInGroup = out.firedInGroup.data() + c0;
+    const double *W = weights.data() + c0;
+    const Eigen::Index stride = weights.outerStride();
 
     thread_local Vector sumWZ, sumW, aliveMask; // A_k and B_k of MODEL.md, per neuron
     thread_local std::vector<int> alive;
@@ -376,10 +437,10 @@ void SpikeNetwork::scanLayer(const Matrix &weights, double threshold, double max
         if (!(zc <= zNext))
             return false;
         if (zc <= maxZ) { // beyond the horizon the neuron counts as silent
-            out.spikeZ[j] = zc;
-            out.denominator[j] = d;
-            out.causalSetSize[j] = end;
-            out.firedInGroup[j] = g;
+            spikeZ[j] = zc;
+            denominator[j] = d;
+            causalSetSize[j] = end;
+            firedInGroup[j] = g;
         }
         M[j] = 0.0;
         --aliveCount;
@@ -402,7 +463,7 @@ void SpikeNetwork::scanLayer(const Matrix &weights, double threshold, double max
         }
         if (allArrive && g + 1 == groups && end - begin > 4) {
             const double z = out.orderedZ[begin];
-            const double *S = columnSums->data();
+            const double *S = columnSums->data() + c0;
             if (sparse) {
                 for (int j : alive) {
                     A[j] += z * (S[j] - B[j]);
@@ -418,14 +479,14 @@ void SpikeNetwork::scanLayer(const Matrix &weights, double threshold, double max
             if (sparse) { // few neurons left: touch only those still integrating
                 for (int k = begin; k < end; ++k) {
                     const double z = out.orderedZ[k];
-                    const double *w = weights.row(out.inputOrder[k]).data();
+                    const double *w = W + stride * out.inputOrder[k];
                     for (int j : alive) {
                         A[j] += z * w[j];
                         B[j] += w[j];
                     }
                 }
             } else {
-                accumulateRows(weights.data(), weights.outerStride(), out.inputOrder.data() + begin,
+                accumulateRows(W, stride, out.inputOrder.data() + begin,
                                out.orderedZ.data() + begin, end - begin, A, B, nOut);
             }
         }
@@ -446,38 +507,45 @@ void SpikeNetwork::scanLayer(const Matrix &weights, double threshold, double max
     }
 }
 
-void LayerGradientRecord::accumulate(const Entry &entry, Eigen::Index begin, Eigen::Index end, double *__restrict acc,
+RecordSlice LayerGradientRecord::slice(Eigen::Index begin) const
+{
+    return {G.data() + begin, GZ.data() + begin, U.size() > 0 ? U.data() + begin : nullptr, cut.data() + begin};
+}
+
+void LayerGradientRecord::accumulate(const Entry &entry, Eigen::Index begin, Eigen::Index end, double *acc,
                                      bool assign) const
 {
+    slice(begin).accumulate(entry.z, entry.group, end - begin, acc, assign);
+}
+
+void RecordSlice::accumulate(double zi, int group, Eigen::Index n, double *__restrict acc, bool assign) const
+{
     // Selects of values computed unconditionally: vectorises with -fno-trapping-math.
-    const Eigen::Index n = end - begin;
-    const double zi = entry.z;
-    const int group = entry.group;
-    const double *__restrict g = G.data() + begin;
-    const double *__restrict gz = GZ.data() + begin;
-    const int *__restrict c = cut.data() + begin;
-    if (U.size() > 0) {
-        const double *__restrict u = U.data() + begin;
+    const double *__restrict gp = g;
+    const double *__restrict gzp = gz;
+    const int *__restrict c = cut;
+    if (u) {
+        const double *__restrict up = u;
         if (assign) {
             for (Eigen::Index j = 0; j < n; ++j) {
-                const double term = zi * g[j] - gz[j] - u[j];
+                const double term = zi * gp[j] - gzp[j] - up[j];
                 acc[j] = c[j] >= group ? term : 0.0;
             }
         } else {
             for (Eigen::Index j = 0; j < n; ++j) {
-                const double term = zi * g[j] - gz[j] - u[j];
+                const double term = zi * gp[j] - gzp[j] - up[j];
                 acc[j] += c[j] >= group ? term : 0.0;
             }
         }
     } else {
         if (assign) {
             for (Eigen::Index j = 0; j < n; ++j) {
-                const double term = zi * g[j] - gz[j];
+                const double term = zi * gp[j] - gzp[j];
                 acc[j] = c[j] >= group ? term : 0.0;
             }
         } else {
             for (Eigen::Index j = 0; j < n; ++j) {
-                const double term = zi * g[j] - gz[j];
+                const double term = zi * gp[j] - gzp[j];
                 acc[j] += c[j] >= group ? term : 0.0;
             }
         }

@@ -62,6 +62,15 @@ struct BackwardWorkspace {
     double maxGradientScale = 0.0;
 };
 
+// Columns of one record's arrays (from some first column on), as accumulate() reads them; a
+// caller may point them at copies (the trainer copies the slices a thread reads many times
+// into memory of its own).
+struct RecordSlice {
+    const double *g, *gz, *u; // u null when the record has no fold row
+    const int *cut;
+    // acc[0, n) = term (assign) or acc + term for an entry with spike z in arrival group `group`.
+    void accumulate(double z, int group, Eigen::Index n, double *acc, bool assign) const;
+};
 // One sample's weight gradient for one layer, kept compact instead of written into a gradient
 // matrix: row i of the gradient is sum over the recorded entries for i of
 //   term_j = cut_j >= group ? (z * G_j - GZ_j) - U_j : 0,
@@ -82,6 +91,7 @@ struct LayerGradientRecord {
     // row (acc[0] is column begin): the same arithmetic, in the same order, as backward()'s
     // writes into a gradient matrix.
     void accumulate(const Entry &entry, Eigen::Index begin, Eigen::Index end, double *acc, bool assign) const;
+    RecordSlice slice(Eigen::Index begin) const;
 };
 struct GradientRecord {
     std::vector<LayerGradientRecord> layers;
@@ -135,6 +145,19 @@ public:
     void forward(const std::uint8_t *pixels, ForwardPass &pass) const;
     void forwardEncoded(const Vector &inputZ, ForwardPass &pass) const;
 
+    // forward() in stages, for a caller that splits a layer's neurons between threads (the
+    // trainer, so that each thread reads and writes only its own columns of the weights):
+    // beginForward() encodes the pixels and orders layer 0's inputs; scanColumns() computes the
+    // spikes of neurons [c0, c1) of an ordered layer (any split of a layer into ranges gives
+    // forward()'s bits: each neuron's arithmetic does not depend on the others);
+    // orderLayer(l) orders layer l's inputs by layer l - 1's spikes; finishForward(pass, l)
+    // orders (but layer 0) and scans the layers from l on, as forward() does. Each stage sizes
+    // the outputs of the layers it orders.
+    void beginForward(const std::uint8_t *pixels, ForwardPass &pass) const;
+    void orderLayer(int layer, ForwardPass &pass) const;
+    void scanColumns(int layer, LayerActivity &activity, int c0, int c1) const;
+    void finishForward(ForwardPass &pass, int fromLayer) const;
+
     // Exact gradients of `dLossDzOut` (dL/dz of the output layer; ignored for silent neurons)
     // through the network, accumulated into `gradients` (same shapes as the weights) over the
     // rows flagged in workspace.touchedRows; unflagged rows are assigned on first write.
@@ -165,6 +188,10 @@ public:
     // The causal-set scan over an ordered layer (out's order fields must be set).
     static void scanLayer(const Matrix &weights, double threshold, double maxZ, LayerActivity &out,
                           const Vector *columnSums);
+    // The same for neurons [c0, c1) only; out's outputs must be sized (sizeOutputs).
+    static void scanRange(const Matrix &weights, double threshold, double maxZ, LayerActivity &out,
+                          const Vector *columnSums, int c0, int c1);
+    static void sizeOutputs(LayerActivity &out, int neurons);
     void encodingTable(double table[256]) const; // z of each byte value
     // The input layer's arrival order for pixel bytes (cached encoding tables).
     void orderInput(const std::uint8_t *pixels, LayerActivity &out) const;
@@ -175,6 +202,7 @@ public:
 private:
     static void finishOrder(LayerActivity &out);
     void forwardFrom(ForwardPass &pass, bool firstLayerOrdered) const;
+    const Vector &sumsForScan(int layer) const; // columnSums_ or, unprepared, a thread-local copy
 
     NetworkConfig config_;
     std::vector<Matrix> weights_;

@@ -46,6 +46,10 @@ struct Trainer::ThreadState {
     std::vector<std::uint8_t> image;
     std::vector<double> rowBuffer; // one reduced gradient row (trainBatch)
     std::vector<double> threadRows; // the per-thread sums of one gradient row (trainBatch)
+    // The records' slices an update block reads (trainBatch), and the copies they may point at.
+    std::vector<RecordSlice> slices;
+    std::vector<double> sliceData;
+    std::vector<int> sliceCut;
     double loss = 0.0;
     int correct = 0;
     // evaluation accumulators
@@ -123,40 +127,7 @@ void Trainer::reset()
         t->workspace.maxGradientScale = 0.0;
     }
     network_.prepare();
-    // Update blocks: runs of rows, the blocks in which SpikeNetwork sums each column (~16k
-    // weights, ~0.3 MB of weights and moments), so that the update can sum its new weights as
-    // it writes them, bit for bit as prepare() would. Each thread has a home range of blocks of
-    // about equal weight count, which it updates first every mini-batch (its rows' weights and
-    // moments stay in its own cache), and then it helps with what is left of the others'.
-    rowBlocks_.clear();
-    std::vector<long long> blockWeights;
-    for (int l = 0; l < network_.layerCount(); ++l) {
-        const Matrix &w = std::as_const(network_).weights(l);
-        const int rows = static_cast<int>(w.rows());
-        const int step = SpikeNetwork::columnSumBlockRows(w.cols());
-        for (int r = 0; r < rows; r += step) {
-            rowBlocks_.push_back({l, r, std::min(rows, r + step)});
-            blockWeights.push_back(static_cast<long long>(std::min(rows, r + step) - r) * w.cols());
-        }
-    }
-    const int threadCount = pool_->size();
-    long long total = 0;
-    for (long long n : blockWeights)
-        total += n;
-    rowHome_.assign(static_cast<std::size_t>(threadCount) + 1, static_cast<int>(rowBlocks_.size()));
-    rowHome_[0] = 0;
-    {
-        // Cut before the block that would take the running count past total * t / threads
-        // by more than half of it.
-        long long running = 0;
-        int t = 1;
-        for (std::size_t b = 0; b < blockWeights.size(); ++b) {
-            while (t < threadCount && 2 * running + blockWeights[b] > 2 * total * t / threadCount)
-                rowHome_[static_cast<std::size_t>(t++)] = static_cast<int>(b);
-            running += blockWeights[b];
-        }
-    }
-    blockSums_.assign(rowBlocks_.size(), Vector());
+    buildBlocks();
     history_.clear();
     bestEpoch_ = 0;
     bestValidationAccuracy_ = -1.0;
@@ -223,6 +194,107 @@ void Trainer::shiftedImage(const std::uint8_t *src, int position, std::uint8_t *
     }
 }
 
+namespace {
+// Cut [0, sizes.size()) into `threads` contiguous ranges of about equal total size: range t
+// ends before the item that would take the running total past total * (t + 1) / threads by
+// more than half of that item.
+std::vector<int> homeRanges(const std::vector<long long> &sizes, int threads)
+{
+    long long total = 0;
+    for (long long n : sizes)
+        total += n;
+    std::vector<int> home(static_cast<std::size_t>(threads) + 1, static_cast<int>(sizes.size()));
+    home[0] = 0;
+    long long running = 0;
+    int t = 1;
+    for (std::size_t b = 0; b < sizes.size(); ++b) {
+        while (t < threads && 2 * running + sizes[b] > 2 * total * t / threads)
+            home[static_cast<std::size_t>(t++)] = static_cast<int>(b);
+        running += sizes[b];
+    }
+    return home;
+}
+} // namespace
+
+void Trainer::buildBlocks()
+{
+    const int threadCount = pool_->size();
+    const int layers = network_.layerCount();
+    // Row blocks (the global-norm update): runs of rows, SpikeNetwork's column-sum runs.
+    rowBlocks_.clear();
+    std::vector<long long> blockWeights;
+    for (int l = 0; l < layers; ++l) {
+        const Matrix &w = std::as_const(network_).weights(l);
+        const int rows = static_cast<int>(w.rows());
+        const int step = SpikeNetwork::columnSumBlockRows(w.cols());
+        for (int r = 0; r < rows; r += step) {
+            rowBlocks_.push_back({l, r, std::min(rows, r + step)});
+            blockWeights.push_back(static_cast<long long>(std::min(rows, r + step) - r) * w.cols());
+        }
+    }
+    rowHome_ = homeRanges(blockWeights, threadCount);
+
+    // Wide layers: the leading layers with at least 32 neurons per thread, scanned and updated
+    // by column blocks (two per thread, boundaries at multiples of 16 columns, so that no cache
+    // line of weights or moments is shared by two blocks); thread t's home blocks are the same
+    // in the scans and in the update, so its columns of the weights and moments stay in its
+    // cache. Single-threaded, every layer is run per sample.
+    wideLayers_ = 0;
+    if (threadCount > 1)
+        while (wideLayers_ < layers && network_.fanOut(wideLayers_) >= 32 * threadCount)
+            ++wideLayers_;
+    scanBlocks_.assign(static_cast<std::size_t>(wideLayers_), {});
+    scanHome_.assign(static_cast<std::size_t>(wideLayers_), {});
+    std::vector<std::vector<UpdateBlock>> perThread(static_cast<std::size_t>(threadCount));
+    std::vector<long long> load(static_cast<std::size_t>(threadCount), 0);
+    for (int l = 0; l < wideLayers_; ++l) {
+        const int cols = network_.fanOut(l);
+        const int rows = static_cast<int>(std::as_const(network_).weights(l).rows());
+        const int units = (cols + 15) / 16;
+        const int count = std::min(units, 2 * threadCount);
+        std::vector<long long> sizes;
+        for (int k = 0; k < count; ++k) {
+            const int c0 = 16 * static_cast<int>(static_cast<long long>(units) * k / count);
+            const int c1 = k + 1 == count ? cols : 16 * static_cast<int>(static_cast<long long>(units) * (k + 1) / count);
+            scanBlocks_[static_cast<std::size_t>(l)].push_back({c0, c1});
+            sizes.push_back(c1 - c0);
+        }
+        scanHome_[static_cast<std::size_t>(l)] = homeRanges(sizes, threadCount);
+        for (int t = 0; t < threadCount; ++t)
+            for (int k = scanHome_[static_cast<std::size_t>(l)][static_cast<std::size_t>(t)];
+                 k < scanHome_[static_cast<std::size_t>(l)][static_cast<std::size_t>(t) + 1]; ++k) {
+                const ColumnRange &c = scanBlocks_[static_cast<std::size_t>(l)][static_cast<std::size_t>(k)];
+                perThread[static_cast<std::size_t>(t)].push_back({l, 0, rows, c.begin, c.end});
+                load[static_cast<std::size_t>(t)] += static_cast<long long>(rows) * (c.end - c.begin);
+            }
+    }
+    // The other layers' row blocks go to the least loaded thread, in order.
+    for (const RowBlock &rb : rowBlocks_) {
+        if (rb.layer < wideLayers_)
+            continue;
+        const int cols = network_.fanOut(rb.layer);
+        const std::size_t t = static_cast<std::size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+        perThread[t].push_back({rb.layer, rb.begin, rb.end, 0, cols});
+        load[t] += static_cast<long long>(rb.end - rb.begin) * cols;
+    }
+    updateBlocks_.clear();
+    updateHome_.assign(1, 0);
+    for (const std::vector<UpdateBlock> &list : perThread) {
+        updateBlocks_.insert(updateBlocks_.end(), list.begin(), list.end());
+        updateHome_.push_back(static_cast<int>(updateBlocks_.size()));
+    }
+    blockSums_.assign(updateBlocks_.size(), Vector());
+    // The update's row blocks in row order, in which their column sums are added.
+    rowBlocksInOrder_.clear();
+    for (std::size_t b = 0; b < updateBlocks_.size(); ++b)
+        if (updateBlocks_[b].layer >= wideLayers_)
+            rowBlocksInOrder_.push_back(static_cast<int>(b));
+    std::sort(rowBlocksInOrder_.begin(), rowBlocksInOrder_.end(), [&](int a, int b) {
+        const UpdateBlock &x = updateBlocks_[static_cast<std::size_t>(a)], &y = updateBlocks_[static_cast<std::size_t>(b)];
+        return x.layer != y.layer ? x.layer < y.layer : x.rowBegin < y.rowBegin;
+    });
+}
+
 void Trainer::clearThreadGradients()
 {
     // A mini-batch that is abandoned leaves nothing behind for the next one.
@@ -285,7 +357,14 @@ BatchResult Trainer::trainBatch()
             std::sort(list.begin(), list.end());
     }
 
-    // Phase 1: each thread runs its share of the batch into its own gradient records.
+    // Phase 1: the forward and backward passes into per-thread gradient records. The per-sample
+    // work (input order, the layers after the wide ones, loss, backward) is split by samples;
+    // a wide layer is scanned by column blocks, a thread taking its own columns for every sample
+    // of the batch: each weight column is then read and written by one core only (data written
+    // by the other core arrives at about DRAM speed on the machines we measure on). The split
+    // does not change any bit (SpikeNetwork::scanColumns).
+    if (static_cast<int>(batchPasses_.size()) < batch)
+        batchPasses_.resize(static_cast<std::size_t>(batch));
     try {
         pool_->run([&](int t) {
             ThreadState &st = *threads_[t];
@@ -295,19 +374,39 @@ BatchResult Trainer::trainBatch()
             st.image.resize(train.pixelCount());
             for (int b : assignment_[t]) {
                 const int position = batchStart + b;
-                const int index = order_[position];
-                const std::uint8_t *pixels = train.image(index);
+                const std::uint8_t *pixels = train.image(order_[position]);
                 if (config_.augmentShift > 0) {
                     shiftedImage(pixels, position, st.image.data());
                     pixels = st.image.data();
                 }
-                network_.forward(pixels, st.pass);
-                const int label = train.labels[index];
-                st.loss += softmaxCrossEntropy(st.pass.layers.back().spikeZ, label, horizon, st.dLossDz);
-                st.correct += st.pass.predictedClass() == label ? 1 : 0;
+                network_.beginForward(pixels, batchPasses_[static_cast<std::size_t>(b)]);
+            }
+        });
+        for (int l = 0; l < wideLayers_; ++l) {
+            if (l > 0)
+                pool_->run([&](int t) {
+                    for (int b : assignment_[t])
+                        network_.orderLayer(l, batchPasses_[static_cast<std::size_t>(b)]);
+                });
+            const std::vector<ColumnRange> &blocks = scanBlocks_[static_cast<std::size_t>(l)];
+            pool_->forEachBlock(scanHome_[static_cast<std::size_t>(l)], [&](int k, int) {
+                const ColumnRange c = blocks[static_cast<std::size_t>(k)];
+                for (int b = 0; b < batch; ++b)
+                    network_.scanColumns(l, batchPasses_[static_cast<std::size_t>(b)].layers[static_cast<std::size_t>(l)],
+                                         c.begin, c.end);
+            });
+        }
+        pool_->run([&](int t) {
+            ThreadState &st = *threads_[t];
+            for (int b : assignment_[t]) {
+                ForwardPass &pass = batchPasses_[static_cast<std::size_t>(b)];
+                network_.finishForward(pass, wideLayers_);
+                const int label = train.labels[order_[batchStart + b]];
+                st.loss += softmaxCrossEntropy(pass.layers.back().spikeZ, label, horizon, st.dLossDz);
+                st.correct += pass.predictedClass() == label ? 1 : 0;
                 if (st.recordCount == static_cast<int>(st.records.size()))
                     st.records.emplace_back();
-                network_.backward(st.pass, st.dLossDz, noGradients, st.workspace, nullptr, &st.rowBroadcast,
+                network_.backward(pass, st.dLossDz, noGradients, st.workspace, nullptr, &st.rowBroadcast,
                                   &st.records[static_cast<std::size_t>(st.recordCount++)]);
             }
         });
@@ -365,7 +464,13 @@ BatchResult Trainer::trainBatch()
     // gradient matrices; a counting sort by row).
     rowTermStart_.resize(static_cast<std::size_t>(layers));
     rowTerms_.resize(static_cast<std::size_t>(layers));
+    slotRecords_.resize(static_cast<std::size_t>(layers));
     for (int l = 0; l < layers; ++l) {
+        std::vector<const LayerGradientRecord *> &slots = slotRecords_[static_cast<std::size_t>(l)];
+        slots.clear();
+        for (int t = 0; t < threads; ++t)
+            for (int r = 0; r < threads_[t]->recordCount; ++r)
+                slots.push_back(&threads_[t]->records[static_cast<std::size_t>(r)].layers[l]);
         std::vector<int> &start = rowTermStart_[static_cast<std::size_t>(l)];
         std::vector<RowTerm> &terms = rowTerms_[static_cast<std::size_t>(l)];
         start.assign(static_cast<std::size_t>(std::as_const(network_).weights(l).rows()) + 1, 0);
@@ -378,12 +483,11 @@ BatchResult Trainer::trainBatch()
         terms.resize(static_cast<std::size_t>(start.back()));
         std::vector<int> &fill = rowTermFill_;
         fill.assign(start.begin(), start.end() - 1);
+        int slot = 0;
         for (int t = 0; t < threads; ++t)
-            for (int r = 0; r < threads_[t]->recordCount; ++r) {
-                const LayerGradientRecord &rec = threads_[t]->records[static_cast<std::size_t>(r)].layers[l];
-                for (const LayerGradientRecord::Entry &e : rec.entries)
-                    terms[static_cast<std::size_t>(fill[static_cast<std::size_t>(e.row)]++)] = {&rec, &e, t};
-            }
+            for (int r = 0; r < threads_[t]->recordCount; ++r, ++slot)
+                for (const LayerGradientRecord::Entry &e : slots[static_cast<std::size_t>(slot)]->entries)
+                    terms[static_cast<std::size_t>(fill[static_cast<std::size_t>(e.row)]++)] = {slot, e.group, e.z, t};
     }
 
     // The gradient of row i of layer l: the broadcast row plus the per-thread sums of the row's
@@ -391,10 +495,11 @@ BatchResult Trainer::trainBatch()
     // costs, written to `out` (a row that stays in L1 before the update reads it).
     const double invBatch = 1.0 / batch;
     const double l2 = config_.l2;
-    // Columns [c0, c1) of the row; out[0] is column c0's.
-    auto rowGradient = [&](int l, Eigen::Index i, Eigen::Index c0, Eigen::Index c1, double *out, int t) {
+    // Columns [c0, c1) of the row; out[0] is column c0's. `slices` are the records' slices from
+    // column c0 on, by slot; `base` and `h` the broadcast and hinge rows from column c0 on.
+    auto rowGradient = [&](int l, Eigen::Index i, Eigen::Index c0, Eigen::Index c1, double *out, int t,
+                           const RecordSlice *slices, const double *base, const double *__restrict h) {
         const Eigen::Index n = c1 - c0;
-        const double *__restrict h = hinge[l].data() + c0;
         const double *__restrict w = std::as_const(network_).weights(l).row(i).data() + c0;
         const std::vector<int> &start = rowTermStart_[static_cast<std::size_t>(l)];
         const RowTerm *term = rowTerms_[static_cast<std::size_t>(l)].data();
@@ -410,9 +515,8 @@ BatchResult Trainer::trainBatch()
                 acc = threadRows.data() + written.size() * static_cast<std::size_t>(n); // sized in reset()
                 written.push_back(acc);
             }
-            term[k].record->accumulate(*term[k].entry, c0, c1, acc, first);
+            slices[term[k].slot].accumulate(term[k].z, term[k].group, n, acc, first);
         }
-        const double *base = broadcast[l].data() + c0;
         std::size_t count = written.size();
         if (count > 2) { // all but the last summed into out, in thread order
             const double *__restrict w0 = written[0];
@@ -442,37 +546,100 @@ BatchResult Trainer::trainBatch()
                 out[j] = (((base[j] + s0[j]) + s1[j]) * invBatch + h[j]) + l2 * w[j];
         }
     };
+    // Points st.slices at the records' columns from c0 on, by slot. With `copy`, at copies in the
+    // thread's own memory, with the broadcast and hinge rows after them (returned through base
+    // and h): a column block rereads them for each of its rows, and records written by another
+    // core, evicted from this core's cache by the stream of weights and moments, would come
+    // back each time at cross-core speed.
+    auto prepareSlices = [&](int l, Eigen::Index c0, Eigen::Index c1, int t, bool copy, const double *&base,
+                             const double *&h) {
+        ThreadState &st = *threads_[t];
+        const std::vector<const LayerGradientRecord *> &slots = slotRecords_[static_cast<std::size_t>(l)];
+        st.slices.resize(slots.size());
+        base = broadcast[l].data() + c0;
+        h = hinge[l].data() + c0;
+        if (!copy) {
+            for (std::size_t k = 0; k < slots.size(); ++k)
+                st.slices[k] = slots[k]->slice(c0);
+            return;
+        }
+        const std::size_t n = static_cast<std::size_t>(c1 - c0);
+        st.sliceData.resize((3 * slots.size() + 2) * n);
+        st.sliceCut.resize(slots.size() * n);
+        double *d = st.sliceData.data();
+        int *c = st.sliceCut.data();
+        for (std::size_t k = 0; k < slots.size(); ++k) {
+            const LayerGradientRecord &r = *slots[k];
+            if (r.entries.empty()) { // never read
+                st.slices[k] = r.slice(0);
+                continue;
+            }
+            std::copy_n(r.G.data() + c0, n, d);
+            std::copy_n(r.GZ.data() + c0, n, d + n);
+            const bool folded = r.U.size() > 0;
+            if (folded)
+                std::copy_n(r.U.data() + c0, n, d + 2 * n);
+            std::copy_n(r.cut.data() + c0, n, c);
+            st.slices[k] = {d, d + n, folded ? d + 2 * n : nullptr, c};
+            d += 3 * n;
+            c += n;
+        }
+        std::copy_n(base, n, d);
+        std::copy_n(h, n, d + n);
+        base = d;
+        h = d + n;
+    };
     std::vector<Matrix> &weights = network_.allWeights();
     // An update that throws leaves no broadcast rows or records behind for the next batch.
     try {
         if (!optimizer_.config().normalizeGradient) {
             // One pass: each row's gradient is formed just before its update, and the new
-            // weights are summed per column within the block (SpikeNetwork's column sums).
+            // weights are summed per column as they are written, in SpikeNetwork::columnSums'
+            // order: runs of rows from 0, then the runs in order (a column block takes all the
+            // runs of its columns; a row block is one run, added in block order below).
             optimizer_.beginStep();
-            forEachRowBlock([&](int block, int l, int r0, int r1, int t) {
+            std::vector<Vector> &sums = network_.columnSumsToFill();
+            pool_->forEachBlock(updateHome_, [&](int block, int t) {
+                const UpdateBlock ub = updateBlocks_[static_cast<std::size_t>(block)];
+                const int l = ub.layer;
                 Matrix &w = weights[static_cast<std::size_t>(l)];
-                const Eigen::Index n = w.cols();
+                const Eigen::Index c0 = ub.colBegin, n = ub.colEnd - ub.colBegin;
                 std::vector<double> &buffer = threads_[t]->rowBuffer;
-                buffer.resize(static_cast<std::size_t>(n));
-                Vector &partial = blockSums_[static_cast<std::size_t>(block)];
-                partial.setZero(n);
-                double *__restrict sum = partial.data();
-                for (int i = r0; i < r1; ++i) {
-                    rowGradient(l, i, 0, n, buffer.data(), t);
-                    optimizer_.updateRow(static_cast<std::size_t>(l), w, i, buffer.data(), 1.0);
-                    const double *__restrict wi = w.row(i).data();
+                buffer.resize(static_cast<std::size_t>(2 * n));
+                double *__restrict partial = buffer.data() + n;
+                const bool columnBlock = ub.rowBegin == 0 && ub.rowEnd == w.rows() && l < wideLayers_;
+                double *__restrict sum = columnBlock ? sums[static_cast<std::size_t>(l)].data() + c0
+                                                     : blockSums_[static_cast<std::size_t>(block)].setZero(n).data();
+                const int run = SpikeNetwork::columnSumBlockRows(w.cols());
+                const double *base = nullptr, *h = nullptr;
+                prepareSlices(l, c0, ub.colEnd, t, columnBlock, base, h);
+                const RecordSlice *slices = threads_[t]->slices.data();
+                for (int i = ub.rowBegin; i < ub.rowEnd; ++i) {
+                    if ((i - ub.rowBegin) % run == 0)
+                        std::fill(partial, partial + n, 0.0);
+                    rowGradient(l, i, c0, ub.colEnd, buffer.data(), t, slices, base, h);
+                    optimizer_.updateRow(static_cast<std::size_t>(l), w, i, c0, ub.colEnd, buffer.data(), 1.0);
+                    const double *__restrict wi = w.row(i).data() + c0;
                     for (Eigen::Index j = 0; j < n; ++j)
-                        sum[j] += wi[j];
+                        partial[j] += wi[j];
+                    if ((i - ub.rowBegin) % run == run - 1 || i + 1 == ub.rowEnd) {
+                        if (columnBlock && i - ub.rowBegin >= run) {
+                            for (Eigen::Index j = 0; j < n; ++j)
+                                sum[j] += partial[j];
+                        } else {
+                            std::copy(partial, partial + n, sum);
+                        }
+                    }
                 }
             });
-            // The blocks' sums in block order (SpikeNetwork::columnSums' order).
-            std::vector<Vector> &sums = network_.columnSumsToFill();
-            for (std::size_t b = 0; b < rowBlocks_.size(); ++b) {
-                Vector &out = sums[static_cast<std::size_t>(rowBlocks_[b].layer)];
-                if (rowBlocks_[b].begin == 0)
-                    out = blockSums_[b];
+            // The row blocks' sums in row order.
+            for (int b : rowBlocksInOrder_) {
+                const UpdateBlock &ub = updateBlocks_[static_cast<std::size_t>(b)];
+                Vector &out = sums[static_cast<std::size_t>(ub.layer)];
+                if (ub.rowBegin == 0)
+                    out = blockSums_[static_cast<std::size_t>(b)];
                 else
-                    out += blockSums_[b];
+                    out += blockSums_[static_cast<std::size_t>(b)];
             }
             network_.setColumnSumsFilled();
         } else {
@@ -484,8 +651,10 @@ BatchResult Trainer::trainBatch()
             }
             blockNorm2_.assign(rowBlocks_.size(), 0.0);
             forEachRowBlock([&](int block, int l, int r0, int r1, int t) {
+                const double *base = nullptr, *h = nullptr;
+                prepareSlices(l, 0, weights[l].cols(), t, false, base, h);
                 for (int i = r0; i < r1; ++i)
-                    rowGradient(l, i, 0, weights[l].cols(), gradients_[l].row(i).data(), t);
+                    rowGradient(l, i, 0, weights[l].cols(), gradients_[l].row(i).data(), t, threads_[t]->slices.data(), base, h);
                 blockNorm2_[static_cast<std::size_t>(block)] = gradients_[l].middleRows(r0, r1 - r0).squaredNorm();
             });
             double norm2 = 0.0;

@@ -103,14 +103,33 @@ private:
     void forEachRowBlock(const std::function<void(int block, int layer, int begin, int end, int t)> &body);
     std::vector<double> blockNorm2_; // per block, summed in block order (global-norm option)
     std::vector<int> rowHome_;        // each thread's range of row blocks (ThreadPool::forEachBlock)
-    std::vector<Vector> blockSums_;   // per row block: its rows' column sums (one-pass update)
+    // The wide layers (see buildBlocks) are scanned by column blocks, every sample of a batch,
+    // each thread its home blocks first; the one-pass update runs on the same column blocks
+    // (all rows), then on row blocks of the other layers.
+    struct ColumnRange {
+        int begin, end;
+    };
+    struct UpdateBlock {
+        int layer, rowBegin, rowEnd, colBegin, colEnd;
+    };
+    int wideLayers_ = 0;
+    std::vector<std::vector<ColumnRange>> scanBlocks_; // per wide layer
+    std::vector<std::vector<int>> scanHome_;
+    std::vector<UpdateBlock> updateBlocks_;
+    std::vector<int> updateHome_;
+    std::vector<Vector> blockSums_;   // per update row block: its rows' column sums
+    std::vector<int> rowBlocksInOrder_; // the update's row blocks by layer and first row
+    std::vector<ForwardPass> batchPasses_; // per sample of the running batch
+    void buildBlocks();
     // The record entries of each gradient row (trainBatch): terms of row i of layer l are
     // rowTerms_[l][rowTermStart_[l][i] .. rowTermStart_[l][i + 1]).
     struct RowTerm {
-        const LayerGradientRecord *record;
-        const LayerGradientRecord::Entry *entry;
-        int thread;
+        int slot;   // the record: slotRecords_[l][slot]
+        int group;  // the entry's arrival group and spike z
+        double z;
+        int thread; // the thread whose samples the record belongs to
     };
+    std::vector<std::vector<const LayerGradientRecord *>> slotRecords_; // per layer, thread then sample order
     std::vector<std::vector<int>> rowTermStart_;
     std::vector<std::vector<RowTerm>> rowTerms_;
     std::vector<int> rowTermFill_;

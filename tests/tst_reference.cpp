@@ -181,6 +181,58 @@ private slots:
         QVERIFY(rowsCompared > 500);
     }
 
+    void stagedForwardGivesForwardsBits()
+    {
+        // The trainer scans each wide layer in column ranges, one per thread; every split must
+        // give forward()'s spike times, denominators, causal sets and groups bit for bit (the
+        // dense and sparse phases of the scan switch at different points in a range).
+        int compared = 0;
+        for (std::uint64_t seed = 300; seed <= 309; ++seed) {
+            const std::vector<int> sizes = seed % 2 == 0 ? std::vector<int>{784, 300, 10} : std::vector<int>{64, 70, 40, 10};
+            NetworkConfig cfg;
+            cfg.layerSizes = sizes;
+            cfg.bias = seed != 303;
+            SpikeNetwork net(cfg);
+            Random rng(seed);
+            const double strength = 1.0 + 0.5 * static_cast<double>(seed % 4);
+            for (Matrix &w : net.allWeights()) {
+                const double n = static_cast<double>(w.rows());
+                for (Eigen::Index k = 0; k < w.size(); ++k)
+                    w.data()[k] = strength * rng.uniform(-2.0 / n, 7.0 / n);
+            }
+            if (seed % 3 != 0)
+                net.prepare(); // and unprepared: column sums computed on the fly
+            std::vector<std::uint8_t> pixels(static_cast<std::size_t>(sizes.front()));
+            for (auto &p : pixels)
+                p = rng.uniform() < 0.7 ? 0 : static_cast<std::uint8_t>(rng.below(256));
+            ForwardPass whole, staged;
+            net.forward(pixels.data(), whole);
+            net.beginForward(pixels.data(), staged);
+            const int wideLayers = net.layerCount() - 1;
+            for (int l = 0; l < wideLayers; ++l) {
+                if (l > 0)
+                    net.orderLayer(l, staged);
+                const int n = net.fanOut(l);
+                // Uneven ranges, scanned out of order.
+                const int cuts[] = {0, n / 5, std::min(n / 5 + 16, n / 2), n / 2 + 3, n};
+                for (int r : {3, 0, 2, 1})
+                    net.scanColumns(l, staged.layers[static_cast<std::size_t>(l)], cuts[r], cuts[r + 1]);
+            }
+            net.finishForward(staged, wideLayers);
+            for (int l = 0; l < net.layerCount(); ++l) {
+                const LayerActivity &a = whole.layers[static_cast<std::size_t>(l)], &b = staged.layers[static_cast<std::size_t>(l)];
+                QVERIFY(std::memcmp(a.spikeZ.data(), b.spikeZ.data(), sizeof(double) * a.spikeZ.size()) == 0);
+                QVERIFY(std::memcmp(a.denominator.data(), b.denominator.data(), sizeof(double) * a.denominator.size()) == 0);
+                QCOMPARE(a.causalSetSize, b.causalSetSize);
+                QCOMPARE(a.firedInGroup, b.firedInGroup);
+                QCOMPARE(a.inputOrder, b.inputOrder);
+                compared += static_cast<int>((a.spikeZ.array() < kSilent).count());
+            }
+        }
+        qInfo("%d spikes compared bit for bit", compared);
+        QVERIFY(compared > 1000);
+    }
+
     void randomNetworksAgree()
     {
         int spikes = 0, grads = 0;

@@ -227,9 +227,12 @@ private slots:
     {
         // The one-pass update sums each block of rows as it writes it; the forward pass then
         // uses those sums. They must be prepare()'s, bit for bit, on any thread count.
-        NetworkConfig net;
-        net.layerSizes = {784, 300, 10};
+        // 784-300-10: the hidden layer is updated by column blocks on 2 and 3 threads; 784-60-10:
+        // by row blocks handed to different threads, whose sums are added in row order.
+        for (const std::vector<int> &sizes : {std::vector<int>{784, 300, 10}, std::vector<int>{784, 60, 10}})
         for (int threads : {1, 2, 3}) {
+            NetworkConfig net;
+            net.layerSizes = sizes;
             TrainConfig tc;
             tc.threads = threads;
             tc.batchSize = 7;
