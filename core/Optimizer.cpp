@@ -131,7 +131,7 @@ void Optimizer::updateRow(std::size_t layer, Matrix &weights, Eigen::Index row, 
     // The loop below, 16 weights at a time, written out: GCC's own vectorisation of it juggles
     // mask registers and ran at ~6 cycles per weight. The same operations in the same order
     // (no fused multiply-add; vminpd(K, x) is x > K ? K : x, NaN kept; the flushes are zero
-    // masks), so the same bits (tst_training: adamKernelMatchesScalarFormula).
+    // masks), so the same bits (tst_training: adamKernelGivesTheSameBitsAtEveryWidth).
     {
         const __m512d vb1 = _mm512_set1_pd(b1), vc1 = _mm512_set1_pd(c1);
         const __m512d vb2 = _mm512_set1_pd(b2), vc2 = _mm512_set1_pd(c2);

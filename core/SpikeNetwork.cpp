@@ -509,7 +509,7 @@ void SpikeNetwork::scanRange(const Matrix &weights, double threshold, double max
 
 RecordSlice LayerGradientRecord::slice(Eigen::Index begin) const
 {
-    return {G.data() + begin, GZ.data() + begin, U.size() > 0 ? U.data() + begin : nullptr, cut.data() + begin};
+    return {G.data() + begin, GZ.data() + begin, folded ? U.data() + begin : nullptr, cut.data() + begin};
 }
 
 void LayerGradientRecord::accumulate(const Entry &entry, Eigen::Index begin, Eigen::Index end, double *acc,
@@ -583,7 +583,7 @@ void SpikeNetwork::backward(const ForwardPass &pass, const Vector &dLossDzOut, s
         LayerGradientRecord *rec = record ? &record->layers[l] : nullptr;
         if (rec) {
             rec->entries.clear();
-            rec->U.resize(0);
+            rec->folded = false; // U keeps its buffer for the next sample
         }
 
         // g_j = dL/dz_j / (sum_C w - theta); dz_j/dw_ij = (z_i - z_j)/den, dz_j/dz_i = w_ij/den.
@@ -648,6 +648,7 @@ void SpikeNetwork::backward(const ForwardPass &pass, const Vector &dLossDzOut, s
             rec->GZ = ws.activeZ;
             if (U)
                 rec->U = ws.foldRow;
+            rec->folded = U != nullptr;
             rec->cut.resize(static_cast<std::size_t>(nOut));
             for (int j = 0; j < nOut; ++j)
                 rec->cut[static_cast<std::size_t>(j)] = ws.active[j] != 0.0 ? act.firedInGroup[j] : -1;

@@ -84,7 +84,8 @@ struct LayerGradientRecord {
         double z;    // its spike z
     };
     Vector G, GZ;         // g_j and g_j z_j of the neurons the layer's scan reached; 0 elsewhere
-    Vector U;             // the folded closing group's row (size 0 when not folded)
+    Vector U;             // the folded closing group's row (valid when `folded`)
+    bool folded = false;
     std::vector<int> cut; // the last group whose rows reach neuron j; -1 when none does
     std::vector<Entry> entries; // the rows backward() would write, in arrival order
     // acc = term (assign) or acc + term (!assign) over the columns [begin, end) of one entry's
@@ -124,14 +125,14 @@ public:
     // against concurrent forward() calls; the trainer calls it between mini-batches.
     void prepare();
     // The same, with the column ranges split over the pool's threads. Each column is summed in
-    // row order by one thread, so the numbers do not depend on the thread count.
+    // columnSums()' order by one thread, so the numbers do not depend on the thread count.
     void prepare(ThreadPool &pool);
     bool prepared() const { return columnSumsValid_; }
     // Total weight of each neuron per layer (bias included); valid while prepared().
     const std::vector<Vector> &cachedColumnSums() const { return columnSums_; }
-    // For an update that writes the weights and refills the column sums as it goes (each column
-    // summed from 0 in row order, as columnSums()): sized sums to fill, the network unprepared
-    // until setColumnSumsFilled().
+    // For an update that writes the weights and refills the column sums as it goes (in
+    // columnSums()' order: runs of columnSumBlockRows() rows, then the runs): sized sums to
+    // fill, the network unprepared until setColumnSumsFilled().
     std::vector<Vector> &columnSumsToFill();
     void setColumnSumsFilled() { columnSumsValid_ = true; }
     std::size_t parameterCount() const;

@@ -44,7 +44,7 @@ struct Trainer::ThreadState {
     std::vector<Eigen::RowVectorXd> rowBroadcast; // see SpikeNetwork::backward
     Vector dLossDz;
     std::vector<std::uint8_t> image;
-    std::vector<double> rowBuffer; // one reduced gradient row (trainBatch)
+    std::vector<double> rowBuffer; // one reduced gradient row, then a run's column sums (trainBatch)
     std::vector<double> threadRows; // the per-thread sums of one gradient row (trainBatch)
     // The records' slices an update block reads (trainBatch), and the copies they may point at.
     std::vector<RecordSlice> slices;
@@ -119,6 +119,7 @@ void Trainer::reset()
     for (auto &t : threads_) {
         t->records.clear();
         t->recordCount = 0;
+        t->slices.clear();
         t->threadRows.assign(static_cast<std::size_t>(pool_->size()) * maxFanOut, 0.0);
         t->rowBroadcast.clear();
         // Sized here, not only in backward(): a thread may get no sample of a small batch.
@@ -128,6 +129,9 @@ void Trainer::reset()
     }
     network_.prepare();
     buildBlocks();
+    slotRecords_.clear(); // pointed into the records cleared above; rebuilt by trainBatch()
+    rowTerms_.clear();
+    rowTermStart_.clear();
     history_.clear();
     bestEpoch_ = 0;
     bestValidationAccuracy_ = -1.0;
@@ -235,10 +239,11 @@ void Trainer::buildBlocks()
     rowHome_ = homeRanges(blockWeights, threadCount);
 
     // Wide layers: the leading layers with at least 32 neurons per thread, scanned and updated
-    // by column blocks (two per thread, boundaries at multiples of 16 columns, so that no cache
-    // line of weights or moments is shared by two blocks); thread t's home blocks are the same
-    // in the scans and in the update, so its columns of the weights and moments stay in its
-    // cache. Single-threaded, every layer is run per sample.
+    // by column blocks (two per thread, boundaries at multiples of 16 columns: when the row
+    // length is a multiple of 16 too, as for 800 neurons, no cache line of weights or moments is
+    // shared by two blocks); thread t's home blocks are the same in the scans and in the update,
+    // so its columns of the weights and moments stay in its cache. Single-threaded, every layer
+    // is run per sample.
     wideLayers_ = 0;
     if (threadCount > 1)
         while (wideLayers_ < layers && network_.fanOut(wideLayers_) >= 32 * threadCount)
@@ -576,7 +581,7 @@ BatchResult Trainer::trainBatch()
             }
             std::copy_n(r.G.data() + c0, n, d);
             std::copy_n(r.GZ.data() + c0, n, d + n);
-            const bool folded = r.U.size() > 0;
+            const bool folded = r.folded;
             if (folded)
                 std::copy_n(r.U.data() + c0, n, d + 2 * n);
             std::copy_n(r.cut.data() + c0, n, c);

@@ -1,7 +1,8 @@
 #pragma once
-// Mini-batch training of a SpikeNetwork: shuffled batches, data-parallel over the batch on a
-// thread pool (per-thread gradient sums reduced in thread order: bit-identical for a given seed,
-// config and thread count), validation carved from the training set, early stopping.
+// Mini-batch training of a SpikeNetwork: shuffled batches on a thread pool, split by samples and,
+// for the wide layers, by neurons (per-thread gradient sums reduced in thread order:
+// bit-identical for a given seed, config and thread count), validation carved from the training
+// set, early stopping.
 // Step-level API so a GUI worker can run, pause and single-step it.
 
 #include "Dataset.h"

@@ -130,7 +130,7 @@ private slots:
                 const int lastGroup = static_cast<int>(pass.layers[0].groupEnd.size()) - 1;
                 for (int c : record.layers[0].cut)
                     cutBeforeLast += c >= 0 && c < lastGroup ? 1 : 0;
-                folded += record.layers[0].U.size() > 0 ? 1 : 0;
+                folded += record.layers[0].folded ? 1 : 0;
                 const auto ref = reference::forward(net, pass.inputZ);
                 const auto gr = reference::backward(net, pass.inputZ, ref, dLdz);
                 for (int l = 0; l < L; ++l)
