@@ -129,7 +129,7 @@ void SpikeNetwork::forward(const std::uint8_t *pixels, ForwardPass &pass) const
     encode(pixels, pass.inputZ);
     pass.layers.resize(weights_.size());
     orderInput(pixels, pass.layers[0]);
-    forwardFrom(pass, true);
+    finishForward(pass, 0);
 }
 
 void SpikeNetwork::forwardEncoded(const Vector &inputZ, ForwardPass &pass) const
@@ -139,7 +139,8 @@ void SpikeNetwork::forwardEncoded(const Vector &inputZ, ForwardPass &pass) const
     if (&pass.inputZ != &inputZ)
         pass.inputZ = inputZ;
     pass.layers.resize(weights_.size());
-    forwardFrom(pass, false);
+    orderInputs(pass.inputZ, config_.bias, pass.layers[0]);
+    finishForward(pass, 0);
 }
 
 const Vector &SpikeNetwork::sumsForScan(int layer) const
@@ -149,16 +150,6 @@ const Vector &SpikeNetwork::sumsForScan(int layer) const
     thread_local Vector sums;
     columnSums(weights_[static_cast<std::size_t>(layer)], sums);
     return sums;
-}
-
-void SpikeNetwork::forwardFrom(ForwardPass &pass, bool firstLayerOrdered) const
-{
-    const double maxZ = config_.maxSpikeZ();
-    for (std::size_t l = 0; l < weights_.size(); ++l) {
-        if (l > 0 || !firstLayerOrdered)
-            orderInputs(l == 0 ? pass.inputZ : pass.layers[l - 1].spikeZ, config_.bias, pass.layers[l]);
-        scanLayer(weights_[l], config_.threshold, maxZ, pass.layers[l], &sumsForScan(static_cast<int>(l)));
-    }
 }
 
 void SpikeNetwork::beginForward(const std::uint8_t *pixels, ForwardPass &pass) const

@@ -202,7 +202,6 @@ public:
 
 private:
     static void finishOrder(LayerActivity &out);
-    void forwardFrom(ForwardPass &pass, bool firstLayerOrdered) const;
     const Vector &sumsForScan(int layer) const; // columnSums_ or, unprepared, a thread-local copy
 
     NetworkConfig config_;

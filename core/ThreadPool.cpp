@@ -15,6 +15,22 @@ namespace firstspike {
 namespace {
 // A few microseconds of spinning before a thread sleeps.
 constexpr int kSpinIterations = 2000;
+
+// Runs body(b, t) for the blocks taken from `next` below `end`; an exception stops every taker
+// (through `failed`) and reaches run()'s caller.
+void takeBlocks(std::atomic<int> &next, int end, std::atomic<bool> &failed, const std::function<void(int, int)> &body,
+                int t)
+{
+    for (int b = next.fetch_add(1, std::memory_order_relaxed); b < end && !failed.load(std::memory_order_relaxed);
+         b = next.fetch_add(1, std::memory_order_relaxed)) {
+        try {
+            body(b, t);
+        } catch (...) {
+            failed.store(true, std::memory_order_relaxed); // the others stop taking blocks
+            throw;
+        }
+    }
+}
 } // namespace
 
 int ThreadPool::hardwareThreads()
@@ -82,17 +98,7 @@ void ThreadPool::forEachBlock(int blocks, const std::function<void(int, int)> &b
     }
     std::atomic<int> next{0};
     std::atomic<bool> failed{false};
-    run([&](int t) {
-        for (int b = next.fetch_add(1, std::memory_order_relaxed); b < blocks && !failed.load(std::memory_order_relaxed);
-             b = next.fetch_add(1, std::memory_order_relaxed)) {
-            try {
-                body(b, t);
-            } catch (...) {
-                failed.store(true, std::memory_order_relaxed); // the others stop taking blocks
-                throw;
-            }
-        }
-    });
+    run([&](int t) { takeBlocks(next, blocks, failed, body, t); });
 }
 
 void ThreadPool::forEachBlock(const std::vector<int> &home, const std::function<void(int, int)> &body)
@@ -119,19 +125,9 @@ void ThreadPool::forEachBlock(const std::vector<int> &home, const std::function<
         cursors[static_cast<std::size_t>(t)].next.store(home[static_cast<std::size_t>(t)], std::memory_order_relaxed);
     std::atomic<bool> failed{false};
     run([&](int t) {
-        for (int k = 0; k < threadCount_; ++k) {
+        for (int k = 0; k < threadCount_; ++k) { // its own range first, then the others'
             const int owner = (t + k) % threadCount_;
-            std::atomic<int> &next = cursors[static_cast<std::size_t>(owner)].next;
-            const int end = home[static_cast<std::size_t>(owner) + 1];
-            for (int b = next.fetch_add(1, std::memory_order_relaxed); b < end && !failed.load(std::memory_order_relaxed);
-                 b = next.fetch_add(1, std::memory_order_relaxed)) {
-                try {
-                    body(b, t);
-                } catch (...) {
-                    failed.store(true, std::memory_order_relaxed);
-                    throw;
-                }
-            }
+            takeBlocks(cursors[static_cast<std::size_t>(owner)].next, home[static_cast<std::size_t>(owner) + 1], failed, body, t);
         }
     });
 }

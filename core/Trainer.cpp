@@ -10,6 +10,7 @@
 #include <utility>
 
 namespace firstspike {
+
 namespace {
 
 double now()
@@ -479,10 +480,9 @@ BatchResult Trainer::trainBatch()
         std::vector<int> &start = rowTermStart_[static_cast<std::size_t>(l)];
         std::vector<RowTerm> &terms = rowTerms_[static_cast<std::size_t>(l)];
         start.assign(static_cast<std::size_t>(std::as_const(network_).weights(l).rows()) + 1, 0);
-        for (int t = 0; t < threads; ++t)
-            for (int r = 0; r < threads_[t]->recordCount; ++r)
-                for (const LayerGradientRecord::Entry &e : threads_[t]->records[static_cast<std::size_t>(r)].layers[l].entries)
-                    ++start[static_cast<std::size_t>(e.row) + 1];
+        for (const LayerGradientRecord *record : slots)
+            for (const LayerGradientRecord::Entry &e : record->entries)
+                ++start[static_cast<std::size_t>(e.row) + 1];
         for (std::size_t i = 1; i < start.size(); ++i)
             start[i] += start[i - 1];
         terms.resize(static_cast<std::size_t>(start.back()));

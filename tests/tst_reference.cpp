@@ -14,27 +14,46 @@
 
 using namespace firstspike;
 
+namespace {
+
+// A network of the given sizes with weights strength * U(-2/n, 7/n) for n inputs (bias
+// included), drawn from rng.
+SpikeNetwork randomNetwork(const std::vector<int> &sizes, bool bias, Random &rng, double strength = 1.0)
+{
+    NetworkConfig cfg;
+    cfg.layerSizes = sizes;
+    cfg.bias = bias;
+    SpikeNetwork net(cfg);
+    for (Matrix &w : net.allWeights()) {
+        const double n = static_cast<double>(w.rows());
+        for (Eigen::Index k = 0; k < w.size(); ++k)
+            w.data()[k] = strength * rng.uniform(-2.0 / n, 7.0 / n);
+    }
+    return net;
+}
+
+// Pixel-like inputs: a fraction black (one late arrival time), the rest spread or quantised.
+std::vector<std::uint8_t> randomPixels(int count, Random &rng, double black, bool quantised = false)
+{
+    std::vector<std::uint8_t> pixels(static_cast<std::size_t>(count));
+    for (auto &p : pixels)
+        p = rng.uniform() < black ? 0 : static_cast<std::uint8_t>(quantised ? 255 * rng.below(2) : rng.below(256));
+    return pixels;
+}
+
+} // namespace
+
 class TestReference : public QObject {
     Q_OBJECT
 
 private:
     void compare(std::uint64_t seed, const std::vector<int> &sizes, bool bias, bool quantised, int &spikes, int &grads)
     {
-        NetworkConfig cfg;
-        cfg.layerSizes = sizes;
-        cfg.bias = bias;
-        SpikeNetwork net(cfg);
         Random rng(seed);
-        for (Matrix &w : net.allWeights()) {
-            const double n = static_cast<double>(w.rows());
-            for (Eigen::Index k = 0; k < w.size(); ++k)
-                w.data()[k] = rng.uniform(-2.0 / n, 7.0 / n);
-        }
+        SpikeNetwork net = randomNetwork(sizes, bias, rng);
+        const NetworkConfig &cfg = net.config();
         net.prepare();
-        // Pixel-like inputs: most at one late time (dark), the rest spread or quantised.
-        std::vector<std::uint8_t> pixels(sizes.front());
-        for (auto &p : pixels)
-            p = rng.uniform() < 0.7 ? 0 : static_cast<std::uint8_t>(quantised ? 255 * rng.below(2) : rng.below(256));
+        const std::vector<std::uint8_t> pixels = randomPixels(sizes.front(), rng, 0.7, quantised);
         ForwardPass pass;
         net.forward(pixels.data(), pass);
         const auto ref = reference::forward(net, pass.inputZ);
@@ -89,20 +108,12 @@ private slots:
         int rowsCompared = 0;
         for (std::uint64_t seed = 200; seed <= 205; ++seed) {
             const std::vector<int> sizes = seed % 2 == 0 ? std::vector<int>{784, 60, 10} : std::vector<int>{64, 40, 30, 10};
-            NetworkConfig cfg;
-            cfg.layerSizes = sizes;
-            cfg.bias = seed != 203;
-            SpikeNetwork net(cfg);
             Random rng(seed);
             // Weights of a strength at which neurons fire both before and in the closing (black)
             // group: the cut then decides between a record's terms, and the closing group is
             // folded into a broadcast row (the fold row U).
-            const double strength = 2.5;
-            for (Matrix &w : net.allWeights()) {
-                const double n = static_cast<double>(w.rows());
-                for (Eigen::Index k = 0; k < w.size(); ++k)
-                    w.data()[k] = strength * rng.uniform(-2.0 / n, 7.0 / n);
-            }
+            SpikeNetwork net = randomNetwork(sizes, seed != 203, rng, 2.5);
+            const NetworkConfig &cfg = net.config();
             net.prepare();
             const int L = net.layerCount();
             int cutBeforeLast = 0, folded = 0;
@@ -117,9 +128,7 @@ private slots:
             BackwardWorkspace denseWs, recordWs;
             std::vector<GradientRecord> records(6);
             for (GradientRecord &record : records) {
-                std::vector<std::uint8_t> pixels(static_cast<std::size_t>(sizes.front()));
-                for (auto &p : pixels)
-                    p = rng.uniform() < 0.75 ? 0 : static_cast<std::uint8_t>(rng.below(256));
+                const std::vector<std::uint8_t> pixels = randomPixels(sizes.front(), rng, 0.75);
                 ForwardPass pass;
                 net.forward(pixels.data(), pass);
                 Vector dLdz;
@@ -189,22 +198,11 @@ private slots:
         int compared = 0;
         for (std::uint64_t seed = 300; seed <= 309; ++seed) {
             const std::vector<int> sizes = seed % 2 == 0 ? std::vector<int>{784, 300, 10} : std::vector<int>{64, 70, 40, 10};
-            NetworkConfig cfg;
-            cfg.layerSizes = sizes;
-            cfg.bias = seed != 303;
-            SpikeNetwork net(cfg);
             Random rng(seed);
-            const double strength = 1.0 + 0.5 * static_cast<double>(seed % 4);
-            for (Matrix &w : net.allWeights()) {
-                const double n = static_cast<double>(w.rows());
-                for (Eigen::Index k = 0; k < w.size(); ++k)
-                    w.data()[k] = strength * rng.uniform(-2.0 / n, 7.0 / n);
-            }
+            SpikeNetwork net = randomNetwork(sizes, seed != 303, rng, 1.0 + 0.5 * static_cast<double>(seed % 4));
             if (seed % 3 != 0)
                 net.prepare(); // and unprepared: column sums computed on the fly
-            std::vector<std::uint8_t> pixels(static_cast<std::size_t>(sizes.front()));
-            for (auto &p : pixels)
-                p = rng.uniform() < 0.7 ? 0 : static_cast<std::uint8_t>(rng.below(256));
+            const std::vector<std::uint8_t> pixels = randomPixels(sizes.front(), rng, 0.7);
             ForwardPass whole, staged;
             net.forward(pixels.data(), whole);
             net.beginForward(pixels.data(), staged);
