@@ -53,6 +53,11 @@ public:
     // The columns [begin, end) of one row; gradient[0] is column begin's.
     void updateRow(std::size_t layer, Matrix &weights, Eigen::Index row, Eigen::Index begin, Eigen::Index end,
                    const double *gradient, double gradientScale);
+    // Asks the cache for columns [begin, end) of a row's weights and moments, to be updated soon.
+    // A trainer thread that updates a column block walks rows of a few hundred columns each at
+    // a stride of several KB, a pattern the hardware prefetchers do not follow across pages.
+    void prefetchRow(std::size_t layer, const Matrix &weights, Eigen::Index row, Eigen::Index begin,
+                     Eigen::Index end) const;
     // State for checkpoints (stored as doubles; held as floats, see m_).
     std::vector<Matrix> firstMoment() const { return toDouble(m_); }
     std::vector<Matrix> secondMoment() const { return toDouble(v_); }

@@ -404,6 +404,17 @@ BatchResult Trainer::trainBatch()
         }
         pool_->run([&](int t) {
             ThreadState &st = *threads_[t];
+            // Every thread reads all of the narrow layers' weights below, in spike order, and
+            // some were last written by another core (their update blocks go to any thread): one
+            // sequential sweep first fetches them at streaming speed instead of one miss per
+            // row (measured: this phase 0.67 -> 0.60 ms per batch on 2 threads).
+            if (threads > 1)
+                for (int l = wideLayers_; l < layers; ++l) {
+                    const Matrix &w = std::as_const(network_).weights(l);
+                    const char *p = reinterpret_cast<const char *>(w.data());
+                    for (std::size_t k = 0, bytes = static_cast<std::size_t>(w.size()) * sizeof(double); k < bytes; k += 64)
+                        __builtin_prefetch(p + k);
+                }
             for (int b : assignment_[t]) {
                 ForwardPass &pass = batchPasses_[static_cast<std::size_t>(b)];
                 network_.finishForward(pass, wideLayers_);
@@ -619,7 +630,13 @@ BatchResult Trainer::trainBatch()
                 const double *base = nullptr, *h = nullptr;
                 prepareSlices(l, c0, ub.colEnd, t, columnBlock, base, h);
                 const RecordSlice *slices = threads_[t]->slices.data();
+                // A column block's row pieces are too short and far apart for the hardware
+                // prefetchers (measured: the 2-thread update pass 1.12 -> 0.87 ms per batch).
+                constexpr int kPrefetchRows = 3;
+                const bool prefetch = n < w.cols();
                 for (int i = ub.rowBegin; i < ub.rowEnd; ++i) {
+                    if (prefetch && i + kPrefetchRows < ub.rowEnd)
+                        optimizer_.prefetchRow(static_cast<std::size_t>(l), w, i + kPrefetchRows, c0, ub.colEnd);
                     if ((i - ub.rowBegin) % run == 0)
                         std::fill(partial, partial + n, 0.0);
                     rowGradient(l, i, c0, ub.colEnd, buffer.data(), t, slices, base, h);
