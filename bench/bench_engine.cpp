@@ -4,6 +4,7 @@
 // Items per second = samples per second.
 
 #include "DenseMlp.h"
+#include "EarlyDecision.h"
 #include "IdxReader.h"
 #include "Trainer.h"
 
@@ -67,6 +68,26 @@ void BM_SnnForward(benchmark::State &state)
     state.SetItemsProcessed(state.iterations());
 }
 
+// Early-exit classification (stops at the first output spike), as `firstspike-cli bench`'s
+// classify column, on one thread.
+void BM_SnnClassify(benchmark::State &state)
+{
+    TrainConfig tc;
+    tc.threads = 1;
+    tc.validationFraction = 0.0;
+    Trainer trainer(architecture(static_cast<int>(state.range(0))), tc, data());
+    for (int b = 0; b < 100; ++b)
+        trainer.trainBatch();
+    const SpikeNetwork &net = trainer.network();
+    EarlyDecisionWorkspace ws;
+    int i = 0;
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(classifyEarly(net, data()->test.image(i), ws).predictedClass);
+        i = (i + 1) % data()->test.size();
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+
 void BM_MlpTrainBatch(benchmark::State &state)
 {
     DenseMlp mlp(architecture(static_cast<int>(state.range(0))).layerSizes, static_cast<int>(state.range(1)), 1);
@@ -88,5 +109,6 @@ void BM_MlpTrainBatch(benchmark::State &state)
 BENCHMARK(BM_SnnTrainBatch)->ArgsProduct({{0, 1}, {1, 2}})->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_MlpTrainBatch)->ArgsProduct({{0, 1}, {1, 2}})->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_SnnForward)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_SnnClassify)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
 
 BENCHMARK_MAIN();

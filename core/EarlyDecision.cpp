@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 namespace firstspike {
@@ -15,24 +16,83 @@ using Layer = EarlyDecisionWorkspace::Layer;
 // Tests the interval after the last integrated group: a neuron fires at z = A/(B - theta) if
 // that is no later than `limit` (the next arrival, or the earliest time any further input can
 // arrive). Spikes within the horizon are appended to layer.emitted in (z, index) order.
+// Spikes in (z, index) order. Most checks emit a few (an insertion sort); the interval after a
+// large group may emit a hundred or more: distributed over as many buckets by z (a monotone map,
+// so the buckets are in z order and equal z share one), each bucket then sorted by insertion,
+// O(n) for spread-out times instead of std::sort's O(n log n).
+void insertionSort(std::pair<double, int> *e, std::size_t n)
+{
+    for (std::size_t k = 1; k < n; ++k)
+        for (std::size_t i = k; i > 0 && e[i] < e[i - 1]; --i)
+            std::swap(e[i], e[i - 1]);
+}
+
+void sortSpikes(std::vector<std::pair<double, int>> &e, std::vector<std::pair<double, int>> &scratch,
+                std::vector<int> &start)
+{
+    const std::size_t n = e.size();
+    if (n <= 16) {
+        insertionSort(e.data(), n);
+        return;
+    }
+    double lo = e[0].first, hi = e[0].first;
+    for (const auto &p : e) {
+        lo = std::min(lo, p.first);
+        hi = std::max(hi, p.first);
+    }
+    if (!(hi > lo) || !std::isfinite(hi - lo)) {
+        std::sort(e.begin(), e.end());
+        return;
+    }
+    const double scale = static_cast<double>(n) / (hi - lo); // bucket(z) in [0, n]
+    auto bucket = [&](double z) { return std::min(n - 1, static_cast<std::size_t>((z - lo) * scale)); };
+    start.assign(n + 1, 0);
+    for (const auto &p : e)
+        ++start[bucket(p.first) + 1];
+    for (std::size_t b = 0; b < n; ++b)
+        start[b + 1] += start[b];
+    scratch.resize(n);
+    for (const auto &p : e)
+        scratch[static_cast<std::size_t>(start[bucket(p.first)]++)] = p;
+    // start[b] is now the end of bucket b.
+    std::size_t begin = 0;
+    for (std::size_t b = 0; b < n; ++b) {
+        const std::size_t end = static_cast<std::size_t>(start[b]);
+        if (end - begin > 32)
+            std::sort(scratch.begin() + static_cast<std::ptrdiff_t>(begin), scratch.begin() + static_cast<std::ptrdiff_t>(end));
+        else
+            insertionSort(scratch.data() + begin, end - begin);
+        begin = end;
+    }
+    e.swap(scratch);
+}
+
+// The exact test for candidate j: it fires at zc = A/(B - theta) if that is no later than limit.
+inline void fireIfDue(Layer &layer, int j, double threshold, double maxZ, double limit)
+{
+    const double zc = layer.A[j] / (layer.B[j] - threshold);
+    if (!(zc <= limit))
+        return;
+    layer.alive[j] = 0.0;
+    layer.B[j] = -std::numeric_limits<double>::infinity(); // as accumulateGroupAndScreen requires
+    --layer.aliveCount;
+    if (zc <= maxZ)
+        layer.emitted.emplace_back(zc, j);
+}
+
+void finishCheck(Layer &layer)
+{
+    sortSpikes(layer.emitted, layer.sortScratch, layer.bucketStart);
+    layer.spikes += static_cast<int>(layer.emitted.size());
+}
+
 void checkInterval(Layer &layer, double threshold, double maxZ, double limit)
 {
     layer.emitted.clear();
     const int n = static_cast<int>(layer.A.size());
-    const double *A = layer.A.data();
-    const double *B = layer.B.data();
-    double *M = layer.alive.data();
-    forEachFiringCandidate(A, B, M, n, threshold, limit, layer.flags, [&](int j) {
-        const double zc = A[j] / (B[j] - threshold);
-        if (!(zc <= limit))
-            return;
-        M[j] = 0.0;
-        --layer.aliveCount;
-        if (zc <= maxZ)
-            layer.emitted.emplace_back(zc, j);
-    });
-    std::sort(layer.emitted.begin(), layer.emitted.end());
-    layer.spikes += static_cast<int>(layer.emitted.size());
+    forEachFiringCandidate(layer.A.data(), layer.B.data(), layer.alive.data(), n, threshold, limit, layer.flags,
+                           [&](int j) { fireIfDue(layer, j, threshold, maxZ, limit); });
+    finishCheck(layer);
 }
 
 // Integrates every complete group among the first `received` arrivals and checks each interval
@@ -74,9 +134,32 @@ void advance(Layer &layer, int received, const Matrix &w, const Vector &columnSu
                 A[j] += z * (S[j] - B[j]);
                 B[j] = S[j];
             }
+        } else if (frontierIsNextArrival || end < received) {
+            // The interval after this group ends at the next arrival, known now (a later arrival
+            // is already received, or the input layer's frontier is its next arrival): the group
+            // and its check in one pass, as checkPending would run it (exact, so not pending).
+            const double limit = end < received ? layer.z[end] : frontier;
+            layer.emitted.clear();
+            double *M = layer.alive.data();
+            accumulateGroupAndScreen(w.data(), w.outerStride(), layer.order.data() + begin, layer.z[begin], end - begin,
+                                     A, B, M, nOut, layer.groupSum.data(), threshold, limit, layer.flags,
+                                     [&](int j) { fireIfDue(layer, j, threshold, maxZ, limit); });
+            finishCheck(layer);
+            layer.integrated = end;
+            out.insert(out.end(), layer.emitted.begin(), layer.emitted.end());
+            if (stopAtFirstSpike && !out.empty())
+                return;
+            continue;
+        } else if (end - begin == 1) { // a hidden spike: most groups of the later layers
+            const double z = layer.z[begin];
+            const double *__restrict x = w.data() + w.outerStride() * layer.order[begin];
+            for (int j = 0; j < nOut; ++j) {
+                A[j] += z * x[j];
+                B[j] += x[j];
+            }
         } else {
-            accumulateRows(w.data(), w.outerStride(), layer.order.data() + begin, layer.z.data() + begin, end - begin, A,
-                           B, nOut);
+            accumulateGroup(w.data(), w.outerStride(), layer.order.data() + begin, layer.z[begin], end - begin, A, B,
+                            nOut, layer.groupSum.data());
         }
         layer.integrated = end;
         layer.checkPending = true;
@@ -115,6 +198,7 @@ EarlyDecision classifyEarly(const SpikeNetwork &net, const std::uint8_t *pixels,
         layer.A.setZero(nOut);
         layer.B.setZero(nOut);
         layer.alive.setOnes(nOut);
+        layer.groupSum.resize(nOut);
         layer.aliveCount = nOut;
         layer.spikes = 0;
     }

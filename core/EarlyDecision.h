@@ -33,8 +33,11 @@ struct EarlyDecisionWorkspace {
         int integrated = 0;        // inputs added to A and B so far
         bool checkPending = false; // the last group's interval is not fully checked yet
         Vector A, B, alive;
+        Vector groupSum;           // scratch of accumulateGroup
         int aliveCount = 0;
         std::vector<std::pair<double, int>> emitted; // spikes of this check, sorted
+        std::vector<std::pair<double, int>> sortScratch;
+        std::vector<int> bucketStart;
         std::vector<std::uint8_t> flags;             // candidates of the firing screen
         int spikes = 0;
     };

@@ -4,6 +4,7 @@
 #include "Random.h"
 
 #include <algorithm>
+#include <limits>
 #include <cstring>
 #include <cmath>
 #include <numeric>
@@ -406,12 +407,13 @@ void SpikeNetwork::scanRange(const Matrix &weights, double threshold, double max
     const double *W = weights.data() + c0;
     const Eigen::Index stride = weights.outerStride();
 
-    thread_local Vector sumWZ, sumW, aliveMask; // A_k and B_k of MODEL.md, per neuron
+    thread_local Vector sumWZ, sumW, aliveMask, groupSum; // A_k and B_k of MODEL.md, per neuron
     thread_local std::vector<int> alive;
     thread_local std::vector<std::uint8_t> flags; // candidates of the firing screen
     sumWZ.setZero(nOut);
     sumW.setZero(nOut);
     aliveMask.setOnes(nOut);
+    groupSum.resize(nOut);
     double *A = sumWZ.data();
     double *B = sumW.data();
     double *M = aliveMask.data();
@@ -434,6 +436,7 @@ void SpikeNetwork::scanRange(const Matrix &weights, double threshold, double max
             firedInGroup[j] = g;
         }
         M[j] = 0.0;
+        B[j] = -std::numeric_limits<double>::infinity(); // as accumulateGroupAndScreen requires
         --aliveCount;
         return true;
     };
@@ -452,7 +455,16 @@ void SpikeNetwork::scanRange(const Matrix &weights, double threshold, double max
                 if (M[j] != 0.0)
                     alive.push_back(j);
         }
-        if (allArrive && g + 1 == groups && end - begin > 4) {
+        const double zNext = g + 1 < groups ? out.orderedZ[end] : kSilent;
+        const bool fold = allArrive && g + 1 == groups && end - begin > 4;
+        if (!fold && !sparse) { // the group's rows and the firing screen in one pass
+            accumulateGroupAndScreen(W, stride, out.inputOrder.data() + begin, out.orderedZ[begin], end - begin, A, B,
+                                     M, nOut, groupSum.data(), threshold, zNext, flags,
+                                     [&](int j) { retire(j, g, end, zNext); });
+            begin = end;
+            continue;
+        }
+        if (fold) {
             const double z = out.orderedZ[begin];
             const double *S = columnSums->data() + c0;
             if (sparse) {
@@ -467,21 +479,14 @@ void SpikeNetwork::scanRange(const Matrix &weights, double threshold, double max
                 }
             }
         } else {
-            if (sparse) { // few neurons left: touch only those still integrating
-                for (int k = begin; k < end; ++k) {
-                    const double z = out.orderedZ[k];
-                    const double *w = W + stride * out.inputOrder[k];
-                    for (int j : alive) {
-                        A[j] += z * w[j];
-                        B[j] += w[j];
-                    }
-                }
-            } else {
-                accumulateRows(W, stride, out.inputOrder.data() + begin,
-                               out.orderedZ.data() + begin, end - begin, A, B, nOut);
+            // Few neurons left: touch only those still integrating.
+            const double z = out.orderedZ[begin];
+            for (int j : alive) {
+                const double sum = sumGroupAt(W, stride, out.inputOrder.data() + begin, end - begin, j);
+                A[j] += z * sum;
+                B[j] += sum;
             }
         }
-        const double zNext = g + 1 < groups ? out.orderedZ[end] : kSilent;
         if (sparse) {
             std::size_t kept = 0;
             for (std::size_t a = 0; a < alive.size(); ++a) {

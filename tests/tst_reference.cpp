@@ -2,6 +2,7 @@
 // early retirement, tie groups folded through column sums) against the plain per-neuron
 // reference implementation of the same equations, on random networks.
 
+#include "FiringScreen.h"
 #include "Loss.h"
 #include "Random.h"
 #include "ReferenceSpikeNetwork.h"
@@ -11,6 +12,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 using namespace firstspike;
 
@@ -229,6 +231,56 @@ private slots:
         }
         qInfo("%d spikes compared bit for bit", compared);
         QVERIFY(compared > 1000);
+    }
+
+    // The one-pass group-and-screen kernel (AVX-512) against the two-pass form it replaces (and
+    // sumGroupAt, the path for a few surviving neurons): the same A and B bits and the same
+    // candidates in the same order, for group sizes 1-13, widths that are and are not multiples
+    // of 8, and dead neurons (B = -inf).
+    void groupScreenKernelMatchesTheTwoPassForm()
+    {
+        Random rng(77);
+        const int rows = 40;
+        int candidatesSeen = 0;
+        for (int n : {1, 7, 8, 9, 10, 17, 33, 800}) {
+            std::vector<double> w(static_cast<std::size_t>(rows) * n);
+            for (double &x : w)
+                x = rng.uniform(-0.3, 0.5);
+            for (int count = 1; count <= 13; ++count) {
+                std::vector<int> order(static_cast<std::size_t>(count));
+                for (int &o : order)
+                    o = static_cast<int>(rng.below(rows));
+                const double z = rng.uniform(1.0, 5.0), threshold = 1.0, limit = z * rng.uniform(1.0, 1.5);
+                std::vector<double> A(n), B(n), alive(n, 1.0);
+                for (int j = 0; j < n; ++j) {
+                    A[j] = rng.uniform(-1.0, 3.0);
+                    B[j] = rng.uniform(-0.5, 2.0);
+                    if (rng.uniform() < 0.2) {
+                        alive[j] = 0.0;
+                        B[j] = -std::numeric_limits<double>::infinity();
+                    }
+                }
+                std::vector<double> A1 = A, B1 = B, A2 = A, B2 = B, scratch(n);
+                std::vector<std::uint8_t> flags;
+                std::vector<int> seen1, seen2;
+                accumulateGroupAndScreen(w.data(), n, order.data(), z, count, A1.data(), B1.data(), alive.data(), n,
+                                         scratch.data(), threshold, limit, flags, [&](int j) { seen1.push_back(j); });
+                accumulateGroup(w.data(), n, order.data(), z, count, A2.data(), B2.data(), n, scratch.data());
+                forEachFiringCandidate(A2.data(), B2.data(), alive.data(), n, threshold, limit, flags,
+                                       [&](int j) { seen2.push_back(j); });
+                QCOMPARE(std::memcmp(A1.data(), A2.data(), sizeof(double) * n), 0);
+                QCOMPARE(std::memcmp(B1.data(), B2.data(), sizeof(double) * n), 0);
+                QCOMPARE(seen1, seen2);
+                candidatesSeen += static_cast<int>(seen1.size());
+                for (int j = 0; j < n; ++j) { // the sparse path's sum, added the same way
+                    const double sum = sumGroupAt(w.data(), n, order.data(), count, j);
+                    const double a = A[j] + z * sum, b = B[j] + sum;
+                    QCOMPARE(std::memcmp(&a, &A2[j], sizeof a), 0);
+                    QCOMPARE(std::memcmp(&b, &B2[j], sizeof b), 0);
+                }
+            }
+        }
+        QVERIFY(candidatesSeen > 100); // the screen was exercised
     }
 
     void randomNetworksAgree()
