@@ -334,10 +334,20 @@ void SpikeNetwork::orderPixels(const std::uint8_t *pixels, int count, const doub
                                bool bias, LayerActivity &out)
 {
     // Counting sort over the byte ranks: the same (z, index) order as orderInputs, in O(n).
+    // Most pixels of a digit are black: their rank is counted and placed through a register
+    // instead of one counter in memory, which every black pixel would otherwise wait on.
+    const int blackRank = rankOf[0];
     int byRank[256];
     int start[257] = {0};
-    for (int i = 0; i < count; ++i)
-        ++start[rankOf[pixels[i]] + 1];
+    int black = 0;
+    for (int i = 0; i < count; ++i) {
+        const int r = rankOf[pixels[i]];
+        if (r == blackRank)
+            ++black;
+        else
+            ++start[r + 1];
+    }
+    start[blackRank + 1] = black;
     for (int r = 0; r < 256; ++r)
         start[r + 1] += start[r];
     std::copy(start, start + 256, byRank);
@@ -348,10 +358,14 @@ void SpikeNetwork::orderPixels(const std::uint8_t *pixels, int count, const doub
         out.inputOrder[0] = count;
         out.orderedZ[0] = 1.0;
     }
+    int *order = out.inputOrder.data() + offset;
+    double *orderedZ = out.orderedZ.data() + offset;
+    int blackNext = byRank[blackRank];
     for (int i = 0; i < count; ++i) {
-        const int k = offset + byRank[rankOf[pixels[i]]]++;
-        out.inputOrder[k] = i;
-        out.orderedZ[k] = byteZ[pixels[i]];
+        const int r = rankOf[pixels[i]];
+        const int k = r == blackRank ? blackNext++ : byRank[r]++;
+        order[k] = i;
+        orderedZ[k] = byteZ[pixels[i]];
     }
     finishOrder(out);
 }
