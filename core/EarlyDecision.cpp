@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 #include <stdexcept>
 
@@ -35,17 +37,27 @@ void sortSpikes(std::vector<std::pair<double, int>> &e, std::vector<std::pair<do
         insertionSort(e.data(), n);
         return;
     }
-    double lo = e[0].first, hi = e[0].first;
+    // Buckets by the bits of z (spike z are positive, where the IEEE-754 bits order as the
+    // values do): about logarithmic in z, so a few late spikes do not crowd the early ones into
+    // one bucket.
+    auto bits = [](double z) {
+        std::uint64_t b;
+        std::memcpy(&b, &z, sizeof b);
+        return b;
+    };
+    std::uint64_t lo = bits(e[0].first), hi = lo;
     for (const auto &p : e) {
-        lo = std::min(lo, p.first);
-        hi = std::max(hi, p.first);
+        if (!(p.first > 0.0)) { // not a spike time; cannot happen, but stay correct
+            std::sort(e.begin(), e.end());
+            return;
+        }
+        lo = std::min(lo, bits(p.first));
+        hi = std::max(hi, bits(p.first));
     }
-    if (!(hi > lo) || !std::isfinite(hi - lo)) {
-        std::sort(e.begin(), e.end());
-        return;
-    }
-    const double scale = static_cast<double>(n) / (hi - lo); // bucket(z) in [0, n]
-    auto bucket = [&](double z) { return std::min(n - 1, static_cast<std::size_t>((z - lo) * scale)); };
+    const double scale = static_cast<double>(n) / (static_cast<double>(hi - lo) + 1.0);
+    auto bucket = [&](double z) {
+        return std::min(n - 1, static_cast<std::size_t>(static_cast<double>(bits(z) - lo) * scale));
+    };
     start.assign(n + 1, 0);
     for (const auto &p : e)
         ++start[bucket(p.first) + 1];

@@ -219,31 +219,40 @@ void accumulateGroupAndScreen(const double *weights, long stride, const int *ord
     const __m512d zero = _mm512_setzero_pd();
     // Eight neurons: A += z * s, B += s, then the loose test. Full vectors use plain loads and
     // stores (masked stores are slow on AMD), the tail masked ones.
-    auto step = [&](int j0, __m512d sv, __m512d a0, __m512d b0, __mmask8 in, auto store) {
-        const __m512d a = _mm512_fmadd_pd(vz, sv, a0); // A + z * s
-        const __m512d b = _mm512_add_pd(b0, sv);
-        store(a, b);
+    // Eight neurons' candidate mask after A += z * s and B += s (stored).
+    auto step = [&](__m512d sv, __m512d a0, __m512d b0, __mmask8 in, __m512d &a, __m512d &b) -> unsigned {
+        a = _mm512_fmadd_pd(vz, sv, a0); // A + z * s
+        b = _mm512_add_pd(b0, sv);
         const __m512d d = _mm512_sub_pd(b, vtheta);
-        __mmask8 m = _mm512_mask_cmp_pd_mask(in, d, zero, _CMP_GT_OQ);
-        m = _mm512_mask_cmp_pd_mask(m, a, _mm512_mul_pd(vloose, d), _CMP_LE_OQ);
-        for (unsigned bits = m; bits != 0; bits &= bits - 1)
+        const __mmask8 m = _mm512_mask_cmp_pd_mask(in, d, zero, _CMP_GT_OQ);
+        return _mm512_mask_cmp_pd_mask(m, a, _mm512_mul_pd(vloose, d), _CMP_LE_OQ);
+    };
+    auto visitMask = [&](int j0, unsigned bits) {
+        for (; bits != 0; bits &= bits - 1)
             visit(j0 + std::countr_zero(bits));
     };
+    // Sixteen neurons per step, one branch for both masks (candidates are rare).
     int j0 = 0;
-    for (; j0 + 8 <= n; j0 += 8) {
-        step(j0, _mm512_loadu_pd(s + j0), _mm512_loadu_pd(A + j0), _mm512_loadu_pd(B + j0), __mmask8(0xFF),
-             [&](__m512d a, __m512d b) {
-                 _mm512_storeu_pd(A + j0, a);
-                 _mm512_storeu_pd(B + j0, b);
-             });
+    for (; j0 + 16 <= n; j0 += 16) {
+        __m512d a0, b0, a1, b1;
+        const unsigned m0 = step(_mm512_loadu_pd(s + j0), _mm512_loadu_pd(A + j0), _mm512_loadu_pd(B + j0), 0xFF, a0, b0);
+        const unsigned m1 = step(_mm512_loadu_pd(s + j0 + 8), _mm512_loadu_pd(A + j0 + 8), _mm512_loadu_pd(B + j0 + 8),
+                                 0xFF, a1, b1);
+        _mm512_storeu_pd(A + j0, a0);
+        _mm512_storeu_pd(B + j0, b0);
+        _mm512_storeu_pd(A + j0 + 8, a1);
+        _mm512_storeu_pd(B + j0 + 8, b1);
+        if ((m0 | m1) != 0)
+            visitMask(j0, m0 | (m1 << 8));
     }
-    if (j0 < n) {
-        const __mmask8 in = static_cast<__mmask8>((1u << (n - j0)) - 1u);
-        step(j0, _mm512_maskz_loadu_pd(in, s + j0), _mm512_maskz_loadu_pd(in, A + j0), _mm512_maskz_loadu_pd(in, B + j0),
-             in, [&](__m512d a, __m512d b) {
-                 _mm512_mask_storeu_pd(A + j0, in, a);
-                 _mm512_mask_storeu_pd(B + j0, in, b);
-             });
+    for (; j0 < n; j0 += 8) {
+        const __mmask8 in = n - j0 >= 8 ? __mmask8(0xFF) : static_cast<__mmask8>((1u << (n - j0)) - 1u);
+        __m512d a, b;
+        const unsigned m = step(_mm512_maskz_loadu_pd(in, s + j0), _mm512_maskz_loadu_pd(in, A + j0),
+                                _mm512_maskz_loadu_pd(in, B + j0), in, a, b);
+        _mm512_mask_storeu_pd(A + j0, in, a);
+        _mm512_mask_storeu_pd(B + j0, in, b);
+        visitMask(j0, m);
     }
 #else
     accumulateGroup(weights, stride, order, z, count, A, B, n, scratch);
