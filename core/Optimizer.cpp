@@ -124,7 +124,7 @@ void Optimizer::updateRow(std::size_t layer, Matrix &weights, Eigen::Index row, 
 }
 
 void Optimizer::updateRow(std::size_t layer, Matrix &weights, Eigen::Index row, Eigen::Index begin, Eigen::Index end,
-                          const double *__restrict g, double gradientScale)
+                          const double *__restrict g, double gradientScale, double *__restrict columnSums)
 {
     // Plain loops over contiguous rows (row-major): one pass that reads and writes each weight
     // and moment once. It vectorises with -fno-math-errno (std::sqrt) and -fno-trapping-math
@@ -137,6 +137,9 @@ void Optimizer::updateRow(std::size_t layer, Matrix &weights, Eigen::Index row, 
             const double wj = w[j];
             w[j] = wj - step * g[j];
         }
+        if (columnSums)
+            for (Eigen::Index j = 0; j < n; ++j)
+                columnSums[j] += w[j];
         return;
     }
     float *__restrict m = m_[layer].row(row).data() + begin;
@@ -184,11 +187,15 @@ void Optimizer::updateRow(std::size_t layer, Matrix &weights, Eigen::Index row, 
             for (int h = 0; h < 2; ++h) {
                 const __m512d d = _mm512_cvtps_pd(h == 0 ? _mm512_castps512_ps256(dir) : _mm512_extractf32x8_ps(dir, 1));
                 const __m512d wj = _mm512_loadu_pd(w + j + 8 * h);
-                _mm512_storeu_pd(w + j + 8 * h, _mm512_sub_pd(wj, _mm512_mul_pd(vstep, d)));
+                const __m512d wNew = _mm512_sub_pd(wj, _mm512_mul_pd(vstep, d));
+                _mm512_storeu_pd(w + j + 8 * h, wNew);
+                if (columnSums)
+                    _mm512_storeu_pd(columnSums + j + 8 * h, _mm512_add_pd(_mm512_loadu_pd(columnSums + j + 8 * h), wNew));
             }
         }
     }
 #endif
+    const Eigen::Index tail = j;
     for (; j < n; ++j) {
         const double wj = w[j];
         const double gj = g[j];
@@ -212,6 +219,9 @@ void Optimizer::updateRow(std::size_t layer, Matrix &weights, Eigen::Index row, 
         v[j] = vj;
         w[j] = wj - step * static_cast<double>(mj / (std::sqrt(vj) + eps));
     }
+    if (columnSums) // the plain loop's weights (the vector body added its own)
+        for (Eigen::Index k = tail; k < n; ++k)
+            columnSums[k] += w[k];
 }
 
 } // namespace firstspike

@@ -50,9 +50,11 @@ public:
     // in a buffer that stays in L1): one pass over the row's weights and moments.
     void updateRow(std::size_t layer, Matrix &weights, Eigen::Index row, const double *gradient,
                    double gradientScale);
-    // The columns [begin, end) of one row; gradient[0] is column begin's.
+    // The columns [begin, end) of one row; gradient[0] is column begin's. With columnSums, each
+    // new weight is also added to columnSums[j - begin] (the trainer's column sums, summed while
+    // the weights are in registers instead of in a pass of their own).
     void updateRow(std::size_t layer, Matrix &weights, Eigen::Index row, Eigen::Index begin, Eigen::Index end,
-                   const double *gradient, double gradientScale);
+                   const double *gradient, double gradientScale, double *columnSums = nullptr);
     // Asks the cache for columns [begin, end) of a row's weights and moments, to be updated soon.
     // A trainer thread that updates a column block walks rows of a few hundred columns each at
     // a stride of several KB, a pattern the hardware prefetchers do not follow across pages.

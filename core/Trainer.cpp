@@ -640,10 +640,7 @@ BatchResult Trainer::trainBatch()
                     if ((i - ub.rowBegin) % run == 0)
                         std::fill(partial, partial + n, 0.0);
                     rowGradient(l, i, c0, ub.colEnd, buffer.data(), t, slices, base, h);
-                    optimizer_.updateRow(static_cast<std::size_t>(l), w, i, c0, ub.colEnd, buffer.data(), 1.0);
-                    const double *__restrict wi = w.row(i).data() + c0;
-                    for (Eigen::Index j = 0; j < n; ++j)
-                        partial[j] += wi[j];
+                    optimizer_.updateRow(static_cast<std::size_t>(l), w, i, c0, ub.colEnd, buffer.data(), 1.0, partial);
                     if ((i - ub.rowBegin) % run == run - 1 || i + 1 == ub.rowEnd) {
                         if (columnBlock && i - ub.rowBegin >= run) {
                             for (Eigen::Index j = 0; j < n; ++j)

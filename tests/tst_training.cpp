@@ -301,11 +301,20 @@ private slots:
                 std::fill(g.begin(), g.end(), 0.0);
             whole.beginStep();
             byColumn.beginStep();
+            // The new weights summed as the update writes them (the trainer's column sums), in
+            // the vector body and in the plain loop: the same as summing them afterwards.
+            std::vector<double> sumWhole(static_cast<std::size_t>(cols), 0.5), sumByColumn = sumWhole;
             for (Eigen::Index r = 0; r < 3; ++r) {
-                whole.updateRow(0, w[0], r, g.data(), scale);
+                whole.updateRow(0, w[0], r, 0, cols, g.data(), scale, sumWhole.data());
                 for (Eigen::Index j = 0; j < cols; ++j)
-                    byColumn.updateRow(0, wColumns, r, j, j + 1, g.data() + j, scale);
+                    byColumn.updateRow(0, wColumns, r, j, j + 1, g.data() + j, scale, sumByColumn.data() + j);
             }
+            std::vector<double> expected(static_cast<std::size_t>(cols), 0.5);
+            for (Eigen::Index r = 0; r < 3; ++r)
+                for (Eigen::Index j = 0; j < cols; ++j)
+                    expected[static_cast<std::size_t>(j)] += wColumns(r, j);
+            QVERIFY(std::memcmp(sumWhole.data(), expected.data(), sizeof(double) * expected.size()) == 0);
+            QVERIFY(std::memcmp(sumByColumn.data(), expected.data(), sizeof(double) * expected.size()) == 0);
             QVERIFY2(std::memcmp(w[0].data(), wColumns.data(), sizeof(double) * wColumns.size()) == 0,
                      qPrintable(QString("step %1: weights differ").arg(step)));
             const Matrix m1 = whole.firstMoment()[0], m2 = byColumn.firstMoment()[0];
