@@ -13,15 +13,6 @@ namespace firstspike {
 
 namespace {
 
-using Layer = EarlyDecisionWorkspace::Layer;
-
-// Tests the interval after the last integrated group: a neuron fires at z = A/(B - theta) if
-// that is no later than `limit` (the next arrival, or the earliest time any further input can
-// arrive). Spikes within the horizon are appended to layer.emitted in (z, index) order.
-// Spikes in (z, index) order. Most checks emit a few (an insertion sort); the interval after a
-// large group may emit a hundred or more: distributed over as many buckets by z (a monotone map,
-// so the buckets are in z order and equal z share one), each bucket then sorted by insertion,
-// O(n) for spread-out times instead of std::sort's O(n log n).
 void insertionSort(std::pair<double, int> *e, std::size_t n)
 {
     for (std::size_t k = 1; k < n; ++k)
@@ -29,6 +20,12 @@ void insertionSort(std::pair<double, int> *e, std::size_t n)
             std::swap(e[i], e[i - 1]);
 }
 
+} // namespace
+
+// Spikes in (z, index) order. Most checks emit a few (an insertion sort); the interval after a
+// large group may emit a hundred or more: distributed over as many buckets by z (a monotone map,
+// so the buckets are in z order and equal z share one), each bucket then sorted by insertion,
+// O(n) for spread-out times instead of std::sort's O(n log n).
 void sortSpikes(std::vector<std::pair<double, int>> &e, std::vector<std::pair<double, int>> &scratch,
                 std::vector<int> &start)
 {
@@ -79,6 +76,10 @@ void sortSpikes(std::vector<std::pair<double, int>> &e, std::vector<std::pair<do
     e.swap(scratch);
 }
 
+namespace {
+
+using Layer = EarlyDecisionWorkspace::Layer;
+
 // The exact test for candidate j: it fires at zc = A/(B - theta) if that is no later than limit.
 inline void fireIfDue(Layer &layer, int j, double threshold, double maxZ, double limit)
 {
@@ -98,6 +99,9 @@ void finishCheck(Layer &layer)
     layer.spikes += static_cast<int>(layer.emitted.size());
 }
 
+// Tests the interval after the last integrated group: a neuron fires at z = A/(B - theta) if
+// that is no later than `limit` (the next arrival, or the earliest time any further input can
+// arrive). Spikes within the horizon are appended to layer.emitted in (z, index) order.
 void checkInterval(Layer &layer, double threshold, double maxZ, double limit)
 {
     layer.emitted.clear();
@@ -142,9 +146,10 @@ void advance(Layer &layer, int received, const Matrix &w, const Vector &columnSu
         if (std::isinf(frontier) && end == received && received == w.rows() && end - begin > 4) {
             const double z = layer.z[begin];
             const double *S = columnSums.data();
-            for (int j = 0; j < nOut; ++j) {
-                A[j] += z * (S[j] - B[j]);
-                B[j] = S[j];
+            const double *M = layer.alive.data();
+            for (int j = 0; j < nOut; ++j) { // a neuron that fired keeps B = -inf
+                A[j] = std::fma(z, S[j] - B[j], A[j]);
+                B[j] = M[j] != 0.0 ? S[j] : B[j];
             }
         } else if (frontierIsNextArrival || end < received) {
             // The interval after this group ends at the next arrival, known now (a later arrival
@@ -166,7 +171,7 @@ void advance(Layer &layer, int received, const Matrix &w, const Vector &columnSu
             const double z = layer.z[begin];
             const double *__restrict x = w.data() + w.outerStride() * layer.order[begin];
             for (int j = 0; j < nOut; ++j) {
-                A[j] += z * x[j];
+                A[j] = std::fma(z, x[j], A[j]);
                 B[j] += x[j];
             }
         } else {

@@ -12,6 +12,7 @@
 #include "SpikeNetwork.h"
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace firstspike {
@@ -33,7 +34,7 @@ struct EarlyDecisionWorkspace {
         int integrated = 0;        // inputs added to A and B so far
         bool checkPending = false; // the last group's interval is not fully checked yet
         Vector A, B, alive;
-        Vector groupSum;           // scratch of accumulateGroup
+        Vector groupSum;           // scratch of the group sums (FiringScreen.h)
         int aliveCount = 0;
         std::vector<std::pair<double, int>> emitted; // spikes of this check, sorted
         std::vector<std::pair<double, int>> sortScratch;
@@ -45,6 +46,12 @@ struct EarlyDecisionWorkspace {
     Vector inputZ;
     LayerActivity inputOrder;
 };
+
+// Sorts (z, neuron) pairs as std::sort would (by z, then by index), in about O(n) for spike
+// times: an insertion sort for up to 16, else buckets over the bits of z. `scratch` and
+// `buckets` are reused memory. (The early exit's order of the spikes of one check.)
+void sortSpikes(std::vector<std::pair<double, int>> &spikes, std::vector<std::pair<double, int>> &scratch,
+                std::vector<int> &buckets);
 
 // The network must be prepared() (column sums cached), as the trainer leaves it.
 EarlyDecision classifyEarly(const SpikeNetwork &net, const std::uint8_t *pixels, EarlyDecisionWorkspace &ws);

@@ -1,15 +1,22 @@
 #pragma once
-// The firing test of MODEL.md over all neurons of a layer at once, shared by the full forward
-// scan (SpikeNetwork::scanLayer) and the early-exit classification (EarlyDecision.cpp).
+// The scan step of MODEL.md over all neurons of a layer at once, shared by the full forward
+// scan (SpikeNetwork::scanRange) and the early-exit classification (EarlyDecision.cpp).
 //
-// A neuron still alive may fire in the current interval iff B > theta and A / (B - theta) <=
-// limit. A vectorised pass applies a slightly loose multiplicative form of that test to every
-// neuron and flags the candidates; the flags are then walked eight at a time and each candidate
-// is handed to `visit(j)`, which applies the exact test. The loose form never misses a neuron
-// the exact test accepts.
+// A tie group (inputs arriving at the same z) is added to every neuron's sums: its rows are
+// summed left to right, s = ((w_0 + w_1) + w_2) + ..., then A = fma(z, s, A) and B += s. The
+// multiply-add is explicit (std::fma, _mm512_fmadd_pd) in every path, so that all of them give
+// the same bits at any optimisation level (GCC fuses a * b + c on its own only from -O2).
+//
+// A neuron still alive may then fire in the interval before the next arrival iff B > theta and
+// A / (B - theta) <= limit. A slightly loose multiplicative form of that test is applied to
+// every neuron and each candidate is handed to `visit(j)`, which applies the exact test; the
+// loose form never misses a neuron the exact test accepts. forEachFiringCandidate does this as
+// a pass of its own (flags stored and walked eight at a time; a plain loop for at most 32
+// neurons); accumulateGroupAndScreen fuses it into the group's last pass (AVX-512).
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #endif
@@ -54,13 +61,6 @@ void forEachFiringCandidate(const double *A, const double *B, const double *aliv
     }
 }
 
-// One tie group of `count` rows (the inputs order[0, count), all arriving at the same z) added
-// to A and B: the group's rows are summed first, left to right, s = ((w_0 + w_1) + w_2) + ...,
-// then A += z * s and B += s. That is m + 1 vector operations per element for m rows instead of
-// 2m (the scans are bound by floating-point throughput, and the brightest pixels arrive
-// together as one large group). `scratch` holds n doubles, used when the group has more than
-// four rows. scanRange's path for a few surviving neurons and the reference implementation's
-// test tolerance rely on this order: see sumGroupAt().
 // scratch = (((scratch + y0) + y1) + y2) + y3. Out of line: inlined into accumulateGroup's loop
 // over the chunks, GCC vectorised that outer loop with gathers, at a third of the speed.
 [[gnu::noinline]] inline void addFourRows(const double *__restrict y0, const double *__restrict y1,
@@ -71,13 +71,18 @@ void forEachFiringCandidate(const double *A, const double *B, const double *aliv
         scratch[j] = (((scratch[j] + y0[j]) + y1[j]) + y2[j]) + y3[j];
 }
 
+// One tie group of `count` rows (the inputs order[0, count), all arriving at z) added to A and
+// B, summed as described at the top. m + 1 vector operations per neuron for m rows instead of
+// 2m: the brightest pixels arrive together as one group of ~80 rows. `scratch` holds n doubles,
+// used when the group has more than four rows. sumGroupInto and sumGroupAt (the path for a few
+// surviving neurons) sum in the same order.
 inline void accumulateGroup(const double *weights, long stride, const int *order, double z, int count,
                             double *__restrict A, double *__restrict B, int n, double *__restrict scratch)
 {
     const double *__restrict x0 = weights + stride * order[0];
     if (count == 1) {
         for (int j = 0; j < n; ++j) {
-            A[j] += z * x0[j];
+            A[j] = std::fma(z, x0[j], A[j]);
             B[j] += x0[j];
         }
         return;
@@ -86,7 +91,7 @@ inline void accumulateGroup(const double *weights, long stride, const int *order
     if (count == 2) {
         for (int j = 0; j < n; ++j) {
             const double s = x0[j] + x1[j];
-            A[j] += z * s;
+            A[j] = std::fma(z, s, A[j]);
             B[j] += s;
         }
         return;
@@ -95,7 +100,7 @@ inline void accumulateGroup(const double *weights, long stride, const int *order
     if (count == 3) {
         for (int j = 0; j < n; ++j) {
             const double s = (x0[j] + x1[j]) + x2[j];
-            A[j] += z * s;
+            A[j] = std::fma(z, s, A[j]);
             B[j] += s;
         }
         return;
@@ -104,7 +109,7 @@ inline void accumulateGroup(const double *weights, long stride, const int *order
     if (count == 4) {
         for (int j = 0; j < n; ++j) {
             const double s = ((x0[j] + x1[j]) + x2[j]) + x3[j];
-            A[j] += z * s;
+            A[j] = std::fma(z, s, A[j]);
             B[j] += s;
         }
         return;
@@ -122,7 +127,7 @@ inline void accumulateGroup(const double *weights, long stride, const int *order
     if (left == 1) {
         for (int j = 0; j < n; ++j) {
             const double s = scratch[j] + y0[j];
-            A[j] += z * s;
+            A[j] = std::fma(z, s, A[j]);
             B[j] += s;
         }
         return;
@@ -131,7 +136,7 @@ inline void accumulateGroup(const double *weights, long stride, const int *order
     if (left == 2) {
         for (int j = 0; j < n; ++j) {
             const double s = (scratch[j] + y0[j]) + y1[j];
-            A[j] += z * s;
+            A[j] = std::fma(z, s, A[j]);
             B[j] += s;
         }
         return;
@@ -140,7 +145,7 @@ inline void accumulateGroup(const double *weights, long stride, const int *order
     if (left == 3) {
         for (int j = 0; j < n; ++j) {
             const double s = ((scratch[j] + y0[j]) + y1[j]) + y2[j];
-            A[j] += z * s;
+            A[j] = std::fma(z, s, A[j]);
             B[j] += s;
         }
         return;
@@ -148,12 +153,13 @@ inline void accumulateGroup(const double *weights, long stride, const int *order
     const double *__restrict y3 = weights + stride * order[k + 3];
     for (int j = 0; j < n; ++j) {
         const double s = (((scratch[j] + y0[j]) + y1[j]) + y2[j]) + y3[j];
-        A[j] += z * s;
+        A[j] = std::fma(z, s, A[j]);
         B[j] += s;
     }
 }
 
-// Column j of one tie group, as accumulateGroup sums it (for a scan that visits a few neurons).
+// Column j of one tie group, summed as accumulateGroup sums it (for a scan that visits a few
+// neurons; add it with std::fma(z, sum, A[j]) and B[j] += sum).
 inline double sumGroupAt(const double *weights, long stride, const int *order, int count, int j)
 {
     double s = weights[stride * order[0] + j];
@@ -217,11 +223,11 @@ void accumulateGroupAndScreen(const double *weights, long stride, const int *ord
     const __m512d vtheta = _mm512_set1_pd(threshold);
     const __m512d vloose = _mm512_set1_pd(limit * (1.0 + 1e-9));
     const __m512d zero = _mm512_setzero_pd();
-    // Eight neurons: A += z * s, B += s, then the loose test. Full vectors use plain loads and
-    // stores (masked stores are slow on AMD), the tail masked ones.
-    // Eight neurons' candidate mask after A += z * s and B += s (stored).
+    // Eight neurons: A = fma(z, s, A), B += s (returned in a and b), and their candidate mask.
+    // Full vectors use plain loads and stores (masked stores are slow on AMD), the tail masked
+    // ones.
     auto step = [&](__m512d sv, __m512d a0, __m512d b0, __mmask8 in, __m512d &a, __m512d &b) -> unsigned {
-        a = _mm512_fmadd_pd(vz, sv, a0); // A + z * s
+        a = _mm512_fmadd_pd(vz, sv, a0);
         b = _mm512_add_pd(b0, sv);
         const __m512d d = _mm512_sub_pd(b, vtheta);
         const __mmask8 m = _mm512_mask_cmp_pd_mask(in, d, zero, _CMP_GT_OQ);

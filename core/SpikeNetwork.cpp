@@ -483,13 +483,13 @@ void SpikeNetwork::scanRange(const Matrix &weights, double threshold, double max
             const double *S = columnSums->data() + c0;
             if (sparse) {
                 for (int j : alive) {
-                    A[j] += z * (S[j] - B[j]);
+                    A[j] = std::fma(z, S[j] - B[j], A[j]);
                     B[j] = S[j];
                 }
             } else {
-                for (int j = 0; j < nOut; ++j) {
-                    A[j] += z * (S[j] - B[j]);
-                    B[j] = S[j];
+                for (int j = 0; j < nOut; ++j) { // a neuron that fired keeps B = -inf
+                    A[j] = std::fma(z, S[j] - B[j], A[j]);
+                    B[j] = M[j] != 0.0 ? S[j] : B[j];
                 }
             }
         } else {
@@ -497,7 +497,7 @@ void SpikeNetwork::scanRange(const Matrix &weights, double threshold, double max
             const double z = out.orderedZ[begin];
             for (int j : alive) {
                 const double sum = sumGroupAt(W, stride, out.inputOrder.data() + begin, end - begin, j);
-                A[j] += z * sum;
+                A[j] = std::fma(z, sum, A[j]);
                 B[j] += sum;
             }
         }

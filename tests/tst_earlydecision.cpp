@@ -8,6 +8,10 @@
 
 #include <QtTest>
 
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
 using namespace firstspike;
 
 class TestEarlyDecision : public QObject {
@@ -69,6 +73,43 @@ private slots:
         qInfo("%d of 800 random samples decided; %.1f%% of input arrivals integrated", decided,
               100.0 * integrated / total);
         QVERIFY(decided > 400);
+    }
+
+    void sortSpikesMatchesStdSort()
+    {
+        // The early exit orders the spikes of one check with sortSpikes: insertion sort, buckets
+        // over the bits of z, std::sort inside a crowded bucket, std::sort when a z is not
+        // positive. Every path must give exactly std::sort's (z, index) order.
+        Random rng(5);
+        std::vector<std::pair<double, int>> spikes, scratch, expected;
+        std::vector<int> buckets;
+        int cases = 0;
+        for (int n : {0, 1, 2, 7, 16, 17, 33, 100, 301}) {
+            for (int kind = 0; kind < 5; ++kind) {
+                spikes.clear();
+                for (int k = 0; k < n; ++k) {
+                    double z = 0.0;
+                    switch (kind) {
+                    case 0: z = std::exp(rng.uniform(0.0, 8.0)); break;                    // spread out
+                    case 1: z = 1.0 + 0.25 * static_cast<double>(rng.below(4)); break;     // many ties
+                    case 2: z = k % 10 == 0 ? 2000.0 : 1.5 + 1e-12 * rng.uniform(); break; // clustered
+                    case 3: z = k == n / 2 ? 0.0 : std::exp(rng.uniform(0.0, 3.0)); break; // a zero
+                    default: z = rng.below(2) ? 1.0 + rng.uniform() : -rng.uniform(); break; // negative
+                    }
+                    spikes.emplace_back(z, static_cast<int>(rng.below(800)));
+                }
+                expected = spikes;
+                std::sort(expected.begin(), expected.end());
+                sortSpikes(spikes, scratch, buckets);
+                QCOMPARE(spikes.size(), expected.size());
+                for (std::size_t k = 0; k < spikes.size(); ++k) {
+                    QCOMPARE(std::memcmp(&spikes[k].first, &expected[k].first, sizeof(double)), 0);
+                    QCOMPARE(spikes[k].second, expected[k].second);
+                }
+                ++cases;
+            }
+        }
+        QCOMPARE(cases, 45);
     }
 
     void trainedMnistNetworkDecidesEarly()
