@@ -10,6 +10,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <memory>
 #include <numeric>
 
 using namespace firstspike;
@@ -49,15 +50,22 @@ void BM_SnnTrainBatch(benchmark::State &state)
     state.SetItemsProcessed(state.iterations() * tc.batchSize);
 }
 
-void BM_SnnForward(benchmark::State &state)
+// A one-thread trainer after 100 mini-batches: spike patterns of a network that learnt a little.
+std::unique_ptr<Trainer> warmedUpTrainer(int architectureIndex)
 {
     TrainConfig tc;
     tc.threads = 1;
     tc.validationFraction = 0.0;
-    Trainer trainer(architecture(static_cast<int>(state.range(0))), tc, data());
+    auto trainer = std::make_unique<Trainer>(architecture(architectureIndex), tc, data());
     for (int b = 0; b < 100; ++b)
-        trainer.trainBatch();
-    const SpikeNetwork &net = trainer.network();
+        trainer->trainBatch();
+    return trainer;
+}
+
+void BM_SnnForward(benchmark::State &state)
+{
+    const auto trainer = warmedUpTrainer(static_cast<int>(state.range(0)));
+    const SpikeNetwork &net = trainer->network();
     ForwardPass pass;
     int i = 0;
     for (auto _ : state) {
@@ -72,13 +80,8 @@ void BM_SnnForward(benchmark::State &state)
 // classify column, on one thread.
 void BM_SnnClassify(benchmark::State &state)
 {
-    TrainConfig tc;
-    tc.threads = 1;
-    tc.validationFraction = 0.0;
-    Trainer trainer(architecture(static_cast<int>(state.range(0))), tc, data());
-    for (int b = 0; b < 100; ++b)
-        trainer.trainBatch();
-    const SpikeNetwork &net = trainer.network();
+    const auto trainer = warmedUpTrainer(static_cast<int>(state.range(0)));
+    const SpikeNetwork &net = trainer->network();
     EarlyDecisionWorkspace ws;
     int i = 0;
     for (auto _ : state) {

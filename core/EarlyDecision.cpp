@@ -144,13 +144,7 @@ void advance(Layer &layer, int received, const Matrix &w, const Vector &columnSu
         // As SpikeNetwork::scanLayer: when every input arrives, the closing group through the
         // column sums (same numbers, so the same spikes).
         if (std::isinf(frontier) && end == received && received == w.rows() && end - begin > 4) {
-            const double z = layer.z[begin];
-            const double *S = columnSums.data();
-            const double *M = layer.alive.data();
-            for (int j = 0; j < nOut; ++j) { // a neuron that fired keeps B = -inf
-                A[j] = std::fma(z, S[j] - B[j], A[j]);
-                B[j] = M[j] != 0.0 ? S[j] : B[j];
-            }
+            foldClosingGroup(layer.z[begin], columnSums.data(), layer.alive.data(), A, B, nOut);
         } else if (frontierIsNextArrival || end < received) {
             // The interval after this group ends at the next arrival, known now (a later arrival
             // is already received, or the input layer's frontier is its next arrival): the group
@@ -167,13 +161,6 @@ void advance(Layer &layer, int received, const Matrix &w, const Vector &columnSu
             if (stopAtFirstSpike && !out.empty())
                 return;
             continue;
-        } else if (end - begin == 1) { // a hidden spike: most groups of the later layers
-            const double z = layer.z[begin];
-            const double *__restrict x = w.data() + w.outerStride() * layer.order[begin];
-            for (int j = 0; j < nOut; ++j) {
-                A[j] = std::fma(z, x[j], A[j]);
-                B[j] += x[j];
-            }
         } else {
             accumulateGroup(w.data(), w.outerStride(), layer.order.data() + begin, layer.z[begin], end - begin, A, B,
                             nOut, layer.groupSum.data());

@@ -61,7 +61,7 @@ void forEachFiringCandidate(const double *A, const double *B, const double *aliv
     }
 }
 
-// scratch = (((scratch + y0) + y1) + y2) + y3. Out of line: inlined into accumulateGroup's loop
+// scratch = (((scratch + y0) + y1) + y2) + y3. Out of line: inlined into sumGroupInto's loop
 // over the chunks, GCC vectorised that outer loop with gathers, at a third of the speed.
 [[gnu::noinline]] inline void addFourRows(const double *__restrict y0, const double *__restrict y1,
                                           const double *__restrict y2, const double *__restrict y3,
@@ -71,94 +71,7 @@ void forEachFiringCandidate(const double *A, const double *B, const double *aliv
         scratch[j] = (((scratch[j] + y0[j]) + y1[j]) + y2[j]) + y3[j];
 }
 
-// One tie group of `count` rows (the inputs order[0, count), all arriving at z) added to A and
-// B, summed as described at the top. m + 1 vector operations per neuron for m rows instead of
-// 2m: the brightest pixels arrive together as one group of ~80 rows. `scratch` holds n doubles,
-// used when the group has more than four rows. sumGroupInto and sumGroupAt (the path for a few
-// surviving neurons) sum in the same order.
-inline void accumulateGroup(const double *weights, long stride, const int *order, double z, int count,
-                            double *__restrict A, double *__restrict B, int n, double *__restrict scratch)
-{
-    const double *__restrict x0 = weights + stride * order[0];
-    if (count == 1) {
-        for (int j = 0; j < n; ++j) {
-            A[j] = std::fma(z, x0[j], A[j]);
-            B[j] += x0[j];
-        }
-        return;
-    }
-    const double *__restrict x1 = weights + stride * order[1];
-    if (count == 2) {
-        for (int j = 0; j < n; ++j) {
-            const double s = x0[j] + x1[j];
-            A[j] = std::fma(z, s, A[j]);
-            B[j] += s;
-        }
-        return;
-    }
-    const double *__restrict x2 = weights + stride * order[2];
-    if (count == 3) {
-        for (int j = 0; j < n; ++j) {
-            const double s = (x0[j] + x1[j]) + x2[j];
-            A[j] = std::fma(z, s, A[j]);
-            B[j] += s;
-        }
-        return;
-    }
-    const double *__restrict x3 = weights + stride * order[3];
-    if (count == 4) {
-        for (int j = 0; j < n; ++j) {
-            const double s = ((x0[j] + x1[j]) + x2[j]) + x3[j];
-            A[j] = std::fma(z, s, A[j]);
-            B[j] += s;
-        }
-        return;
-    }
-    // More than four rows: the leading ones summed into scratch, four at a time, and the last
-    // one to four added with A and B.
-    for (int j = 0; j < n; ++j)
-        scratch[j] = ((x0[j] + x1[j]) + x2[j]) + x3[j];
-    int k = 4;
-    for (; count - k > 4; k += 4)
-        addFourRows(weights + stride * order[k], weights + stride * order[k + 1], weights + stride * order[k + 2],
-                    weights + stride * order[k + 3], scratch, n);
-    const int left = count - k;
-    const double *__restrict y0 = weights + stride * order[k];
-    if (left == 1) {
-        for (int j = 0; j < n; ++j) {
-            const double s = scratch[j] + y0[j];
-            A[j] = std::fma(z, s, A[j]);
-            B[j] += s;
-        }
-        return;
-    }
-    const double *__restrict y1 = weights + stride * order[k + 1];
-    if (left == 2) {
-        for (int j = 0; j < n; ++j) {
-            const double s = (scratch[j] + y0[j]) + y1[j];
-            A[j] = std::fma(z, s, A[j]);
-            B[j] += s;
-        }
-        return;
-    }
-    const double *__restrict y2 = weights + stride * order[k + 2];
-    if (left == 3) {
-        for (int j = 0; j < n; ++j) {
-            const double s = ((scratch[j] + y0[j]) + y1[j]) + y2[j];
-            A[j] = std::fma(z, s, A[j]);
-            B[j] += s;
-        }
-        return;
-    }
-    const double *__restrict y3 = weights + stride * order[k + 3];
-    for (int j = 0; j < n; ++j) {
-        const double s = (((scratch[j] + y0[j]) + y1[j]) + y2[j]) + y3[j];
-        A[j] = std::fma(z, s, A[j]);
-        B[j] += s;
-    }
-}
-
-// Column j of one tie group, summed as accumulateGroup sums it (for a scan that visits a few
+// Column j of one tie group, summed as sumGroupInto sums it (for a scan that visits a few
 // neurons; add it with std::fma(z, sum, A[j]) and B[j] += sum).
 inline double sumGroupAt(const double *weights, long stride, const int *order, int count, int j)
 {
@@ -168,8 +81,8 @@ inline double sumGroupAt(const double *weights, long stride, const int *order, i
     return s;
 }
 
-// scratch = the sum of one tie group's rows (count >= 2), left to right as accumulateGroup adds
-// them.
+// scratch = the sum of one tie group's rows (count >= 2), left to right as described at the
+// top (sumGroupAt sums one column the same way).
 inline void sumGroupInto(const double *weights, long stride, const int *order, int count, double *__restrict scratch,
                          int n)
 {
@@ -200,6 +113,61 @@ inline void sumGroupInto(const double *weights, long stride, const int *order, i
     }
 }
 
+// The sum of one tie group's rows (the inputs order[0, count)): the row itself for one input,
+// else summed into scratch (n doubles) by sumGroupInto.
+inline const double *groupRowSum(const double *weights, long stride, const int *order, int count, double *scratch,
+                                 int n)
+{
+    if (count == 1)
+        return weights + stride * order[0];
+    sumGroupInto(weights, stride, order, count, scratch, n);
+    return scratch;
+}
+
+// One tie group of `count` rows (the inputs order[0, count), all arriving at z) added to A and
+// B, summed as described at the top: m + 1 vector operations per neuron for m rows instead of
+// 2m (the brightest pixels arrive together as one group of ~80 rows). Up to four rows are
+// summed in registers (GCC unswitches the loop on count: a pass through scratch made groups of
+// two rows 1.6x slower with AVX2); larger groups go through scratch (n doubles).
+inline void accumulateGroup(const double *weights, long stride, const int *order, double z, int count,
+                            double *__restrict A, double *__restrict B, int n, double *scratch)
+{
+    if (count > 4) {
+        const double *__restrict s = groupRowSum(weights, stride, order, count, scratch, n);
+        for (int j = 0; j < n; ++j) {
+            A[j] = std::fma(z, s[j], A[j]);
+            B[j] += s[j];
+        }
+        return;
+    }
+    const double *__restrict x0 = weights + stride * order[0];
+    const double *__restrict x1 = count > 1 ? weights + stride * order[1] : x0;
+    const double *__restrict x2 = count > 2 ? weights + stride * order[2] : x0;
+    const double *__restrict x3 = count > 3 ? weights + stride * order[3] : x0;
+    for (int j = 0; j < n; ++j) {
+        double s = x0[j];
+        if (count > 1)
+            s += x1[j];
+        if (count > 2)
+            s += x2[j];
+        if (count > 3)
+            s += x3[j];
+        A[j] = std::fma(z, s, A[j]);
+        B[j] += s;
+    }
+}
+
+// The closing group when every input arrives: its rows sum to the column sums S minus what was
+// added so far (B), so A += z * (S - B) and B = S; a neuron that fired keeps B = -inf.
+inline void foldClosingGroup(double z, const double *__restrict S, const double *__restrict alive, double *__restrict A,
+                             double *__restrict B, int n)
+{
+    for (int j = 0; j < n; ++j) {
+        A[j] = std::fma(z, S[j] - B[j], A[j]);
+        B[j] = alive[j] != 0.0 ? S[j] : B[j];
+    }
+}
+
 // accumulateGroup followed by forEachFiringCandidate(limit) in one pass over the neurons: the
 // same sums, the same loose test and the candidates visited in the same (increasing) order, so
 // the same results; A and B are not reread, and no flags are stored. With AVX-512 only; the
@@ -214,11 +182,7 @@ void accumulateGroupAndScreen(const double *weights, long stride, const int *ord
 #if defined(__AVX512F__)
     (void)flags;
     (void)alive;
-    const double *s = weights + stride * order[0];
-    if (count > 1) {
-        sumGroupInto(weights, stride, order, count, scratch, n);
-        s = scratch;
-    }
+    const double *s = groupRowSum(weights, stride, order, count, scratch, n);
     const __m512d vz = _mm512_set1_pd(z);
     const __m512d vtheta = _mm512_set1_pd(threshold);
     const __m512d vloose = _mm512_set1_pd(limit * (1.0 + 1e-9));

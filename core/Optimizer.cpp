@@ -1,5 +1,7 @@
 #include "Optimizer.h"
 
+#include "Prefetch.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -90,24 +92,15 @@ void Optimizer::beginStep()
     stepEpsilon_ = config_.epsilon * std::sqrt(correction2);
 }
 
-namespace {
-void prefetchBytes(const void *data, std::size_t bytes)
-{
-    const char *p = static_cast<const char *>(data);
-    for (std::size_t k = 0; k < bytes; k += 64)
-        __builtin_prefetch(p + k, 1);
-}
-} // namespace
-
 void Optimizer::prefetchRow(std::size_t layer, const Matrix &weights, Eigen::Index row, Eigen::Index begin,
                             Eigen::Index end) const
 {
     const std::size_t n = static_cast<std::size_t>(end - begin);
-    prefetchBytes(weights.row(row).data() + begin, n * sizeof(double));
+    prefetchBytes(weights.row(row).data() + begin, n * sizeof(double), PrefetchFor::Write);
     if (config_.kind == OptimizerKind::Sgd)
         return;
-    prefetchBytes(m_[layer].row(row).data() + begin, n * sizeof(float));
-    prefetchBytes(v_[layer].row(row).data() + begin, n * sizeof(float));
+    prefetchBytes(m_[layer].row(row).data() + begin, n * sizeof(float), PrefetchFor::Write);
+    prefetchBytes(v_[layer].row(row).data() + begin, n * sizeof(float), PrefetchFor::Write);
 }
 
 void Optimizer::updateRows(std::size_t layer, Matrix &weights, const Matrix &gradients, Eigen::Index rowBegin,

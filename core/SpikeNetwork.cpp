@@ -487,10 +487,7 @@ void SpikeNetwork::scanRange(const Matrix &weights, double threshold, double max
                     B[j] = S[j];
                 }
             } else {
-                for (int j = 0; j < nOut; ++j) { // a neuron that fired keeps B = -inf
-                    A[j] = std::fma(z, S[j] - B[j], A[j]);
-                    B[j] = M[j] != 0.0 ? S[j] : B[j];
-                }
+                foldClosingGroup(z, S, M, A, B, nOut);
             }
         } else {
             // Few neurons left: touch only those still integrating.

@@ -1,6 +1,7 @@
 #include "Trainer.h"
 
 #include "Loss.h"
+#include "Prefetch.h"
 #include "Random.h"
 
 #include <algorithm>
@@ -411,9 +412,7 @@ BatchResult Trainer::trainBatch()
             if (threads > 1)
                 for (int l = wideLayers_; l < layers; ++l) {
                     const Matrix &w = std::as_const(network_).weights(l);
-                    const char *p = reinterpret_cast<const char *>(w.data());
-                    for (std::size_t k = 0, bytes = static_cast<std::size_t>(w.size()) * sizeof(double); k < bytes; k += 64)
-                        __builtin_prefetch(p + k);
+                    prefetchBytes(w.data(), static_cast<std::size_t>(w.size()) * sizeof(double), PrefetchFor::Read);
                 }
             for (int b : assignment_[t]) {
                 ForwardPass &pass = batchPasses_[static_cast<std::size_t>(b)];
