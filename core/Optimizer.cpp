@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 #if defined(__AVX512F__)
 #include <immintrin.h>
@@ -37,14 +38,63 @@ Optimizer::Optimizer(const OptimizerConfig &config, const std::vector<Matrix> &s
         m_.push_back(MatrixF::Zero(w.rows(), w.cols()));
         v_.push_back(MatrixF::Zero(w.rows(), w.cols()));
     }
+    panels_.resize(m_.size());
 }
 
-std::vector<Matrix> Optimizer::toDouble(const std::vector<MatrixF> &m)
+Eigen::Index Optimizer::storageIndex(std::size_t layer, Eigen::Index row, Eigen::Index col, Eigen::Index *runEnd) const
+{
+    const std::vector<Eigen::Index> &bounds = panels_[layer];
+    const Eigen::Index rows = m_[layer].rows(), cols = m_[layer].cols();
+    if (bounds.empty()) {
+        if (runEnd)
+            *runEnd = cols;
+        return row * cols + col;
+    }
+    const std::size_t k = static_cast<std::size_t>(std::upper_bound(bounds.begin(), bounds.end(), col) - bounds.begin()) - 1;
+    if (runEnd)
+        *runEnd = bounds[k + 1];
+    return rows * bounds[k] + row * (bounds[k + 1] - bounds[k]) + (col - bounds[k]);
+}
+
+void Optimizer::setColumnPanels(std::size_t layer, std::vector<Eigen::Index> bounds)
+{
+    if (layer >= m_.size())
+        throw std::invalid_argument("Optimizer::setColumnPanels: no such layer");
+    const Eigen::Index rows = m_[layer].rows(), cols = m_[layer].cols();
+    if (bounds.size() <= 2)
+        bounds.clear(); // one panel is the plain layout
+    if (!bounds.empty()
+        && (bounds.front() != 0 || bounds.back() != cols || std::adjacent_find(bounds.begin(), bounds.end(), std::greater_equal<>()) != bounds.end()))
+        throw std::invalid_argument("Optimizer::setColumnPanels: bounds must ascend from 0 to the column count");
+    if (bounds == panels_[layer])
+        return;
+    for (MatrixF *x : {&m_[layer], &v_[layer]}) { // the values move to the new layout
+        MatrixF plain(rows, cols);
+        for (Eigen::Index i = 0; i < rows; ++i)
+            for (Eigen::Index j = 0; j < cols; ++j)
+                plain(i, j) = x->data()[storageIndex(layer, i, j, nullptr)];
+        *x = plain;
+    }
+    panels_[layer] = std::move(bounds);
+    for (MatrixF *x : {&m_[layer], &v_[layer]}) {
+        const MatrixF plain = *x;
+        for (Eigen::Index i = 0; i < rows; ++i)
+            for (Eigen::Index j = 0; j < cols; ++j)
+                x->data()[storageIndex(layer, i, j, nullptr)] = plain(i, j);
+    }
+}
+
+std::vector<Matrix> Optimizer::toDouble(const std::vector<MatrixF> &m) const
 {
     std::vector<Matrix> out;
     out.reserve(m.size());
-    for (const MatrixF &x : m)
-        out.push_back(x.cast<double>());
+    for (std::size_t l = 0; l < m.size(); ++l) {
+        Matrix x(m[l].rows(), m[l].cols());
+        for (Eigen::Index i = 0; i < x.rows(); ++i)
+            for (Eigen::Index j = 0; j < x.cols(); ++j)
+                x(i, j) = static_cast<double>(m[l].data()[storageIndex(l, i, j, nullptr)]);
+        out.push_back(std::move(x));
+    }
     return out;
 }
 
@@ -56,8 +106,12 @@ void Optimizer::setMoments(const std::vector<Matrix> &first, const std::vector<M
         if (first[l].rows() != m_[l].rows() || first[l].cols() != m_[l].cols() || second[l].rows() != v_[l].rows()
             || second[l].cols() != v_[l].cols())
             throw std::invalid_argument("optimiser state does not match the network's layer sizes");
-        m_[l] = first[l].cast<float>();
-        v_[l] = second[l].cast<float>();
+        for (Eigen::Index i = 0; i < first[l].rows(); ++i)
+            for (Eigen::Index j = 0; j < first[l].cols(); ++j) {
+                const Eigen::Index k = storageIndex(l, i, j, nullptr);
+                m_[l].data()[k] = static_cast<float>(first[l](i, j));
+                v_[l].data()[k] = static_cast<float>(second[l](i, j));
+            }
     }
 }
 
@@ -95,12 +149,16 @@ void Optimizer::beginStep()
 void Optimizer::prefetchRow(std::size_t layer, const Matrix &weights, Eigen::Index row, Eigen::Index begin,
                             Eigen::Index end) const
 {
-    const std::size_t n = static_cast<std::size_t>(end - begin);
-    prefetchBytes(weights.row(row).data() + begin, n * sizeof(double), PrefetchFor::Write);
+    prefetchBytes(weights.row(row).data() + begin, static_cast<std::size_t>(end - begin) * sizeof(double), PrefetchFor::Write);
     if (config_.kind == OptimizerKind::Sgd)
         return;
-    prefetchBytes(m_[layer].row(row).data() + begin, n * sizeof(float), PrefetchFor::Write);
-    prefetchBytes(v_[layer].row(row).data() + begin, n * sizeof(float), PrefetchFor::Write);
+    for (Eigen::Index c = begin, runEnd = begin; c < end; c = runEnd) {
+        const Eigen::Index k = storageIndex(layer, row, c, &runEnd);
+        runEnd = std::min(runEnd, end);
+        const std::size_t bytes = static_cast<std::size_t>(runEnd - c) * sizeof(float);
+        prefetchBytes(m_[layer].data() + k, bytes, PrefetchFor::Write);
+        prefetchBytes(v_[layer].data() + k, bytes, PrefetchFor::Write);
+    }
 }
 
 void Optimizer::updateRows(std::size_t layer, Matrix &weights, const Matrix &gradients, Eigen::Index rowBegin,
@@ -117,13 +175,28 @@ void Optimizer::updateRow(std::size_t layer, Matrix &weights, Eigen::Index row, 
 }
 
 void Optimizer::updateRow(std::size_t layer, Matrix &weights, Eigen::Index row, Eigen::Index begin, Eigen::Index end,
-                          const double *__restrict g, double gradientScale, double *__restrict columnSums)
+                          const double *g, double gradientScale, double *columnSums)
 {
-    // Plain loops over contiguous rows (row-major): one pass that reads and writes each weight
-    // and moment once. It vectorises with -fno-math-errno (std::sqrt) and -fno-trapping-math
-    // (the selects below); scalar, this pass was half of a mini-batch's time.
-    const Eigen::Index n = end - begin;
-    double *__restrict w = weights.row(row).data() + begin;
+    double *w = weights.row(row).data() + begin;
+    if (config_.kind == OptimizerKind::Sgd) {
+        updatePiece(w, nullptr, nullptr, g, end - begin, gradientScale, columnSums);
+        return;
+    }
+    for (Eigen::Index c = begin, runEnd = begin; c < end; c = runEnd) { // one piece per panel
+        const Eigen::Index k = storageIndex(layer, row, c, &runEnd);
+        runEnd = std::min(runEnd, end);
+        const Eigen::Index offset = c - begin;
+        updatePiece(w + offset, m_[layer].data() + k, v_[layer].data() + k, g + offset, runEnd - c, gradientScale,
+                    columnSums ? columnSums + offset : nullptr);
+    }
+}
+
+void Optimizer::updatePiece(double *__restrict w, float *__restrict m, float *__restrict v, const double *__restrict g,
+                            Eigen::Index n, double gradientScale, double *__restrict columnSums) const
+{
+    // Plain loops over contiguous memory: one pass that reads and writes each weight and moment
+    // once. It vectorises with -fno-math-errno (std::sqrt) and -fno-trapping-math (the selects
+    // below); scalar, this pass was half of a mini-batch's time.
     if (config_.kind == OptimizerKind::Sgd) {
         const double step = stepLearningRate_ * gradientScale;
         for (Eigen::Index j = 0; j < n; ++j) {
@@ -135,8 +208,6 @@ void Optimizer::updateRow(std::size_t layer, Matrix &weights, Eigen::Index row, 
                 columnSums[j] += w[j];
         return;
     }
-    float *__restrict m = m_[layer].row(row).data() + begin;
-    float *__restrict v = v_[layer].row(row).data() + begin;
     const double b1 = config_.beta1, b2 = config_.beta2;
     const double c1 = (1.0 - b1) * gradientScale;
     const double c2 = (1.0 - b2) * gradientScale * gradientScale;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include <string>
 
@@ -55,6 +56,14 @@ public:
     // the weights are in registers instead of in a pass of their own).
     void updateRow(std::size_t layer, Matrix &weights, Eigen::Index row, Eigen::Index begin, Eigen::Index end,
                    const double *gradient, double gradientScale, double *columnSums = nullptr);
+    // Stores the layer's moments as column panels: the columns [bounds[k], bounds[k + 1]) of
+    // every row contiguous, panel after panel (bounds ascend from 0 to the column count; empty:
+    // plain rows). A trainer thread that updates the same columns in every step then streams
+    // through memory of its own: two cores updating disjoint columns of the same rows share
+    // pages and run the update's memory stream at well under twice one core's speed (see
+    // docs/PERFORMANCE.md). The values and results do not change; a piece passed to updateRow
+    // or prefetchRow may span panels.
+    void setColumnPanels(std::size_t layer, std::vector<Eigen::Index> bounds);
     // Asks the cache for columns [begin, end) of a row's weights and moments, to be updated soon.
     // A trainer thread that updates a column block walks rows of a few hundred columns each at
     // a stride of several KB, a pattern the hardware prefetchers do not follow across pages.
@@ -70,13 +79,20 @@ private:
     using MatrixF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
     static constexpr double kFloatMax = std::numeric_limits<float>::max();
     static constexpr double kFloatMin = std::numeric_limits<float>::min(); // smallest normal
-    static std::vector<Matrix> toDouble(const std::vector<MatrixF> &m);
+    std::vector<Matrix> toDouble(const std::vector<MatrixF> &m) const; // in row order
+    // The moment entry of (row, col) of a layer in m_ or v_'s storage, and the end of its run of
+    // contiguous columns (its panel's end).
+    Eigen::Index storageIndex(std::size_t layer, Eigen::Index row, Eigen::Index col, Eigen::Index *runEnd) const;
+    // One contiguous piece of a row: n weights, moments and gradient entries.
+    void updatePiece(double *w, float *m, float *v, const double *g, Eigen::Index n, double gradientScale,
+                     double *columnSums) const;
 
     OptimizerConfig config_;
     // Adam's moments in single precision: the per-mini-batch pass over every weight is bound by
     // memory traffic, and floats cut it by a third (weights, gradients and spike times stay
     // double). They only scale the step, where 7 significant digits are plenty.
     std::vector<MatrixF> m_, v_;
+    std::vector<std::vector<Eigen::Index>> panels_; // per layer: column panel bounds, or empty
     long long step_ = 0;
     double stepLearningRate_ = 0.0; // per-step constants set by beginStep()
     double stepSize_ = 0.0;

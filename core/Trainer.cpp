@@ -267,6 +267,13 @@ void Trainer::buildBlocks()
             sizes.push_back(c1 - c0);
         }
         scanHome_[static_cast<std::size_t>(l)] = homeRanges(sizes, threadCount);
+        // Each block's moments in memory of their own (Optimizer::setColumnPanels): a thread's
+        // update then streams through contiguous memory that only it writes.
+        std::vector<Eigen::Index> panelBounds;
+        for (const ColumnRange &c : scanBlocks_[static_cast<std::size_t>(l)])
+            panelBounds.push_back(c.begin);
+        panelBounds.push_back(cols);
+        optimizer_.setColumnPanels(static_cast<std::size_t>(l), panelBounds);
         for (int t = 0; t < threadCount; ++t)
             for (int k = scanHome_[static_cast<std::size_t>(l)][static_cast<std::size_t>(t)];
                  k < scanHome_[static_cast<std::size_t>(l)][static_cast<std::size_t>(t) + 1]; ++k) {
@@ -275,6 +282,8 @@ void Trainer::buildBlocks()
                 load[static_cast<std::size_t>(t)] += static_cast<long long>(rows) * (c.end - c.begin);
             }
     }
+    for (int l = wideLayers_; l < layers; ++l)
+        optimizer_.setColumnPanels(static_cast<std::size_t>(l), {});
     // The other layers' row blocks go to the least loaded thread, in order.
     for (const RowBlock &rb : rowBlocks_) {
         if (rb.layer < wideLayers_)

@@ -202,6 +202,42 @@ private slots:
         QCOMPARE(resumed.history()[1].testAccuracy, uninterrupted.history()[1].testAccuracy);
     }
 
+    void resumeWithAWideLayerContinuesExactly()
+    {
+        // 80 hidden neurons on 2 threads: the layer is scanned and updated by column blocks, and
+        // the optimiser keeps its moments in column panels; the checkpoint holds them in row
+        // order, whatever thread count wrote or reads it.
+        NetworkConfig net;
+        net.layerSizes = {784, 80, 10};
+        TrainConfig tc = smallTraining();
+        tc.epochs = 2;
+        Trainer uninterrupted(net, tc, smallData());
+        uninterrupted.train();
+        Trainer first(net, tc, smallData());
+        while (!first.epochComplete())
+            first.trainBatch();
+        first.finishEpoch();
+        const Checkpoint mid = deserializeCheckpoint(serializeCheckpoint(makeCheckpoint(first)), "mid");
+        Trainer resumed(net, tc, smallData());
+        restoreTrainer(resumed, mid);
+        QVERIFY(bitEqual(resumed.optimizer().firstMoment(), mid.adamFirstMoment));
+        QVERIFY(bitEqual(resumed.optimizer().secondMoment(), mid.adamSecondMoment));
+        resumed.train();
+        QVERIFY(bitEqual(uninterrupted.network().allWeights(), resumed.network().allWeights()));
+        QVERIFY(bitEqual(uninterrupted.optimizer().firstMoment(), resumed.optimizer().firstMoment()));
+
+        // Read by a single-threaded trainer (plain rows): the same moments, entry by entry.
+        TrainConfig one = tc;
+        one.threads = 1;
+        Trainer single(net, one, smallData());
+        restoreTrainer(single, mid);
+        QVERIFY(bitEqual(single.optimizer().firstMoment(), mid.adamFirstMoment));
+        QVERIFY(bitEqual(single.optimizer().secondMoment(), mid.adamSecondMoment));
+        const Matrix &m = mid.adamSecondMoment[0];
+        QVERIFY(m.rows() == 785 && m.cols() == 80);
+        QVERIFY((m.array() > 0.0).count() > m.size() / 2); // a real state, not zeros
+    }
+
     void resumeWithoutValidationContinuesExactly()
     {
         // Model selection falls back to training accuracy; it must survive a resume.

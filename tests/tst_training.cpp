@@ -328,6 +328,66 @@ private slots:
         QVERIFY(flushed > 100);
     }
 
+    void momentPanelsKeepTheValuesAndTheBits()
+    {
+        // Optimizer::setColumnPanels changes where the moments are stored, never what they are:
+        // the same weights and moments, bit for bit, whatever the panels and however a row is
+        // cut into pieces (pieces within a panel, across panels, whole rows).
+        Random rng(91);
+        const int rows = 5, cols = 37 * 16 + 5;
+        std::vector<Matrix> w{Matrix(rows, cols)};
+        for (Eigen::Index k = 0; k < w[0].size(); ++k)
+            w[0].data()[k] = rng.uniform(-1.0, 1.0);
+        Matrix wPanels = w[0];
+        OptimizerConfig adam;
+        Optimizer plain(adam, w), panels(adam, w);
+        panels.setColumnPanels(0, {0, 16, 100, 311, cols});
+        for (int step = 0; step < 20; ++step) {
+            if (step == 10) { // moved to other panels mid-run: the values move with them
+                panels.setColumnPanels(0, {0, 200, cols});
+                QVERIFY(std::memcmp(plain.firstMoment()[0].data(), panels.firstMoment()[0].data(),
+                                    sizeof(double) * w[0].size()) == 0);
+            }
+            Matrix g(rows, cols);
+            for (Eigen::Index k = 0; k < g.size(); ++k)
+                g.data()[k] = rng.uniform(-1.0, 1.0) * std::pow(10.0, rng.uniform(-3.0, 3.0));
+            plain.beginStep();
+            panels.beginStep();
+            plain.updateRows(0, w[0], g, 0, rows, 1.0);
+            for (Eigen::Index r = 0; r < rows; ++r) {
+                std::vector<double> sums(static_cast<std::size_t>(cols), 0.0);
+                Eigen::Index c = 0;
+                while (c < cols) {
+                    const Eigen::Index end = std::min<Eigen::Index>(cols, c + 1 + static_cast<Eigen::Index>(rng.below(150)));
+                    panels.updateRow(0, wPanels, r, c, end, g.row(r).data() + c, 1.0, sums.data() + c);
+                    c = end;
+                }
+                for (Eigen::Index j = 0; j < cols; ++j)
+                    QCOMPARE(sums[static_cast<std::size_t>(j)], wPanels(r, j));
+            }
+            QVERIFY2(std::memcmp(w[0].data(), wPanels.data(), sizeof(double) * w[0].size()) == 0,
+                     qPrintable(QString("step %1: weights differ").arg(step)));
+            const Matrix m1 = plain.firstMoment()[0], m2 = panels.firstMoment()[0];
+            const Matrix v1 = plain.secondMoment()[0], v2 = panels.secondMoment()[0];
+            QVERIFY(std::memcmp(m1.data(), m2.data(), sizeof(double) * m1.size()) == 0);
+            QVERIFY(std::memcmp(v1.data(), v2.data(), sizeof(double) * v1.size()) == 0);
+        }
+        // Moments set from outside (a checkpoint) land in the panels' layout.
+        Optimizer restored(adam, w);
+        restored.setColumnPanels(0, {0, 48, cols});
+        restored.setMoments(plain.firstMoment(), plain.secondMoment());
+        QVERIFY(std::memcmp(restored.secondMoment()[0].data(), plain.secondMoment()[0].data(),
+                            sizeof(double) * w[0].size()) == 0);
+        restored.setColumnPanels(0, {});
+        QVERIFY(std::memcmp(restored.firstMoment()[0].data(), plain.firstMoment()[0].data(),
+                            sizeof(double) * w[0].size()) == 0);
+        // Bounds that do not cover the columns in ascending order are refused.
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, restored.setColumnPanels(0, {0, 50, 40, cols}));
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, restored.setColumnPanels(0, {1, 50, cols}));
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, restored.setColumnPanels(0, {0, 50, cols + 1}));
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, restored.setColumnPanels(1, {0, cols}));
+    }
+
     void moreThreadsThanSamplesInABatch()
     {
         // A thread with no sample in a mini-batch must still take part in the reduction.
