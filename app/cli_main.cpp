@@ -610,6 +610,7 @@ int cmdBench(int argc, char **argv)
         // Per thread count: per-round speeds and ratios.
         std::vector<std::vector<double>> train(T), infer(T), classify(T), mlpTrain(T), snnOverMlp(T), fwdOverTrain(T),
             classifyOverTrain(T), scaling(T);
+        std::vector<double> roundTrip, computeScaling, streamScaling; // the machine, once per round
         for (int r = 0; r < rounds; ++r) {
             for (std::size_t t = 0; t < T; ++t) {
                 const double tr = snn[t]->train(batches).samplesPerSecond();
@@ -625,6 +626,12 @@ int cmdBench(int argc, char **argv)
                 classifyOverTrain[t].push_back(cl / tr);
                 if (t > 0)
                     scaling[t].push_back(tr / train[0].back());
+            }
+            if (T > 1) {
+                const MachineProbe probe = probeMachine(threadCounts.back());
+                roundTrip.push_back(probe.roundTripNs);
+                computeScaling.push_back(probe.computeScaling);
+                streamScaling.push_back(probe.streamScaling);
             }
         }
         for (std::size_t t = 0; t < T; ++t) {
@@ -656,13 +663,25 @@ int cmdBench(int argc, char **argv)
             array("rounds_snn_inference_samples_per_second", infer[t]);
             array("rounds_snn_classify_samples_per_second", classify[t]);
             array("rounds_mlp_train_samples_per_second", mlpTrain[t]);
-            if (t > 0)
+            if (t > 0) {
                 array("rounds_snn_training_speedup_over_1_thread", scaling[t]);
+                j.key("machine_round_trip_ns").value(median(roundTrip));
+                j.key("machine_compute_scaling").value(median(computeScaling));
+                j.key("machine_stream_scaling").value(median(streamScaling));
+                array("rounds_machine_round_trip_ns", roundTrip);
+                array("rounds_machine_compute_scaling", computeScaling);
+                array("rounds_machine_stream_scaling", streamScaling);
+            }
             j.endObject();
             if (t > 0) {
                 const Spread ss = spread(scaling[t]);
                 std::printf("%-16s scaling 1 -> %d threads: %.2fx (rounds %.2f-%.2f)\n", "", threadCounts[t], ss.median,
                             ss.low, ss.high);
+                const Spread rt = spread(roundTrip), cs = spread(computeScaling), st = spread(streamScaling);
+                std::printf("%-16s machine in these rounds: core-to-core round trip %.0f ns (%.0f-%.0f); %d threads\n"
+                            "%-16s on independent arithmetic %.2fx (%.2f-%.2f), on an Adam-like stream %.2fx (%.2f-%.2f)\n",
+                            "", rt.median, rt.low, rt.high, threadCounts[t], "", cs.median, cs.low, cs.high, st.median,
+                            st.low, st.high);
             }
         }
         std::fflush(stdout);

@@ -1,6 +1,8 @@
 #include "Throughput.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cmath>
 #include <chrono>
 #include <numeric>
 #include <stdexcept>
@@ -134,6 +136,135 @@ double median(std::vector<double> v)
     std::sort(v.begin(), v.end());
     const std::size_t n = v.size();
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+namespace {
+
+// Work items of the compute probe: a chain of multiply-adds per accumulator, eight
+// accumulators (enough to fill the floating-point pipes), nothing read from memory.
+double computeItem(double seed)
+{
+    double acc[8];
+    for (int k = 0; k < 8; ++k)
+        acc[k] = seed + k;
+    for (int i = 0; i < 4096; ++i)
+        for (double &a : acc)
+            a = a * 0.9999999 + 1e-7;
+    double sum = 0.0;
+    for (double a : acc)
+        sum += a;
+    return sum;
+}
+
+// One region of the streaming probe: the arithmetic and memory traffic of an Adam step over
+// n weights (double weights and gradients, float moments), 4 MB in all.
+struct StreamRegion {
+    static constexpr std::size_t n = 1 << 18;
+    std::vector<double> w = std::vector<double>(n, 0.5);
+    std::vector<float> m = std::vector<float>(n, 0.0f), v = std::vector<float>(n, 0.0f);
+    void step()
+    {
+        double *__restrict wp = w.data();
+        float *__restrict mp = m.data();
+        float *__restrict vp = v.data();
+        for (std::size_t j = 0; j < n; ++j) {
+            const double g = 1e-3 * wp[j] + 1e-4;
+            const double mj = 0.9 * mp[j] + 0.1 * g;
+            const double vj = 0.999 * vp[j] + 0.001 * g * g;
+            mp[j] = static_cast<float>(mj);
+            vp[j] = static_cast<float>(vj);
+            wp[j] -= 1e-6 * static_cast<double>(static_cast<float>(mj) / (std::sqrt(static_cast<float>(vj)) + 1e-8f));
+        }
+    }
+};
+
+} // namespace
+
+MachineProbe probeMachine(int threads)
+{
+    MachineProbe p;
+    if (threads < 2)
+        return p;
+    ThreadPool pool(threads);
+    threads = pool.size();
+    std::vector<double> sink(static_cast<std::size_t>(threads), 0.0);
+
+    // Round trip: thread 0 and thread 1 take turns on one cache line (the others idle), for
+    // 20000 trips or 50 ms, whichever ends first (threads that share a core hand over only
+    // when the scheduler switches them).
+    {
+        constexpr int kStart = -1, kStop = -2;
+        alignas(64) std::atomic<int> turn{0};
+        int trips = 0;
+        double seconds = 0.0;
+        pool.run([&](int t) {
+            if (t == 0) {
+                while (turn.load(std::memory_order_acquire) != kStart) {} // thread 1 is running
+                const double t0 = now();
+                for (; trips < 20000; ++trips) {
+                    turn.store(2 * trips + 1, std::memory_order_release);
+                    while (turn.load(std::memory_order_acquire) != 2 * trips + 2) {}
+                    if (trips % 256 == 255 && now() - t0 > 0.05) {
+                        ++trips;
+                        break;
+                    }
+                }
+                seconds = now() - t0;
+                turn.store(kStop, std::memory_order_release);
+            } else if (t == 1) {
+                turn.store(kStart, std::memory_order_release);
+                for (int seen = kStart;;) {
+                    int x;
+                    while ((x = turn.load(std::memory_order_acquire)) == seen || x == kStart) {}
+                    if (x == kStop)
+                        break;
+                    turn.store(x + 1, std::memory_order_release);
+                    seen = x + 1;
+                }
+            }
+        });
+        p.roundTripNs = trips > 0 ? seconds / trips * 1e9 : 0.0;
+    }
+
+    // Compute: the same items on one thread, then shared out one at a time over all.
+    {
+        const int items = 400 * threads;
+        double t0 = now();
+        for (int i = 0; i < items; ++i)
+            sink[0] += computeItem(i);
+        const double one = now() - t0;
+        std::atomic<int> next{0};
+        t0 = now();
+        pool.run([&](int t) {
+            for (int i; (i = next.fetch_add(1)) < items;)
+                sink[static_cast<std::size_t>(t)] += computeItem(i);
+        });
+        p.computeScaling = one / (now() - t0);
+    }
+
+    // Streaming: one region per thread, updated by its thread, against one thread updating them
+    // all in turn; each region is updated once before timing, by its own thread.
+    {
+        std::vector<StreamRegion> regions(static_cast<std::size_t>(threads));
+        const int steps = 8;
+        pool.run([&](int t) { regions[static_cast<std::size_t>(t)].step(); });
+        double t0 = now();
+        for (int s = 0; s < steps; ++s)
+            for (StreamRegion &r : regions)
+                r.step();
+        const double one = now() - t0;
+        t0 = now();
+        pool.run([&](int t) {
+            for (int s = 0; s < steps; ++s)
+                regions[static_cast<std::size_t>(t)].step();
+        });
+        p.streamScaling = one / (now() - t0);
+        for (const StreamRegion &r : regions)
+            sink[0] += r.w[0];
+    }
+    volatile double keep = std::accumulate(sink.begin(), sink.end(), 0.0);
+    (void)keep;
+    return p;
 }
 
 long long peakResidentBytes()

@@ -59,6 +59,20 @@ private:
     int cursor_ = 0;
 };
 
+// What the machine itself allows two or more threads, measured by the bench next to the
+// trainers (on a shared or virtual machine it changes from minute to minute): the time of a
+// cache line handed from one thread to another and back (every piece of data one core writes
+// and another reads pays a part of it; cores that share a cache are ~0.1 us apart, cores on
+// different chips several times that), and the speed-up of `threads` threads over one on two
+// loops without any shared data: independent arithmetic (are the cores there?) and an
+// Adam-like update streaming through 4 MB per thread (are the caches and memory?).
+struct MachineProbe {
+    double roundTripNs = 0.0;    // 0 with one thread
+    double computeScaling = 0.0; // threads' speed over one thread's
+    double streamScaling = 0.0;
+};
+MachineProbe probeMachine(int threads);
+
 // The median of a set of measurements (0 when empty); benchmarks report medians of rounds.
 double median(std::vector<double> values);
 

@@ -3,6 +3,8 @@
 
 #include <QtTest>
 
+#include <cmath>
+
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -99,6 +101,36 @@ private slots:
         r = runCli({"export", "--checkpoint", ck, "--what", "volts", "--out", dir_.filePath("x")});
         QCOMPARE(r.exitCode, 2);
         QVERIFY(r.err.contains("not metrics, spikes or weights"));
+    }
+
+    void benchReportsThroughputAndTheMachine()
+    {
+        // A tiny bench: every number it reports is a measurement (positive, finite), the
+        // machine probe included when two threads run.
+        const QString json = dir_.filePath("bench.json");
+        const Result r = runCli({"bench", "--layers", "784-64-10", "--rounds", "2", "--batches", "3", "--warmup", "2",
+                                 "--threads", "2", "--json", json});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QVERIFY(r.out.contains("scaling 1 -> 2 threads"));
+        QVERIFY(r.out.contains("core-to-core round trip"));
+        QFile f(json);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QJsonArray results = QJsonDocument::fromJson(f.readAll()).object()["results"].toArray();
+        QCOMPARE(results.size(), 2);
+        for (const QJsonValue &v : results) {
+            const QJsonObject o = v.toObject();
+            QCOMPARE(o["layers"].toString(), QString("784-64-10"));
+            for (const char *key : {"snn_train_samples_per_second", "snn_classify_samples_per_second",
+                                    "mlp_train_samples_per_second", "snn_over_mlp_training_time"})
+                QVERIFY2(o[key].toDouble() > 0.0 && std::isfinite(o[key].toDouble()), key);
+        }
+        const QJsonObject two = results[1].toObject();
+        QCOMPARE(two["threads"].toInt(), 2);
+        for (const char *key : {"snn_training_speedup_over_1_thread", "machine_round_trip_ns", "machine_compute_scaling",
+                                "machine_stream_scaling"})
+            QVERIFY2(two[key].toDouble() > 0.0 && std::isfinite(two[key].toDouble()), key);
+        QCOMPARE(two["rounds_machine_round_trip_ns"].toArray().size(), 2);
+        QVERIFY(!results[0].toObject().contains("machine_round_trip_ns"));
     }
 
     void helpForEachVerb()
