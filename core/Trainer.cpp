@@ -48,6 +48,11 @@ struct Trainer::ThreadState {
     std::vector<std::uint8_t> image;
     std::vector<double> rowBuffer; // one reduced gradient row, then a run's column sums (trainBatch)
     std::vector<double> threadRows; // the per-thread sums of one gradient row (trainBatch)
+    // This thread's record entries by row, per layer: row i's are rowTerms[l][rowTermStart[l][i]
+    // .. rowTermStart[l][i + 1]), in sample order (a counting sort; rowTermFill its cursors).
+    std::vector<std::vector<int>> rowTermStart;
+    std::vector<std::vector<RowTerm>> rowTerms;
+    std::vector<int> rowTermFill;
     // The records' slices an update block reads (trainBatch), and the copies they may point at.
     std::vector<RecordSlice> slices;
     std::vector<double> sliceData;
@@ -132,8 +137,6 @@ void Trainer::reset()
     network_.prepare();
     buildBlocks();
     slotRecords_.clear(); // pointed into the records cleared above; rebuilt by trainBatch()
-    rowTerms_.clear();
-    rowTermStart_.clear();
     history_.clear();
     bestEpoch_ = 0;
     bestValidationAccuracy_ = -1.0;
@@ -311,6 +314,28 @@ void Trainer::buildBlocks()
     });
 }
 
+void Trainer::sortRecordEntries(ThreadState &st) const
+{
+    const int layers = network_.layerCount();
+    st.rowTermStart.resize(static_cast<std::size_t>(layers));
+    st.rowTerms.resize(static_cast<std::size_t>(layers));
+    for (int l = 0; l < layers; ++l) {
+        std::vector<int> &start = st.rowTermStart[static_cast<std::size_t>(l)];
+        std::vector<RowTerm> &terms = st.rowTerms[static_cast<std::size_t>(l)];
+        start.assign(static_cast<std::size_t>(network_.weights(l).rows()) + 1, 0);
+        for (int r = 0; r < st.recordCount; ++r)
+            for (const LayerGradientRecord::Entry &e : st.records[static_cast<std::size_t>(r)].layers[l].entries)
+                ++start[static_cast<std::size_t>(e.row) + 1];
+        for (std::size_t i = 1; i < start.size(); ++i)
+            start[i] += start[i - 1];
+        terms.resize(static_cast<std::size_t>(start.back()));
+        st.rowTermFill.assign(start.begin(), start.end() - 1);
+        for (int r = 0; r < st.recordCount; ++r)
+            for (const LayerGradientRecord::Entry &e : st.records[static_cast<std::size_t>(r)].layers[l].entries)
+                terms[static_cast<std::size_t>(st.rowTermFill[static_cast<std::size_t>(e.row)]++)] = {r, e.group, e.z};
+    }
+}
+
 void Trainer::clearThreadGradients()
 {
     // A mini-batch that is abandoned leaves nothing behind for the next one.
@@ -434,6 +459,7 @@ BatchResult Trainer::trainBatch()
                 network_.backward(pass, st.dLossDz, noGradients, st.workspace, nullptr, &st.rowBroadcast,
                                   &st.records[static_cast<std::size_t>(st.recordCount++)]);
             }
+            sortRecordEntries(st);
         });
     } catch (...) {
         clearThreadGradients();
@@ -484,34 +510,17 @@ BatchResult Trainer::trainBatch()
                 hinge[l][j] = -config_.weightSumK;
     }
 
-    // Where each gradient row's terms are: per layer, the record entries of every row, in thread
-    // order, then sample order (the order in which backward used to add them into per-thread
-    // gradient matrices; a counting sort by row).
-    rowTermStart_.resize(static_cast<std::size_t>(layers));
-    rowTerms_.resize(static_cast<std::size_t>(layers));
+    // The records by slot: per layer, thread order, then sample order.
     slotRecords_.resize(static_cast<std::size_t>(layers));
+    firstSlot_.assign(static_cast<std::size_t>(threads) + 1, 0);
+    for (int t = 0; t < threads; ++t)
+        firstSlot_[static_cast<std::size_t>(t) + 1] = firstSlot_[static_cast<std::size_t>(t)] + threads_[t]->recordCount;
     for (int l = 0; l < layers; ++l) {
         std::vector<const LayerGradientRecord *> &slots = slotRecords_[static_cast<std::size_t>(l)];
         slots.clear();
         for (int t = 0; t < threads; ++t)
             for (int r = 0; r < threads_[t]->recordCount; ++r)
                 slots.push_back(&threads_[t]->records[static_cast<std::size_t>(r)].layers[l]);
-        std::vector<int> &start = rowTermStart_[static_cast<std::size_t>(l)];
-        std::vector<RowTerm> &terms = rowTerms_[static_cast<std::size_t>(l)];
-        start.assign(static_cast<std::size_t>(std::as_const(network_).weights(l).rows()) + 1, 0);
-        for (const LayerGradientRecord *record : slots)
-            for (const LayerGradientRecord::Entry &e : record->entries)
-                ++start[static_cast<std::size_t>(e.row) + 1];
-        for (std::size_t i = 1; i < start.size(); ++i)
-            start[i] += start[i - 1];
-        terms.resize(static_cast<std::size_t>(start.back()));
-        std::vector<int> &fill = rowTermFill_;
-        fill.assign(start.begin(), start.end() - 1);
-        int slot = 0;
-        for (int t = 0; t < threads; ++t)
-            for (int r = 0; r < threads_[t]->recordCount; ++r, ++slot)
-                for (const LayerGradientRecord::Entry &e : slots[static_cast<std::size_t>(slot)]->entries)
-                    terms[static_cast<std::size_t>(fill[static_cast<std::size_t>(e.row)]++)] = {slot, e.group, e.z, t};
     }
 
     // The gradient of row i of layer l: the broadcast row plus the per-thread sums of the row's
@@ -525,21 +534,21 @@ BatchResult Trainer::trainBatch()
                            const RecordSlice *slices, const double *base, const double *__restrict h) {
         const Eigen::Index n = c1 - c0;
         const double *__restrict w = std::as_const(network_).weights(l).row(i).data() + c0;
-        const std::vector<int> &start = rowTermStart_[static_cast<std::size_t>(l)];
-        const RowTerm *term = rowTerms_[static_cast<std::size_t>(l)].data();
         std::vector<double> &threadRows = threads_[t]->threadRows;
         thread_local std::vector<const double *> written;
         written.clear();
-        int rowThread = -1;
-        double *acc = nullptr;
-        for (int k = start[static_cast<std::size_t>(i)]; k < start[static_cast<std::size_t>(i) + 1]; ++k) {
-            const bool first = term[k].thread != rowThread;
-            if (first) { // the next thread's sum of this row starts (assigned, as backward did)
-                rowThread = term[k].thread;
-                acc = threadRows.data() + written.size() * static_cast<std::size_t>(n); // sized in reset()
-                written.push_back(acc);
-            }
-            slices[term[k].slot].accumulate(term[k].z, term[k].group, n, acc, first);
+        for (int u = 0; u < threads; ++u) { // each thread's sum of this row, in thread order
+            const ThreadState &su = *threads_[u];
+            const int k0 = su.rowTermStart[static_cast<std::size_t>(l)][static_cast<std::size_t>(i)];
+            const int k1 = su.rowTermStart[static_cast<std::size_t>(l)][static_cast<std::size_t>(i) + 1];
+            if (k0 == k1)
+                continue;
+            double *acc = threadRows.data() + written.size() * static_cast<std::size_t>(n); // sized in reset()
+            written.push_back(acc);
+            const RowTerm *term = su.rowTerms[static_cast<std::size_t>(l)].data();
+            const RecordSlice *own = slices + firstSlot_[static_cast<std::size_t>(u)];
+            for (int k = k0; k < k1; ++k) // the first assigned, as backward did
+                own[term[k].record].accumulate(term[k].z, term[k].group, n, acc, k == k0);
         }
         std::size_t count = written.size();
         if (count > 2) { // all but the last summed into out, in thread order

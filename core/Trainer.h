@@ -83,6 +83,7 @@ private:
     struct ThreadState;
     void startEpoch();
     void clearThreadGradients();
+    void sortRecordEntries(ThreadState &st) const; // fills st.rowTermStart and st.rowTerms
     void shiftedImage(const std::uint8_t *src, int position, std::uint8_t *dst) const;
 
     NetworkConfig networkConfig_;
@@ -122,18 +123,16 @@ private:
     std::vector<int> rowBlocksInOrder_; // the update's row blocks by layer and first row
     std::vector<ForwardPass> batchPasses_; // per sample of the running batch
     void buildBlocks();
-    // The record entries of each gradient row (trainBatch): terms of row i of layer l are
-    // rowTerms_[l][rowTermStart_[l][i] .. rowTermStart_[l][i + 1]).
+    // A record entry of a gradient row (trainBatch). Each thread sorts its own records' entries
+    // by row at the end of its per-sample work (ThreadState::rowTerms): the update reads row i's
+    // terms thread by thread, each thread's in sample order.
     struct RowTerm {
-        int slot;   // the record: slotRecords_[l][slot]
+        int record; // the thread's record (its slot: the thread's first slot + record)
         int group;  // the entry's arrival group and spike z
         double z;
-        int thread; // the thread whose samples the record belongs to
     };
     std::vector<std::vector<const LayerGradientRecord *>> slotRecords_; // per layer, thread then sample order
-    std::vector<std::vector<int>> rowTermStart_;
-    std::vector<std::vector<RowTerm>> rowTerms_;
-    std::vector<int> rowTermFill_;
+    std::vector<int> firstSlot_; // per thread: its first record's slot
 
     std::vector<int> trainIndices_;
     std::vector<int> validationIndices_;
