@@ -1,7 +1,5 @@
 #include "Optimizer.h"
 
-#include "Prefetch.h"
-
 #include <algorithm>
 #include <cmath>
 #include <functional>
@@ -144,21 +142,6 @@ void Optimizer::beginStep()
     // Adam with the bias corrections folded into the step size and epsilon (Kingma & Ba, sec. 2).
     stepSize_ = stepLearningRate_ * std::sqrt(correction2) / correction1;
     stepEpsilon_ = config_.epsilon * std::sqrt(correction2);
-}
-
-void Optimizer::prefetchRow(std::size_t layer, const Matrix &weights, Eigen::Index row, Eigen::Index begin,
-                            Eigen::Index end) const
-{
-    prefetchBytes(weights.row(row).data() + begin, static_cast<std::size_t>(end - begin) * sizeof(double), PrefetchFor::Write);
-    if (config_.kind == OptimizerKind::Sgd)
-        return;
-    for (Eigen::Index c = begin, runEnd = begin; c < end; c = runEnd) {
-        const Eigen::Index k = storageIndex(layer, row, c, &runEnd);
-        runEnd = std::min(runEnd, end);
-        const std::size_t bytes = static_cast<std::size_t>(runEnd - c) * sizeof(float);
-        prefetchBytes(m_[layer].data() + k, bytes, PrefetchFor::Write);
-        prefetchBytes(v_[layer].data() + k, bytes, PrefetchFor::Write);
-    }
 }
 
 void Optimizer::updateRows(std::size_t layer, Matrix &weights, const Matrix &gradients, Eigen::Index rowBegin,

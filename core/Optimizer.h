@@ -61,14 +61,9 @@ public:
     // plain rows). A trainer thread that updates the same columns in every step then streams
     // through memory of its own: two cores updating disjoint columns of the same rows share
     // pages and run the update's memory stream at well under twice one core's speed (see
-    // docs/PERFORMANCE.md). The values and results do not change; a piece passed to updateRow
-    // or prefetchRow may span panels.
+    // docs/PERFORMANCE.md). The values and results do not change; a piece passed to updateRow may
+    // span panels.
     void setColumnPanels(std::size_t layer, std::vector<Eigen::Index> bounds);
-    // Asks the cache for columns [begin, end) of a row's weights and moments, to be updated soon.
-    // A trainer thread that updates a column block walks rows of a few hundred columns each at
-    // a stride of several KB, a pattern the hardware prefetchers do not follow across pages.
-    void prefetchRow(std::size_t layer, const Matrix &weights, Eigen::Index row, Eigen::Index begin,
-                     Eigen::Index end) const;
     // State for checkpoints (stored as doubles; held as floats, see m_).
     std::vector<Matrix> firstMoment() const { return toDouble(m_); }
     std::vector<Matrix> secondMoment() const { return toDouble(v_); }
