@@ -39,10 +39,12 @@ Optimizer::Optimizer(const OptimizerConfig &config, const std::vector<Matrix> &s
     panels_.resize(m_.size());
 }
 
-Eigen::Index Optimizer::storageIndex(std::size_t layer, Eigen::Index row, Eigen::Index col, Eigen::Index *runEnd) const
+namespace {
+// Where (row, col) of a rows x cols matrix lies in a column-panel layout (see setColumnPanels),
+// and the end of its panel.
+Eigen::Index panelIndex(const std::vector<Eigen::Index> &bounds, Eigen::Index rows, Eigen::Index cols, Eigen::Index row,
+                        Eigen::Index col, Eigen::Index *runEnd)
 {
-    const std::vector<Eigen::Index> &bounds = panels_[layer];
-    const Eigen::Index rows = m_[layer].rows(), cols = m_[layer].cols();
     if (bounds.empty()) {
         if (runEnd)
             *runEnd = cols;
@@ -53,33 +55,38 @@ Eigen::Index Optimizer::storageIndex(std::size_t layer, Eigen::Index row, Eigen:
         *runEnd = bounds[k + 1];
     return rows * bounds[k] + row * (bounds[k + 1] - bounds[k]) + (col - bounds[k]);
 }
+} // namespace
+
+Eigen::Index Optimizer::storageIndex(std::size_t layer, Eigen::Index row, Eigen::Index col, Eigen::Index *runEnd) const
+{
+    return panelIndex(panels_[layer], m_[layer].rows(), m_[layer].cols(), row, col, runEnd);
+}
 
 void Optimizer::setColumnPanels(std::size_t layer, std::vector<Eigen::Index> bounds)
 {
     if (layer >= m_.size())
         throw std::invalid_argument("Optimizer::setColumnPanels: no such layer");
     const Eigen::Index rows = m_[layer].rows(), cols = m_[layer].cols();
-    if (bounds.size() <= 2)
-        bounds.clear(); // one panel is the plain layout
     if (!bounds.empty()
-        && (bounds.front() != 0 || bounds.back() != cols || std::adjacent_find(bounds.begin(), bounds.end(), std::greater_equal<>()) != bounds.end()))
+        && (bounds.size() < 2 || bounds.front() != 0 || bounds.back() != cols
+            || std::adjacent_find(bounds.begin(), bounds.end(), std::greater_equal<>()) != bounds.end()))
         throw std::invalid_argument("Optimizer::setColumnPanels: bounds must ascend from 0 to the column count");
+    if (bounds.size() == 2)
+        bounds.clear(); // one panel is the plain layout
     if (bounds == panels_[layer])
         return;
-    for (MatrixF *x : {&m_[layer], &v_[layer]}) { // the values move to the new layout
-        MatrixF plain(rows, cols);
-        for (Eigen::Index i = 0; i < rows; ++i)
-            for (Eigen::Index j = 0; j < cols; ++j)
-                plain(i, j) = x->data()[storageIndex(layer, i, j, nullptr)];
-        *x = plain;
-    }
-    panels_[layer] = std::move(bounds);
-    for (MatrixF *x : {&m_[layer], &v_[layer]}) {
-        const MatrixF plain = *x;
-        for (Eigen::Index i = 0; i < rows; ++i)
-            for (Eigen::Index j = 0; j < cols; ++j)
-                x->data()[storageIndex(layer, i, j, nullptr)] = plain(i, j);
-    }
+    // The values move to the new layout (built aside: an allocation failure changes nothing).
+    MatrixF m(rows, cols), v(rows, cols);
+    for (Eigen::Index i = 0; i < rows; ++i)
+        for (Eigen::Index j = 0; j < cols; ++j) {
+            const Eigen::Index from = storageIndex(layer, i, j, nullptr);
+            const Eigen::Index to = panelIndex(bounds, rows, cols, i, j, nullptr);
+            m.data()[to] = m_[layer].data()[from];
+            v.data()[to] = v_[layer].data()[from];
+        }
+    m_[layer].swap(m);
+    v_[layer].swap(v);
+    panels_[layer].swap(bounds);
 }
 
 std::vector<Matrix> Optimizer::toDouble(const std::vector<MatrixF> &m) const

@@ -64,8 +64,9 @@ private:
 // cache line handed from one thread to another and back (every piece of data one core writes
 // and another reads pays a part of it; cores that share a cache are ~0.1 us apart, cores on
 // different chips several times that), and the speed-up of `threads` threads over one on two
-// loops without any shared data: independent arithmetic (are the cores there?) and an
-// Adam-like update streaming through 4 MB per thread (are the caches and memory?).
+// loops that share no data: vector multiply-adds (are the cores and their floating-point units
+// there, at the same clock?) and an Adam-like update streaming through 4 MB per thread (are
+// the caches and memory?). Its 4 MB per thread count in the bench's peak memory.
 struct MachineProbe {
     double roundTripNs = 0.0;    // 0 with one thread
     double computeScaling = 0.0; // threads' speed over one thread's

@@ -515,12 +515,17 @@ BatchResult Trainer::trainBatch()
     firstSlot_.assign(static_cast<std::size_t>(threads) + 1, 0);
     for (int t = 0; t < threads; ++t)
         firstSlot_[static_cast<std::size_t>(t) + 1] = firstSlot_[static_cast<std::size_t>(t)] + threads_[t]->recordCount;
+    termStarts_.resize(static_cast<std::size_t>(layers) * threads);
+    termLists_.resize(static_cast<std::size_t>(layers) * threads);
     for (int l = 0; l < layers; ++l) {
         std::vector<const LayerGradientRecord *> &slots = slotRecords_[static_cast<std::size_t>(l)];
         slots.clear();
-        for (int t = 0; t < threads; ++t)
+        for (int t = 0; t < threads; ++t) {
             for (int r = 0; r < threads_[t]->recordCount; ++r)
                 slots.push_back(&threads_[t]->records[static_cast<std::size_t>(r)].layers[l]);
+            termStarts_[static_cast<std::size_t>(l) * threads + t] = threads_[t]->rowTermStart[static_cast<std::size_t>(l)].data();
+            termLists_[static_cast<std::size_t>(l) * threads + t] = threads_[t]->rowTerms[static_cast<std::size_t>(l)].data();
+        }
     }
 
     // The gradient of row i of layer l: the broadcast row plus the per-thread sums of the row's
@@ -538,14 +543,13 @@ BatchResult Trainer::trainBatch()
         thread_local std::vector<const double *> written;
         written.clear();
         for (int u = 0; u < threads; ++u) { // each thread's sum of this row, in thread order
-            const ThreadState &su = *threads_[u];
-            const int k0 = su.rowTermStart[static_cast<std::size_t>(l)][static_cast<std::size_t>(i)];
-            const int k1 = su.rowTermStart[static_cast<std::size_t>(l)][static_cast<std::size_t>(i) + 1];
+            const int *start = termStarts_[static_cast<std::size_t>(l) * threads + u];
+            const int k0 = start[i], k1 = start[i + 1];
             if (k0 == k1)
                 continue;
             double *acc = threadRows.data() + written.size() * static_cast<std::size_t>(n); // sized in reset()
             written.push_back(acc);
-            const RowTerm *term = su.rowTerms[static_cast<std::size_t>(l)].data();
+            const RowTerm *term = termLists_[static_cast<std::size_t>(l) * threads + u];
             const RecordSlice *own = slices + firstSlot_[static_cast<std::size_t>(u)];
             for (int k = k0; k < k1; ++k) // the first assigned, as backward did
                 own[term[k].record].accumulate(term[k].z, term[k].group, n, acc, k == k0);

@@ -132,7 +132,11 @@ private:
         double z;
     };
     std::vector<std::vector<const LayerGradientRecord *>> slotRecords_; // per layer, thread then sample order
-    std::vector<int> firstSlot_; // per thread: its first record's slot
+    std::vector<int> firstSlot_; // per thread its first record's slot, then the slot count
+    // Per layer and thread (index layer * threads + thread): that thread's rowTermStart[layer]
+    // and rowTerms[layer] data, gathered once per mini-batch for the update's row loop.
+    std::vector<const int *> termStarts_;
+    std::vector<const RowTerm *> termLists_;
 
     std::vector<int> trainIndices_;
     std::vector<int> validationIndices_;

@@ -98,13 +98,14 @@ private slots:
         // or more are scanned and updated by column blocks (784-200-10: one such layer on 2 and
         // 3 threads; 784-130-130-10: two on 2 threads, the second ordered in between). Every
         // thread count must take the same steps up to summation order. SGD with a large rate
-        // (Adam's normalised step would hide a wrong gradient scale).
+        // (Adam's normalised step would hide a wrong gradient scale); Adam on a layer updated by
+        // column blocks, whose moments are then stored in column panels (compared in row order).
         struct Case {
             std::vector<int> sizes;
             OptimizerKind kind;
         };
         for (const Case &c : {Case{{784, 40, 10}, OptimizerKind::Adam}, Case{{784, 200, 10}, OptimizerKind::Sgd},
-                              Case{{784, 130, 130, 10}, OptimizerKind::Sgd}}) {
+                              Case{{784, 130, 130, 10}, OptimizerKind::Sgd}, Case{{784, 200, 10}, OptimizerKind::Adam}}) {
             NetworkConfig net;
             net.layerSizes = c.sizes;
             TrainConfig tc;
@@ -113,7 +114,7 @@ private slots:
             tc.optimizer.kind = c.kind;
             if (c.kind == OptimizerKind::Sgd)
                 tc.optimizer.learningRate = 0.05;
-            std::vector<Matrix> reference;
+            std::vector<Matrix> reference, referenceMoment;
             for (int threads : {1, 2, 3, 5}) {
                 tc.threads = threads;
                 Trainer t(net, tc, data(120, 10));
@@ -121,6 +122,7 @@ private slots:
                     t.trainBatch();
                 if (threads == 1) {
                     reference = t.network().allWeights();
+                    referenceMoment = t.optimizer().secondMoment();
                     double moved = 0.0;
                     Trainer fresh(net, tc, data(120, 10));
                     for (std::size_t l = 0; l < reference.size(); ++l)
@@ -133,6 +135,14 @@ private slots:
                     const double diff = (w - reference[l]).cwiseAbs().maxCoeff();
                     QVERIFY2(diff < 1e-9, qPrintable(QString("%1 threads %2 layer %3: max weight difference %4")
                                                          .arg(c.sizes[1]).arg(threads).arg(l).arg(diff)));
+                    if (c.kind == OptimizerKind::Adam) { // float moments: agree to float precision
+                        const Matrix v = t.optimizer().secondMoment()[l];
+                        const double scale = referenceMoment[l].cwiseAbs().maxCoeff();
+                        QVERIFY(scale > 0.0);
+                        const double vdiff = (v - referenceMoment[l]).cwiseAbs().maxCoeff();
+                        QVERIFY2(vdiff <= 1e-5 * scale, qPrintable(QString("%1 threads %2 layer %3: second moments differ by %4 of %5")
+                                                                      .arg(c.sizes[1]).arg(threads).arg(l).arg(vdiff).arg(scale)));
+                    }
                 }
             }
         }
@@ -386,6 +396,9 @@ private slots:
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, restored.setColumnPanels(0, {1, 50, cols}));
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, restored.setColumnPanels(0, {0, 50, cols + 1}));
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, restored.setColumnPanels(1, {0, cols}));
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, restored.setColumnPanels(0, {1, cols}));
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, restored.setColumnPanels(0, {0, cols + 1}));
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, restored.setColumnPanels(0, {5}));
     }
 
     void moreThreadsThanSamplesInABatch()
