@@ -558,7 +558,7 @@ int cmdBench(int argc, char **argv)
                     "shared machine's drift does not land on one side of a comparison. With several threads,\n"
                     "each round also measures the machine: a cache line's round trip between two threads, and\n"
                     "the speed-up of vector arithmetic and of an Adam-like 4 MB stream per thread, which share\n"
-                    "no data (the most any program gains from the extra threads at that moment).");
+                    "no data (what the extra threads give loops like the trainer's at that moment).");
         return 0;
     }
     const int rounds = static_cast<int>(o.integer("rounds", 5, 1, 1000));
