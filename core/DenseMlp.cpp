@@ -20,85 +20,165 @@ DenseMlp::DenseMlp(const std::vector<int> &layerSizes, int threads, std::uint64_
         gradients_.push_back(Matrix::Zero(w.rows(), w.cols()));
     }
     optimizer_ = Optimizer(OptimizerConfig{}, weights_);
-    threads_.resize(pool_.size());
-    for (ThreadState &t : threads_)
-        t.gradients = gradients_;
+    // Each thread's columns of a wide layer's moments in memory of their own, as the spiking
+    // trainer keeps them (Optimizer::setColumnPanels).
+    for (int l = 0; l < static_cast<int>(weights_.size()); ++l)
+        if (wide(l) && pool_.size() > 1) {
+            std::vector<Eigen::Index> bounds;
+            for (int t = 0; t < pool_.size(); ++t) {
+                Eigen::Index b, e;
+                columns(l, t, b, e);
+                bounds.push_back(b);
+            }
+            bounds.push_back(weights_[static_cast<std::size_t>(l)].cols());
+            optimizer_.setColumnPanels(static_cast<std::size_t>(l), bounds);
+        }
+    gradientPanels_.resize(weights_.size());
+    for (int l = 0; l < static_cast<int>(weights_.size()); ++l)
+        if (wide(l))
+            for (int t = 0; t < pool_.size(); ++t) {
+                Eigen::Index b, e;
+                columns(l, t, b, e);
+                gradientPanels_[static_cast<std::size_t>(l)].push_back(Matrix::Zero(weights_[static_cast<std::size_t>(l)].rows(), e - b));
+            }
 }
 
-double DenseMlp::trainBatch(const Dataset &data, const int *indices, int n)
+void DenseMlp::columns(int layer, int t, Eigen::Index &begin, Eigen::Index &end) const
 {
     const int threads = pool_.size();
+    const Matrix &w = weights_[static_cast<std::size_t>(layer)];
+    if (wide(layer)) { // column blocks on multiples of 8 (whole cache lines of a row)
+        const Eigen::Index units = (w.cols() + 7) / 8;
+        begin = std::min(w.cols(), 8 * (units * t / threads));
+        end = t + 1 == threads ? w.cols() : std::min(w.cols(), 8 * (units * (t + 1) / threads));
+    } else {
+        begin = w.rows() * t / threads;
+        end = w.rows() * (t + 1) / threads;
+    }
+}
+
+double DenseMlp::forwardBackward(const Dataset &data, const int *indices, int n)
+{
     const int layers = static_cast<int>(weights_.size());
+    const int threads = pool_.size();
+    activations_.resize(static_cast<std::size_t>(layers) + 1);
+    deltas_.resize(static_cast<std::size_t>(layers));
+    for (int l = 0; l <= layers; ++l)
+        activations_[static_cast<std::size_t>(l)].resize(n, sizes_[static_cast<std::size_t>(l)] + (l < layers ? 1 : 0));
+    for (int l = 0; l < layers; ++l)
+        deltas_[static_cast<std::size_t>(l)].resize(n, sizes_[static_cast<std::size_t>(l) + 1]);
+    sampleLoss_.assign(static_cast<std::size_t>(n), 0.0);
+
+    // Forward: the inputs (rows split over threads), then each layer by column blocks (a
+    // narrow layer, whose product is tiny, by the first thread).
     pool_.run([&](int t) {
-        ThreadState &st = threads_[t];
-        const int begin = static_cast<int>(static_cast<long long>(n) * t / threads);
-        const int end = static_cast<int>(static_cast<long long>(n) * (t + 1) / threads);
-        const int m = end - begin;
-        st.loss = 0.0;
-        for (Matrix &g : st.gradients)
-            g.setZero();
-        if (m <= 0)
-            return;
-        st.activations.resize(layers + 1);
-        Matrix &x = st.activations[0];
-        x.resize(m, sizes_[0] + 1);
-        for (int r = 0; r < m; ++r) {
-            const std::uint8_t *p = data.image(indices[begin + r]);
+        Matrix &x = activations_[0];
+        for (int r = n * t / threads; r < n * (t + 1) / threads; ++r) {
+            const std::uint8_t *p = data.image(indices[r]);
             for (int i = 0; i < sizes_[0]; ++i)
                 x(r, i) = p[i] / 255.0;
             x(r, sizes_[0]) = 1.0;
         }
-        for (int l = 0; l < layers; ++l) {
-            Matrix &out = st.activations[l + 1];
-            const bool hidden = l + 1 < layers;
-            out.resize(m, sizes_[l + 1] + (hidden ? 1 : 0));
-            out.leftCols(sizes_[l + 1]).noalias() = st.activations[l] * weights_[l];
-            if (hidden) {
-                out.leftCols(sizes_[l + 1]) = out.leftCols(sizes_[l + 1]).cwiseMax(0.0);
-                out.col(sizes_[l + 1]).setOnes();
-            }
-        }
-        // Softmax cross-entropy on the logits.
-        Matrix &logits = st.activations[layers];
-        st.delta.resize(m, sizes_.back());
-        for (int r = 0; r < m; ++r) {
-            const double mx = logits.row(r).maxCoeff();
-            const Eigen::RowVectorXd e = (logits.row(r).array() - mx).exp();
-            const double sum = e.sum();
-            const int label = data.labels[indices[begin + r]];
-            st.loss += -(logits(r, label) - mx - std::log(sum));
-            st.delta.row(r) = e / sum;
-            st.delta(r, label) -= 1.0;
-        }
-        for (int l = layers - 1; l >= 0; --l) {
-            st.gradients[l].noalias() += st.activations[l].transpose() * st.delta;
-            if (l > 0) {
-                Matrix back = st.delta * weights_[l].topRows(sizes_[l]).transpose();
-                back.array() *= (st.activations[l].leftCols(sizes_[l]).array() > 0.0).cast<double>();
-                st.delta = std::move(back);
-            }
-        }
     });
+    for (int l = 0; l < layers; ++l) {
+        const bool hidden = l + 1 < layers;
+        const Matrix &in = activations_[static_cast<std::size_t>(l)];
+        Matrix &out = activations_[static_cast<std::size_t>(l) + 1];
+        auto block = [&](Eigen::Index c0, Eigen::Index c1) {
+            out.middleCols(c0, c1 - c0).noalias() = in * weights_[static_cast<std::size_t>(l)].middleCols(c0, c1 - c0);
+            if (hidden)
+                out.middleCols(c0, c1 - c0) = out.middleCols(c0, c1 - c0).cwiseMax(0.0);
+        };
+        if (wide(l) && threads > 1) {
+            pool_.run([&](int t) {
+                Eigen::Index c0, c1;
+                columns(l, t, c0, c1);
+                if (c1 > c0)
+                    block(c0, c1);
+            });
+        } else {
+            block(0, sizes_[static_cast<std::size_t>(l) + 1]);
+        }
+        if (hidden)
+            out.col(sizes_[static_cast<std::size_t>(l) + 1]).setOnes();
+    }
+    // Softmax cross-entropy on the logits; delta = (softmax - one-hot) / n.
+    const Matrix &logits = activations_[static_cast<std::size_t>(layers)];
+    Matrix &top = deltas_[static_cast<std::size_t>(layers) - 1];
     double loss = 0.0;
-    for (int t = 0; t < threads; ++t)
-        loss += threads_[t].loss;
-    // Reduction and Adam over row ranges in parallel, as the spiking trainer does.
+    for (int r = 0; r < n; ++r) {
+        const double mx = logits.row(r).maxCoeff();
+        const Eigen::RowVectorXd e = (logits.row(r).array() - mx).exp();
+        const double sum = e.sum();
+        const int label = data.labels[indices[r]];
+        loss += -(logits(r, label) - mx - std::log(sum));
+        top.row(r) = e / sum;
+        top(r, label) -= 1.0;
+    }
+    top *= 1.0 / n;
+    // Backward: the deltas of the hidden layers by their column blocks (the old weights), then
+    // in the update pass each thread's gradient columns.
+    for (int l = layers - 1; l > 0; --l) {
+        const Matrix &d = deltas_[static_cast<std::size_t>(l)];
+        Matrix &below = deltas_[static_cast<std::size_t>(l) - 1];
+        const Matrix &act = activations_[static_cast<std::size_t>(l)];
+        auto block = [&](Eigen::Index c0, Eigen::Index c1) {
+            below.middleCols(c0, c1 - c0).noalias()
+                = d * weights_[static_cast<std::size_t>(l)].middleRows(c0, c1 - c0).transpose();
+            below.middleCols(c0, c1 - c0).array() *= (act.middleCols(c0, c1 - c0).array() > 0.0).cast<double>();
+        };
+        if (wide(l - 1) && threads > 1) {
+            pool_.run([&](int t) {
+                Eigen::Index c0, c1;
+                columns(l - 1, t, c0, c1);
+                if (c1 > c0)
+                    block(c0, c1);
+            });
+        } else {
+            block(0, sizes_[static_cast<std::size_t>(l)]);
+        }
+    }
+    return loss / n;
+}
+
+double DenseMlp::lossAndGradient(const Dataset &data, const int *indices, int n, std::vector<Matrix> *gradients)
+{
+    const double loss = forwardBackward(data, indices, n);
+    if (gradients) {
+        gradients->clear();
+        for (std::size_t l = 0; l < weights_.size(); ++l)
+            gradients->push_back(activations_[l].transpose() * deltas_[l]);
+    }
+    return loss;
+}
+
+double DenseMlp::trainBatch(const Dataset &data, const int *indices, int n)
+{
+    const double loss = forwardBackward(data, indices, n);
+    const int layers = static_cast<int>(weights_.size());
+    // Each thread: its gradient columns (wide layers) or rows (narrow ones), then Adam on them.
     optimizer_.beginStep();
     pool_.run([&](int t) {
         for (int l = 0; l < layers; ++l) {
-            const Eigen::Index rows = weights_[l].rows();
-            const Eigen::Index r0 = rows * t / threads, r1 = rows * (t + 1) / threads;
-            if (r1 <= r0)
+            const std::size_t k = static_cast<std::size_t>(l);
+            Eigen::Index b, e;
+            columns(l, t, b, e);
+            if (e <= b)
                 continue;
-            auto g = gradients_[l].middleRows(r0, r1 - r0);
-            g = threads_[0].gradients[l].middleRows(r0, r1 - r0);
-            for (int u = 1; u < threads; ++u)
-                g += threads_[u].gradients[l].middleRows(r0, r1 - r0);
-            g *= 1.0 / n;
-            optimizer_.updateRows(static_cast<std::size_t>(l), weights_[l], gradients_[l], r0, r1, 1.0);
+            Matrix &w = weights_[k];
+            Matrix &g = gradients_[k];
+            if (wide(l)) {
+                Matrix &panel = gradientPanels_[k][static_cast<std::size_t>(t)];
+                panel.noalias() = activations_[k].transpose() * deltas_[k].middleCols(b, e - b);
+                for (Eigen::Index i = 0; i < w.rows(); ++i)
+                    optimizer_.updateRow(k, w, i, b, e, panel.row(i).data(), 1.0);
+            } else {
+                g.middleRows(b, e - b).noalias() = activations_[k].middleCols(b, e - b).transpose() * deltas_[k];
+                optimizer_.updateRows(k, w, g, b, e, 1.0);
+            }
         }
     });
-    return loss / n;
+    return loss;
 }
 
 } // namespace firstspike

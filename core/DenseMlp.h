@@ -1,7 +1,13 @@
 #pragma once
 // The reference limit for training speed: a dense ReLU MLP of the same shape, trained with the
-// same mini-batches, thread pool, per-thread gradient reduction and Adam as the spiking network,
-// its forward and backward passes being plain matrix products (Eigen GEMM).
+// same mini-batches, thread pool and Adam as the spiking network, its forward and backward
+// passes being plain matrix products (Eigen GEMM).
+//
+// Threads split every layer by its output columns (each thread's columns of the weights,
+// activations, deltas, gradient and Adam moments for all samples of the mini-batch), the split
+// that suits mini-batches of ~10: no per-thread gradient matrices to zero and reduce, and each
+// weight column read and written by one core. A layer narrower than 32 columns per thread is
+// split by rows for its gradient and update instead (its products are tiny).
 
 #include "Dataset.h"
 #include "Optimizer.h"
@@ -13,23 +19,34 @@ namespace firstspike {
 class DenseMlp {
 public:
     DenseMlp(const std::vector<int> &layerSizes, int threads, std::uint64_t seed);
-    // One training step on samples[indices[0..n)] of `data`; returns the mean loss.
+    // One training step (softmax cross-entropy, Adam) on samples[indices[0..n)] of `data`;
+    // returns the mean loss before the step.
     double trainBatch(const Dataset &data, const int *indices, int n);
     int threadCount() const { return pool_.size(); }
+    // For tests: the weights ((inputs + 1) x outputs, the last row the bias), and the mean loss
+    // and its gradient on a batch without changing anything.
+    const std::vector<Matrix> &weights() const { return weights_; }
+    std::vector<Matrix> &weights() { return weights_; }
+    double lossAndGradient(const Dataset &data, const int *indices, int n, std::vector<Matrix> *gradients);
 
 private:
-    struct ThreadState {
-        std::vector<Matrix> activations; // per layer, rows = samples, with a trailing 1 column
-        std::vector<Matrix> gradients;
-        Matrix delta;
-        double loss = 0.0;
-    };
+    // Forward and backward of a batch into activations_, deltas_ and gradients_; the mean loss.
+    double forwardBackward(const Dataset &data, const int *indices, int n);
+    // Thread t's share [begin, end) of layer l's columns (wide layers) or rows (narrow ones).
+    void columns(int layer, int t, Eigen::Index &begin, Eigen::Index &end) const;
+    bool wide(int layer) const { return sizes_[static_cast<std::size_t>(layer) + 1] >= 32 * pool_.size(); }
+
     std::vector<int> sizes_;
-    std::vector<Matrix> weights_; // (in + 1) x out, last row = bias
-    std::vector<Matrix> gradients_;
+    std::vector<Matrix> weights_;     // (in + 1) x out, last row = bias
+    std::vector<Matrix> gradients_;   // the mean gradient of the batch, same shapes (narrow layers)
+    // Wide layers: each thread's gradient columns as a matrix of their own (two cores writing
+    // column halves of one row-major matrix stream far slower, docs/PERFORMANCE.md).
+    std::vector<std::vector<Matrix>> gradientPanels_;
+    std::vector<Matrix> activations_; // per layer input: rows = samples, with a trailing 1 column
+    std::vector<Matrix> deltas_;      // per layer: dLoss/d(pre-activation), rows = samples
+    std::vector<double> sampleLoss_;
     Optimizer optimizer_;
     ThreadPool pool_;
-    std::vector<ThreadState> threads_;
 };
 
 } // namespace firstspike
