@@ -67,7 +67,6 @@ double DenseMlp::forwardBackward(const Dataset &data, const int *indices, int n)
         activations_[static_cast<std::size_t>(l)].resize(n, sizes_[static_cast<std::size_t>(l)] + (l < layers ? 1 : 0));
     for (int l = 0; l < layers; ++l)
         deltas_[static_cast<std::size_t>(l)].resize(n, sizes_[static_cast<std::size_t>(l) + 1]);
-    sampleLoss_.assign(static_cast<std::size_t>(n), 0.0);
 
     // Forward: the inputs (rows split over threads), then each layer by column blocks (a
     // narrow layer, whose product is tiny, by the first thread).

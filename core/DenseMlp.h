@@ -44,7 +44,6 @@ private:
     std::vector<std::vector<Matrix>> gradientPanels_;
     std::vector<Matrix> activations_; // per layer input: rows = samples, with a trailing 1 column
     std::vector<Matrix> deltas_;      // per layer: dLoss/d(pre-activation), rows = samples
-    std::vector<double> sampleLoss_;
     Optimizer optimizer_;
     ThreadPool pool_;
 };
