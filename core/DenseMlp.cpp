@@ -3,6 +3,7 @@
 #include "Random.h"
 
 #include <cmath>
+#include <functional>
 
 namespace firstspike {
 
@@ -17,30 +18,43 @@ DenseMlp::DenseMlp(const std::vector<int> &layerSizes, int threads, std::uint64_
         for (Eigen::Index k = 0; k < w.size(); ++k)
             w.data()[k] = rng.uniform(-scale, scale);
         weights_.push_back(w);
-        gradients_.push_back(Matrix::Zero(w.rows(), w.cols()));
     }
     optimizer_ = Optimizer(OptimizerConfig{}, weights_);
-    // Each thread's columns of a wide layer's moments in memory of their own, as the spiking
+    // Gradients: a wide layer's as one matrix per thread (its columns), a narrow layer's whole.
+    // Each thread's columns of a wide layer's moments in memory of their own too, as the spiking
     // trainer keeps them (Optimizer::setColumnPanels).
-    for (int l = 0; l < static_cast<int>(weights_.size()); ++l)
-        if (wide(l) && pool_.size() > 1) {
-            std::vector<Eigen::Index> bounds;
-            for (int t = 0; t < pool_.size(); ++t) {
-                Eigen::Index b, e;
-                columns(l, t, b, e);
-                bounds.push_back(b);
-            }
-            bounds.push_back(weights_[static_cast<std::size_t>(l)].cols());
-            optimizer_.setColumnPanels(static_cast<std::size_t>(l), bounds);
-        }
+    gradients_.resize(weights_.size());
     gradientPanels_.resize(weights_.size());
-    for (int l = 0; l < static_cast<int>(weights_.size()); ++l)
-        if (wide(l))
-            for (int t = 0; t < pool_.size(); ++t) {
-                Eigen::Index b, e;
-                columns(l, t, b, e);
-                gradientPanels_[static_cast<std::size_t>(l)].push_back(Matrix::Zero(weights_[static_cast<std::size_t>(l)].rows(), e - b));
-            }
+    for (int l = 0; l < static_cast<int>(weights_.size()); ++l) {
+        const std::size_t k = static_cast<std::size_t>(l);
+        if (!wide(l)) {
+            gradients_[k] = Matrix::Zero(weights_[k].rows(), weights_[k].cols());
+            continue;
+        }
+        std::vector<Eigen::Index> bounds;
+        for (int t = 0; t < pool_.size(); ++t) {
+            Eigen::Index b, e;
+            columns(l, t, b, e);
+            bounds.push_back(b);
+            gradientPanels_[k].push_back(Matrix::Zero(weights_[k].rows(), e - b));
+        }
+        bounds.push_back(weights_[k].cols());
+        optimizer_.setColumnPanels(k, bounds);
+    }
+}
+
+void DenseMlp::forColumns(int layer, const std::function<void(Eigen::Index, Eigen::Index)> &block)
+{
+    if (!wide(layer) || pool_.size() == 1) {
+        block(0, weights_[static_cast<std::size_t>(layer)].cols());
+        return;
+    }
+    pool_.run([&](int t) {
+        Eigen::Index c0, c1;
+        columns(layer, t, c0, c1);
+        if (c1 > c0)
+            block(c0, c1);
+    });
 }
 
 void DenseMlp::columns(int layer, int t, Eigen::Index &begin, Eigen::Index &end) const
@@ -88,16 +102,7 @@ double DenseMlp::forwardBackward(const Dataset &data, const int *indices, int n)
             if (hidden)
                 out.middleCols(c0, c1 - c0) = out.middleCols(c0, c1 - c0).cwiseMax(0.0);
         };
-        if (wide(l) && threads > 1) {
-            pool_.run([&](int t) {
-                Eigen::Index c0, c1;
-                columns(l, t, c0, c1);
-                if (c1 > c0)
-                    block(c0, c1);
-            });
-        } else {
-            block(0, sizes_[static_cast<std::size_t>(l) + 1]);
-        }
+        forColumns(l, block);
         if (hidden)
             out.col(sizes_[static_cast<std::size_t>(l) + 1]).setOnes();
     }
@@ -126,16 +131,7 @@ double DenseMlp::forwardBackward(const Dataset &data, const int *indices, int n)
                 = d * weights_[static_cast<std::size_t>(l)].middleRows(c0, c1 - c0).transpose();
             below.middleCols(c0, c1 - c0).array() *= (act.middleCols(c0, c1 - c0).array() > 0.0).cast<double>();
         };
-        if (wide(l - 1) && threads > 1) {
-            pool_.run([&](int t) {
-                Eigen::Index c0, c1;
-                columns(l - 1, t, c0, c1);
-                if (c1 > c0)
-                    block(c0, c1);
-            });
-        } else {
-            block(0, sizes_[static_cast<std::size_t>(l)]);
-        }
+        forColumns(l - 1, block); // layer l - 1's output columns are layer l's input rows
     }
     return loss / n;
 }

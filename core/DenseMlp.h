@@ -14,6 +14,8 @@
 #include "SpikeNetwork.h"
 #include "ThreadPool.h"
 
+#include <functional>
+
 namespace firstspike {
 
 class DenseMlp {
@@ -35,10 +37,13 @@ private:
     // Thread t's share [begin, end) of layer l's columns (wide layers) or rows (narrow ones).
     void columns(int layer, int t, Eigen::Index &begin, Eigen::Index &end) const;
     bool wide(int layer) const { return sizes_[static_cast<std::size_t>(layer) + 1] >= 32 * pool_.size(); }
+    // block(c0, c1) over layer l's output columns: each thread its share of a wide layer's
+    // (on several threads), else all of them on the calling thread.
+    void forColumns(int layer, const std::function<void(Eigen::Index, Eigen::Index)> &block);
 
     std::vector<int> sizes_;
     std::vector<Matrix> weights_;     // (in + 1) x out, last row = bias
-    std::vector<Matrix> gradients_;   // the mean gradient of the batch, same shapes (narrow layers)
+    std::vector<Matrix> gradients_;   // narrow layers: the mean gradient of the batch (wide: empty)
     // Wide layers: each thread's gradient columns as a matrix of their own (two cores writing
     // column halves of one row-major matrix stream far slower, docs/PERFORMANCE.md).
     std::vector<std::vector<Matrix>> gradientPanels_;
