@@ -167,7 +167,12 @@ void Optimizer::updateRow(std::size_t layer, Matrix &weights, Eigen::Index row, 
 void Optimizer::updateRow(std::size_t layer, Matrix &weights, Eigen::Index row, Eigen::Index begin, Eigen::Index end,
                           const double *g, double gradientScale, double *columnSums)
 {
-    double *w = weights.row(row).data() + begin;
+    updateRow(layer, weights.row(row).data() + begin, row, begin, end, g, gradientScale, columnSums);
+}
+
+void Optimizer::updateRow(std::size_t layer, double *w, Eigen::Index row, Eigen::Index begin, Eigen::Index end,
+                          const double *g, double gradientScale, double *columnSums)
+{
     if (config_.kind == OptimizerKind::Sgd) {
         updatePiece(w, nullptr, nullptr, g, end - begin, gradientScale, columnSums);
         return;

@@ -176,6 +176,18 @@ void SpikeNetwork::scanColumns(int layer, LayerActivity &activity, int c0, int c
               &sumsForScan(layer), c0, c1);
 }
 
+void SpikeNetwork::scanColumns(int layer, LayerActivity &activity, int c0, int c1, const double *weights,
+                               Eigen::Index stride) const
+{
+    const Matrix &w = weights_[static_cast<std::size_t>(layer)];
+    if (c0 < 0 || c1 > w.cols() || c1 < c0 || stride < c1 - c0)
+        throw std::invalid_argument("scanColumns: neuron range or weight stride do not match the layer");
+    if (!columnSumsValid_) // the sums would be computed from the network's own weights
+        throw std::logic_error("scanColumns with weights held elsewhere needs the cached column sums (prepare())");
+    scanView(weights, stride, w.rows(), w.cols(), config_.threshold, config_.maxSpikeZ(), activity,
+             &sumsForScan(layer), c0, c1);
+}
+
 void SpikeNetwork::finishForward(ForwardPass &pass, int fromLayer) const
 {
     const double maxZ = config_.maxSpikeZ();
@@ -405,10 +417,21 @@ void SpikeNetwork::scanLayer(const Matrix &weights, double threshold, double max
 void SpikeNetwork::scanRange(const Matrix &weights, double threshold, double maxZ, LayerActivity &out,
                              const Vector *columnSums, int c0, int c1)
 {
-    // Neurons [c0, c1) as if they were the whole layer: local index j is neuron c0 + j.
+    if (c0 < 0 || c1 > weights.cols() || c1 < c0)
+        throw std::invalid_argument("scanRange: neuron range does not match the layer");
+    scanView(weights.data() + c0, weights.outerStride(), weights.rows(), weights.cols(), threshold, maxZ, out,
+             columnSums, c0, c1);
+}
+
+void SpikeNetwork::scanView(const double *W, Eigen::Index stride, Eigen::Index rows, Eigen::Index cols,
+                            double threshold, double maxZ, LayerActivity &out, const Vector *columnSums, int c0,
+                            int c1)
+{
+    // Neurons [c0, c1) as if they were the whole layer: local index j is neuron c0 + j, its
+    // weight from input i at W[i * stride + j].
     const int nOut = c1 - c0;
     const int n = static_cast<int>(out.inputOrder.size());
-    if (c0 < 0 || c1 > weights.cols() || nOut < 0 || out.spikeZ.size() != weights.cols())
+    if (c0 < 0 || c1 > cols || nOut < 0 || out.spikeZ.size() != cols)
         throw std::invalid_argument("scanRange: neuron range or outputs do not match the layer");
     out.spikeZ.segment(c0, nOut).setConstant(kSilent);
     out.denominator.segment(c0, nOut).setZero();
@@ -418,8 +441,6 @@ void SpikeNetwork::scanRange(const Matrix &weights, double threshold, double max
     double *denominator = out.denominator.data() + c0;
     int *causalSetSize = out.causalSetSize.data() + c0;
     int *firedInGroup = out.firedInGroup.data() + c0;
-    const double *W = weights.data() + c0;
-    const Eigen::Index stride = weights.outerStride();
 
     thread_local Vector sumWZ, sumW, aliveMask, groupSum; // A_k and B_k of MODEL.md, per neuron
     thread_local std::vector<int> alive;
@@ -459,7 +480,7 @@ void SpikeNetwork::scanRange(const Matrix &weights, double threshold, double max
     const int groups = static_cast<int>(out.groupEnd.size());
     // When every input arrives, the last group is "all the rest": its weights sum to the
     // column sum minus what was added so far, so it costs one step instead of one per input.
-    const bool allArrive = n == static_cast<int>(weights.rows()) && columnSums != nullptr;
+    const bool allArrive = n == static_cast<int>(rows) && columnSums != nullptr;
     for (int g = 0; g < groups && aliveCount > 0; ++g) {
         const int end = out.groupEnd[g];
         if (!sparse && aliveCount * 4 < nOut) {

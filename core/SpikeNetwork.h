@@ -157,6 +157,12 @@ public:
     void beginForward(const std::uint8_t *pixels, ForwardPass &pass) const;
     void orderLayer(int layer, ForwardPass &pass) const;
     void scanColumns(int layer, LayerActivity &activity, int c0, int c1) const;
+    // The same with the columns' weights held elsewhere (the trainer keeps a wide layer's column
+    // blocks in panels of their own while it trains): the weight of input i to neuron c0 + j is
+    // weights[i * stride + j]. The network's own weights of these columns are not read; its
+    // column sums are, and must be those of the given weights.
+    void scanColumns(int layer, LayerActivity &activity, int c0, int c1, const double *weights,
+                     Eigen::Index stride) const;
     void finishForward(ForwardPass &pass, int fromLayer) const;
 
     // Exact gradients of `dLossDzOut` (dL/dz of the output layer; ignored for silent neurons)
@@ -192,6 +198,10 @@ public:
     // The same for neurons [c0, c1) only; out's outputs must be sized (sizeOutputs).
     static void scanRange(const Matrix &weights, double threshold, double maxZ, LayerActivity &out,
                           const Vector *columnSums, int c0, int c1);
+    // scanRange over weights in any row-major storage: W points at neuron c0's weight from input
+    // 0, the rows (inputs) stride apart; rows x cols is the layer's shape.
+    static void scanView(const double *W, Eigen::Index stride, Eigen::Index rows, Eigen::Index cols, double threshold,
+                         double maxZ, LayerActivity &out, const Vector *columnSums, int c0, int c1);
     static void sizeOutputs(LayerActivity &out, int neurons);
     void encodingTable(double table[256]) const; // z of each byte value
     // The input layer's arrival order for pixel bytes (cached encoding tables).

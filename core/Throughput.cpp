@@ -76,7 +76,9 @@ Throughput SnnBench::infer(int samples)
 
 Throughput SnnBench::classify(int samples)
 {
-    if (!trainer_.network().prepared())
+    // Read-only access where possible: a write through network() makes the trainer reload its
+    // weight panels before its next mini-batch.
+    if (!std::as_const(trainer_).network().prepared())
         trainer_.network().prepare();
     const SpikeNetwork &snn = std::as_const(trainer_).network();
     std::vector<int> correct(static_cast<std::size_t>(pool_.size()), 0);

@@ -116,6 +116,7 @@ Trainer::~Trainer() = default;
 
 void Trainer::reset()
 {
+    home_ = WeightHome::Network; // any panels are stale from here on
     network_ = SpikeNetwork(networkConfig_);
     network_.initializeUniform(mixSeed(config_.seed, 0x1417), config_.initLow, config_.initHigh);
     optimizer_ = Optimizer(config_.optimizer, network_.allWeights());
@@ -162,6 +163,48 @@ void Trainer::restoreState(int epoch, std::vector<EpochMetrics> history, int bes
     stoppedEarly_ = config_.patience > 0 && bestEpoch_ > 0 && epoch - bestEpoch_ >= config_.patience;
     epoch_ = epoch;
     startEpoch();
+}
+
+const SpikeNetwork &Trainer::network() const
+{
+    syncNetwork();
+    return network_;
+}
+
+SpikeNetwork &Trainer::network()
+{
+    syncNetwork();
+    home_ = WeightHome::Network; // the caller may write it
+    return network_;
+}
+
+void Trainer::loadPanels()
+{
+    if (home_ != WeightHome::Network)
+        return;
+    // Each thread copies its own blocks, which then start in its cache.
+    pool_->forEachBlock(scanHome_[0], [&](int k, int) {
+        const ColumnRange c = scanBlocks_[0][static_cast<std::size_t>(k)];
+        weightPanels_[static_cast<std::size_t>(k)] = std::as_const(network_).weights(0).middleCols(c.begin, c.end - c.begin);
+    });
+    home_ = WeightHome::Both;
+}
+
+void Trainer::syncNetwork() const
+{
+    if (home_ != WeightHome::Panels)
+        return;
+    // Written through the mutable weights, which drops the cached column sums; they are those of
+    // the panels, so they stay valid.
+    const bool prepared = network_.prepared();
+    Matrix &w = network_.weights(0);
+    for (std::size_t k = 0; k < weightPanels_.size(); ++k) {
+        const ColumnRange c = scanBlocks_[0][k];
+        w.middleCols(c.begin, c.end - c.begin) = weightPanels_[k];
+    }
+    if (prepared)
+        network_.setColumnSumsFilled();
+    home_ = WeightHome::Both;
 }
 
 void Trainer::setLiveConfig(int batchSize, const OptimizerConfig &optimizer)
@@ -281,19 +324,22 @@ void Trainer::buildBlocks()
             for (int k = scanHome_[static_cast<std::size_t>(l)][static_cast<std::size_t>(t)];
                  k < scanHome_[static_cast<std::size_t>(l)][static_cast<std::size_t>(t) + 1]; ++k) {
                 const ColumnRange &c = scanBlocks_[static_cast<std::size_t>(l)][static_cast<std::size_t>(k)];
-                perThread[static_cast<std::size_t>(t)].push_back({l, 0, rows, c.begin, c.end});
+                perThread[static_cast<std::size_t>(t)].push_back({l, 0, rows, c.begin, c.end, l == 0 ? k : -1});
                 load[static_cast<std::size_t>(t)] += static_cast<long long>(rows) * (c.end - c.begin);
             }
     }
     for (int l = wideLayers_; l < layers; ++l)
         optimizer_.setColumnPanels(static_cast<std::size_t>(l), {});
+    weightPanels_.clear();
+    if (wideLayers_ > 0) // filled by loadPanels()
+        weightPanels_.resize(scanBlocks_[0].size());
     // The other layers' row blocks go to the least loaded thread, in order.
     for (const RowBlock &rb : rowBlocks_) {
         if (rb.layer < wideLayers_)
             continue;
         const int cols = network_.fanOut(rb.layer);
         const std::size_t t = static_cast<std::size_t>(std::min_element(load.begin(), load.end()) - load.begin());
-        perThread[t].push_back({rb.layer, rb.begin, rb.end, 0, cols});
+        perThread[t].push_back({rb.layer, rb.begin, rb.end, 0, cols, -1});
         load[t] += static_cast<long long>(rb.end - rb.begin) * cols;
     }
     updateBlocks_.clear();
@@ -360,6 +406,13 @@ BatchResult Trainer::trainBatch()
     if (epochComplete())
         return {0, 0.0, 0, true};
     const double t0 = now();
+    // Layer 0's weights in panels for this mini-batch (not with the global-norm update, which
+    // runs on the network's rows).
+    const bool panels = !weightPanels_.empty() && !optimizer_.config().normalizeGradient;
+    if (panels)
+        loadPanels();
+    else
+        syncNetwork();
     if (!network_.prepared())
         network_.prepare();
     const int batch = std::min(config_.batchSize, static_cast<int>(order_.size()) - cursor_);
@@ -432,6 +485,13 @@ BatchResult Trainer::trainBatch()
             const std::vector<ColumnRange> &blocks = scanBlocks_[static_cast<std::size_t>(l)];
             pool_->forEachBlock(scanHome_[static_cast<std::size_t>(l)], [&](int k, int) {
                 const ColumnRange c = blocks[static_cast<std::size_t>(k)];
+                if (l == 0 && panels) {
+                    const Matrix &panel = weightPanels_[static_cast<std::size_t>(k)];
+                    for (int b = 0; b < batch; ++b)
+                        network_.scanColumns(0, batchPasses_[static_cast<std::size_t>(b)].layers[0], c.begin, c.end,
+                                             panel.data(), panel.outerStride());
+                    return;
+                }
                 for (int b = 0; b < batch; ++b)
                     network_.scanColumns(l, batchPasses_[static_cast<std::size_t>(b)].layers[static_cast<std::size_t>(l)],
                                          c.begin, c.end);
@@ -535,10 +595,11 @@ BatchResult Trainer::trainBatch()
     const double l2 = config_.l2;
     // Columns [c0, c1) of the row; out[0] is column c0's. `slices` are the records' slices from
     // column c0 on, by slot; `base` and `h` the broadcast and hinge rows from column c0 on.
+    // `w` is the row's weights from column c0 on (for the L2 term).
     auto rowGradient = [&](int l, Eigen::Index i, Eigen::Index c0, Eigen::Index c1, double *out, int t,
-                           const RecordSlice *slices, const double *base, const double *__restrict h) {
+                           const RecordSlice *slices, const double *base, const double *__restrict h,
+                           const double *__restrict w) {
         const Eigen::Index n = c1 - c0;
-        const double *__restrict w = std::as_const(network_).weights(l).row(i).data() + c0;
         std::vector<double> &threadRows = threads_[t]->threadRows;
         thread_local std::vector<const double *> written;
         written.clear();
@@ -657,14 +718,16 @@ BatchResult Trainer::trainBatch()
                 // need no help (prefetching them too: 0.68-0.71 -> 0.72-0.75 ms).
                 constexpr int kPrefetchRows = 3;
                 const bool prefetch = n < w.cols();
+                Matrix *panel = panels && ub.panel >= 0 ? &weightPanels_[static_cast<std::size_t>(ub.panel)] : nullptr;
                 for (int i = ub.rowBegin; i < ub.rowEnd; ++i) {
-                    if (prefetch && i + kPrefetchRows < ub.rowEnd)
+                    if (prefetch && !panel && i + kPrefetchRows < ub.rowEnd)
                         prefetchBytes(w.row(i + kPrefetchRows).data() + c0, static_cast<std::size_t>(n) * sizeof(double),
                                       PrefetchFor::Write);
                     if ((i - ub.rowBegin) % run == 0)
                         std::fill(partial, partial + n, 0.0);
-                    rowGradient(l, i, c0, ub.colEnd, buffer.data(), t, slices, base, h);
-                    optimizer_.updateRow(static_cast<std::size_t>(l), w, i, c0, ub.colEnd, buffer.data(), 1.0, partial);
+                    double *wRow = panel ? panel->row(i).data() : w.row(i).data() + c0;
+                    rowGradient(l, i, c0, ub.colEnd, buffer.data(), t, slices, base, h, wRow);
+                    optimizer_.updateRow(static_cast<std::size_t>(l), wRow, i, c0, ub.colEnd, buffer.data(), 1.0, partial);
                     if ((i - ub.rowBegin) % run == run - 1 || i + 1 == ub.rowEnd) {
                         if (columnBlock && i - ub.rowBegin >= run) {
                             for (Eigen::Index j = 0; j < n; ++j)
@@ -685,6 +748,8 @@ BatchResult Trainer::trainBatch()
                     out += blockSums_[static_cast<std::size_t>(b)];
             }
             network_.setColumnSumsFilled();
+            if (panels)
+                home_ = WeightHome::Panels;
         } else {
             // The global norm must be known before any row is updated: two passes.
             if (gradients_.size() != weights.size()) {
@@ -697,7 +762,8 @@ BatchResult Trainer::trainBatch()
                 const double *base = nullptr, *h = nullptr;
                 prepareSlices(l, 0, weights[l].cols(), t, false, base, h);
                 for (int i = r0; i < r1; ++i)
-                    rowGradient(l, i, 0, weights[l].cols(), gradients_[l].row(i).data(), t, threads_[t]->slices.data(), base, h);
+                    rowGradient(l, i, 0, weights[l].cols(), gradients_[l].row(i).data(), t, threads_[t]->slices.data(), base, h,
+                                weights[l].row(i).data());
                 blockNorm2_[static_cast<std::size_t>(block)] = gradients_[l].middleRows(r0, r1 - r0).squaredNorm();
             });
             double norm2 = 0.0;
@@ -709,6 +775,7 @@ BatchResult Trainer::trainBatch()
                 optimizer_.updateRows(static_cast<std::size_t>(l), weights[l], gradients_[l], r0, r1, scale);
             });
             network_.prepare(*pool_);
+            home_ = WeightHome::Network; // any panels are behind now
         }
     } catch (...) {
         clearThreadGradients();
@@ -725,6 +792,7 @@ BatchResult Trainer::trainBatch()
 
 EvalResult Trainer::evaluate(const Dataset &set, int limit)
 {
+    syncNetwork();
     if (!network_.prepared())
         network_.prepare();
     const int n = limit >= 0 ? std::min(limit, set.size()) : set.size();
@@ -833,6 +901,7 @@ EvalResult Trainer::evaluate(const Dataset &set, int limit)
 
 EpochMetrics Trainer::finishEpoch()
 {
+    syncNetwork();
     EpochMetrics m;
     m.epoch = epoch_ + 1;
     m.step = optimizer_.stepCount();
@@ -884,8 +953,10 @@ bool Trainer::finished() const
 
 void Trainer::finalize()
 {
-    if (config_.restoreBest && !bestWeights_.empty())
+    if (config_.restoreBest && !bestWeights_.empty()) {
         network_.allWeights() = bestWeights_;
+        home_ = WeightHome::Network;
+    }
 }
 
 void Trainer::train(const std::function<bool(const EpochMetrics &)> &onEpoch, const std::atomic<bool> *stop)

@@ -57,8 +57,14 @@ public:
 
     EvalResult evaluate(const Dataset &set, int limit = -1);
 
-    const SpikeNetwork &network() const { return network_; }
-    SpikeNetwork &network() { return network_; }
+    // The network as trained so far. While training on several threads, layer 0's weights live
+    // in the trainer's column panels (see weightPanels_) and are copied into the network here,
+    // when it is looked at: a reference held across trainBatch() still shows the weights of
+    // when it was taken; call network() again. The mutable form lets the caller write the
+    // weights (the next mini-batch reloads its panels from them). Not thread-safe (like the
+    // rest of the class): one thread drives a trainer.
+    const SpikeNetwork &network() const;
+    SpikeNetwork &network();
     const TrainConfig &config() const { return config_; }
     // Settings that are safe to change between mini-batches (learning rate, batch size, ...).
     void setLiveConfig(int batchSize, const OptimizerConfig &optimizer);
@@ -89,7 +95,7 @@ private:
     NetworkConfig networkConfig_;
     TrainConfig config_;
     std::shared_ptr<const DataSplit> data_;
-    SpikeNetwork network_;
+    mutable SpikeNetwork network_; // layer 0 brought up to date by the const network() (home_)
     Optimizer optimizer_;
     std::unique_ptr<ThreadPool> pool_;
     std::vector<std::unique_ptr<ThreadState>> threads_;
@@ -113,6 +119,7 @@ private:
     };
     struct UpdateBlock {
         int layer, rowBegin, rowEnd, colBegin, colEnd;
+        int panel; // its weights' panel in weightPanels_, or -1: in the network
     };
     int wideLayers_ = 0;
     std::vector<std::vector<ColumnRange>> scanBlocks_; // per wide layer
@@ -122,6 +129,19 @@ private:
     std::vector<Vector> blockSums_;   // per update row block: its rows' column sums
     std::vector<int> rowBlocksInOrder_; // the update's row blocks by layer and first row
     std::vector<ForwardPass> batchPasses_; // per sample of the running batch
+    // On several threads, layer 0's weights (when it is a wide layer) are held while training in
+    // one row-major matrix per column block (its scan block), not in the network's matrix: each
+    // thread's scans and update then stream through memory that only it touches, where two
+    // cores working on column halves of the same rows share every page (docs/PERFORMANCE.md).
+    // home_ says where the current weights are; the network's copy of those columns is brought
+    // up to date when it is looked at (network(), evaluate(), an epoch's end), the panels
+    // reloaded before a mini-batch when the network may have been written. (Only layer 0: the
+    // backward pass reads the weights of the layers after it.)
+    enum class WeightHome { Network, Panels, Both };
+    mutable WeightHome home_ = WeightHome::Network;
+    std::vector<Matrix> weightPanels_;
+    void loadPanels();        // network -> panels, unless they are current
+    void syncNetwork() const; // panels -> network, unless it is current
     void buildBlocks();
     // A record entry of a gradient row (trainBatch). Each thread sorts its own records' entries
     // by row at the end of its per-sample work (ThreadState::rowTerms): the update reads row i's

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <exception>
+#include <utility>
 
 namespace firstspike {
 
@@ -366,7 +367,7 @@ void TrainingWorker::rebuild(const Checkpoint *restoreFrom)
             / std::max(1, config_.training.batchSize);
         history_->reset(generation_, data_, batches);
         const int epochs = static_cast<int>(trainer_->history().size());
-        history_->record(trainer_->network(), trainer_->optimizer().stepCount(), static_cast<double>(trainer_->epoch()),
+        history_->record(std::as_const(*trainer_).network(), trainer_->optimizer().stepCount(), static_cast<double>(trainer_->epoch()),
                          epochs, epochs > 0);
     }
     publish({true, true, true, false});
@@ -378,7 +379,7 @@ void TrainingWorker::recordCurrent()
         return;
     const long long step = trainer_->optimizer().stepCount();
     const double position = trainer_->epoch() + static_cast<double>(trainer_->cursor()) / std::max(1, trainer_->epochSize());
-    history_->setCurrent(trainer_->network(), step, position, static_cast<int>(trainer_->history().size()));
+    history_->setCurrent(std::as_const(*trainer_).network(), step, position, static_cast<int>(trainer_->history().size()));
 }
 
 void TrainingWorker::trainOneBatch()
@@ -411,7 +412,7 @@ void TrainingWorker::trainOneBatch()
         p.accuracy = static_cast<double>(result.correct) / result.samples;
         unpublished_.push_back(p);
         if (history_ && history_->wantsStep(p.step, static_cast<int>(trainer_->history().size())))
-            history_->record(trainer_->network(), p.step, p.epochPosition, static_cast<int>(trainer_->history().size()),
+            history_->record(std::as_const(*trainer_).network(), p.step, p.epochPosition, static_cast<int>(trainer_->history().size()),
                              false);
     }
     runSamples_ += result.samples;
@@ -424,7 +425,7 @@ void TrainingWorker::trainOneBatch()
         rateSeconds_ += seconds(start, Clock::now());
         trainer_->finishEpoch(); // validation and test evaluation
         if (history_)
-            history_->record(trainer_->network(), trainer_->optimizer().stepCount(),
+            history_->record(std::as_const(*trainer_).network(), trainer_->optimizer().stepCount(),
                              static_cast<double>(trainer_->history().size()),
                              static_cast<int>(trainer_->history().size()), true);
         autosave();
@@ -452,7 +453,7 @@ void TrainingWorker::trainOneBatch()
 
 std::vector<int> TrainingWorker::watchedNeurons() const
 {
-    const int layerSize = trainer_->network().fanOut(0);
+    const int layerSize = std::as_const(*trainer_).network().fanOut(0);
     const int count = std::min(watchedCount_.load(), layerSize);
     std::vector<int> neurons(count);
     for (int i = 0; i < count; ++i)
@@ -463,7 +464,7 @@ std::vector<int> TrainingWorker::watchedNeurons() const
 std::shared_ptr<const WeightTiles> TrainingWorker::makeWeightTiles() const
 {
     auto tiles = std::make_shared<WeightTiles>();
-    const SpikeNetwork &net = trainer_->network();
+    const SpikeNetwork &net = std::as_const(*trainer_).network();
     const Matrix &w = net.weights(0); // (pre, post), bias row last
     const int fanIn = net.fanIn(0);
     tiles->rows = data_->train.rows;
@@ -507,7 +508,7 @@ std::shared_ptr<const WeightTiles> TrainingWorker::makeWeightTiles() const
 std::shared_ptr<const NeuronActivity> TrainingWorker::makeActivity() const
 {
     auto activity = std::make_shared<NeuronActivity>();
-    const SpikeNetwork &net = trainer_->network();
+    const SpikeNetwork &net = std::as_const(*trainer_).network();
     const Dataset &probe = data_->test.size() > 0 ? data_->test : data_->train;
     const int samples = std::min(kProbeSamples, probe.size());
     const int layerSize = net.fanOut(0);
@@ -544,7 +545,7 @@ std::shared_ptr<const SampleRecord> TrainingWorker::makeSample() const
     const Dataset &set = data_->test.size() > 0 ? data_->test : data_->train;
     if (set.size() == 0)
         return record;
-    const SpikeNetwork &net = trainer_->network();
+    const SpikeNetwork &net = std::as_const(*trainer_).network();
     const int index = sampleIndex_ % set.size();
     ForwardPass pass;
     net.forward(set.image(index), pass);
