@@ -4,6 +4,8 @@
 
 #include <cmath>
 #include <functional>
+#include <stdexcept>
+#include <string>
 
 namespace firstspike {
 
@@ -41,33 +43,71 @@ DenseMlp::DenseMlp(const std::vector<int> &layerSizes, int threads, std::uint64_
         bounds.push_back(weights_[k].cols());
         optimizer_.setColumnPanels(k, bounds);
     }
+    if (wide(0) && pool_.size() > 1) {
+        const std::vector<Matrix> all = weights_;
+        firstPanels_.resize(static_cast<std::size_t>(pool_.size()));
+        setWeights(all);
+    }
 }
 
-void DenseMlp::forColumns(int layer, const std::function<void(Eigen::Index, Eigen::Index)> &block)
+std::vector<Matrix> DenseMlp::weights() const
+{
+    std::vector<Matrix> out = weights_;
+    if (!firstPanels_.empty()) {
+        out[0].resize(sizes_[0] + 1, sizes_[1]);
+        for (int t = 0; t < pool_.size(); ++t) {
+            Eigen::Index b, e;
+            columns(0, t, b, e);
+            out[0].middleCols(b, e - b) = firstPanels_[static_cast<std::size_t>(t)];
+        }
+    }
+    return out;
+}
+
+void DenseMlp::setWeights(const std::vector<Matrix> &weights)
+{
+    if (weights.size() + 1 != sizes_.size())
+        throw std::invalid_argument("DenseMlp::setWeights: wrong number of layers");
+    for (std::size_t l = 0; l < weights.size(); ++l)
+        if (weights[l].rows() != sizes_[l] + 1 || weights[l].cols() != sizes_[l + 1])
+            throw std::invalid_argument("DenseMlp::setWeights: layer " + std::to_string(l) + " has the wrong shape");
+    weights_ = weights;
+    if (!firstPanels_.empty()) {
+        for (int t = 0; t < pool_.size(); ++t) {
+            Eigen::Index b, e;
+            columns(0, t, b, e);
+            firstPanels_[static_cast<std::size_t>(t)] = weights_[0].middleCols(b, e - b);
+        }
+        weights_[0].resize(0, 0);
+    }
+}
+
+void DenseMlp::forColumns(int layer, const std::function<void(Eigen::Index, Eigen::Index, int)> &block)
 {
     if (!wide(layer) || pool_.size() == 1) {
-        block(0, weights_[static_cast<std::size_t>(layer)].cols());
+        block(0, sizes_[static_cast<std::size_t>(layer) + 1], 0);
         return;
     }
     pool_.run([&](int t) {
         Eigen::Index c0, c1;
         columns(layer, t, c0, c1);
         if (c1 > c0)
-            block(c0, c1);
+            block(c0, c1, t);
     });
 }
 
 void DenseMlp::columns(int layer, int t, Eigen::Index &begin, Eigen::Index &end) const
 {
     const int threads = pool_.size();
-    const Matrix &w = weights_[static_cast<std::size_t>(layer)];
+    const Eigen::Index rows = sizes_[static_cast<std::size_t>(layer)] + 1;
+    const Eigen::Index cols = sizes_[static_cast<std::size_t>(layer) + 1];
     if (wide(layer)) { // column blocks on multiples of 8 (whole cache lines of a row)
-        const Eigen::Index units = (w.cols() + 7) / 8;
-        begin = std::min(w.cols(), 8 * (units * t / threads));
-        end = t + 1 == threads ? w.cols() : std::min(w.cols(), 8 * (units * (t + 1) / threads));
+        const Eigen::Index units = (cols + 7) / 8;
+        begin = std::min(cols, 8 * (units * t / threads));
+        end = t + 1 == threads ? cols : std::min(cols, 8 * (units * (t + 1) / threads));
     } else {
-        begin = w.rows() * t / threads;
-        end = w.rows() * (t + 1) / threads;
+        begin = rows * t / threads;
+        end = rows * (t + 1) / threads;
     }
 }
 
@@ -97,8 +137,11 @@ double DenseMlp::forwardBackward(const Dataset &data, const int *indices, int n)
         const bool hidden = l + 1 < layers;
         const Matrix &in = activations_[static_cast<std::size_t>(l)];
         Matrix &out = activations_[static_cast<std::size_t>(l) + 1];
-        auto block = [&](Eigen::Index c0, Eigen::Index c1) {
-            out.middleCols(c0, c1 - c0).noalias() = in * weights_[static_cast<std::size_t>(l)].middleCols(c0, c1 - c0);
+        auto block = [&](Eigen::Index c0, Eigen::Index c1, int t) {
+            if (paneled(l))
+                out.middleCols(c0, c1 - c0).noalias() = in * firstPanels_[static_cast<std::size_t>(t)];
+            else
+                out.middleCols(c0, c1 - c0).noalias() = in * weights_[static_cast<std::size_t>(l)].middleCols(c0, c1 - c0);
             if (hidden)
                 out.middleCols(c0, c1 - c0) = out.middleCols(c0, c1 - c0).cwiseMax(0.0);
         };
@@ -126,7 +169,7 @@ double DenseMlp::forwardBackward(const Dataset &data, const int *indices, int n)
         const Matrix &d = deltas_[static_cast<std::size_t>(l)];
         Matrix &below = deltas_[static_cast<std::size_t>(l) - 1];
         const Matrix &act = activations_[static_cast<std::size_t>(l)];
-        auto block = [&](Eigen::Index c0, Eigen::Index c1) {
+        auto block = [&](Eigen::Index c0, Eigen::Index c1, int) {
             below.middleCols(c0, c1 - c0).noalias()
                 = d * weights_[static_cast<std::size_t>(l)].middleRows(c0, c1 - c0).transpose();
             below.middleCols(c0, c1 - c0).array() *= (act.middleCols(c0, c1 - c0).array() > 0.0).cast<double>();
@@ -165,8 +208,9 @@ double DenseMlp::trainBatch(const Dataset &data, const int *indices, int n)
             if (wide(l)) {
                 Matrix &panel = gradientPanels_[k][static_cast<std::size_t>(t)];
                 panel.noalias() = activations_[k].transpose() * deltas_[k].middleCols(b, e - b);
-                for (Eigen::Index i = 0; i < w.rows(); ++i)
-                    optimizer_.updateRow(k, w, i, b, e, panel.row(i).data(), 1.0);
+                for (Eigen::Index i = 0; i < panel.rows(); ++i)
+                    optimizer_.updateRow(k, paneled(l) ? firstPanels_[static_cast<std::size_t>(t)].row(i).data() : w.row(i).data() + b,
+                                         i, b, e, panel.row(i).data(), 1.0);
             } else {
                 g.middleRows(b, e - b).noalias() = activations_[k].middleCols(b, e - b).transpose() * deltas_[k];
                 optimizer_.updateRows(k, w, g, b, e, 1.0);

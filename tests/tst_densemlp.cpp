@@ -45,8 +45,9 @@ private slots:
             QCOMPARE(g.size(), mlp.weights().size());
             Random rng(5);
             int checked = 0;
+            std::vector<Matrix> weights = mlp.weights();
             for (std::size_t l = 0; l < g.size(); ++l) {
-                Matrix &w = mlp.weights()[l];
+                Matrix &w = weights[l];
                 QCOMPARE(g[l].rows(), w.rows());
                 QCOMPARE(g[l].cols(), w.cols());
                 for (int k = 0; k < 40; ++k) {
@@ -56,10 +57,13 @@ private slots:
                     const Eigen::Index j = static_cast<Eigen::Index>(rng.below(static_cast<std::uint64_t>(w.cols())));
                     const double keep = w(i, j), h = 1e-6;
                     w(i, j) = keep + h;
+                    mlp.setWeights(weights);
                     const double up = mlp.lossAndGradient(digits(), batch.data(), 6, nullptr);
                     w(i, j) = keep - h;
+                    mlp.setWeights(weights);
                     const double down = mlp.lossAndGradient(digits(), batch.data(), 6, nullptr);
                     w(i, j) = keep;
+                    mlp.setWeights(weights);
                     const double fd = (up - down) / (2 * h);
                     QVERIFY2(std::abs(fd - g[l](i, j)) <= 1e-6 + 1e-4 * std::abs(fd),
                              qPrintable(QString("layer %1 (%2, %3): analytic %4, central difference %5")
@@ -68,6 +72,35 @@ private slots:
                 }
             }
             QVERIFY(checked > 40); // most entries checked were not trivially zero
+        }
+    }
+
+    void weightsRoundTripOnEveryThreadCount()
+    {
+        // On several threads the first layer's weights are held per thread (its columns):
+        // weights() must give back what setWeights() stored, and the loss must be that of the
+        // same weights on one thread. A wrong shape is refused.
+        const std::vector<int> sizes{784, 96, 10};
+        DenseMlp one(sizes, 1, 2);
+        std::vector<Matrix> w = one.weights();
+        Random rng(9);
+        for (Matrix &m : w)
+            for (Eigen::Index k = 0; k < m.size(); ++k)
+                m.data()[k] = rng.uniform(-0.1, 0.1);
+        one.setWeights(w);
+        const std::vector<int> batch = firstIndices(8);
+        const double reference = one.lossAndGradient(digits(), batch.data(), 8, nullptr);
+        for (int threads : {2, 3}) {
+            DenseMlp mlp(sizes, threads, 7);
+            mlp.setWeights(w);
+            const std::vector<Matrix> back = mlp.weights();
+            QCOMPARE(back.size(), w.size());
+            for (std::size_t l = 0; l < w.size(); ++l)
+                QVERIFY(back[l] == w[l]);
+            QVERIFY(std::abs(mlp.lossAndGradient(digits(), batch.data(), 8, nullptr) - reference) < 1e-12);
+            std::vector<Matrix> wrong = w;
+            wrong[0].resize(10, 96);
+            QVERIFY_THROWS_EXCEPTION(std::invalid_argument, mlp.setWeights(wrong));
         }
     }
 
