@@ -46,12 +46,16 @@ bool rankSort(std::vector<std::pair<double, int>> &e, std::vector<std::pair<doub
 } // namespace
 
 // Spikes in (z, index) order. Most checks emit a few (a rank sort); the interval after the last
-// input emits hundreds (most of the hidden neurons still alive): a stable LSD radix sort, first
-// by index, then by the bits of z (monotone for z > 0), one pass per byte on which the keys
-// differ. (Buckets over the bits of z, sorted by insertion, spent ~50 compares per spike there:
-// the times crowd into a few buckets.)
+// input emits hundreds (most of the hidden neurons still alive; the output layer then uses about
+// two thirds of them before it decides): a radix sort of 64-bit keys, the top half of z's bits
+// (monotone for z > 0) over the spike's position, one stable pass per byte of z on which the
+// keys differ (about three), then the spikes gathered by position and any run of equal top
+// halves put in full (z, index) order by insertion (nearly always already in order). Measured
+// on the spikes of 3,000 such intervals: 7 ns a spike, against 16 for a radix sort of the pairs
+// over every differing byte of index and z, ~30 for buckets over z's bits (the times crowd into
+// a few) and 43 for std::sort.
 void sortSpikes(std::vector<std::pair<double, int>> &e, std::vector<std::pair<double, int>> &scratch,
-                std::vector<int> &count)
+                std::vector<std::uint64_t> &keys)
 {
     const std::size_t n = e.size();
     if (n <= 1)
@@ -61,48 +65,52 @@ void sortSpikes(std::vector<std::pair<double, int>> &e, std::vector<std::pair<do
             std::sort(e.begin(), e.end());
         return;
     }
-    auto bits = [](double z) {
-        std::uint64_t b;
-        std::memcpy(&b, &z, sizeof b);
-        return b;
-    };
-    std::uint64_t zOr = 0, zAnd = ~std::uint64_t{0};
-    std::uint32_t iOr = 0, iAnd = ~std::uint32_t{0};
-    for (const auto &p : e) {
-        if (!(p.first > 0.0)) { // not a spike time (bits not monotone, or NaN); cannot happen
+    constexpr std::uint64_t kTop = 0xFFFFFFFF00000000ull;
+    keys.resize(2 * n);
+    std::uint64_t *key = keys.data(), *other = keys.data() + n;
+    std::uint64_t keyOr = 0, keyAnd = ~std::uint64_t{0};
+    for (std::size_t i = 0; i < n; ++i) {
+        const double z = e[i].first;
+        if (!(z > 0.0) || n > 0xFFFFFFFFull) { // not a spike time (bits not monotone, or NaN); cannot happen
             std::sort(e.begin(), e.end());
             return;
         }
-        const std::uint64_t b = bits(p.first);
-        zOr |= b;
-        zAnd &= b;
-        const std::uint32_t i = static_cast<std::uint32_t>(p.second) ^ 0x80000000u; // signed order
-        iOr |= i;
-        iAnd &= i;
+        std::uint64_t b;
+        std::memcpy(&b, &z, sizeof b);
+        key[i] = (b & kTop) | i;
+        keyOr |= key[i];
+        keyAnd &= key[i];
+    }
+    const std::uint64_t differ = (keyOr ^ keyAnd) & kTop; // positions start in order
+    for (int shift = 32; shift < 64; shift += 8) {
+        if (((differ >> shift) & 0xFF) == 0)
+            continue;
+        int count[256] = {0};
+        for (std::size_t i = 0; i < n; ++i)
+            ++count[(key[i] >> shift) & 0xFF];
+        int sum = 0;
+        for (int &c : count) {
+            const int here = c;
+            c = sum;
+            sum += here;
+        }
+        for (std::size_t i = 0; i < n; ++i)
+            other[count[(key[i] >> shift) & 0xFF]++] = key[i];
+        std::swap(key, other);
     }
     scratch.resize(n);
-    count.resize(257);
-    // Passes 0-3: the index's bytes; 4-11: z's.
-    for (int pass = 0; pass < 12; ++pass) {
-        const bool onIndex = pass < 4;
-        const int shift = 8 * (onIndex ? pass : pass - 4);
-        const std::uint64_t differ = onIndex ? static_cast<std::uint64_t>(iOr ^ iAnd) : zOr ^ zAnd;
-        if (((differ >> shift) & 0xFF) == 0)
-            continue; // every key has the same byte here
-        auto byteOf = [&](const std::pair<double, int> &p) -> std::size_t {
-            const std::uint64_t key = onIndex ? static_cast<std::uint64_t>(static_cast<std::uint32_t>(p.second) ^ 0x80000000u)
-                                              : bits(p.first);
-            return static_cast<std::size_t>((key >> shift) & 0xFF);
-        };
-        std::fill(count.begin(), count.end(), 0);
-        for (const auto &p : e)
-            ++count[byteOf(p) + 1];
-        for (int b = 0; b < 256; ++b)
-            count[static_cast<std::size_t>(b) + 1] += count[static_cast<std::size_t>(b)];
-        for (const auto &p : e)
-            scratch[static_cast<std::size_t>(count[byteOf(p)]++)] = p;
-        e.swap(scratch);
+    for (std::size_t i = 0; i < n; ++i)
+        scratch[i] = e[static_cast<std::size_t>(key[i] & ~kTop)];
+    for (std::size_t i = 1; i < n; ++i) {
+        if (!(scratch[i] < scratch[i - 1]))
+            continue;
+        const std::pair<double, int> x = scratch[i];
+        std::size_t j = i;
+        for (; j > 0 && x < scratch[j - 1]; --j)
+            scratch[j] = scratch[j - 1];
+        scratch[j] = x;
     }
+    e.swap(scratch);
 }
 
 namespace {
@@ -125,7 +133,7 @@ inline void fireIfDue(Layer &layer, int j, double threshold, double maxZ, double
 void finishCheck(Layer &layer)
 {
     if (layer.emitted.size() > 1) // most checks emit nothing
-        sortSpikes(layer.emitted, layer.sortScratch, layer.radixCount);
+        sortSpikes(layer.emitted, layer.sortScratch, layer.sortKeys);
     layer.spikes += static_cast<int>(layer.emitted.size());
 }
 

@@ -38,7 +38,7 @@ struct EarlyDecisionWorkspace {
         int aliveCount = 0;
         std::vector<std::pair<double, int>> emitted; // spikes of this check, sorted
         std::vector<std::pair<double, int>> sortScratch;
-        std::vector<int> radixCount;
+        std::vector<std::uint64_t> sortKeys;
         std::vector<std::uint8_t> flags;             // candidates of the firing screen
         int spikes = 0;
     };
@@ -47,12 +47,12 @@ struct EarlyDecisionWorkspace {
     LayerActivity inputOrder;
 };
 
-// Sorts (z, neuron) pairs as std::sort would (by z, then by index), in O(n) for spike times:
-// ranks counted with branch-free compares for up to 64, else a radix sort over the bytes of
-// the index and of z's bits. `scratch` and `count` are reused memory. (The early exit's order
-// of the spikes of one check.)
+// Sorts (z, neuron) pairs as std::sort would (by z, then by index), in about O(n) for spike
+// times: ranks counted with branch-free compares for up to 64, else a radix sort over the top
+// half of z's bits and an insertion pass. `scratch` and `keys` are reused memory. (The early
+// exit's order of the spikes of one check.)
 void sortSpikes(std::vector<std::pair<double, int>> &spikes, std::vector<std::pair<double, int>> &scratch,
-                std::vector<int> &count);
+                std::vector<std::uint64_t> &keys);
 
 // The network must be prepared() (column sums cached), as the trainer leaves it.
 EarlyDecision classifyEarly(const SpikeNetwork &net, const std::uint8_t *pixels, EarlyDecisionWorkspace &ws);

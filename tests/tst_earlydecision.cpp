@@ -77,14 +77,15 @@ private slots:
 
     void sortSpikesMatchesStdSort()
     {
-        // The early exit orders the spikes of one check with sortSpikes: insertion sort, buckets
-        // over the bits of z, std::sort inside a crowded bucket, std::sort when a z is not
-        // positive. Every path must give exactly std::sort's (z, index) order.
+        // The early exit orders the spikes of one check with sortSpikes: ranks (up to 64, equal
+        // pairs included), a radix sort over the top half of z's bits with an insertion pass
+        // for equal top halves (the clustered times differ only in their low bits), std::sort
+        // when a z is not positive. Every path must give exactly std::sort's (z, index) order.
         Random rng(5);
         std::vector<std::pair<double, int>> spikes, scratch, expected;
-        std::vector<int> buckets;
+        std::vector<std::uint64_t> keys;
         int cases = 0;
-        for (int n : {0, 1, 2, 7, 16, 17, 33, 100, 301}) {
+        for (int n : {0, 1, 2, 7, 16, 17, 33, 64, 65, 100, 301, 700}) {
             for (int kind = 0; kind < 5; ++kind) {
                 spikes.clear();
                 for (int k = 0; k < n; ++k) {
@@ -100,7 +101,7 @@ private slots:
                 }
                 expected = spikes;
                 std::sort(expected.begin(), expected.end());
-                sortSpikes(spikes, scratch, buckets);
+                sortSpikes(spikes, scratch, keys);
                 QCOMPARE(spikes.size(), expected.size());
                 for (std::size_t k = 0; k < spikes.size(); ++k) {
                     QCOMPARE(std::memcmp(&spikes[k].first, &expected[k].first, sizeof(double)), 0);
@@ -109,7 +110,7 @@ private slots:
                 ++cases;
             }
         }
-        QCOMPARE(cases, 45);
+        QCOMPARE(cases, 60);
     }
 
     void trainedMnistNetworkDecidesEarly()
