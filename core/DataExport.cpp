@@ -24,19 +24,27 @@ std::string formatNumber(double v)
 
 namespace {
 
+// Values joined by ';'. (Appended piece by piece: `";" + string` makes GCC 12 warn falsely,
+// -Wrestrict, GCC bug 105329.)
 std::string joinLayers(const std::vector<double> &values)
 {
     std::string s;
-    for (std::size_t i = 0; i < values.size(); ++i)
-        s += (i ? ";" : "") + formatNumber(values[i]);
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        if (i > 0)
+            s += ';';
+        s += formatNumber(values[i]);
+    }
     return s;
 }
 
 std::string joinLayers(const std::vector<int> &values)
 {
     std::string s;
-    for (std::size_t i = 0; i < values.size(); ++i)
-        s += (i ? ";" : "") + std::to_string(values[i]);
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        if (i > 0)
+            s += ';';
+        s += std::to_string(values[i]);
+    }
     return s;
 }
 

@@ -15,6 +15,19 @@ namespace {
 
 constexpr std::size_t kRankSortMax = 64;
 
+// The fallback for keys that are not spike times (a NaN: std::sort needs a strict weak order,
+// and this stops whatever the compares say).
+void insertionSort(std::pair<double, int> *e, std::size_t n)
+{
+    for (std::size_t k = 1; k < n; ++k) {
+        const std::pair<double, int> x = e[k];
+        std::size_t i = k;
+        for (; i > 0 && x < e[i - 1]; --i)
+            e[i] = e[i - 1];
+        e[i] = x;
+    }
+}
+
 // Up to kRankSortMax pairs: each one's rank counted against all others, then placed. O(n^2)
 // compares, but branch-free ones that vectorise, where an insertion sort's data-dependent
 // branches mispredict (this was a fifth of the early exit's time). Equal pairs are told apart by
@@ -62,7 +75,11 @@ void sortSpikes(std::vector<std::pair<double, int>> &e, std::vector<std::pair<do
         return;
     if (n <= kRankSortMax) {
         if (!rankSort(e, scratch))
-            std::sort(e.begin(), e.end());
+            insertionSort(e.data(), n);
+        return;
+    }
+    if (n > static_cast<std::size_t>(std::numeric_limits<int>::max())) { // the counts are ints
+        std::sort(e.begin(), e.end());
         return;
     }
     constexpr std::uint64_t kTop = 0xFFFFFFFF00000000ull;
@@ -71,8 +88,11 @@ void sortSpikes(std::vector<std::pair<double, int>> &e, std::vector<std::pair<do
     std::uint64_t keyOr = 0, keyAnd = ~std::uint64_t{0};
     for (std::size_t i = 0; i < n; ++i) {
         const double z = e[i].first;
-        if (!(z > 0.0) || n > 0xFFFFFFFFull) { // not a spike time (bits not monotone, or NaN); cannot happen
-            std::sort(e.begin(), e.end());
+        if (!(z > 0.0)) { // not a spike time (bits not monotone, or NaN); cannot happen
+            if (std::isnan(z))
+                insertionSort(e.data(), n);
+            else
+                std::sort(e.begin(), e.end());
             return;
         }
         std::uint64_t b;

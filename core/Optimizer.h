@@ -56,6 +56,10 @@ public:
     // the weights are in registers instead of in a pass of their own).
     void updateRow(std::size_t layer, Matrix &weights, Eigen::Index row, Eigen::Index begin, Eigen::Index end,
                    const double *gradient, double gradientScale, double *columnSums = nullptr);
+    // The same with the row's weights held elsewhere: w[0, end - begin) are the weights of the
+    // columns [begin, end) of row `row` (e.g. in a trainer's column panel).
+    void updateRow(std::size_t layer, double *w, Eigen::Index row, Eigen::Index begin, Eigen::Index end,
+                   const double *gradient, double gradientScale, double *columnSums = nullptr);
     // Stores the layer's moments as column panels: the columns [bounds[k], bounds[k + 1]) of
     // every row contiguous, panel after panel (bounds ascend from 0 to the column count; empty:
     // plain rows). A trainer thread that updates the same columns in every step then streams
@@ -63,10 +67,6 @@ public:
     // pages and run the update's memory stream at well under twice one core's speed (see
     // docs/PERFORMANCE.md). The values and results do not change; a piece passed to updateRow may
     // span panels.
-    // The same with the row's weights held elsewhere: w[0, end - begin) are the weights of the
-    // columns [begin, end) of row `row` (e.g. in a trainer's column panel).
-    void updateRow(std::size_t layer, double *w, Eigen::Index row, Eigen::Index begin, Eigen::Index end,
-                   const double *gradient, double gradientScale, double *columnSums = nullptr);
     void setColumnPanels(std::size_t layer, std::vector<Eigen::Index> bounds);
     // State for checkpoints (stored as doubles; held as floats, see m_).
     std::vector<Matrix> firstMoment() const { return toDouble(m_); }

@@ -413,8 +413,10 @@ BatchResult Trainer::trainBatch()
         loadPanels();
     else
         syncNetwork();
-    if (!network_.prepared())
+    if (!network_.prepared()) { // (e.g. after an update that threw) from the current weights
+        syncNetwork();
         network_.prepare();
+    }
     const int batch = std::min(config_.batchSize, static_cast<int>(order_.size()) - cursor_);
     const int threads = pool_->size();
     const Dataset &train = data_->train;
@@ -696,6 +698,8 @@ BatchResult Trainer::trainBatch()
             // order: runs of rows from 0, then the runs in order (a column block takes all the
             // runs of its columns; a row block is one run, added in block order below).
             optimizer_.beginStep();
+            if (panels) // from here on the panels hold the newest weights, even if a block throws
+                home_ = WeightHome::Panels;
             std::vector<Vector> &sums = network_.columnSumsToFill();
             pool_->forEachBlock(updateHome_, [&](int block, int t) {
                 const UpdateBlock ub = updateBlocks_[static_cast<std::size_t>(block)];
@@ -748,8 +752,6 @@ BatchResult Trainer::trainBatch()
                     out += blockSums_[static_cast<std::size_t>(b)];
             }
             network_.setColumnSumsFilled();
-            if (panels)
-                home_ = WeightHome::Panels;
         } else {
             // The global norm must be known before any row is updated: two passes.
             if (gradients_.size() != weights.size()) {
@@ -771,11 +773,11 @@ BatchResult Trainer::trainBatch()
                 norm2 += n2;
             const double scale = norm2 > 0.0 ? 1.0 / std::sqrt(norm2) : 1.0;
             optimizer_.beginStep();
+            home_ = WeightHome::Network; // the network's rows are written; any panels fall behind
             forEachRowBlock([&](int, int l, int r0, int r1, int) {
                 optimizer_.updateRows(static_cast<std::size_t>(l), weights[l], gradients_[l], r0, r1, scale);
             });
             network_.prepare(*pool_);
-            home_ = WeightHome::Network; // any panels are behind now
         }
     } catch (...) {
         clearThreadGradients();

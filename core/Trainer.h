@@ -59,10 +59,11 @@ public:
 
     // The network as trained so far. While training on several threads, layer 0's weights live
     // in the trainer's column panels (see weightPanels_) and are copied into the network here,
-    // when it is looked at: a reference held across trainBatch() still shows the weights of
-    // when it was taken; call network() again. The mutable form lets the caller write the
-    // weights (the next mini-batch reloads its panels from them). Not thread-safe (like the
-    // rest of the class): one thread drives a trainer.
+    // when it is looked at (so even the const form writes). A reference held across
+    // trainBatch() is inconsistent (layer 0 old, the rest and the cached column sums new) and
+    // writes through it may be lost: call network() again. The mutable form lets the caller
+    // write the weights (the next mini-batch reloads its panels from them). Not thread-safe
+    // (like the rest of the class): one thread drives a trainer.
     const SpikeNetwork &network() const;
     SpikeNetwork &network();
     const TrainConfig &config() const { return config_; }

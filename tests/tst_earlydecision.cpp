@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 using namespace firstspike;
 
@@ -78,9 +79,10 @@ private slots:
     void sortSpikesMatchesStdSort()
     {
         // The early exit orders the spikes of one check with sortSpikes: ranks (up to 64, equal
-        // pairs included), a radix sort over the top half of z's bits with an insertion pass
-        // for equal top halves (the clustered times differ only in their low bits), std::sort
-        // when a z is not positive. Every path must give exactly std::sort's (z, index) order.
+        // pairs included, zeros and negative z too), a radix sort over the top half of z's bits
+        // with an insertion pass for equal top halves (the clustered times differ only in their
+        // low bits), std::sort above 64 when a z is not positive. Every path must give exactly
+        // std::sort's (z, index) order.
         Random rng(5);
         std::vector<std::pair<double, int>> spikes, scratch, expected;
         std::vector<std::uint64_t> keys;
@@ -111,6 +113,21 @@ private slots:
             }
         }
         QCOMPARE(cases, 60);
+        // A NaN is not a spike time and cannot come out of a check; if one did, the sort must
+        // still end and keep every spike (std::sort with NaN keys may do neither).
+        for (int n : {10, 100}) {
+            spikes.clear();
+            for (int k = 0; k < n; ++k)
+                spikes.emplace_back(k == 3 ? std::numeric_limits<double>::quiet_NaN() : 1.0 + rng.uniform(), k);
+            sortSpikes(spikes, scratch, keys);
+            std::vector<int> seen;
+            for (const auto &p : spikes)
+                seen.push_back(p.second);
+            std::sort(seen.begin(), seen.end());
+            QCOMPARE(static_cast<int>(seen.size()), n);
+            for (int k = 0; k < n; ++k)
+                QCOMPARE(seen[static_cast<std::size_t>(k)], k);
+        }
     }
 
     void trainedMnistNetworkDecidesEarly()
