@@ -194,16 +194,20 @@ void Trainer::syncNetwork() const
 {
     if (home_ != WeightHome::Panels)
         return;
-    // Written through the mutable weights, which drops the cached column sums; they are those of
-    // the panels, so they stay valid.
-    const bool prepared = network_.prepared();
-    Matrix &w = network_.weights(0);
+    // The network is a cache of the panels here, which a const accessor may fill (a trainer is
+    // never itself const: it exists to be trained). Not `mutable`: every const member would
+    // then get the network's mutable overloads, and weights() invalidates the cached column
+    // sums (a data race with the scans, found by TSan). Written through the mutable weights,
+    // which drops the cached column sums; they are those of the panels, so they stay valid.
+    SpikeNetwork &network = const_cast<SpikeNetwork &>(network_);
+    const bool prepared = network.prepared();
+    Matrix &w = network.weights(0);
     for (std::size_t k = 0; k < weightPanels_.size(); ++k) {
         const ColumnRange c = scanBlocks_[0][k];
         w.middleCols(c.begin, c.end - c.begin) = weightPanels_[k];
     }
     if (prepared)
-        network_.setColumnSumsFilled();
+        network.setColumnSumsFilled();
     home_ = WeightHome::Both;
 }
 

@@ -96,7 +96,7 @@ private:
     NetworkConfig networkConfig_;
     TrainConfig config_;
     std::shared_ptr<const DataSplit> data_;
-    mutable SpikeNetwork network_; // layer 0 brought up to date by the const network() (home_)
+    SpikeNetwork network_; // layer 0 brought up to date by syncNetwork(), also from const members
     Optimizer optimizer_;
     std::unique_ptr<ThreadPool> pool_;
     std::vector<std::unique_ptr<ThreadState>> threads_;
