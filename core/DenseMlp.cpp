@@ -44,10 +44,19 @@ DenseMlp::DenseMlp(const std::vector<int> &layerSizes, int threads, std::uint64_
         optimizer_.setColumnPanels(k, bounds);
     }
     if (wide(0) && pool_.size() > 1) {
-        const std::vector<Matrix> all = weights_;
         firstPanels_.resize(static_cast<std::size_t>(pool_.size()));
-        setWeights(all);
+        splitFirstLayer();
     }
+}
+
+void DenseMlp::splitFirstLayer()
+{
+    for (int t = 0; t < pool_.size(); ++t) {
+        Eigen::Index b, e;
+        columns(0, t, b, e);
+        firstPanels_[static_cast<std::size_t>(t)] = weights_[0].middleCols(b, e - b);
+    }
+    weights_[0].resize(0, 0);
 }
 
 std::vector<Matrix> DenseMlp::weights() const
@@ -72,14 +81,8 @@ void DenseMlp::setWeights(const std::vector<Matrix> &weights)
         if (weights[l].rows() != sizes_[l] + 1 || weights[l].cols() != sizes_[l + 1])
             throw std::invalid_argument("DenseMlp::setWeights: layer " + std::to_string(l) + " has the wrong shape");
     weights_ = weights;
-    if (!firstPanels_.empty()) {
-        for (int t = 0; t < pool_.size(); ++t) {
-            Eigen::Index b, e;
-            columns(0, t, b, e);
-            firstPanels_[static_cast<std::size_t>(t)] = weights_[0].middleCols(b, e - b);
-        }
-        weights_[0].resize(0, 0);
-    }
+    if (!firstPanels_.empty())
+        splitFirstLayer();
 }
 
 void DenseMlp::forColumns(int layer, const std::function<void(Eigen::Index, Eigen::Index, int)> &block)

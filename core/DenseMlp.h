@@ -44,6 +44,7 @@ private:
     // layer's (on several threads), else all of them on the calling thread (t = 0).
     void forColumns(int layer, const std::function<void(Eigen::Index, Eigen::Index, int)> &block);
     bool paneled(int layer) const { return layer == 0 && !firstPanels_.empty(); }
+    void splitFirstLayer(); // weights_[0] into firstPanels_ (sized), leaving weights_[0] empty
 
     std::vector<int> sizes_;
     std::vector<Matrix> weights_;     // (in + 1) x out, last row = bias; layer 0 empty when paneled

@@ -15,8 +15,8 @@ namespace {
 
 constexpr std::size_t kRankSortMax = 64;
 
-// The fallback for keys that are not spike times (a NaN: std::sort needs a strict weak order,
-// and this stops whatever the compares say).
+// For nearly sorted pairs (the radix sort's last pass), and the fallback for keys that are not
+// spike times (a NaN: std::sort needs a strict weak order; this ends whatever the compares say).
 void insertionSort(std::pair<double, int> *e, std::size_t n)
 {
     for (std::size_t k = 1; k < n; ++k) {
@@ -121,15 +121,7 @@ void sortSpikes(std::vector<std::pair<double, int>> &e, std::vector<std::pair<do
     scratch.resize(n);
     for (std::size_t i = 0; i < n; ++i)
         scratch[i] = e[static_cast<std::size_t>(key[i] & ~kTop)];
-    for (std::size_t i = 1; i < n; ++i) {
-        if (!(scratch[i] < scratch[i - 1]))
-            continue;
-        const std::pair<double, int> x = scratch[i];
-        std::size_t j = i;
-        for (; j > 0 && x < scratch[j - 1]; --j)
-            scratch[j] = scratch[j - 1];
-        scratch[j] = x;
-    }
+    insertionSort(scratch.data(), n); // equal top halves; one compare a spike when in order
     e.swap(scratch);
 }
 
