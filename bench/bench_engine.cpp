@@ -3,10 +3,10 @@
 //   build/bench/firstspike-bench --benchmark_repetitions=3
 // Items per second = samples per second.
 
-#include "DenseMlp.h"
-#include "EarlyDecision.h"
-#include "IdxReader.h"
-#include "Trainer.h"
+#include "core/baseline/DenseMlp.h"
+#include "core/model/EarlyDecision.h"
+#include "core/data/IdxReader.h"
+#include "core/training/Trainer.h"
 
 #include <benchmark/benchmark.h>
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The robustness suite (issue 8), each in its own build folder:
+# The robustness suite, each in its own build folder:
 #   1. AddressSanitizer + UndefinedBehaviorSanitizer over the whole test suite,
 #   2. ThreadSanitizer over the training-thread and GUI tests,
 #   3. libFuzzer (clang) on the IDX and checkpoint readers: the committed corpus replayed,

@@ -3,7 +3,7 @@
 // fuzzer reaches the field parser behind the checksum. Any outcome but a checkpoint or a
 // CheckpointError is a bug.
 
-#include "Checkpoint.h"
+#include "core/files/Checkpoint.h"
 
 #include <zlib.h>
 

@@ -2,7 +2,7 @@
 // point (little-endian) then the image file bytes up to it and the label file bytes after.
 // Any outcome but a parsed data set or a DataError is a bug.
 
-#include "IdxReader.h"
+#include "core/data/IdxReader.h"
 
 #include <cstdint>
 #include <cstdlib>

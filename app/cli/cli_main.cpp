@@ -1,0 +1,763 @@
+// firstspike-cli: headless training, evaluation and inference of temporal-coding SNNs.
+
+#include "core/files/Checkpoint.h"
+#include "core/files/DataExport.h"
+#include "core/data/IdxReader.h"
+#include "core/files/JsonWriter.h"
+#include "core/benchmark/Throughput.h"
+#include "core/training/Trainer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+using namespace firstspike;
+
+#ifdef FIRSTSPIKE_CLI_FIGURES
+int runFiguresCommand(int argc, char **argv); // cli_figures.cpp (needs Qt Widgets)
+#endif
+int runDataCommand(int argc, char **argv);    // cli_data.cpp (Qt Core and Network)
+
+namespace {
+
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+struct OptionSpec {
+    std::string name;      // without leading dashes
+    std::string argument;  // empty for a switch
+    std::string help;
+};
+
+class Options {
+public:
+    Options(std::string verb, std::vector<OptionSpec> specs)
+        : verb_(std::move(verb)), specs_(std::move(specs))
+    {
+    }
+    void parse(int argc, char **argv, int first)
+    {
+        for (int i = first; i < argc; ++i) {
+            std::string arg = argv[i];
+            if (arg == "--help" || arg == "-h") {
+                help_ = true;
+                continue;
+            }
+            if (arg.rfind("--", 0) != 0)
+                throw UsageError("unexpected argument '" + arg + "' (see firstspike-cli " + verb_ + " --help)");
+            std::string name = arg.substr(2), value;
+            const auto eq = name.find('=');
+            bool hasValue = false;
+            if (eq != std::string::npos) {
+                value = name.substr(eq + 1);
+                name = name.substr(0, eq);
+                hasValue = true;
+            }
+            const OptionSpec *spec = find(name);
+            if (!spec)
+                throw UsageError("unknown option --" + name + " for '" + verb_ + "' (see firstspike-cli " + verb_ + " --help)");
+            if (spec->argument.empty()) {
+                if (hasValue)
+                    throw UsageError("option --" + name + " takes no value");
+                values_[name] = "1";
+            } else {
+                if (!hasValue) {
+                    if (i + 1 >= argc)
+                        throw UsageError("option --" + name + " needs a value " + spec->argument);
+                    value = argv[++i];
+                }
+                values_[name] = value;
+            }
+        }
+    }
+    bool help() const { return help_; }
+    bool has(const std::string &name) const { return values_.count(name) > 0; }
+    std::string text(const std::string &name, const std::string &fallback = {}) const
+    {
+        auto it = values_.find(name);
+        return it == values_.end() ? fallback : it->second;
+    }
+    long long integer(const std::string &name, long long fallback, long long lo, long long hi) const
+    {
+        if (!has(name))
+            return fallback;
+        const std::string s = text(name);
+        char *end = nullptr;
+        errno = 0;
+        const long long v = std::strtoll(s.c_str(), &end, 10);
+        if (s.empty() || *end != '\0' || errno != 0)
+            throw UsageError("--" + name + ": '" + s + "' is not an integer");
+        if (v < lo || v > hi)
+            throw UsageError("--" + name + ": " + s + " is outside [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+        return v;
+    }
+    double real(const std::string &name, double fallback, double lo, double hi) const
+    {
+        if (!has(name))
+            return fallback;
+        const std::string s = text(name);
+        char *end = nullptr;
+        const double v = std::strtod(s.c_str(), &end);
+        if (s.empty() || *end != '\0' || !std::isfinite(v))
+            throw UsageError("--" + name + ": '" + s + "' is not a number");
+        if (v < lo || v > hi)
+            throw UsageError("--" + name + ": " + s + " is outside [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+        return v;
+    }
+    void printHelp(const std::string &summary) const
+    {
+        std::printf("usage: firstspike-cli %s [options]\n%s\n\noptions:\n", verb_.c_str(), summary.c_str());
+        for (const OptionSpec &s : specs_) {
+            std::string left = "--" + s.name + (s.argument.empty() ? "" : " " + s.argument);
+            std::printf("  %-28s %s\n", left.c_str(), s.help.c_str());
+        }
+        std::printf("  %-28s %s\n", "--help", "show this help");
+    }
+
+private:
+    const OptionSpec *find(const std::string &name) const
+    {
+        for (const OptionSpec &s : specs_)
+            if (s.name == name)
+                return &s;
+        return nullptr;
+    }
+    std::string verb_;
+    std::vector<OptionSpec> specs_;
+    std::map<std::string, std::string> values_;
+    bool help_ = false;
+};
+
+std::shared_ptr<const DataSplit> loadData(const Options &o)
+{
+    if (o.has("data"))
+        return std::make_shared<const DataSplit>(loadIdxFolder(o.text("data")));
+    return std::make_shared<const DataSplit>(loadEmbeddedMnist());
+}
+
+void writeTextFile(const std::string &path, const std::string &text)
+{
+    writeFileAtomically(path, std::vector<std::uint8_t>(text.begin(), text.end()));
+}
+
+std::string fmt(const char *format, double v)
+{
+    char buf[64];
+    std::snprintf(buf, sizeof buf, format, v);
+    return buf;
+}
+
+
+const std::vector<OptionSpec> kTrainOptions = {
+    {"layers", "L", "layer sizes, input first (default 784-800-10)"},
+    {"epochs", "N", "maximum number of epochs (default 30)"},
+    {"batch", "N", "mini-batch size (default 10)"},
+    {"optimizer", "NAME", "adam or sgd (default adam)"},
+    {"lr", "X", "learning rate (default 1e-3)"},
+    {"lr-decay", "X", "lr = lr0*exp(-X*step) + floor (default 1e-4)"},
+    {"lr-floor", "X", "learning-rate floor (default 0)"},
+    {"normalize-gradient", "", "divide the gradient by its global L2 norm"},
+    {"encoding", "NAME", "latency (t = s*(1-x)) or binary ({0, ln 6}) (default latency)"},
+    {"latency-scale", "S", "latency encoding: t of a black pixel (default 3)"},
+    {"max-spike-time", "T", "simulation horizon; later spikes count as silent (default 8)"},
+    {"no-bias", "", "no bias input"},
+    {"weight-sum-k", "K", "weight-sum cost K (default 1)"},
+    {"l2", "K2", "L2 cost K2 (default 1e-3)"},
+    {"init-low", "A", "initial weights U(A/n, B/n) (default 1)"},
+    {"init-high", "B", "(default 5)"},
+    {"validation", "F", "fraction of the training set held out for validation (default 0.1)"},
+    {"patience", "N", "early stopping after N epochs without validation gain (default 0: off)"},
+    {"no-restore-best", "", "keep the last weights instead of the best validation epoch's"},
+    {"augment-shift", "N", "random translation of training images by up to N pixels (default 1)"},
+    {"seed", "N", "random seed (default 1)"},
+    {"threads", "N", "worker threads (default: all cores)"},
+    {"data", "DIR", "folder with the four MNIST IDX files (default: embedded 10k digits)"},
+    {"save", "CK", "write a checkpoint at the end (atomically)"},
+    {"metrics-json", "FILE", "write the metrics history and final results as JSON"},
+    {"train-limit", "N", "use only the first N training samples"},
+    {"quiet", "", "no progress lines"},
+};
+
+int cmdTrain(int argc, char **argv)
+{
+    Options o("train", kTrainOptions);
+    o.parse(argc, argv, 2);
+    if (o.help()) {
+        o.printHelp("Train a spike-time network (Mostafa 2018) and report accuracy per epoch.");
+        return 0;
+    }
+    NetworkConfig net;
+    TrainConfig tc;
+    if (o.has("layers") && !parseLayerSizes(o.text("layers"), net.layerSizes))
+        throw UsageError("--layers: '" + o.text("layers") + "' is not like 784-800-10 (positive sizes, at least two)");
+    tc.epochs = static_cast<int>(o.integer("epochs", tc.epochs, 0, 100000));
+    tc.batchSize = static_cast<int>(o.integer("batch", tc.batchSize, 1, 100000));
+    if (o.has("optimizer") && !parseOptimizer(o.text("optimizer"), tc.optimizer.kind))
+        throw UsageError("--optimizer: '" + o.text("optimizer") + "' is not adam or sgd");
+    tc.optimizer.learningRate = o.real("lr", tc.optimizer.learningRate, 0.0, 1e3);
+    tc.optimizer.lrDecay = o.real("lr-decay", tc.optimizer.lrDecay, 0.0, 1.0);
+    tc.optimizer.lrFloor = o.real("lr-floor", tc.optimizer.lrFloor, 0.0, 1e3);
+    tc.optimizer.normalizeGradient = o.has("normalize-gradient");
+    if (o.has("encoding") && !parseEncoding(o.text("encoding"), net.encoding.kind))
+        throw UsageError("--encoding: '" + o.text("encoding") + "' is not latency or binary");
+    net.encoding.latencyScale = o.real("latency-scale", net.encoding.latencyScale, 1e-3, 20.0);
+    net.maxSpikeTime = o.real("max-spike-time", net.maxSpikeTime, 0.1, 300.0);
+    net.bias = !o.has("no-bias");
+    tc.weightSumK = o.real("weight-sum-k", tc.weightSumK, 0.0, 1e6);
+    tc.l2 = o.real("l2", tc.l2, 0.0, 1e3);
+    tc.initLow = o.real("init-low", tc.initLow, -1e3, 1e3);
+    tc.initHigh = o.real("init-high", tc.initHigh, -1e3, 1e3);
+    tc.validationFraction = o.real("validation", tc.validationFraction, 0.0, 0.9);
+    tc.patience = static_cast<int>(o.integer("patience", tc.patience, 0, 100000));
+    tc.restoreBest = !o.has("no-restore-best");
+    tc.augmentShift = static_cast<int>(o.integer("augment-shift", tc.augmentShift, 0, 8));
+    tc.seed = static_cast<std::uint64_t>(o.integer("seed", 1, 0, std::numeric_limits<long long>::max()));
+    tc.threads = static_cast<int>(o.integer("threads", 0, 0, 256));
+    const bool quiet = o.has("quiet");
+
+    auto data = loadData(o);
+    if (o.has("train-limit")) {
+        const int limit = static_cast<int>(o.integer("train-limit", 0, 1, data->train.size()));
+        auto limited = std::make_shared<DataSplit>(*data);
+        std::vector<int> idx(limit);
+        for (int i = 0; i < limit; ++i)
+            idx[i] = i;
+        limited->train = data->train.subset(idx, data->train.name);
+        data = limited;
+    }
+    if (data->train.pixelCount() != net.inputSize())
+        throw UsageError("--layers: the input layer has " + std::to_string(net.inputSize()) + " neurons but the images of "
+                         + data->source + " have " + std::to_string(data->train.pixelCount()) + " pixels");
+    if (data->train.classCount() > net.outputSize())
+        throw UsageError("--layers: the output layer has " + std::to_string(net.outputSize()) + " neurons but "
+                         + data->source + " has " + std::to_string(data->train.classCount()) + " classes");
+
+    Trainer trainer(net, tc, data);
+    if (!quiet)
+        std::printf("firstspike: %s, encoding %s, %s lr %g, batch %d, %d threads; data %s: %d train (%d held out for "
+                    "validation), %d test\n",
+                    layerSizesToString(net.layerSizes).c_str(), encodingName(net.encoding.kind).c_str(),
+                    optimizerName(tc.optimizer.kind).c_str(), tc.optimizer.learningRate, tc.batchSize,
+                    trainer.threadCount(), data->source.c_str(), data->train.size(),
+                    static_cast<int>(trainer.validationIndices().size()), data->test.size());
+    double totalSeconds = 0, totalTrainSeconds = 0;
+    long long totalSamples = 0;
+    trainer.train([&](const EpochMetrics &m) {
+        totalSeconds += m.seconds;
+        totalTrainSeconds += m.trainSeconds;
+        totalSamples += static_cast<long long>(trainer.trainIndices().size());
+        if (!quiet) {
+            std::printf("epoch %3d  loss %.4f  train %.2f%%  val %s  test %.2f%%  %.0f samples/s  %.1fs  "
+                        "decision t %.3f  hidden before %.1f%%  lr %.2g\n",
+                        m.epoch, m.trainLoss, 100 * m.trainAccuracy,
+                        std::isnan(m.validationAccuracy) ? "  n/a " : fmt("%.2f%%", 100 * m.validationAccuracy).c_str(),
+                        100 * m.testAccuracy, m.samplesPerSecond, m.seconds, m.meanDecisionTime,
+                        100 * m.hiddenFiredBeforeDecision, m.learningRate);
+            std::fflush(stdout);
+        }
+        return true;
+    });
+    const auto &history = trainer.history();
+    const EpochMetrics *best = nullptr;
+    for (const EpochMetrics &m : history)
+        if (m.epoch == trainer.bestEpoch())
+            best = &m;
+    // After finalize() the weights are the best validation epoch's (unless --no-restore-best).
+    const EvalResult finalTest = trainer.evaluate(trainer.data().test);
+    const EvalResult finalTrain = trainer.evaluate(trainer.data().train);
+    if (!quiet)
+        std::printf("final (%s epoch %d): test accuracy %.2f%%, train accuracy %.2f%%, %.1f s, %.0f training samples/s\n",
+                    tc.restoreBest ? "best validation" : "last", tc.restoreBest && best ? best->epoch : trainer.epoch(),
+                    100 * finalTest.accuracy(), 100 * finalTrain.accuracy(), totalSeconds,
+                    totalTrainSeconds > 0 ? totalSamples / totalTrainSeconds : 0.0);
+    if (o.has("save"))
+        saveCheckpoint(makeCheckpoint(trainer), o.text("save"));
+    if (o.has("metrics-json")) {
+        JsonWriter j;
+        j.beginObject();
+        j.key("layers").value(layerSizesToString(net.layerSizes));
+        j.key("encoding").value(encodingName(net.encoding.kind));
+        j.key("optimizer").value(optimizerName(tc.optimizer.kind));
+        j.key("seed").value(static_cast<unsigned long long>(tc.seed));
+        j.key("threads").value(trainer.threadCount());
+        j.key("data").value(data->source);
+        j.key("epochs").value(static_cast<int>(history.size()));
+        j.key("best_epoch").value(trainer.bestEpoch());
+        j.key("test_accuracy").value(finalTest.accuracy());
+        j.key("train_accuracy").value(finalTrain.accuracy());
+        j.key("test_loss").value(finalTest.loss);
+        j.key("seconds").value(totalSeconds);
+        j.key("train_samples_per_second").value(totalTrainSeconds > 0 ? totalSamples / totalTrainSeconds : 0.0);
+        j.key("history").beginArray();
+        for (const EpochMetrics &m : history)
+            writeEpochMetrics(j, m);
+        j.endArray();
+        j.endObject();
+        writeTextFile(o.text("metrics-json"), j.str() + "\n");
+    }
+    return 0;
+}
+
+struct LoadedModel {
+    Checkpoint checkpoint;
+    std::shared_ptr<const DataSplit> data;
+};
+
+LoadedModel loadModel(const Options &o, const char *verb)
+{
+    if (!o.has("checkpoint"))
+        throw UsageError(std::string("--checkpoint CK is required (see firstspike-cli ") + verb + " --help)");
+    LoadedModel m;
+    m.checkpoint = loadCheckpoint(o.text("checkpoint"));
+    m.data = loadData(o);
+    if (m.data->test.pixelCount() != m.checkpoint.network.inputSize())
+        throw UsageError(o.text("checkpoint") + ": the network expects " + std::to_string(m.checkpoint.network.inputSize())
+                         + " inputs but the images of " + m.data->source + " have "
+                         + std::to_string(m.data->test.pixelCount()) + " pixels");
+    return m;
+}
+
+const Dataset &chooseSet(const Options &o, const DataSplit &data)
+{
+    const std::string set = o.text("set", "test");
+    if (set == "test")
+        return data.test;
+    if (set == "train")
+        return data.train;
+    throw UsageError("--set: '" + set + "' is not test or train");
+}
+
+int cmdEval(int argc, char **argv)
+{
+    Options o("eval", {{"checkpoint", "CK", "checkpoint file (required)"},
+                       {"data", "DIR", "IDX folder (default: embedded 10k digits)"},
+                       {"set", "NAME", "test or train (default test)"},
+                       {"threads", "N", "worker threads (default: all cores)"},
+                       {"json", "FILE", "also write accuracy and confusion matrix as JSON"}});
+    o.parse(argc, argv, 2);
+    if (o.help()) {
+        o.printHelp("Evaluate a checkpoint: accuracy and confusion matrix (rows: true class, columns: predicted).");
+        return 0;
+    }
+    LoadedModel m = loadModel(o, "eval");
+    TrainConfig tc = m.checkpoint.training;
+    tc.threads = static_cast<int>(o.integer("threads", 0, 0, 256));
+    tc.validationFraction = 0.0;
+    Trainer trainer(m.checkpoint.network, tc, m.data);
+    trainer.network().allWeights() = m.checkpoint.weights;
+    const Dataset &set = chooseSet(o, *m.data);
+    const EvalResult r = trainer.evaluate(set);
+    std::printf("%s on %s: accuracy %.2f%% (%d / %d), loss %.4f, no decision %d, mean decision t %.3f\n",
+                o.text("checkpoint").c_str(), set.name.c_str(), 100 * r.accuracy(), r.correct, r.samples, r.loss,
+                r.noDecision, r.meanDecisionTime);
+    std::printf("confusion matrix (rows: true, columns: predicted)\n     ");
+    for (int c = 0; c < r.classes; ++c)
+        std::printf("%6d", c);
+    std::printf("\n");
+    for (int t = 0; t < r.classes; ++t) {
+        std::printf("%4d ", t);
+        for (int c = 0; c < r.classes; ++c)
+            std::printf("%6d", r.confusion[static_cast<std::size_t>(t) * r.classes + c]);
+        std::printf("\n");
+    }
+    if (o.has("json")) {
+        JsonWriter j;
+        j.beginObject();
+        j.key("checkpoint").value(o.text("checkpoint"));
+        j.key("set").value(set.name);
+        j.key("samples").value(r.samples);
+        j.key("accuracy").value(r.accuracy());
+        j.key("loss").value(r.loss);
+        j.key("no_decision").value(r.noDecision);
+        j.key("confusion").beginArray();
+        for (int t = 0; t < r.classes; ++t) {
+            std::vector<int> row(r.confusion.begin() + t * r.classes, r.confusion.begin() + (t + 1) * r.classes);
+            j.array(row);
+        }
+        j.endArray();
+        j.endObject();
+        writeTextFile(o.text("json"), j.str() + "\n");
+    }
+    return 0;
+}
+
+int cmdInfer(int argc, char **argv)
+{
+    Options o("infer", {{"checkpoint", "CK", "checkpoint file (required)"},
+                        {"sample", "N", "sample index (default 0)"},
+                        {"data", "DIR", "IDX folder (default: embedded 10k digits)"},
+                        {"set", "NAME", "test or train (default test)"},
+                        {"out", "FILE", "write the JSON here instead of standard output"}});
+    o.parse(argc, argv, 2);
+    if (o.help()) {
+        o.printHelp("Run one sample and print every layer's spike times (t = ln z; null = silent) as JSON.");
+        return 0;
+    }
+    LoadedModel m = loadModel(o, "infer");
+    const Dataset &set = chooseSet(o, *m.data);
+    const long long index = o.integer("sample", 0, 0, std::max(0, set.size() - 1));
+    SpikeNetwork net(m.checkpoint.network);
+    net.allWeights() = m.checkpoint.weights;
+    ForwardPass pass;
+    net.forward(set.image(static_cast<int>(index)), pass);
+    JsonWriter j;
+    j.beginObject();
+    j.key("checkpoint").value(o.text("checkpoint"));
+    j.key("set").value(set.name);
+    j.key("sample").value(static_cast<int>(index));
+    j.key("label").value(static_cast<int>(set.labels[index]));
+    j.key("predicted").value(pass.predictedClass());
+    j.key("decision_time").value(std::log(pass.decisionZ()));
+    j.key("layers").beginArray();
+    {
+        std::vector<double> t(pass.inputZ.size());
+        for (Eigen::Index i = 0; i < pass.inputZ.size(); ++i)
+            t[i] = std::log(pass.inputZ[i]);
+        j.beginObject().key("name").value("input").key("spike_times").array(t).endObject();
+    }
+    for (int l = 0; l < net.layerCount(); ++l) {
+        const LayerActivity &a = pass.layers[l];
+        std::vector<double> t(a.spikeZ.size());
+        for (Eigen::Index k = 0; k < a.spikeZ.size(); ++k)
+            t[k] = std::log(a.spikeZ[k]); // log(inf) = inf -> null
+        j.beginObject();
+        j.key("name").value(l + 1 == net.layerCount() ? std::string("output") : "hidden" + std::to_string(l + 1));
+        j.key("spike_times").array(t);
+        j.key("causal_set_size").array(a.causalSetSize);
+        j.key("silent").value(a.silentCount());
+        j.endObject();
+    }
+    j.endArray();
+    j.endObject();
+    if (o.has("out"))
+        writeTextFile(o.text("out"), j.str() + "\n");
+    else
+        std::printf("%s\n", j.str().c_str());
+    return 0;
+}
+
+int cmdExport(int argc, char **argv)
+{
+    Options o("export", {{"checkpoint", "CK", "checkpoint file (required)"},
+                         {"what", "KIND", "metrics, spikes or weights (required)"},
+                         {"format", "FMT", "csv or json (default csv; weights: csv only)"},
+                         {"out", "FILE", "output file (required; written atomically)"},
+                         {"sample", "N", "spikes: one sample (default 0)"},
+                         {"all", "", "spikes: every sample of the set"},
+                         {"set", "NAME", "spikes: test or train (default test)"},
+                         {"data", "DIR", "IDX folder (default: embedded 10k digits)"}});
+    o.parse(argc, argv, 2);
+    if (o.help()) {
+        o.printHelp("Export a checkpoint's metrics history, spike times or weights for your own scripts\n"
+                    "(formats and Python examples in docs/FORMATS.md).");
+        return 0;
+    }
+    if (!o.has("checkpoint") || !o.has("what") || !o.has("out"))
+        throw UsageError("--checkpoint, --what and --out are required (see firstspike-cli export --help)");
+    const std::string what = o.text("what");
+    const std::string format = o.text("format", "csv");
+    if (format != "csv" && format != "json")
+        throw UsageError("--format: '" + format + "' is not csv or json");
+    const std::string out = o.text("out");
+    if (what == "metrics") {
+        const Checkpoint c = loadCheckpoint(o.text("checkpoint"));
+        writeTextFile(out, format == "csv" ? metricsToCsv(c.history) : metricsToJson(c.history));
+        std::printf("%s: %zu epochs\n", out.c_str(), c.history.size());
+        return 0;
+    }
+    if (what == "weights") {
+        if (format != "csv")
+            throw UsageError("--format: weights are exported as csv");
+        const Checkpoint c = loadCheckpoint(o.text("checkpoint"));
+        writeTextFile(out, weightsToCsv(c.weights));
+        std::printf("%s: %s weights\n", out.c_str(), layerSizesToString(c.network.layerSizes).c_str());
+        return 0;
+    }
+    if (what != "spikes")
+        throw UsageError("--what: '" + what + "' is not metrics, spikes or weights");
+    LoadedModel m = loadModel(o, "export");
+    const Dataset &set = chooseSet(o, *m.data);
+    SpikeNetwork net(m.checkpoint.network);
+    net.allWeights() = m.checkpoint.weights;
+    net.prepare();
+    int first = 0, last = 0;
+    if (o.has("all")) {
+        last = set.size();
+    } else {
+        first = static_cast<int>(o.integer("sample", 0, 0, std::max(0, set.size() - 1)));
+        last = first + 1;
+    }
+    std::string text = format == "csv" ? spikesCsvHeader() : std::string();
+    std::vector<SampleSpikes> samples;
+    for (int i = first; i < last; ++i) {
+        SampleSpikes s;
+        s.sample = i;
+        s.label = set.labels[i];
+        net.forward(set.image(i), s.pass);
+        if (format == "csv")
+            text += spikesToCsv(s);
+        else
+            samples.push_back(std::move(s));
+    }
+    if (format == "json")
+        text = spikesToJson(samples);
+    writeTextFile(out, text);
+    std::printf("%s: spike times of %d sample(s) of %s\n", out.c_str(), last - first, set.name.c_str());
+    return 0;
+}
+
+namespace {
+
+struct Spread {
+    double median = 0, low = 0, high = 0;
+};
+
+std::string rangeText(const Spread &s)
+{
+    char text[64];
+    std::snprintf(text, sizeof text, "%.2f-%.2f", s.low, s.high);
+    return text;
+}
+
+Spread spread(const std::vector<double> &v)
+{
+    Spread s;
+    s.median = median(v);
+    s.low = v.empty() ? 0.0 : *std::min_element(v.begin(), v.end());
+    s.high = v.empty() ? 0.0 : *std::max_element(v.begin(), v.end());
+    return s;
+}
+
+} // namespace
+
+int cmdBench(int argc, char **argv)
+{
+    Options o("bench", {{"layers", "L[,L...]", "architectures (default 784-800-10,784-400-400-10)"},
+                        {"rounds", "N", "measurement rounds; every configuration once per round (default 5)"},
+                        {"batches", "N", "timed mini-batches per configuration and round (default 100)"},
+                        {"warmup", "N", "mini-batches trained before timing (default 200)"},
+                        {"batch", "N", "mini-batch size (default 10)"},
+                        {"threads", "N", "the multi-threaded measurement's thread count (default: all cores)"},
+                        {"data", "DIR", "IDX folder (default: embedded 10k digits)"},
+                        {"json", "FILE", "write the results as JSON"}});
+    o.parse(argc, argv, 2);
+    if (o.help()) {
+        o.printHelp("Training and inference throughput of the spiking network against a dense Eigen MLP of the same\n"
+                    "shape, batch size, optimiser and threading, measured in the same run; 1 and all threads.\n"
+                    "The configurations are measured in interleaved rounds; the table shows medians over the\n"
+                    "rounds, and each ratio is the median of the per-round ratios (with its range), so that a\n"
+                    "shared machine's drift does not land on one side of a comparison. With several threads,\n"
+                    "each round also measures the machine: a cache line's round trip between two threads, and\n"
+                    "the speed-up of vector arithmetic and of an Adam-like 4 MB stream per thread, which share\n"
+                    "no data (what the extra threads give loops like the trainer's at that moment).");
+        return 0;
+    }
+    const int rounds = static_cast<int>(o.integer("rounds", 5, 1, 1000));
+    const int batches = static_cast<int>(o.integer("batches", 100, 1, 1000000));
+    const int warmup = static_cast<int>(o.integer("warmup", 200, 0, 1000000));
+    const int batch = static_cast<int>(o.integer("batch", 10, 1, 100000));
+    const int maxThreads = static_cast<int>(o.integer("threads", ThreadPool::hardwareThreads(), 1, 256));
+    std::vector<std::vector<int>> archs;
+    {
+        std::string list = o.text("layers", "784-800-10,784-400-400-10");
+        std::stringstream ss(list);
+        std::string item;
+        while (std::getline(ss, item, ',')) {
+            std::vector<int> sizes;
+            if (!parseLayerSizes(item, sizes))
+                throw UsageError("--layers: '" + item + "' is not like 784-800-10");
+            archs.push_back(sizes);
+        }
+    }
+    auto data = loadData(o);
+    if (batch > data->train.size())
+        throw UsageError("--batch: " + std::to_string(batch) + " is larger than the training set ("
+                         + std::to_string(data->train.size()) + " samples)");
+    std::vector<int> threadCounts{1};
+    if (maxThreads > 1)
+        threadCounts.push_back(maxThreads);
+    const long long samplesPerRound = std::min<long long>(static_cast<long long>(batches) * batch, 50'000'000);
+
+    JsonWriter j;
+    j.beginObject();
+    j.key("batch_size").value(batch);
+    j.key("rounds").value(rounds);
+    j.key("timed_batches_per_round").value(batches);
+    j.key("warmup_batches").value(warmup);
+    j.key("data").value(data->source);
+    j.key("results").beginArray();
+    std::printf("medians of %d interleaved rounds (batch %d, %d timed mini-batches per round)\n", rounds, batch, batches);
+    std::printf("%-16s %7s %12s %12s %12s %12s %8s %10s %15s\n", "layers", "threads", "snn train/s", "forward/s",
+                "classify/s", "mlp train/s", "snn/mlp", "fwd/train", "classify/train");
+    for (const auto &sizes : archs) {
+        NetworkConfig net;
+        net.layerSizes = sizes;
+        if (data->train.pixelCount() != net.inputSize())
+            throw UsageError("--layers: " + layerSizesToString(sizes) + " does not take " + std::to_string(data->train.pixelCount()) + " pixels");
+        const std::size_t T = threadCounts.size();
+        std::vector<std::unique_ptr<SnnBench>> snn;
+        std::vector<std::unique_ptr<MlpBench>> mlp;
+        for (int threads : threadCounts) {
+            snn.push_back(std::make_unique<SnnBench>(net, data, threads, batch, warmup));
+            mlp.push_back(std::make_unique<MlpBench>(sizes, data, threads, batch, warmup));
+        }
+        // Per thread count: per-round speeds and ratios.
+        std::vector<std::vector<double>> train(T), infer(T), classify(T), mlpTrain(T), snnOverMlp(T), fwdOverTrain(T),
+            classifyOverTrain(T), scaling(T);
+        std::vector<double> roundTrip, computeScaling, streamScaling; // the machine, once per round
+        for (int r = 0; r < rounds; ++r) {
+            for (std::size_t t = 0; t < T; ++t) {
+                const double tr = snn[t]->train(batches).samplesPerSecond();
+                const double ml = mlp[t]->train(batches).samplesPerSecond();
+                const double in = snn[t]->infer(static_cast<int>(samplesPerRound * 2)).samplesPerSecond();
+                const double cl = snn[t]->classify(static_cast<int>(samplesPerRound * 4)).samplesPerSecond();
+                train[t].push_back(tr);
+                mlpTrain[t].push_back(ml);
+                infer[t].push_back(in);
+                classify[t].push_back(cl);
+                snnOverMlp[t].push_back(ml / tr); // SNN time per sample / MLP time per sample
+                fwdOverTrain[t].push_back(in / tr);
+                classifyOverTrain[t].push_back(cl / tr);
+                if (t > 0)
+                    scaling[t].push_back(tr / train[0].back());
+            }
+            if (T > 1) {
+                const MachineProbe probe = probeMachine(threadCounts.back());
+                roundTrip.push_back(probe.roundTripNs);
+                computeScaling.push_back(probe.computeScaling);
+                streamScaling.push_back(probe.streamScaling);
+            }
+        }
+        for (std::size_t t = 0; t < T; ++t) {
+            const Spread sm = spread(snnOverMlp[t]), sf = spread(fwdOverTrain[t]), sc = spread(classifyOverTrain[t]);
+            std::printf("%-16s %7d %12.0f %12.0f %12.0f %12.0f %7.2fx %9.1fx %14.1fx\n", layerSizesToString(sizes).c_str(),
+                        threadCounts[t], median(train[t]), median(infer[t]), median(classify[t]), median(mlpTrain[t]),
+                        sm.median, sf.median, sc.median);
+            std::printf("%-16s %7s %12s %12s %12s %12s %8s %10s %15s\n", "", "range", "", "", "", "",
+                        rangeText(sm).c_str(), rangeText(sf).c_str(), rangeText(sc).c_str());
+            j.beginObject();
+            j.key("layers").value(layerSizesToString(sizes));
+            j.key("threads").value(threadCounts[t]);
+            j.key("snn_train_samples_per_second").value(median(train[t]));
+            j.key("snn_inference_samples_per_second").value(median(infer[t]));
+            j.key("snn_classify_samples_per_second").value(median(classify[t]));
+            j.key("mlp_train_samples_per_second").value(median(mlpTrain[t]));
+            j.key("snn_over_mlp_training_time").value(sm.median);
+            j.key("inference_over_training_speed").value(sf.median);
+            j.key("classify_over_training_speed").value(sc.median);
+            if (t > 0)
+                j.key("snn_training_speedup_over_1_thread").value(median(scaling[t]));
+            auto array = [&](const char *name, const std::vector<double> &v) {
+                j.key(name).beginArray();
+                for (double x : v)
+                    j.value(x);
+                j.endArray();
+            };
+            array("rounds_snn_train_samples_per_second", train[t]);
+            array("rounds_snn_inference_samples_per_second", infer[t]);
+            array("rounds_snn_classify_samples_per_second", classify[t]);
+            array("rounds_mlp_train_samples_per_second", mlpTrain[t]);
+            if (t > 0) {
+                array("rounds_snn_training_speedup_over_1_thread", scaling[t]);
+                j.key("machine_round_trip_ns").value(median(roundTrip));
+                j.key("machine_compute_scaling").value(median(computeScaling));
+                j.key("machine_stream_scaling").value(median(streamScaling));
+                array("rounds_machine_round_trip_ns", roundTrip);
+                array("rounds_machine_compute_scaling", computeScaling);
+                array("rounds_machine_stream_scaling", streamScaling);
+            }
+            j.endObject();
+            if (t > 0) {
+                const Spread ss = spread(scaling[t]);
+                std::printf("%-16s scaling 1 -> %d threads: %.2fx (rounds %.2f-%.2f)\n", "", threadCounts[t], ss.median,
+                            ss.low, ss.high);
+                const Spread rt = spread(roundTrip), cs = spread(computeScaling), st = spread(streamScaling);
+                std::printf("%-16s machine in these rounds: core-to-core round trip %.0f ns (%.0f-%.0f); %d threads\n"
+                            "%-16s on independent arithmetic %.2fx (%.2f-%.2f), on an Adam-like stream %.2fx (%.2f-%.2f)\n",
+                            "", rt.median, rt.low, rt.high, threadCounts[t], "", cs.median, cs.low, cs.high, st.median,
+                            st.low, st.high);
+            }
+        }
+        std::fflush(stdout);
+    }
+    j.endArray();
+    const long long peak = peakResidentBytes();
+    j.key("peak_resident_bytes").value(peak);
+    j.endObject();
+    std::printf("peak resident memory of this process (all trainers and MLPs above alive at once): %.1f MB\n", peak / 1e6);
+    if (o.has("json"))
+        writeTextFile(o.text("json"), j.str() + "\n");
+    return 0;
+}
+
+void printUsage()
+{
+    std::printf("usage: firstspike-cli <verb> [options]\n\n"
+                "verbs:\n"
+                "  train   train a network (embedded 10k MNIST digits unless --data DIR)\n"
+                "  eval    accuracy and confusion matrix of a checkpoint\n"
+                "  infer   spike times of every layer for one sample, as JSON\n"
+                "  export  metrics, spike times or weights of a checkpoint as CSV or JSON\n"
+                "  bench   training/inference throughput against a dense MLP of the same shape\n"
+#ifdef FIRSTSPIKE_CLI_FIGURES
+                "  figures every view of the desktop app for a checkpoint as PNG, SVG and PDF (no display needed)\n"
+#endif
+                "  data    list, verify or download data sets (full MNIST, checksums verified)\n"
+                "\n"
+                "firstspike-cli <verb> --help shows the options of a verb.\n");
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        printUsage();
+        return 2;
+    }
+    const std::string verb = argv[1];
+    try {
+        if (verb == "train")
+            return cmdTrain(argc, argv);
+        if (verb == "eval")
+            return cmdEval(argc, argv);
+        if (verb == "infer")
+            return cmdInfer(argc, argv);
+        if (verb == "bench")
+            return cmdBench(argc, argv);
+        if (verb == "export")
+            return cmdExport(argc, argv);
+#ifdef FIRSTSPIKE_CLI_FIGURES
+        if (verb == "figures")
+            return runFiguresCommand(argc, argv);
+#endif
+        if (verb == "data")
+            return runDataCommand(argc, argv);
+        if (verb == "--help" || verb == "-h" || verb == "help") {
+            printUsage();
+            return 0;
+        }
+#ifdef FIRSTSPIKE_CLI_FIGURES
+        std::fprintf(stderr, "firstspike-cli: unknown verb '%s' (train, eval, infer, export, bench, figures, data)\n",
+                     verb.c_str());
+#else
+        std::fprintf(stderr, "firstspike-cli: unknown verb '%s' (train, eval, infer, export, bench, data)\n", verb.c_str());
+#endif
+        return 2;
+    } catch (const UsageError &e) {
+        std::fprintf(stderr, "firstspike-cli %s: %s\n", verb.c_str(), e.what());
+        return 2;
+    } catch (const std::exception &e) {
+        std::fprintf(stderr, "firstspike-cli %s: %s\n", verb.c_str(), e.what());
+        return 1;
+    }
+}

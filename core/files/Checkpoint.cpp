@@ -1,0 +1,516 @@
+#include "core/files/Checkpoint.h"
+
+#include <zlib.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace firstspike {
+
+namespace {
+
+constexpr char kMagic[8] = {'F', 'S', 'P', 'I', 'K', 'E', 'C', 'K'};
+constexpr std::size_t kHeaderSize = 20;
+constexpr std::uint64_t kMaxPayload = 4ull << 30;
+
+class Writer {
+public:
+    std::vector<std::uint8_t> bytes;
+    void u8(std::uint8_t v) { bytes.push_back(v); }
+    void u32(std::uint32_t v)
+    {
+        for (int i = 0; i < 4; ++i)
+            bytes.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+    }
+    void u64(std::uint64_t v)
+    {
+        for (int i = 0; i < 8; ++i)
+            bytes.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+    }
+    void i32(int v) { u32(static_cast<std::uint32_t>(v)); }
+    void i64(long long v) { u64(static_cast<std::uint64_t>(v)); }
+    void f64(double v)
+    {
+        std::uint64_t bits;
+        std::memcpy(&bits, &v, 8);
+        u64(bits);
+    }
+    void str(const std::string &s)
+    {
+        u32(static_cast<std::uint32_t>(s.size()));
+        bytes.insert(bytes.end(), s.begin(), s.end());
+    }
+    void matrices(const std::vector<Matrix> &ms)
+    {
+        u32(static_cast<std::uint32_t>(ms.size()));
+        for (const Matrix &m : ms) {
+            u32(static_cast<std::uint32_t>(m.rows()));
+            u32(static_cast<std::uint32_t>(m.cols()));
+            for (Eigen::Index i = 0; i < m.size(); ++i)
+                f64(m.data()[i]);
+        }
+    }
+};
+
+class Reader {
+public:
+    Reader(const std::uint8_t *data, std::size_t size, const std::string &name)
+        : p_(data), end_(data + size), name_(name)
+    {
+    }
+    [[noreturn]] void fail(const std::string &what) const { throw CheckpointError(name_ + ": " + what); }
+    void need(std::size_t n, const char *what) const
+    {
+        if (static_cast<std::size_t>(end_ - p_) < n)
+            fail(std::string("truncated payload while reading ") + what);
+    }
+    std::size_t remaining() const { return static_cast<std::size_t>(end_ - p_); }
+    std::uint8_t u8(const char *what)
+    {
+        need(1, what);
+        return *p_++;
+    }
+    std::uint32_t u32(const char *what)
+    {
+        need(4, what);
+        std::uint32_t v = 0;
+        for (int i = 0; i < 4; ++i)
+            v |= static_cast<std::uint32_t>(p_[i]) << (8 * i);
+        p_ += 4;
+        return v;
+    }
+    std::uint64_t u64(const char *what)
+    {
+        need(8, what);
+        std::uint64_t v = 0;
+        for (int i = 0; i < 8; ++i)
+            v |= static_cast<std::uint64_t>(p_[i]) << (8 * i);
+        p_ += 8;
+        return v;
+    }
+    int i32(const char *what) { return static_cast<int>(u32(what)); }
+    long long i64(const char *what) { return static_cast<long long>(u64(what)); }
+    double f64(const char *what)
+    {
+        const std::uint64_t bits = u64(what);
+        double v;
+        std::memcpy(&v, &bits, 8);
+        return v;
+    }
+    bool flag(const char *what)
+    {
+        const std::uint8_t v = u8(what);
+        if (v > 1)
+            fail(std::string("invalid boolean for ") + what);
+        return v == 1;
+    }
+    std::string str(const char *what)
+    {
+        const std::uint32_t n = u32(what);
+        if (n > remaining())
+            fail(std::string("string length exceeds the file for ") + what);
+        std::string s(reinterpret_cast<const char *>(p_), n);
+        p_ += n;
+        return s;
+    }
+    std::vector<Matrix> matrices(const char *what)
+    {
+        const std::uint32_t count = u32(what);
+        if (count > 64)
+            fail(std::string("implausible matrix count for ") + what);
+        std::vector<Matrix> ms;
+        for (std::uint32_t k = 0; k < count; ++k) {
+            const std::uint32_t rows = u32(what), cols = u32(what);
+            const std::uint64_t elements = static_cast<std::uint64_t>(rows) * cols;
+            if (elements > remaining() / 8)
+                fail(std::string("matrix size exceeds the file for ") + what);
+            Matrix m(rows, cols);
+            for (std::uint64_t i = 0; i < elements; ++i)
+                m.data()[i] = f64(what);
+            ms.push_back(std::move(m));
+        }
+        return ms;
+    }
+
+private:
+    const std::uint8_t *p_;
+    const std::uint8_t *end_;
+    std::string name_;
+};
+
+void writeMetrics(Writer &w, const EpochMetrics &m)
+{
+    w.i32(m.epoch);
+    w.i64(m.step);
+    for (double v : {m.seconds, m.trainSeconds, m.samplesPerSecond, m.learningRate, m.trainLoss, m.trainAccuracy,
+                     m.regularization, m.validationLoss, m.validationAccuracy, m.testLoss, m.testAccuracy,
+                     m.meanDecisionTime, m.hiddenFiredBeforeDecision})
+        w.f64(v);
+    w.u32(static_cast<std::uint32_t>(m.meanSilentPerLayer.size()));
+    for (double v : m.meanSilentPerLayer)
+        w.f64(v);
+    w.u32(static_cast<std::uint32_t>(m.neverFiredPerLayer.size()));
+    for (int v : m.neverFiredPerLayer)
+        w.i32(v);
+}
+
+EpochMetrics readMetrics(Reader &r)
+{
+    EpochMetrics m;
+    m.epoch = r.i32("metrics");
+    m.step = r.i64("metrics");
+    for (double *v : {&m.seconds, &m.trainSeconds, &m.samplesPerSecond, &m.learningRate, &m.trainLoss, &m.trainAccuracy,
+                      &m.regularization, &m.validationLoss, &m.validationAccuracy, &m.testLoss, &m.testAccuracy,
+                      &m.meanDecisionTime, &m.hiddenFiredBeforeDecision})
+        *v = r.f64("metrics");
+    const std::uint32_t ns = r.u32("metrics");
+    if (ns > 64)
+        r.fail("implausible layer count in metrics");
+    for (std::uint32_t i = 0; i < ns; ++i)
+        m.meanSilentPerLayer.push_back(r.f64("metrics"));
+    const std::uint32_t nn = r.u32("metrics");
+    if (nn > 64)
+        r.fail("implausible layer count in metrics");
+    for (std::uint32_t i = 0; i < nn; ++i)
+        m.neverFiredPerLayer.push_back(r.i32("metrics"));
+    return m;
+}
+
+void checkShapes(const Reader &r, const std::vector<Matrix> &ms, const NetworkConfig &net, const char *what, bool allowEmpty)
+{
+    if (ms.empty() && allowEmpty)
+        return;
+    if (static_cast<int>(ms.size()) != net.layerCount())
+        r.fail(std::string(what) + ": " + std::to_string(ms.size()) + " matrices for "
+               + std::to_string(net.layerCount()) + " layers");
+    const int extra = net.bias ? 1 : 0;
+    for (int l = 0; l < net.layerCount(); ++l)
+        if (ms[l].rows() != net.layerSizes[l] + extra || ms[l].cols() != net.layerSizes[l + 1])
+            r.fail(std::string(what) + ": layer " + std::to_string(l + 1) + " is " + std::to_string(ms[l].rows()) + "x"
+                   + std::to_string(ms[l].cols()) + ", the architecture needs "
+                   + std::to_string(net.layerSizes[l] + extra) + "x" + std::to_string(net.layerSizes[l + 1]));
+}
+
+std::uint32_t crcOf(const std::uint8_t *data, std::size_t size)
+{
+    uLong crc = crc32(0L, Z_NULL, 0);
+    while (size > 0) {
+        const uInt n = static_cast<uInt>(std::min<std::size_t>(size, 1u << 30));
+        crc = crc32(crc, data, n);
+        data += n;
+        size -= n;
+    }
+    return static_cast<std::uint32_t>(crc);
+}
+
+} // namespace
+
+std::vector<std::uint8_t> serializeCheckpoint(const Checkpoint &c)
+{
+    Writer w;
+    const NetworkConfig &n = c.network;
+    w.u32(static_cast<std::uint32_t>(n.layerSizes.size()));
+    for (int s : n.layerSizes)
+        w.i32(s);
+    w.u8(n.bias ? 1 : 0);
+    w.f64(n.threshold);
+    w.f64(n.maxSpikeTime);
+    w.u8(static_cast<std::uint8_t>(n.encoding.kind));
+    w.f64(n.encoding.latencyScale);
+    w.f64(n.encoding.binarizeThreshold);
+    w.f64(n.encoding.binaryLateTime);
+
+    const TrainConfig &t = c.training;
+    w.i32(t.epochs);
+    w.i32(t.batchSize);
+    w.u8(static_cast<std::uint8_t>(t.optimizer.kind));
+    w.f64(t.optimizer.learningRate);
+    w.f64(t.optimizer.lrDecay);
+    w.f64(t.optimizer.lrFloor);
+    w.u8(t.optimizer.normalizeGradient ? 1 : 0);
+    w.f64(t.optimizer.beta1);
+    w.f64(t.optimizer.beta2);
+    w.f64(t.optimizer.epsilon);
+    w.f64(t.weightSumK);
+    w.f64(t.l2);
+    w.f64(t.initLow);
+    w.f64(t.initHigh);
+    w.u64(t.seed);
+    w.i32(t.threads);
+    w.f64(t.validationFraction);
+    w.i32(t.patience);
+    w.u8(t.restoreBest ? 1 : 0);
+    w.i32(t.augmentShift);
+
+    w.str(c.dataSource);
+    w.i32(c.epochsCompleted);
+    w.i64(c.optimizerStep);
+    w.matrices(c.weights);
+    w.matrices(c.adamFirstMoment);
+    w.matrices(c.adamSecondMoment);
+    w.i32(c.bestEpoch);
+    w.matrices(c.bestWeights);
+    w.u32(static_cast<std::uint32_t>(c.history.size()));
+    for (const EpochMetrics &m : c.history)
+        writeMetrics(w, m);
+
+    std::vector<std::uint8_t> out(kMagic, kMagic + 8);
+    Writer h;
+    h.u32(Checkpoint::kFormatVersion);
+    h.u64(w.bytes.size());
+    out.insert(out.end(), h.bytes.begin(), h.bytes.end());
+    out.insert(out.end(), w.bytes.begin(), w.bytes.end());
+    Writer tail;
+    tail.u32(crcOf(w.bytes.data(), w.bytes.size()));
+    out.insert(out.end(), tail.bytes.begin(), tail.bytes.end());
+    return out;
+}
+
+Checkpoint deserializeCheckpoint(const std::vector<std::uint8_t> &bytes, const std::string &name)
+{
+    Reader header(bytes.data(), bytes.size(), name);
+    if (bytes.size() < 8 || std::memcmp(bytes.data(), kMagic, 8) != 0)
+        header.fail("not a Firstspike checkpoint (bad magic number)");
+    if (bytes.size() < kHeaderSize + 4)
+        header.fail("truncated header");
+    Reader hr(bytes.data() + 8, 12, name);
+    const std::uint32_t version = hr.u32("version");
+    const std::uint64_t payloadSize = hr.u64("payload length");
+    if (version == 0 || version > Checkpoint::kFormatVersion)
+        header.fail("checkpoint format version " + std::to_string(version) + " is not supported (this build reads up to "
+                    + std::to_string(Checkpoint::kFormatVersion) + ")");
+    if (payloadSize > kMaxPayload || payloadSize + kHeaderSize + 4 != bytes.size())
+        header.fail("file is " + std::to_string(bytes.size()) + " bytes but its header announces "
+                    + std::to_string(payloadSize + kHeaderSize + 4) + " (truncated or appended data)");
+    const std::uint8_t *payload = bytes.data() + kHeaderSize;
+    Reader crcReader(payload + payloadSize, 4, name);
+    const std::uint32_t storedCrc = crcReader.u32("checksum");
+    if (crcOf(payload, payloadSize) != storedCrc)
+        header.fail("checksum mismatch: the file is corrupt");
+
+    Reader r(payload, payloadSize, name);
+    Checkpoint c;
+    NetworkConfig &n = c.network;
+    const std::uint32_t layerCount = r.u32("layer sizes");
+    if (layerCount < 2 || layerCount > 64)
+        r.fail("implausible number of layers: " + std::to_string(layerCount));
+    n.layerSizes.clear();
+    for (std::uint32_t i = 0; i < layerCount; ++i) {
+        const int s = r.i32("layer sizes");
+        if (s <= 0 || s > 1000000)
+            r.fail("implausible layer size " + std::to_string(s));
+        n.layerSizes.push_back(s);
+    }
+    n.bias = r.flag("bias");
+    n.threshold = r.f64("threshold");
+    n.maxSpikeTime = r.f64("horizon");
+    const std::uint8_t enc = r.u8("encoding");
+    if (enc > 1)
+        r.fail("unknown input encoding " + std::to_string(enc));
+    n.encoding.kind = static_cast<InputEncoding>(enc);
+    n.encoding.latencyScale = r.f64("encoding");
+    n.encoding.binarizeThreshold = r.f64("encoding");
+    n.encoding.binaryLateTime = r.f64("encoding");
+
+    TrainConfig &t = c.training;
+    t.epochs = r.i32("training");
+    t.batchSize = r.i32("training");
+    const std::uint8_t opt = r.u8("optimiser");
+    if (opt > 1)
+        r.fail("unknown optimiser " + std::to_string(opt));
+    t.optimizer.kind = static_cast<OptimizerKind>(opt);
+    t.optimizer.learningRate = r.f64("training");
+    t.optimizer.lrDecay = r.f64("training");
+    t.optimizer.lrFloor = r.f64("training");
+    t.optimizer.normalizeGradient = r.flag("training");
+    t.optimizer.beta1 = r.f64("training");
+    t.optimizer.beta2 = r.f64("training");
+    t.optimizer.epsilon = r.f64("training");
+    t.weightSumK = r.f64("training");
+    t.l2 = r.f64("training");
+    t.initLow = r.f64("training");
+    t.initHigh = r.f64("training");
+    t.seed = r.u64("training");
+    t.threads = r.i32("training");
+    t.validationFraction = r.f64("training");
+    t.patience = r.i32("training");
+    t.restoreBest = r.flag("training");
+    t.augmentShift = r.i32("training");
+    // A file with a valid checksum can still carry values no run could have had.
+    auto plausible = [&](bool ok, const char *what) {
+        if (!ok)
+            r.fail(std::string("implausible ") + what);
+    };
+    auto finiteIn = [](double v, double lo, double hi) { return std::isfinite(v) && v >= lo && v <= hi; };
+    plausible(finiteIn(n.threshold, 1e-12, 1e12), "threshold");
+    plausible(finiteIn(n.maxSpikeTime, 1e-3, 700.0), "horizon");
+    plausible(finiteIn(n.encoding.latencyScale, 1e-6, 700.0), "latency scale");
+    plausible(finiteIn(n.encoding.binaryLateTime, 0.0, 700.0), "binary late time");
+    plausible(std::isfinite(n.encoding.binarizeThreshold), "binarise threshold");
+    plausible(t.epochs >= 0 && t.batchSize > 0, "epochs or batch size");
+    plausible(finiteIn(t.optimizer.learningRate, 0.0, 1e6) && finiteIn(t.optimizer.lrDecay, 0.0, 1e6)
+                  && finiteIn(t.optimizer.lrFloor, 0.0, 1e6),
+              "learning rate");
+    plausible(finiteIn(t.optimizer.beta1, 0.0, 1.0) && t.optimizer.beta1 < 1.0 && finiteIn(t.optimizer.beta2, 0.0, 1.0)
+                  && t.optimizer.beta2 < 1.0 && finiteIn(t.optimizer.epsilon, 0.0, 1.0),
+              "Adam parameters");
+    plausible(finiteIn(t.weightSumK, 0.0, 1e12) && finiteIn(t.l2, 0.0, 1e12), "regularisation");
+    plausible(finiteIn(t.initLow, -1e6, 1e6) && finiteIn(t.initHigh, -1e6, 1e6), "initial weight range");
+    plausible(t.threads >= 0 && t.threads <= 256 && t.patience >= 0, "thread count or patience");
+    plausible(finiteIn(t.validationFraction, 0.0, 1.0) && t.validationFraction < 1.0, "validation fraction");
+    plausible(t.augmentShift >= 0 && t.augmentShift <= 8, "augmentation shift");
+
+    c.dataSource = r.str("data source");
+    c.epochsCompleted = r.i32("epochs");
+    c.optimizerStep = r.i64("optimiser step");
+    c.weights = r.matrices("weights");
+    checkShapes(r, c.weights, n, "weights", false);
+    c.adamFirstMoment = r.matrices("optimiser state");
+    checkShapes(r, c.adamFirstMoment, n, "optimiser state", true);
+    c.adamSecondMoment = r.matrices("optimiser state");
+    checkShapes(r, c.adamSecondMoment, n, "optimiser state", true);
+    c.bestEpoch = r.i32("best epoch");
+    c.bestWeights = r.matrices("best weights");
+    checkShapes(r, c.bestWeights, n, "best weights", true);
+    const std::uint32_t epochs = r.u32("history");
+    if (epochs > r.remaining() / 8)
+        r.fail("implausible history length");
+    for (std::uint32_t i = 0; i < epochs; ++i)
+        c.history.push_back(readMetrics(r));
+    if (r.remaining() != 0)
+        r.fail(std::to_string(r.remaining()) + " unexpected bytes after the last field");
+    return c;
+}
+
+void writeFileAtomically(const std::string &path, const std::vector<std::uint8_t> &bytes, long long failAfterBytes)
+{
+    const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        throw std::runtime_error(path + ": cannot write (" + std::strerror(errno) + ")");
+    std::size_t written = 0;
+    const std::size_t limit = failAfterBytes >= 0 ? std::min<std::size_t>(bytes.size(), failAfterBytes) : bytes.size();
+    while (written < limit) {
+        const ssize_t n = ::write(fd, bytes.data() + written, limit - written);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            const int err = errno;
+            ::close(fd);
+            ::unlink(tmp.c_str());
+            throw std::runtime_error(path + ": write failed (" + std::strerror(err) + "); the previous file is unchanged");
+        }
+        written += static_cast<std::size_t>(n);
+    }
+    if (failAfterBytes >= 0) {
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        throw std::runtime_error(path + ": write interrupted (simulated failure); the previous file is unchanged");
+    }
+    const int syncError = ::fsync(fd) != 0 ? errno : 0;
+    const int closeError = ::close(fd) != 0 ? errno : 0;
+    if (syncError || closeError) {
+        ::unlink(tmp.c_str());
+        throw std::runtime_error(path + ": cannot flush to disk (" + std::strerror(syncError ? syncError : closeError)
+                                 + "); the previous file is unchanged");
+    }
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        const int err = errno;
+        ::unlink(tmp.c_str());
+        throw std::runtime_error(path + ": cannot replace the file (" + std::strerror(err) + ")");
+    }
+    // Make the rename itself durable.
+    const std::string::size_type slash = path.find_last_of('/');
+    const std::string folder = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+    const int dirFd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dirFd >= 0) {
+        ::fsync(dirFd);
+        ::close(dirFd);
+    }
+}
+
+void saveCheckpoint(const Checkpoint &checkpoint, const std::string &path)
+{
+    try {
+        writeFileAtomically(path, serializeCheckpoint(checkpoint));
+    } catch (const std::runtime_error &e) {
+        throw CheckpointError(e.what());
+    }
+}
+
+Checkpoint loadCheckpoint(const std::string &path)
+{
+    {
+        const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC); // for an accurate errno
+        if (fd < 0)
+            throw CheckpointError(path + ": cannot open (" + std::strerror(errno) + ")");
+        struct stat st{};
+        const bool isDir = ::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
+        ::close(fd);
+        if (isDir)
+            throw CheckpointError(path + ": is a folder, not a checkpoint");
+    }
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        throw CheckpointError(path + ": cannot open");
+    in.seekg(0, std::ios::end);
+    const std::streamoff size = in.tellg();
+    if (size < 0)
+        throw CheckpointError(path + ": cannot read");
+    if (static_cast<std::uint64_t>(size) > kMaxPayload + 64)
+        throw CheckpointError(path + ": file too large to be a checkpoint");
+    in.seekg(0);
+    std::vector<std::uint8_t> bytes(static_cast<std::size_t>(size));
+    if (size > 0 && !in.read(reinterpret_cast<char *>(bytes.data()), size))
+        throw CheckpointError(path + ": read error");
+    return deserializeCheckpoint(bytes, path);
+}
+
+} // namespace firstspike
+
+#include "core/training/Trainer.h"
+
+namespace firstspike {
+
+Checkpoint makeCheckpoint(const Trainer &trainer)
+{
+    Checkpoint c;
+    c.network = trainer.network().config();
+    c.training = trainer.config();
+    c.dataSource = trainer.data().source;
+    c.epochsCompleted = trainer.epoch();
+    c.optimizerStep = trainer.optimizer().stepCount();
+    c.weights = trainer.network().allWeights();
+    if (trainer.optimizer().config().kind == OptimizerKind::Adam) {
+        c.adamFirstMoment = trainer.optimizer().firstMoment();
+        c.adamSecondMoment = trainer.optimizer().secondMoment();
+    }
+    c.bestEpoch = trainer.bestEpoch();
+    c.bestWeights = trainer.bestWeights();
+    c.history = trainer.history();
+    return c;
+}
+
+void restoreTrainer(Trainer &trainer, const Checkpoint &c)
+{
+    if (c.network.layerSizes != trainer.network().config().layerSizes || c.network.bias != trainer.network().config().bias)
+        throw CheckpointError("the checkpoint's architecture " + layerSizesToString(c.network.layerSizes)
+                              + " does not match the trainer's " + layerSizesToString(trainer.network().config().layerSizes));
+    trainer.network().allWeights() = c.weights;
+    trainer.optimizer().setStepCount(c.optimizerStep);
+    if (!c.adamFirstMoment.empty()) {
+        try {
+            trainer.optimizer().setMoments(c.adamFirstMoment, c.adamSecondMoment);
+        } catch (const std::invalid_argument &e) {
+            throw CheckpointError(std::string("the checkpoint's ") + e.what());
+        }
+    }
+    trainer.restoreState(c.epochsCompleted, c.history, c.bestEpoch, c.bestWeights);
+}
+
+} // namespace firstspike

@@ -1,0 +1,66 @@
+#pragma once
+// Checkpoint files: everything needed to resume or inspect a run. Format (docs/FORMATS.md):
+//
+//   offset  size  field
+//   0       8     magic "FSPIKECK"
+//   8       4     format version, u32 little-endian (currently 1)
+//   12      8     payload length N, u64 little-endian
+//   20      N     payload: the fields of Checkpoint below in declaration order (see FORMATS.md)
+//   20+N    4     CRC-32 (zlib) of the payload, u32 little-endian
+//
+// Numbers are little-endian; doubles are stored as their IEEE-754 bits, so a round trip is
+// bit-exact. Saving writes a temporary file in the same folder, fsyncs it and renames it over
+// the target, so an interrupted save never destroys the previous file.
+
+#include "core/model/NetworkConfig.h"
+#include "core/model/SpikeNetwork.h"
+#include "core/training/TrainConfig.h"
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace firstspike {
+
+class CheckpointError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct Checkpoint {
+    static constexpr std::uint32_t kFormatVersion = 1;
+
+    NetworkConfig network;
+    TrainConfig training;
+    std::string dataSource;          // "embedded" or the data folder
+    int epochsCompleted = 0;
+    long long optimizerStep = 0;
+    std::vector<Matrix> weights;
+    std::vector<Matrix> adamFirstMoment;  // empty for SGD
+    std::vector<Matrix> adamSecondMoment;
+    int bestEpoch = 0;
+    std::vector<Matrix> bestWeights;      // may be empty
+    std::vector<EpochMetrics> history;
+};
+
+std::vector<std::uint8_t> serializeCheckpoint(const Checkpoint &checkpoint);
+Checkpoint deserializeCheckpoint(const std::vector<std::uint8_t> &bytes, const std::string &name);
+
+// Atomic save; throws CheckpointError naming the file on failure (the old file stays intact).
+void saveCheckpoint(const Checkpoint &checkpoint, const std::string &path);
+Checkpoint loadCheckpoint(const std::string &path);
+
+// Writes bytes to path atomically (temporary file + fsync + rename). Throws std::runtime_error
+// naming the file. `failAfterBytes` >= 0 simulates a crash after that many bytes (tests).
+void writeFileAtomically(const std::string &path, const std::vector<std::uint8_t> &bytes,
+                         long long failAfterBytes = -1);
+
+} // namespace firstspike
+
+namespace firstspike {
+class Trainer;
+// The trainer's current state as a checkpoint, and back (the trainer must have the same
+// architecture; throws CheckpointError otherwise).
+Checkpoint makeCheckpoint(const Trainer &trainer);
+void restoreTrainer(Trainer &trainer, const Checkpoint &checkpoint);
+} // namespace firstspike

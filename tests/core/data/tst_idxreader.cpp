@@ -1,0 +1,495 @@
+// The IDX reader: good raw and gzip files, folders, every kind of bad file, and the embedded set.
+// Fixtures are generated here into a QTemporaryDir; nothing is read from the source tree.
+
+#include "core/data/IdxReader.h"
+
+#include <QByteArray>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <numeric>
+#include <string>
+#include <vector>
+
+using namespace firstspike;
+
+namespace {
+
+void appendBigEndian32(QByteArray &bytes, std::uint32_t value)
+{
+    bytes.append(static_cast<char>((value >> 24) & 0xff));
+    bytes.append(static_cast<char>((value >> 16) & 0xff));
+    bytes.append(static_cast<char>((value >> 8) & 0xff));
+    bytes.append(static_cast<char>(value & 0xff));
+}
+
+std::uint8_t pixelValue(int image, int pixel)
+{
+    return static_cast<std::uint8_t>((image * 31 + pixel * 7) % 256);
+}
+
+QByteArray imageHeader(std::uint32_t count, std::uint32_t rows, std::uint32_t cols, std::uint32_t magic = 0x00000803)
+{
+    QByteArray bytes;
+    appendBigEndian32(bytes, magic);
+    appendBigEndian32(bytes, count);
+    appendBigEndian32(bytes, rows);
+    appendBigEndian32(bytes, cols);
+    return bytes;
+}
+
+QByteArray imageFile(int count, int rows, int cols)
+{
+    QByteArray bytes = imageHeader(count, rows, cols);
+    for (int i = 0; i < count; ++i)
+        for (int p = 0; p < rows * cols; ++p)
+            bytes.append(static_cast<char>(pixelValue(i, p)));
+    return bytes;
+}
+
+QByteArray labelFile(const std::vector<int> &labels, std::uint32_t magic = 0x00000801)
+{
+    QByteArray bytes;
+    appendBigEndian32(bytes, magic);
+    appendBigEndian32(bytes, static_cast<std::uint32_t>(labels.size()));
+    for (int label : labels)
+        bytes.append(static_cast<char>(label));
+    return bytes;
+}
+
+std::vector<int> cyclicLabels(int count)
+{
+    std::vector<int> labels(count);
+    for (int i = 0; i < count; ++i)
+        labels[i] = i % 10;
+    return labels;
+}
+
+QByteArray gzip(const QByteArray &data)
+{
+    z_stream zs{};
+    if (deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        qFatal("deflateInit2 failed");
+    QByteArray out(static_cast<int>(deflateBound(&zs, data.size())) + 64, '\0');
+    zs.next_in = reinterpret_cast<Bytef *>(const_cast<char *>(data.constData()));
+    zs.avail_in = static_cast<uInt>(data.size());
+    zs.next_out = reinterpret_cast<Bytef *>(out.data());
+    zs.avail_out = static_cast<uInt>(out.size());
+    if (deflate(&zs, Z_FINISH) != Z_STREAM_END)
+        qFatal("deflate failed");
+    out.resize(static_cast<int>(zs.total_out));
+    deflateEnd(&zs);
+    return out;
+}
+
+std::vector<std::uint8_t> toBytes(const QByteArray &data)
+{
+    return std::vector<std::uint8_t>(data.begin(), data.end());
+}
+
+// The DataError message thrown by `action`, or an empty string when nothing (or something else) is thrown.
+QString dataErrorOf(const std::function<void()> &action)
+{
+    try {
+        action();
+    } catch (const DataError &error) {
+        return QString::fromStdString(error.what());
+    } catch (const std::exception &error) {
+        return QStringLiteral("<not a DataError: %1>").arg(QString::fromStdString(error.what()));
+    }
+    return {};
+}
+
+} // namespace
+
+// Asserts that `expr` throws a DataError whose message starts with "<file>: " and contains `phrase`.
+#define EXPECT_DATA_ERROR(expr, file, phrase)                                                                     \
+    do {                                                                                                         \
+        const QString message_ = dataErrorOf([&] { (void)(expr); });                                             \
+        QVERIFY2(!message_.isEmpty(), "no DataError was thrown");                                                \
+        QVERIFY2(message_.startsWith(QString(file) + QStringLiteral(": ")), qPrintable(message_));               \
+        QVERIFY2(message_.contains(QString(phrase)), qPrintable(message_));                                      \
+    } while (0)
+
+class TestIdxReader : public QObject {
+    Q_OBJECT
+
+private:
+    QTemporaryDir dir_;
+
+    QString path(const QString &name) const { return dir_.filePath(name); }
+    std::string stdPath(const QString &name) const { return path(name).toStdString(); }
+
+    QString write(const QString &name, const QByteArray &bytes) const
+    {
+        QDir().mkpath(QFileInfo(path(name)).absolutePath());
+        QFile file(path(name));
+        if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate) || file.write(bytes) != bytes.size())
+            qFatal("cannot write fixture %s", qPrintable(path(name)));
+        return path(name);
+    }
+
+    // Writes a folder with the four standard files; `gz` appends .gz and compresses.
+    QString writeFolder(const QString &folder, bool gz, bool skipTestLabels = false) const
+    {
+        const auto put = [&](const QString &base, const QByteArray &bytes) {
+            write(folder + QLatin1Char('/') + base + (gz ? QStringLiteral(".gz") : QString()), gz ? gzip(bytes) : bytes);
+        };
+        put(QStringLiteral("train-images-idx3-ubyte"), imageFile(12, 5, 4));
+        put(QStringLiteral("train-labels-idx1-ubyte"), labelFile(cyclicLabels(12)));
+        put(QStringLiteral("t10k-images-idx3-ubyte"), imageFile(7, 5, 4));
+        if (!skipTestLabels)
+            put(QStringLiteral("t10k-labels-idx1-ubyte"), labelFile(cyclicLabels(7)));
+        return path(folder);
+    }
+
+    static void verifySynthetic(const Dataset &data, int count, int rows, int cols)
+    {
+        QCOMPARE(data.size(), count);
+        QCOMPARE(data.rows, rows);
+        QCOMPARE(data.cols, cols);
+        QCOMPARE(data.pixels.size(), std::size_t(count) * rows * cols);
+        for (int i = 0; i < count; ++i) {
+            QCOMPARE(int(data.labels[i]), i % 10);
+            for (int p = 0; p < rows * cols; ++p)
+                QCOMPARE(data.image(i)[p], pixelValue(i, p));
+        }
+    }
+
+private slots:
+    void initTestCase() { QVERIFY(dir_.isValid()); }
+
+    void goodRawFiles()
+    {
+        const QString images = write("raw-images", imageFile(10, 4, 3));
+        const QString labels = write("raw-labels", labelFile(cyclicLabels(10)));
+        const Dataset data = readIdxPair(images.toStdString(), labels.toStdString());
+        verifySynthetic(data, 10, 4, 3);
+        QCOMPARE(QString::fromStdString(data.name), images);
+    }
+
+    void goodGzipFiles()
+    {
+        const QString rawImages = write("cmp-images", imageFile(10, 4, 3));
+        const QString rawLabels = write("cmp-labels", labelFile(cyclicLabels(10)));
+        const QString gzImages = write("cmp-images.gz", gzip(imageFile(10, 4, 3)));
+        const QString gzLabels = write("cmp-labels.gz", gzip(labelFile(cyclicLabels(10))));
+        const Dataset raw = readIdxPair(rawImages.toStdString(), rawLabels.toStdString());
+        const Dataset gz = readIdxPair(gzImages.toStdString(), gzLabels.toStdString());
+        verifySynthetic(gz, 10, 4, 3);
+        QVERIFY(raw.pixels == gz.pixels);
+        QVERIFY(raw.labels == gz.labels);
+    }
+
+    void gzipOfSeveralMembers()
+    {
+        const QByteArray whole = imageFile(10, 4, 3);
+        const QString images = write("multi-images.gz", gzip(whole.left(50)) + gzip(whole.mid(50)));
+        const QString labels = write("multi-labels.gz", gzip(labelFile(cyclicLabels(10))));
+        verifySynthetic(readIdxPair(images.toStdString(), labels.toStdString()), 10, 4, 3);
+    }
+
+    void parseFromMemory()
+    {
+        const Dataset data = parseIdxPair(toBytes(gzip(imageFile(3, 2, 2))), "mem-images",
+                                          toBytes(labelFile(cyclicLabels(3))), "mem-labels");
+        verifySynthetic(data, 3, 2, 2);
+        EXPECT_DATA_ERROR(parseIdxPair(toBytes(imageFile(3, 2, 2)), "mem-images",
+                                       toBytes(labelFile({0, 1, 12})), "mem-labels"),
+                          "mem-labels", "label 12 at index 2");
+    }
+
+    void folderRaw()
+    {
+        const QString folder = writeFolder("folder-raw", false);
+        const DataSplit split = loadIdxFolder(folder.toStdString());
+        QCOMPARE(QString::fromStdString(split.source), folder);
+        verifySynthetic(split.train, 12, 5, 4);
+        verifySynthetic(split.test, 7, 5, 4);
+        QCOMPARE(QString::fromStdString(split.train.name), folder + "/train");
+        QCOMPARE(QString::fromStdString(split.test.name), folder + "/t10k");
+    }
+
+    void folderGzip()
+    {
+        const QString folder = writeFolder("folder-gz", true);
+        const DataSplit split = loadIdxFolder(folder.toStdString());
+        verifySynthetic(split.train, 12, 5, 4);
+        verifySynthetic(split.test, 7, 5, 4);
+    }
+
+    void folderPrefersRaw()
+    {
+        const QString folder = writeFolder("folder-both", false);
+        // A broken .gz next to every raw file must not be touched.
+        for (const char *base : {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                                 "t10k-labels-idx1-ubyte"})
+            write(QStringLiteral("folder-both/%1.gz").arg(base), QByteArray("\x1f\x8b garbage", 10));
+        const DataSplit split = loadIdxFolder(folder.toStdString());
+        verifySynthetic(split.train, 12, 5, 4);
+    }
+
+    void badMagic()
+    {
+        const QString images = write("magic-images", imageFile(2, 2, 2).replace(0, 4, QByteArray("\0\0\x08\x01", 4)));
+        const QString labels = write("magic-labels", labelFile({0, 1}));
+        EXPECT_DATA_ERROR(readIdxPair(images.toStdString(), labels.toStdString()), images,
+                          "bad magic number 0x00000801, expected 0x00000803");
+
+        const QString goodImages = write("magic-good-images", imageFile(2, 2, 2));
+        const QString badLabels = write("magic-bad-labels", labelFile({0, 1}, 0x12345678));
+        EXPECT_DATA_ERROR(readIdxPair(goodImages.toStdString(), badLabels.toStdString()), badLabels,
+                          "bad magic number 0x12345678, expected 0x00000801");
+    }
+
+    void truncatedData()
+    {
+        const QString labels = write("trunc-labels", labelFile(cyclicLabels(10)));
+        const QString images = write("trunc-images", imageFile(10, 4, 3).chopped(20));
+        EXPECT_DATA_ERROR(readIdxPair(images.toStdString(), labels.toStdString()), images,
+                          "truncated data: expected 120 bytes after the 16-byte header (10 images of 4x3), found 100");
+
+        // A well-formed gzip stream whose content is short.
+        const QString gzImages = write("trunc-images.gz", gzip(imageFile(10, 4, 3).chopped(20)));
+        EXPECT_DATA_ERROR(readIdxPair(gzImages.toStdString(), labels.toStdString()), gzImages,
+                          "truncated data: expected 120 bytes");
+
+        const QString header = write("trunc-header", imageFile(10, 4, 3).left(9));
+        EXPECT_DATA_ERROR(readIdxPair(header.toStdString(), labels.toStdString()), header,
+                          "truncated header: an IDX image file starts with 16 header bytes, found 9");
+
+        const QString shortLabels = write("trunc-short-labels", labelFile(cyclicLabels(10)).chopped(3));
+        const QString goodImages = write("trunc-good-images", imageFile(10, 4, 3));
+        EXPECT_DATA_ERROR(readIdxPair(goodImages.toStdString(), shortLabels.toStdString()), shortLabels,
+                          "expected 10 bytes after the 8-byte header (10 labels), found 7");
+    }
+
+    void trailingData()
+    {
+        const QString labels = write("trail-labels", labelFile(cyclicLabels(10)));
+        const QString images = write("trail-images", imageFile(10, 4, 3) + QByteArray(5, '\x7f'));
+        EXPECT_DATA_ERROR(readIdxPair(images.toStdString(), labels.toStdString()), images,
+                          "trailing data: 5 bytes follow the 120 bytes");
+
+        const QString gzImages = write("trail-images.gz", gzip(imageFile(10, 4, 3) + QByteArray(5, '\x7f')));
+        EXPECT_DATA_ERROR(readIdxPair(gzImages.toStdString(), labels.toStdString()), gzImages,
+                          "trailing data: 5 bytes");
+
+        const QString goodImages = write("trail-good-images", imageFile(10, 4, 3));
+        const QString longLabels = write("trail-long-labels", labelFile(cyclicLabels(10)) + QByteArray(1, '\0'));
+        EXPECT_DATA_ERROR(readIdxPair(goodImages.toStdString(), longLabels.toStdString()), longLabels,
+                          "trailing data: 1 bytes");
+    }
+
+    void countMismatch()
+    {
+        const QString images = write("mismatch-images", imageFile(10, 4, 3));
+        const QString labels = write("mismatch-labels", labelFile(cyclicLabels(9)));
+        const QString message = dataErrorOf([&] { readIdxPair(images.toStdString(), labels.toStdString()); });
+        QVERIFY2(message.startsWith(images + ": "), qPrintable(message));
+        QVERIFY2(message.contains("count mismatch: 10 images, but " + labels + " has 9 labels"), qPrintable(message));
+    }
+
+    void labelOutOfRange()
+    {
+        const QString images = write("range-images", imageFile(5, 4, 3));
+        const QString labels = write("range-labels", labelFile({1, 9, 0, 10, 11}));
+        EXPECT_DATA_ERROR(readIdxPair(images.toStdString(), labels.toStdString()), labels,
+                          "label 10 at index 3 is out of range (labels must be 0..9)");
+
+        IdxLimits wide;
+        wide.maxLabel = 11;
+        QCOMPARE(readIdxPair(images.toStdString(), labels.toStdString(), wide).classCount(), 12);
+    }
+
+    void absurdImageCount()
+    {
+        // The header alone claims 2^31 images of 28x28 (1.7 TB): refused from the header, no allocation.
+        const QString labels = write("absurd-labels", labelFile(cyclicLabels(10)));
+        const QString images = write("absurd-images", imageHeader(0x80000000u, 28, 28));
+        const QString gzImages = write("absurd-images.gz", gzip(imageHeader(0x80000000u, 28, 28)));
+        QElapsedTimer timer;
+        timer.start();
+        EXPECT_DATA_ERROR(readIdxPair(images.toStdString(), labels.toStdString()), images,
+                          "absurd header: 2147483648 images exceeds the limit of 10000000");
+        EXPECT_DATA_ERROR(readIdxPair(gzImages.toStdString(), labels.toStdString()), gzImages, "absurd header");
+        QVERIFY2(timer.elapsed() < 1000, qPrintable(QString::number(timer.elapsed()) + " ms"));
+
+        // A plausible header (784 MB of pixels) over a file that holds none of them: reported as
+        // truncated without allocating the claimed size (raw: the file size is known; gzip: the
+        // buffer grows with the data actually inflated).
+        const QString millionLabels = write("hollow-labels", labelFile({}).replace(4, 4, QByteArray("\0\x0f\x42\x40", 4)));
+        const QString hollow = write("hollow-images", imageHeader(1000000, 28, 28));
+        const QString hollowGz = write("hollow-images.gz", gzip(imageHeader(1000000, 28, 28)));
+        timer.restart();
+        EXPECT_DATA_ERROR(readIdxPair(hollow.toStdString(), millionLabels.toStdString()), hollow,
+                          "truncated data: expected 784000000 bytes after the 16-byte header (1000000 images of 28x28), found 0");
+        EXPECT_DATA_ERROR(readIdxPair(hollowGz.toStdString(), millionLabels.toStdString()), hollowGz,
+                          "truncated data: expected 784000000 bytes");
+        QVERIFY2(timer.elapsed() < 1000, qPrintable(QString::number(timer.elapsed()) + " ms"));
+
+        // Within the count limit but over the byte limit.
+        IdxLimits small;
+        small.maxBytes = 1000;
+        const QString bigImages = write("absurd-bytes-images", imageHeader(100, 28, 28));
+        EXPECT_DATA_ERROR(readIdxPair(bigImages.toStdString(), labels.toStdString(), small), bigImages,
+                          "absurd header: 100 images of 28x28 = 78400 bytes exceeds the limit of 1000 bytes");
+
+        const QString wideImages = write("absurd-side-images", imageHeader(10, 28, 5000));
+        EXPECT_DATA_ERROR(readIdxPair(wideImages.toStdString(), labels.toStdString()), wideImages,
+                          "absurd header: 5000 columns per image exceeds the limit of 1024");
+
+        const QString absurdLabels = write("absurd-count-labels", labelFile({}).replace(4, 4, "\xff\xff\xff\xff"));
+        const QString goodImages = write("absurd-good-images", imageFile(10, 4, 3));
+        EXPECT_DATA_ERROR(readIdxPair(goodImages.toStdString(), absurdLabels.toStdString()), absurdLabels,
+                          "absurd header: 4294967295 labels");
+    }
+
+    void zeroDimensions()
+    {
+        const QString labels = write("zero-labels", labelFile(cyclicLabels(10)));
+        const QString images = write("zero-rows-images", imageHeader(10, 0, 28));
+        EXPECT_DATA_ERROR(readIdxPair(images.toStdString(), labels.toStdString()), images, "header declares 0 rows");
+        const QString noImages = write("zero-count-images", imageHeader(0, 28, 28));
+        EXPECT_DATA_ERROR(readIdxPair(noImages.toStdString(), labels.toStdString()), noImages,
+                          "header declares 0 images");
+    }
+
+    void corruptGzip()
+    {
+        const QString labels = write("corrupt-labels", labelFile(cyclicLabels(10)));
+        // A valid gzip member header followed by bytes that are no deflate stream.
+        QByteArray garbage("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03", 10);
+        garbage += QByteArray(64, '\xff');
+        const QString images = write("corrupt-images.gz", garbage);
+        EXPECT_DATA_ERROR(readIdxPair(images.toStdString(), labels.toStdString()), images, "corrupt gzip data");
+
+        // A gzip file cut in the middle of its compressed stream.
+        const QByteArray whole = gzip(imageFile(200, 28, 28));
+        const QString cut = write("cut-images.gz", whole.left(whole.size() / 2));
+        const QString cutLabels = write("cut-labels", labelFile(cyclicLabels(200)));
+        EXPECT_DATA_ERROR(readIdxPair(cut.toStdString(), cutLabels.toStdString()), cut,
+                          "corrupt gzip data: the compressed stream is truncated");
+
+        // Intact deflate data but a wrong CRC-32 in the trailer.
+        QByteArray badCrc = gzip(imageFile(10, 4, 3));
+        badCrc[badCrc.size() - 8] = static_cast<char>(badCrc[badCrc.size() - 8] ^ 0x55);
+        const QString crc = write("crc-images.gz", badCrc);
+        EXPECT_DATA_ERROR(readIdxPair(crc.toStdString(), labels.toStdString()), crc, "incorrect data check");
+
+        // Bytes after the end of the gzip stream that are not another member.
+        const QString tail = write("tail-images.gz", gzip(imageFile(10, 4, 3)) + QByteArray("junk"));
+        EXPECT_DATA_ERROR(readIdxPair(tail.toStdString(), labels.toStdString()), tail,
+                          "4 bytes of non-gzip data follow the end of the compressed stream");
+    }
+
+    void missingFile()
+    {
+        const QString labels = write("missing-labels", labelFile(cyclicLabels(10)));
+        const QString images = path("no-such-images");
+        EXPECT_DATA_ERROR(readIdxPair(images.toStdString(), labels.toStdString()), images,
+                          "cannot open (No such file or directory)");
+        const QString goodImages = write("missing-good-images", imageFile(10, 4, 3));
+        const QString noLabels = path("no-such-labels");
+        EXPECT_DATA_ERROR(readIdxPair(goodImages.toStdString(), noLabels.toStdString()), noLabels,
+                          "cannot open (No such file or directory)");
+        const QString folder = path("missing-labels-dir");
+        QDir().mkpath(folder);
+        EXPECT_DATA_ERROR(readIdxPair(folder.toStdString(), labels.toStdString()), folder,
+                          "cannot open (Is a directory)");
+    }
+
+    void fileOverSizeLimit()
+    {
+        IdxLimits small;
+        small.maxBytes = 100;
+        const QString images = write("big-images", QByteArray(200000, '\0'));
+        const QString labels = write("big-labels", labelFile(cyclicLabels(10)));
+        EXPECT_DATA_ERROR(readIdxPair(images.toStdString(), labels.toStdString(), small), images,
+                          "file is 200000 bytes, larger than the limit of");
+    }
+
+    void missingFolderFile()
+    {
+        const QString folder = writeFolder("folder-incomplete", true, true);
+        EXPECT_DATA_ERROR(loadIdxFolder(folder.toStdString()), folder + "/t10k-labels-idx1-ubyte",
+                          "missing: neither t10k-labels-idx1-ubyte nor t10k-labels-idx1-ubyte.gz is in " + folder);
+        const QString nowhere = path("no-such-folder");
+        EXPECT_DATA_ERROR(loadIdxFolder(nowhere.toStdString()), nowhere,
+                          "cannot open folder (No such file or directory)");
+    }
+
+    void trainAndTestImagesMustHaveOneSize()
+    {
+        const QString folder = path("folder-two-sizes");
+        QDir().mkpath(folder);
+        write("folder-two-sizes/train-images-idx3-ubyte", imageFile(10, 4, 3));
+        write("folder-two-sizes/train-labels-idx1-ubyte", labelFile(cyclicLabels(10)));
+        write("folder-two-sizes/t10k-images-idx3-ubyte", imageFile(5, 3, 3));
+        write("folder-two-sizes/t10k-labels-idx1-ubyte", labelFile(cyclicLabels(5)));
+        EXPECT_DATA_ERROR(loadIdxFolder(folder.toStdString()), folder + "/t10k-images-idx3-ubyte",
+                          "images are 3x3 but");
+    }
+
+    void datasetHelpers()
+    {
+        Dataset data = parseIdxPair(toBytes(imageFile(12, 2, 3)), "help-images", toBytes(labelFile({3, 1, 3, 0, 1, 3, 0, 0, 1, 3, 3, 1})),
+                                    "help-labels");
+        QCOMPARE(data.classCount(), 4);
+        QCOMPARE(data.classHistogram(), (std::vector<int>{3, 4, 0, 5}));
+        const Dataset picked = data.subset({5, 0, 5}, "picked");
+        QCOMPARE(picked.name, std::string("picked"));
+        QCOMPARE(picked.size(), 3);
+        QCOMPARE(picked.rows, 2);
+        QCOMPARE(picked.cols, 3);
+        QVERIFY(std::equal(picked.image(0), picked.image(0) + 6, data.image(5)));
+        QVERIFY(std::equal(picked.image(1), picked.image(1) + 6, data.image(0)));
+        QVERIFY(std::equal(picked.image(2), picked.image(2) + 6, data.image(5)));
+        QCOMPARE(picked.labels, (std::vector<std::uint8_t>{3, 3, 3}));
+        QVERIFY_THROWS_EXCEPTION(std::out_of_range, data.subset({0, 12}, "bad"));
+        QCOMPARE(Dataset{}.classCount(), 0);
+        QVERIFY(Dataset{}.classHistogram().empty());
+    }
+
+    void embeddedMnist()
+    {
+        QElapsedTimer timer;
+        timer.start();
+        const DataSplit split = loadEmbeddedMnist();
+        qInfo("embedded MNIST inflated and checked in %lld ms", static_cast<long long>(timer.elapsed()));
+        QCOMPARE(split.source, std::string("embedded"));
+        QCOMPARE(split.train.name, std::string("embedded-mnist/train"));
+        QCOMPARE(split.test.name, std::string("embedded-mnist/test"));
+        QCOMPARE(split.train.size(), 7996);
+        QCOMPARE(split.test.size(), 2004);
+        for (const Dataset *data : {&split.train, &split.test}) {
+            QCOMPARE(data->rows, 28);
+            QCOMPARE(data->cols, 28);
+            QCOMPARE(data->pixels.size(), std::size_t(data->size()) * 784);
+            QCOMPARE(data->classCount(), 10);
+            const auto [low, high] = std::minmax_element(data->pixels.begin(), data->pixels.end());
+            QCOMPARE(int(*low), 0);
+            QCOMPARE(int(*high), 255);
+        }
+        const std::vector<int> train = split.train.classHistogram();
+        const std::vector<int> test = split.test.classHistogram();
+        QCOMPARE(train, (std::vector<int>{800, 901, 792, 825, 784, 690, 811, 856, 755, 782}));
+        QCOMPARE(test, (std::vector<int>{201, 226, 199, 207, 196, 173, 203, 214, 189, 196}));
+        QCOMPARE(std::accumulate(train.begin(), train.end(), 0), 7996);
+        QCOMPARE(std::accumulate(test.begin(), test.end(), 0), 2004);
+        // Shuffled: the first 100 training labels are not all one class.
+        QVERIFY(std::any_of(split.train.labels.begin(), split.train.labels.begin() + 100,
+                            [&](std::uint8_t label) { return label != split.train.labels[0]; }));
+    }
+};
+
+QTEST_APPLESS_MAIN(TestIdxReader)
+#include "tst_idxreader.moc"

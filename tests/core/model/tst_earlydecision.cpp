@@ -1,0 +1,164 @@
+// The decision-time early exit gives exactly the class and decision time of the full forward
+// pass, while integrating fewer inputs.
+
+#include "core/model/EarlyDecision.h"
+#include "core/data/IdxReader.h"
+#include "core/common/Random.h"
+#include "core/training/Trainer.h"
+
+#include <QtTest>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+using namespace firstspike;
+
+class TestEarlyDecision : public QObject {
+    Q_OBJECT
+
+private:
+    static void expectSame(const SpikeNetwork &net, const std::uint8_t *pixels, EarlyDecisionWorkspace &ws,
+                           int &decided, long long &integrated, long long &total)
+    {
+        ForwardPass pass;
+        net.forward(pixels, pass);
+        const EarlyDecision d = classifyEarly(net, pixels, ws);
+        QCOMPARE(d.predictedClass, pass.predictedClass());
+        if (d.predictedClass >= 0) {
+            QCOMPARE(d.decisionZ, pass.decisionZ()); // bit-identical: same order, groups and sums
+            ++decided;
+            // Hidden spikes counted before the decision are those of the full pass with z <= decision.
+            // Every hidden spike earlier than the decision was emitted, and only real spikes were.
+            for (int l = 0; l + 1 < net.layerCount(); ++l) {
+                int before = 0, fired = 0;
+                for (Eigen::Index j = 0; j < pass.layers[l].spikeZ.size(); ++j) {
+                    before += pass.layers[l].spikeZ[j] < d.decisionZ ? 1 : 0;
+                    fired += std::isinf(pass.layers[l].spikeZ[j]) ? 0 : 1;
+                }
+                QVERIFY(d.spikesBeforeDecision[l] >= before);
+                QVERIFY(d.spikesBeforeDecision[l] <= fired);
+            }
+        }
+        integrated += d.inputsIntegrated;
+        total += static_cast<long long>(pass.layers[0].inputOrder.size());
+    }
+
+private slots:
+    void randomNetworksMatchTheFullPass()
+    {
+        EarlyDecisionWorkspace ws;
+        int decided = 0;
+        long long integrated = 0, total = 0;
+        for (std::uint64_t seed = 1; seed <= 40; ++seed) {
+            NetworkConfig cfg;
+            cfg.layerSizes = seed % 3 == 0 ? std::vector<int>{49, 30, 20, 10} : std::vector<int>{49, 40, 10};
+            cfg.bias = seed % 5 != 0;
+            cfg.encoding.kind = seed % 2 ? InputEncoding::LinearLatency : InputEncoding::Binarized;
+            SpikeNetwork net(cfg);
+            Random rng(seed);
+            for (Matrix &w : net.allWeights()) {
+                const double n = static_cast<double>(w.rows());
+                for (Eigen::Index k = 0; k < w.size(); ++k)
+                    w.data()[k] = rng.uniform(-2.0 / n, 6.0 / n);
+            }
+            net.prepare();
+            for (int s = 0; s < 20; ++s) {
+                std::vector<std::uint8_t> pixels(49);
+                for (auto &p : pixels)
+                    p = rng.uniform() < 0.6 ? 0 : static_cast<std::uint8_t>(rng.below(256));
+                expectSame(net, pixels.data(), ws, decided, integrated, total);
+            }
+        }
+        qInfo("%d of 800 random samples decided; %.1f%% of input arrivals integrated", decided,
+              100.0 * integrated / total);
+        QVERIFY(decided > 400);
+    }
+
+    void sortSpikesMatchesStdSort()
+    {
+        // The early exit orders the spikes of one check with sortSpikes: ranks (up to 64, equal
+        // pairs included, zeros and negative z too), a radix sort over the top half of z's bits
+        // with an insertion pass for equal top halves (the clustered times differ only in their
+        // low bits), std::sort above 64 when a z is not positive. Every path must give exactly
+        // std::sort's (z, index) order.
+        Random rng(5);
+        std::vector<std::pair<double, int>> spikes, scratch, expected;
+        std::vector<std::uint64_t> keys;
+        int cases = 0;
+        for (int n : {0, 1, 2, 7, 16, 17, 33, 64, 65, 100, 301, 700}) {
+            for (int kind = 0; kind < 5; ++kind) {
+                spikes.clear();
+                for (int k = 0; k < n; ++k) {
+                    double z = 0.0;
+                    switch (kind) {
+                    case 0: z = std::exp(rng.uniform(0.0, 8.0)); break;                    // spread out
+                    case 1: z = 1.0 + 0.25 * static_cast<double>(rng.below(4)); break;     // many ties
+                    case 2: z = k % 10 == 0 ? 2000.0 : 1.5 + 1e-12 * rng.uniform(); break; // clustered
+                    case 3: z = k == n / 2 ? 0.0 : std::exp(rng.uniform(0.0, 3.0)); break; // a zero
+                    default: z = rng.below(2) ? 1.0 + rng.uniform() : -rng.uniform(); break; // negative
+                    }
+                    spikes.emplace_back(z, static_cast<int>(rng.below(800)));
+                }
+                expected = spikes;
+                std::sort(expected.begin(), expected.end());
+                sortSpikes(spikes, scratch, keys);
+                QCOMPARE(spikes.size(), expected.size());
+                for (std::size_t k = 0; k < spikes.size(); ++k) {
+                    QCOMPARE(std::memcmp(&spikes[k].first, &expected[k].first, sizeof(double)), 0);
+                    QCOMPARE(spikes[k].second, expected[k].second);
+                }
+                ++cases;
+            }
+        }
+        QCOMPARE(cases, 60);
+        // A NaN is not a spike time and cannot come out of a check; if one did, the sort must
+        // still end and keep every spike (std::sort with NaN keys may do neither).
+        for (int n : {10, 100}) {
+            spikes.clear();
+            for (int k = 0; k < n; ++k)
+                spikes.emplace_back(k == 3 ? std::numeric_limits<double>::quiet_NaN() : 1.0 + rng.uniform(), k);
+            sortSpikes(spikes, scratch, keys);
+            std::vector<int> seen;
+            for (const auto &p : spikes)
+                seen.push_back(p.second);
+            std::sort(seen.begin(), seen.end());
+            QCOMPARE(static_cast<int>(seen.size()), n);
+            for (int k = 0; k < n; ++k)
+                QCOMPARE(seen[static_cast<std::size_t>(k)], k);
+        }
+    }
+
+    void trainedMnistNetworkDecidesEarly()
+    {
+        auto data = std::make_shared<const DataSplit>(loadEmbeddedMnist());
+        NetworkConfig net;
+        net.layerSizes = {784, 100, 10};
+        TrainConfig tc;
+        tc.epochs = 1;
+        tc.threads = 2;
+        tc.validationFraction = 0.0;
+        auto small = std::make_shared<DataSplit>();
+        std::vector<int> idx(1500);
+        for (int i = 0; i < 1500; ++i)
+            idx[i] = i;
+        small->train = data->train.subset(idx, "train");
+        small->test = data->test;
+        Trainer trainer(net, tc, small);
+        trainer.train();
+        trainer.network().prepare();
+        const SpikeNetwork &trained = std::as_const(trainer).network();
+        EarlyDecisionWorkspace ws;
+        int decided = 0;
+        long long integrated = 0, total = 0;
+        for (int i = 0; i < 400; ++i)
+            expectSame(trained, data->test.image(i), ws, decided, integrated, total);
+        qInfo("%d of 400 test digits decided; %.1f%% of input arrivals integrated before the decision", decided,
+              100.0 * integrated / total);
+        QVERIFY(integrated < total);
+    }
+};
+
+QTEST_APPLESS_MAIN(TestEarlyDecision)
+#include "tst_earlydecision.moc"

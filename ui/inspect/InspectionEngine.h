@@ -1,0 +1,79 @@
+#pragma once
+// Computes what the inspection views show off the GUI thread (STYLE.md, "Threads"): one test
+// sample through one history entry (the full forward pass: spike times, causal sets, arrival
+// orders), and the per-digit output timing of the whole test set for an entry. Results are
+// immutable values delivered by signal. While a request runs, newer ones replace the waiting
+// one, so scrubbing never queues up work; statistics are cached per entry (entries never change).
+
+#include "ui/training/NetworkHistory.h"
+#include "core/model/SpikeNetwork.h"
+#include "core/model/TimingStatistics.h"
+
+#include <QObject>
+#include <QThreadPool>
+
+#include <map>
+#include <memory>
+#include <optional>
+
+namespace firstspike {
+
+struct DataSplit;
+
+// One test sample pushed through one network copy.
+struct SampleInspection {
+    int sampleIndex = -1;          // index into the test set
+    HistoryEntryPtr entry;         // the network it went through
+    int label = -1;
+    int predicted = -1;
+    int rows = 0, cols = 0;
+    std::vector<std::uint8_t> pixels;
+    ForwardPass pass;
+    const SpikeNetwork &network() const { return *entry->network; }
+};
+
+using SampleInspectionPtr = std::shared_ptr<const SampleInspection>;
+using TimingStatisticsPtr = std::shared_ptr<const OutputTimingStatistics>;
+
+class InspectionEngine : public QObject {
+    Q_OBJECT
+public:
+    explicit InspectionEngine(QObject *parent = nullptr);
+    ~InspectionEngine() override; // waits for running computations
+
+    void requestSample(HistoryEntryPtr entry, std::shared_ptr<const DataSplit> data, int sampleIndex);
+    void requestStatistics(HistoryEntryPtr entry, std::shared_ptr<const DataSplit> data);
+    void clearCache();
+    bool busy() const { return sampleRunning_ || statisticsRunning_; }
+    TimingStatisticsPtr cachedStatistics(quint64 entryId) const;
+
+    // The work itself, callable from any thread (tests compare against it).
+    static SampleInspectionPtr inspect(const HistoryEntryPtr &entry, const DataSplit &data, int sampleIndex);
+
+Q_SIGNALS:
+    void sampleReady(const firstspike::SampleInspectionPtr &inspection);
+    void statisticsReady(quint64 entryId, const firstspike::TimingStatisticsPtr &statistics);
+
+private:
+    struct Request {
+        HistoryEntryPtr entry;
+        std::shared_ptr<const DataSplit> data;
+        int sampleIndex = 0;
+    };
+    void startSample(Request request);
+    void startStatistics(Request request);
+
+    QThreadPool samplePool_;     // one thread each: a long statistics run never delays scrubbing
+    QThreadPool statisticsPool_;
+    bool sampleRunning_ = false;
+    bool statisticsRunning_ = false;
+    std::optional<Request> pendingSample_;
+    std::optional<Request> pendingStatistics_;
+    quint64 runningStatisticsId_ = 0;
+    std::map<quint64, TimingStatisticsPtr> statistics_;
+};
+
+} // namespace firstspike
+
+Q_DECLARE_METATYPE(firstspike::SampleInspectionPtr)
+Q_DECLARE_METATYPE(firstspike::TimingStatisticsPtr)
