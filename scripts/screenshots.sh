@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Regenerates the README's screenshots (docs/images/) from the application's own --screenshot:
-# trains STEPS mini-batches (default 1500) on the embedded digits offscreen, saves the main window,
+# trains STEPS mini-batches (default 6000, about 8 epochs) on the embedded digits offscreen, saves the main window,
 # then the window on its Inspect tab. Run after scripts/build.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR="${FIRSTSPIKE_BUILD_DIR:-build}"
-STEPS="${1:-1500}"
+STEPS="${1:-6000}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 mkdir -p docs/images
