@@ -1,6 +1,7 @@
 // firstspike-cli: headless training, evaluation and inference of temporal-coding SNNs.
 
 #include "core/files/Checkpoint.h"
+#include "core/files/SafeFile.h"
 #include "core/files/DataExport.h"
 #include "core/data/IdxReader.h"
 #include "core/files/JsonWriter.h"

@@ -1,14 +1,11 @@
 #include "core/files/Checkpoint.h"
 
+#include "core/files/SafeFile.h"
+
 #include <zlib.h>
 
-#include <cerrno>
 #include <cmath>
 #include <cstring>
-#include <fcntl.h>
-#include <fstream>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace firstspike {
 
@@ -387,53 +384,6 @@ Checkpoint deserializeCheckpoint(const std::vector<std::uint8_t> &bytes, const s
     return c;
 }
 
-void writeFileAtomically(const std::string &path, const std::vector<std::uint8_t> &bytes, long long failAfterBytes)
-{
-    const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        throw std::runtime_error(path + ": cannot write (" + std::strerror(errno) + ")");
-    std::size_t written = 0;
-    const std::size_t limit = failAfterBytes >= 0 ? std::min<std::size_t>(bytes.size(), failAfterBytes) : bytes.size();
-    while (written < limit) {
-        const ssize_t n = ::write(fd, bytes.data() + written, limit - written);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            const int err = errno;
-            ::close(fd);
-            ::unlink(tmp.c_str());
-            throw std::runtime_error(path + ": write failed (" + std::strerror(err) + "); the previous file is unchanged");
-        }
-        written += static_cast<std::size_t>(n);
-    }
-    if (failAfterBytes >= 0) {
-        ::close(fd);
-        ::unlink(tmp.c_str());
-        throw std::runtime_error(path + ": write interrupted (simulated failure); the previous file is unchanged");
-    }
-    const int syncError = ::fsync(fd) != 0 ? errno : 0;
-    const int closeError = ::close(fd) != 0 ? errno : 0;
-    if (syncError || closeError) {
-        ::unlink(tmp.c_str());
-        throw std::runtime_error(path + ": cannot flush to disk (" + std::strerror(syncError ? syncError : closeError)
-                                 + "); the previous file is unchanged");
-    }
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
-        const int err = errno;
-        ::unlink(tmp.c_str());
-        throw std::runtime_error(path + ": cannot replace the file (" + std::strerror(err) + ")");
-    }
-    // Make the rename itself durable.
-    const std::string::size_type slash = path.find_last_of('/');
-    const std::string folder = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-    const int dirFd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dirFd >= 0) {
-        ::fsync(dirFd);
-        ::close(dirFd);
-    }
-}
-
 void saveCheckpoint(const Checkpoint &checkpoint, const std::string &path)
 {
     try {
@@ -445,29 +395,12 @@ void saveCheckpoint(const Checkpoint &checkpoint, const std::string &path)
 
 Checkpoint loadCheckpoint(const std::string &path)
 {
-    {
-        const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC); // for an accurate errno
-        if (fd < 0)
-            throw CheckpointError(path + ": cannot open (" + std::strerror(errno) + ")");
-        struct stat st{};
-        const bool isDir = ::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
-        ::close(fd);
-        if (isDir)
-            throw CheckpointError(path + ": is a folder, not a checkpoint");
+    std::vector<std::uint8_t> bytes;
+    try {
+        bytes = readRegularFile(path, "checkpoint", kMaxPayload + kHeaderSize + 4);
+    } catch (const FileError &e) {
+        throw CheckpointError(e.what());
     }
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw CheckpointError(path + ": cannot open");
-    in.seekg(0, std::ios::end);
-    const std::streamoff size = in.tellg();
-    if (size < 0)
-        throw CheckpointError(path + ": cannot read");
-    if (static_cast<std::uint64_t>(size) > kMaxPayload + 64)
-        throw CheckpointError(path + ": file too large to be a checkpoint");
-    in.seekg(0);
-    std::vector<std::uint8_t> bytes(static_cast<std::size_t>(size));
-    if (size > 0 && !in.read(reinterpret_cast<char *>(bytes.data()), size))
-        throw CheckpointError(path + ": read error");
     return deserializeCheckpoint(bytes, path);
 }
 

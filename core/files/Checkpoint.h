@@ -50,11 +50,6 @@ Checkpoint deserializeCheckpoint(const std::vector<std::uint8_t> &bytes, const s
 void saveCheckpoint(const Checkpoint &checkpoint, const std::string &path);
 Checkpoint loadCheckpoint(const std::string &path);
 
-// Writes bytes to path atomically (temporary file + fsync + rename). Throws std::runtime_error
-// naming the file. `failAfterBytes` >= 0 simulates a crash after that many bytes (tests).
-void writeFileAtomically(const std::string &path, const std::vector<std::uint8_t> &bytes,
-                         long long failAfterBytes = -1);
-
 } // namespace firstspike
 
 namespace firstspike {

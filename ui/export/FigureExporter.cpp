@@ -1,5 +1,7 @@
 #include "ui/export/FigureExporter.h"
 
+#include "core/files/SafeFile.h"
+
 #include "ui/curves/CurvesView.h"
 #include "ui/inspect/DigitCausalView.h"
 #include "ui/inspect/InspectPanel.h"
@@ -17,7 +19,7 @@
 #include <QMenuBar>
 #include <QPageSize>
 #include <QPdfWriter>
-#include <QSaveFile>
+#include <QFile>
 #include <QStatusBar>
 #include <QSvgGenerator>
 #include <QToolBar>
@@ -295,27 +297,15 @@ std::vector<Figure> FigureExporter::windowFigures(MainWindow &window)
 
 bool writeFileSafely(const QString &path, const QByteArray &bytes, QString *error, qint64 failAfterBytes)
 {
-    QSaveFile file(path);
-    auto fail = [&](const QString &why) {
+    try {
+        writeFileAtomically(QFile::encodeName(path).toStdString(), reinterpret_cast<const std::uint8_t *>(bytes.constData()),
+                            static_cast<std::size_t>(bytes.size()), failAfterBytes);
+        return true;
+    } catch (const FileError &e) {
         if (error)
-            *error = QCoreApplication::translate("FigureExporter", "%1: %2; the previous file is unchanged").arg(path, why);
-        file.cancelWriting();
-        return false;
-    };
-    if (!file.open(QIODevice::WriteOnly))
-        return fail(file.errorString());
-    const QByteArray part = failAfterBytes >= 0 ? bytes.left(failAfterBytes) : bytes;
-    if (file.write(part) != part.size())
-        return fail(file.errorString());
-    if (failAfterBytes >= 0)
-        return fail(QCoreApplication::translate("FigureExporter", "write interrupted (simulated failure)"));
-    if (!file.commit()) {
-        const QString why = file.errorString();
-        if (error)
-            *error = QCoreApplication::translate("FigureExporter", "%1: %2; the previous file is unchanged").arg(path, why);
+            *error = QString::fromLocal8Bit(e.what());
         return false;
     }
-    return true;
 }
 
 } // namespace firstspike

@@ -1,6 +1,7 @@
 #include "ui/training/TrainingWorker.h"
 
 #include "core/files/Checkpoint.h"
+#include "core/files/SafeFile.h"
 #include "core/data/IdxReader.h"
 #include "ui/training/NetworkHistory.h"
 #include "core/training/Trainer.h"

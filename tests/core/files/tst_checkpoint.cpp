@@ -2,6 +2,7 @@
 // and resuming from a checkpoint continues exactly like an uninterrupted run.
 
 #include "core/files/Checkpoint.h"
+#include "core/files/SafeFile.h"
 #include "core/data/IdxReader.h"
 #include "core/training/Trainer.h"
 
