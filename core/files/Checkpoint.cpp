@@ -294,12 +294,12 @@ Checkpoint deserializeCheckpoint(const std::vector<std::uint8_t> &bytes, const s
     Checkpoint c;
     NetworkConfig &n = c.network;
     const std::uint32_t layerCount = r.u32("layer sizes");
-    if (layerCount < 2 || layerCount > 64)
+    if (layerCount < 2 || layerCount > static_cast<std::uint32_t>(kMaxLayerEntries))
         r.fail("implausible number of layers: " + std::to_string(layerCount));
     n.layerSizes.clear();
     for (std::uint32_t i = 0; i < layerCount; ++i) {
         const int s = r.i32("layer sizes");
-        if (s <= 0 || s > 1000000)
+        if (s <= 0 || s > kMaxLayerSize)
             r.fail("implausible layer size " + std::to_string(s));
         n.layerSizes.push_back(s);
     }

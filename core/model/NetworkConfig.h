@@ -2,6 +2,7 @@
 // Architecture and input encoding of a spike-time network (MODEL.md, "Neuron" and "Encoding").
 
 #include <cmath>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -34,10 +35,24 @@ struct NetworkConfig {
     double maxSpikeZ() const { return std::exp(maxSpikeTime); }
 };
 
+// The largest networks anything accepts (command line, GUI, sessions, checkpoints): what `train`
+// saves, `eval` loads. Whether one fits this machine is checked apart (MemoryBudget.h).
+constexpr int kMaxLayerEntries = 64;    // entries of "784-800-10": input, hidden..., output
+constexpr int kMaxLayerSize = 1000000;  // neurons (or inputs) in one layer
+// Why `sizes` cannot make a network ("" when they can): fewer than 2 or more than
+// kMaxLayerEntries entries, or a size outside 1..kMaxLayerSize.
+std::string layerSizesProblem(const std::vector<int> &sizes);
+// Weights of the network (bias rows included), saturating instead of overflowing.
+std::uint64_t weightCount(const std::vector<int> &sizes, bool bias);
+// Bytes a run of this network holds while training: the weights, a copy of the best epoch's,
+// the optimiser's moments, gradient and per-thread working copies (an upper estimate).
+std::uint64_t trainingMemoryBytes(const std::vector<int> &sizes, bool bias);
+
 std::string encodingName(InputEncoding kind);        // "latency" / "binary"
 bool parseEncoding(const std::string &name, InputEncoding &out);
 std::string layerSizesToString(const std::vector<int> &sizes); // "784-800-10"
-// Parses "784-800-10"; returns false (and leaves out untouched) on malformed input.
+// Parses "784-800-10"; returns false (and leaves out untouched) on malformed input or sizes
+// that layerSizesProblem() refuses.
 bool parseLayerSizes(const std::string &text, std::vector<int> &out);
 
 } // namespace firstspike
