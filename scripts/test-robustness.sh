@@ -2,13 +2,14 @@
 # The robustness suite, each in its own build folder:
 #   1. AddressSanitizer + UndefinedBehaviorSanitizer over the whole test suite,
 #   2. ThreadSanitizer over the training-thread and GUI tests,
-#   3. libFuzzer (clang) on the IDX and checkpoint readers: the committed corpus replayed,
-#      then FIRSTSPIKE_FUZZ_SECONDS (default 60) of fuzzing per target.
+#   3. libFuzzer (clang) on the IDX, checkpoint and session readers (three targets): the
+#      committed corpus replayed, then FIRSTSPIKE_FUZZ_SECONDS (default 40) of fuzzing per target.
 # Run after scripts/deps.sh (scripts/test.sh calls it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
-FUZZ_SECONDS="${FIRSTSPIKE_FUZZ_SECONDS:-60}"
+# Per target; three targets run (two before the session parser's), so 40 keeps the old total.
+FUZZ_SECONDS="${FIRSTSPIKE_FUZZ_SECONDS:-40}"
 GEN=()
 command -v ninja >/dev/null 2>&1 && GEN=(-G Ninja)
 JOBS="$(nproc)"
@@ -33,7 +34,7 @@ cmake -S . -B build-tsan "${GEN[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C
 # train for tens of seconds of wall-clock time or start the real binaries; under ThreadSanitizer
 # on this 2-core machine they ran past ctest's 300 s limit (they run in the plain and the ASan
 # stages, and the threads they use are exercised by the suites below).
-TSAN_TARGETS=(tst_training tst_checkpoint tst_gui_data tst_gui_data_download tst_gui_inspection)
+TSAN_TARGETS=(tst_training tst_checkpoint tst_gui_data tst_gui_data_download tst_gui_inspection tst_gui_hostile)
 TSAN_TOOLS=(firstspike-cli firstspike) # some GUI tests also run the real binaries
 cmake --build build-tsan -j"$JOBS" --target "${TSAN_TARGETS[@]}" "${TSAN_TOOLS[@]}"
 REGEX="$(IFS='|'; echo "^(${TSAN_TARGETS[*]})\$")"
@@ -41,7 +42,7 @@ REGEX="$(IFS='|'; echo "^(${TSAN_TARGETS[*]})\$")"
   TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions="$ROOT/tests/sanitizers/tsan.supp" \
   ctest --output-on-failure -R "$REGEX")
 
-step "libFuzzer: IDX and checkpoint readers, ${FUZZ_SECONDS}s each"
+step "libFuzzer: IDX, checkpoint and session readers, ${FUZZ_SECONDS}s each"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz "${GEN[@]}" -DCMAKE_BUILD_TYPE=Release -DFIRSTSPIKE_FUZZ=ON \
   -DFIRSTSPIKE_BUILD_TESTS=OFF -DFIRSTSPIKE_BUILD_GUI=OFF -DFIRSTSPIKE_BUILD_BENCH=OFF \
   -DFIRSTSPIKE_FUZZ_SECONDS="$FUZZ_SECONDS" >/dev/null

@@ -3,6 +3,7 @@
 #include "ui/data/DataDownloader.h"
 #include "ui/data/DataSetLoader.h"
 #include "core/data/IdxReader.h"
+#include "core/files/SafeFile.h"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -13,6 +14,7 @@
 #include <QSettings>
 
 #include <exception>
+#include <new>
 
 namespace firstspike {
 
@@ -85,27 +87,51 @@ void describe(const DataSplit &split, QTextStream &out)
             << (c < test.size() ? test[c] : 0) << qSetFieldWidth(0) << "\n";
 }
 
-// sha256sum's format: "HEX  NAME" per line.
+// A checksum list is a few lines per file: 1 MB is far more than any data set needs.
+constexpr std::uint64_t kMaxSumsBytes = 1 << 20;
+
+bool isHex(const QString &text)
+{
+    for (const QChar c : text)
+        if (!c.isDigit() && !(c.toLower() >= QLatin1Char('a') && c.toLower() <= QLatin1Char('f')))
+            return false;
+    return true;
+}
+
+// sha256sum's format: "HEX  NAME" per line. Every NAME must be a plain file name: the files are
+// written into the data folder under these names, never elsewhere.
 bool readSums(const QString &path, QList<DownloadFile> &files, QString &problem)
 {
-    QFile f(path);
-    if (!f.open(QIODevice::ReadOnly | QIODevice::Text)) {
-        problem = QStringLiteral("%1: cannot read (%2)").arg(path, f.errorString());
+    QByteArray bytes;
+    try {
+        // A regular file only (a FIFO is refused, not waited on), and not an absurd one.
+        const std::vector<std::uint8_t> data = readRegularFile(QFile::encodeName(path).toStdString(), "checksum list", kMaxSumsBytes);
+        bytes = QByteArray(reinterpret_cast<const char *>(data.data()), static_cast<qsizetype>(data.size()));
+    } catch (const std::exception &e) {
+        problem = QString::fromLocal8Bit(e.what());
         return false;
     }
     files.clear();
-    while (!f.atEnd()) {
-        const QString line = QString::fromUtf8(f.readLine()).trimmed();
+    const QList<QByteArray> lines = bytes.split('\n');
+    for (int number = 1; number <= lines.size(); ++number) {
+        const QString line = QString::fromUtf8(lines[number - 1]).trimmed();
         if (line.isEmpty() || line.startsWith(QLatin1Char('#')))
             continue;
         const QStringList parts = line.split(QLatin1Char(' '), Qt::SkipEmptyParts);
-        if (parts.size() != 2 || parts[0].size() != 64) {
-            problem = QStringLiteral("%1: '%2' is not like 'SHA256HEX  NAME'").arg(path, line);
+        if (parts.size() != 2 || parts[0].size() != 64 || !isHex(parts[0])) {
+            problem = QStringLiteral("%1: line %2: '%3' is not like 'SHA256HEX  NAME'").arg(path).arg(number).arg(line);
             return false;
         }
         QString name = parts[1];
         if (name.startsWith(QLatin1Char('*')))
             name = name.mid(1);
+        if (const QString bad = DataDownloader::fileNameProblem(name); !bad.isEmpty()) {
+            problem = QStringLiteral("%1: line %2: %3; files are only ever written to plain names inside the data folder")
+                          .arg(path)
+                          .arg(number)
+                          .arg(bad);
+            return false;
+        }
         files.append({name, {}, parts[0].toLatin1().toLower(), -1});
     }
     if (files.isEmpty()) {
@@ -171,6 +197,11 @@ int verify(const Parsed &p, QTextStream &out, QTextStream &err)
     } else {
         out << "checksums not checked (--mnist: the classic MNIST digests; --sha256sums FILE: yours)\n";
     }
+    QString memberProblem;
+    if (!DataSetLoader::checkMembers(folder, &memberProblem)) {
+        err << "firstspike-cli data verify: " << memberProblem << "\n";
+        return 1;
+    }
     try {
         const DataSplit split = loadIdxFolder(QDir(folder).absolutePath().toStdString());
         QString problem;
@@ -181,6 +212,9 @@ int verify(const Parsed &p, QTextStream &out, QTextStream &err)
             out << "IDX files ok: " << folder << "\n";
         }
         describe(split, out);
+    } catch (const std::bad_alloc &) {
+        err << "firstspike-cli data verify: " << folder << ": not enough memory to load this data set\n";
+        return 1;
     } catch (const std::exception &e) {
         err << "firstspike-cli data verify: " << e.what() << "\n";
         return 1;
@@ -208,6 +242,17 @@ int download(const Parsed &p, QTextStream &out, QTextStream &err)
     DataDownloader downloader;
     if (p.values.contains(QStringLiteral("attempts")))
         downloader.setAttemptsPerMirror(p.values[QStringLiteral("attempts")].last().toInt());
+    if (p.values.contains(QStringLiteral("stall-timeout"))) {
+        const QString text = p.values[QStringLiteral("stall-timeout")].last();
+        bool number = false;
+        const double seconds = text.toDouble(&number);
+        if (!number || !(seconds > 0) || seconds > 86400) {
+            err << "firstspike-cli data download: --stall-timeout '" << text
+                << "' is not a number of seconds between 0 and 86400\n";
+            return 2;
+        }
+        downloader.setStallTimeout(static_cast<int>(seconds * 1000));
+    }
     QObject::connect(&downloader, &DataDownloader::message, [&](const QString &text) {
         if (!quiet)
             err << text << "\n" << Qt::flush;
@@ -232,8 +277,11 @@ int download(const Parsed &p, QTextStream &out, QTextStream &err)
     if (downloader.isRunning())
         loop.exec();
     if (!ok) {
-        err << "firstspike-cli data download: " << error << "\n"
-            << "No network or no mirror answered: the embedded 10,000 digits stay the default.\n";
+        err << "firstspike-cli data download: " << error << "\n";
+        // A refusal (a bad file name, a link in the folder) is one line; a network failure says
+        // what stays in use.
+        if (downloader.failedOnNetwork())
+            err << "No network or no mirror answered: the embedded 10,000 digits stay the default.\n";
         return 1;
     }
     out << "downloaded and verified: " << spec.folder << "\n";
@@ -257,13 +305,14 @@ void DataCommand::printUsage(QTextStream &out)
            "  --sha256sums FILE  the files and their SHA-256, as sha256sum writes them (download: what to fetch)\n"
            "  --mnist            verify: check against the classic MNIST digests\n"
            "  --attempts N       download: tries per mirror and file after a dropped connection (default 3)\n"
+           "  --stall-timeout S  download: a mirror that sends nothing for S seconds is stopped (default 30)\n"
            "  --quiet            download: no progress on stderr\n";
 }
 
 int DataCommand::run(const QStringList &args, QTextStream &out, QTextStream &err)
 {
     const Parsed p = parse(args, {QStringLiteral("folder"), QStringLiteral("mirror"), QStringLiteral("sha256sums"),
-                                  QStringLiteral("attempts")},
+                                  QStringLiteral("attempts"), QStringLiteral("stall-timeout")},
                            {QStringLiteral("quiet"), QStringLiteral("mnist")});
     if (p.help || p.sub.isEmpty()) {
         printUsage(p.help ? out : err);
@@ -273,12 +322,21 @@ int DataCommand::run(const QStringList &args, QTextStream &out, QTextStream &err
         err << "firstspike-cli data: " << p.problem << " (see firstspike-cli data --help)\n";
         return 2;
     }
-    if (p.sub == QLatin1String("list"))
-        return list(p, out);
-    if (p.sub == QLatin1String("verify"))
-        return verify(p, out, err);
-    if (p.sub == QLatin1String("download"))
-        return download(p, out, err);
+    // Nothing below is expected to throw; should it, the user gets one line, not a crash.
+    try {
+        if (p.sub == QLatin1String("list"))
+            return list(p, out);
+        if (p.sub == QLatin1String("verify"))
+            return verify(p, out, err);
+        if (p.sub == QLatin1String("download"))
+            return download(p, out, err);
+    } catch (const std::bad_alloc &) {
+        err << "firstspike-cli data " << p.sub << ": not enough memory\n";
+        return 1;
+    } catch (const std::exception &e) {
+        err << "firstspike-cli data " << p.sub << ": " << e.what() << "\n";
+        return 1;
+    }
     err << "firstspike-cli data: unknown command '" << p.sub << "' (list, verify, download)\n";
     return 2;
 }

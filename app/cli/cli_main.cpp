@@ -1,21 +1,27 @@
 // firstspike-cli: headless training, evaluation and inference of temporal-coding SNNs.
 
+#include "core/common/MemoryBudget.h"
+#include "core/common/OptionParsing.h"
 #include "core/files/Checkpoint.h"
 #include "core/files/SafeFile.h"
 #include "core/files/DataExport.h"
 #include "core/data/IdxReader.h"
 #include "core/files/JsonWriter.h"
 #include "core/benchmark/Throughput.h"
+#include "core/parallel/ThreadPool.h"
+#include "core/training/SettingsLimits.h"
 #include "core/training/Trainer.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
+#include <new>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -87,32 +93,23 @@ public:
         auto it = values_.find(name);
         return it == values_.end() ? fallback : it->second;
     }
+    // Strict, as the GUI parses its options (core/common/OptionParsing.h): the whole text, in
+    // range, else OptionError "--name: ..." (exit status 2).
     long long integer(const std::string &name, long long fallback, long long lo, long long hi) const
     {
-        if (!has(name))
-            return fallback;
-        const std::string s = text(name);
-        char *end = nullptr;
-        errno = 0;
-        const long long v = std::strtoll(s.c_str(), &end, 10);
-        if (s.empty() || *end != '\0' || errno != 0)
-            throw UsageError("--" + name + ": '" + s + "' is not an integer");
-        if (v < lo || v > hi)
-            throw UsageError("--" + name + ": " + s + " is outside [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
-        return v;
+        return has(name) ? parseIntOption("--" + name, text(name), lo, hi) : fallback;
     }
     double real(const std::string &name, double fallback, double lo, double hi) const
     {
-        if (!has(name))
-            return fallback;
-        const std::string s = text(name);
-        char *end = nullptr;
-        const double v = std::strtod(s.c_str(), &end);
-        if (s.empty() || *end != '\0' || !std::isfinite(v))
-            throw UsageError("--" + name + ": '" + s + "' is not a number");
-        if (v < lo || v > hi)
-            throw UsageError("--" + name + ": " + s + " is outside [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
-        return v;
+        return has(name) ? parseDoubleOption("--" + name, text(name), lo, hi) : fallback;
+    }
+    double real(const std::string &name, double fallback, const SettingRange &range) const
+    {
+        return real(name, fallback, range.min, range.max);
+    }
+    std::uint64_t seed(const std::string &name, std::uint64_t fallback) const
+    {
+        return has(name) ? parseUInt64Option("--" + name, text(name)) : fallback;
     }
     void printHelp(const std::string &summary) const
     {
@@ -145,10 +142,62 @@ std::shared_ptr<const DataSplit> loadData(const Options &o)
     return std::make_shared<const DataSplit>(loadEmbeddedMnist());
 }
 
+// Every file the CLI writes goes through writeFileAtomically: a link, a folder, a device or a
+// FIFO at the path is refused (FileError naming the path), never written through.
 void writeTextFile(const std::string &path, const std::string &text)
 {
-    writeFileAtomically(path, std::vector<std::uint8_t>(text.begin(), text.end()));
+    writeFileAtomically(path, text);
 }
+
+// Refused up front: a file the run would write at the end is not a regular file (a link, a
+// folder, a device), so that hours of training are not lost to a typo in --save.
+void checkOutput(const Options &o, const std::string &name)
+{
+    if (o.has(name))
+        checkWritableTarget(o.text(name));
+}
+
+int threadsFor(int requested)
+{
+    return requested > 0 ? requested : std::max(1, ThreadPool::hardwareThreads());
+}
+
+std::uint64_t dataBytes(const DataSplit &data)
+{
+    auto bytes = [](const Dataset &d) { return saturatingAdd(d.pixels.size(), d.labels.size()); };
+    // The trainer carves the validation set out of a copy of the training set.
+    return saturatingAdd(saturatingMul(bytes(data.train), 2), bytes(data.test));
+}
+
+} // namespace
+
+// Bytes one forward pass of the network holds (ForwardPass and the per-thread scratch of
+// SpikeNetwork): per neuron its spike, causal set size, denominator and group (and scratch
+// sums), per layer input its order, time and group ends. An upper estimate.
+std::uint64_t forwardPassBytes(const std::vector<int> &sizes)
+{
+    std::uint64_t bytes = 0;
+    for (std::size_t l = 1; l < sizes.size(); ++l) {
+        bytes = saturatingAdd(bytes, saturatingMul(static_cast<std::uint64_t>(sizes[l]), 64));
+        bytes = saturatingAdd(bytes, saturatingMul(static_cast<std::uint64_t>(sizes[l - 1]) + 1, 32));
+    }
+    return bytes;
+}
+
+// Bytes a Trainer of this network holds, for training or evaluation (eval, figures): the
+// weights and optimiser state (trainingMemoryBytes), a forward pass per thread, and the
+// confusion matrix (outputs x outputs counts) per thread and for the result.
+std::uint64_t trainerMemoryBytes(const NetworkConfig &net, int threads)
+{
+    const std::uint64_t outputs = static_cast<std::uint64_t>(std::max(net.outputSize(), 0));
+    const std::uint64_t confusion = saturatingMul(saturatingMul(outputs, outputs), sizeof(int));
+    std::uint64_t bytes = trainingMemoryBytes(net.layerSizes, net.bias);
+    bytes = saturatingAdd(bytes, saturatingMul(forwardPassBytes(net.layerSizes), 2 * static_cast<std::uint64_t>(threads)));
+    return saturatingAdd(bytes, saturatingMul(confusion, static_cast<std::uint64_t>(threads) + 1));
+}
+
+namespace {
+
 
 std::string fmt(const char *format, double v)
 {
@@ -196,33 +245,43 @@ int cmdTrain(int argc, char **argv)
         o.printHelp("Train a spike-time network (Mostafa 2018) and report accuracy per epoch.");
         return 0;
     }
+    // The ranges of SettingsLimits.h: what the GUI, sessions and checkpoints accept too.
     NetworkConfig net;
     TrainConfig tc;
-    if (o.has("layers") && !parseLayerSizes(o.text("layers"), net.layerSizes))
-        throw UsageError("--layers: '" + o.text("layers") + "' is not like 784-800-10 (positive sizes, at least two)");
-    tc.epochs = static_cast<int>(o.integer("epochs", tc.epochs, 0, 100000));
-    tc.batchSize = static_cast<int>(o.integer("batch", tc.batchSize, 1, 100000));
+    if (o.has("layers"))
+        net.layerSizes = parseLayersOption("--layers", o.text("layers"));
+    tc.epochs = static_cast<int>(o.integer("epochs", tc.epochs, 1, limits::kMaxEpochs));
+    tc.batchSize = static_cast<int>(o.integer("batch", tc.batchSize, 1, limits::kMaxBatchSize));
     if (o.has("optimizer") && !parseOptimizer(o.text("optimizer"), tc.optimizer.kind))
         throw UsageError("--optimizer: '" + o.text("optimizer") + "' is not adam or sgd");
-    tc.optimizer.learningRate = o.real("lr", tc.optimizer.learningRate, 0.0, 1e3);
-    tc.optimizer.lrDecay = o.real("lr-decay", tc.optimizer.lrDecay, 0.0, 1.0);
-    tc.optimizer.lrFloor = o.real("lr-floor", tc.optimizer.lrFloor, 0.0, 1e3);
+    tc.optimizer.learningRate = o.real("lr", tc.optimizer.learningRate, limits::kLearningRate);
+    tc.optimizer.lrDecay = o.real("lr-decay", tc.optimizer.lrDecay, limits::kLrDecay);
+    tc.optimizer.lrFloor = o.real("lr-floor", tc.optimizer.lrFloor, limits::kLrFloor);
     tc.optimizer.normalizeGradient = o.has("normalize-gradient");
     if (o.has("encoding") && !parseEncoding(o.text("encoding"), net.encoding.kind))
         throw UsageError("--encoding: '" + o.text("encoding") + "' is not latency or binary");
-    net.encoding.latencyScale = o.real("latency-scale", net.encoding.latencyScale, 1e-3, 20.0);
-    net.maxSpikeTime = o.real("max-spike-time", net.maxSpikeTime, 0.1, 300.0);
+    net.encoding.latencyScale = o.real("latency-scale", net.encoding.latencyScale, limits::kLatencyScale);
+    net.maxSpikeTime = o.real("max-spike-time", net.maxSpikeTime, limits::kHorizon);
     net.bias = !o.has("no-bias");
-    tc.weightSumK = o.real("weight-sum-k", tc.weightSumK, 0.0, 1e6);
-    tc.l2 = o.real("l2", tc.l2, 0.0, 1e3);
-    tc.initLow = o.real("init-low", tc.initLow, -1e3, 1e3);
-    tc.initHigh = o.real("init-high", tc.initHigh, -1e3, 1e3);
-    tc.validationFraction = o.real("validation", tc.validationFraction, 0.0, 0.9);
-    tc.patience = static_cast<int>(o.integer("patience", tc.patience, 0, 100000));
+    tc.weightSumK = o.real("weight-sum-k", tc.weightSumK, limits::kWeightSumK);
+    tc.l2 = o.real("l2", tc.l2, limits::kL2);
+    tc.initLow = o.real("init-low", tc.initLow, limits::kInitBound);
+    tc.initHigh = o.real("init-high", tc.initHigh, limits::kInitBound);
+    tc.validationFraction = o.real("validation", tc.validationFraction, limits::kValidationFraction);
+    tc.patience = static_cast<int>(o.integer("patience", tc.patience, 0, limits::kMaxPatience));
     tc.restoreBest = !o.has("no-restore-best");
-    tc.augmentShift = static_cast<int>(o.integer("augment-shift", tc.augmentShift, 0, 8));
-    tc.seed = static_cast<std::uint64_t>(o.integer("seed", 1, 0, std::numeric_limits<long long>::max()));
-    tc.threads = static_cast<int>(o.integer("threads", 0, 0, 256));
+    tc.augmentShift = static_cast<int>(o.integer("augment-shift", tc.augmentShift, 0, limits::kMaxAugmentShift));
+    tc.seed = o.seed("seed", 1);
+    tc.threads = static_cast<int>(o.integer("threads", 0, 0, limits::kMaxThreads));
+    if (const std::string p = networkConfigProblem(net); !p.empty())
+        throw UsageError(p);
+    if (const std::string p = trainConfigProblem(tc); !p.empty())
+        throw UsageError(p);
+    checkOutput(o, "save");
+    checkOutput(o, "metrics-json");
+    // The network alone first, so that an absurd --layers is refused before the data loads.
+    const std::string trainingWhat = layerSizesToString(net.layerSizes) + ": training";
+    requireMemory(trainerMemoryBytes(net, threadsFor(tc.threads)), trainingWhat);
     const bool quiet = o.has("quiet");
 
     auto data = loadData(o);
@@ -241,6 +300,10 @@ int cmdTrain(int argc, char **argv)
     if (data->train.classCount() > net.outputSize())
         throw UsageError("--layers: the output layer has " + std::to_string(net.outputSize()) + " neurons but "
                          + data->source + " has " + std::to_string(data->train.classCount()) + " classes");
+    // Before the network is built: a network beyond this machine's memory is refused with the
+    // figure, not met by std::bad_alloc halfway through the allocations.
+    requireMemory(saturatingAdd(trainerMemoryBytes(net, threadsFor(tc.threads)), dataBytes(*data)),
+                  trainingWhat);
 
     Trainer trainer(net, tc, data);
     if (!quiet)
@@ -330,11 +393,29 @@ LoadedModel loadModel(const Options &o, const char *verb)
 const Dataset &chooseSet(const Options &o, const DataSplit &data)
 {
     const std::string set = o.text("set", "test");
+    const Dataset *chosen = nullptr;
     if (set == "test")
-        return data.test;
-    if (set == "train")
-        return data.train;
-    throw UsageError("--set: '" + set + "' is not test or train");
+        chosen = &data.test;
+    else if (set == "train")
+        chosen = &data.train;
+    else
+        throw UsageError("--set: '" + set + "' is not test or train");
+    if (chosen->size() == 0)
+        throw UsageError("--set: the " + set + " set of " + data.source + " has no samples");
+    return *chosen;
+}
+
+// Bytes a SpikeNetwork built from a checkpoint holds (infer, export): its weights, their
+// prepared copy and the checkpoint's, and a forward pass.
+std::uint64_t networkMemoryBytes(const NetworkConfig &net)
+{
+    return saturatingAdd(saturatingMul(weightCount(net.layerSizes, net.bias), 3 * sizeof(double)),
+                         saturatingMul(forwardPassBytes(net.layerSizes), 2));
+}
+
+std::string modelWhat(const Options &o, const NetworkConfig &net, const char *doing)
+{
+    return o.text("checkpoint") + " (" + layerSizesToString(net.layerSizes) + "): " + doing;
 }
 
 int cmdEval(int argc, char **argv)
@@ -349,10 +430,14 @@ int cmdEval(int argc, char **argv)
         o.printHelp("Evaluate a checkpoint: accuracy and confusion matrix (rows: true class, columns: predicted).");
         return 0;
     }
+    const int threads = static_cast<int>(o.integer("threads", 0, 0, limits::kMaxThreads));
+    checkOutput(o, "json");
     LoadedModel m = loadModel(o, "eval");
     TrainConfig tc = m.checkpoint.training;
-    tc.threads = static_cast<int>(o.integer("threads", 0, 0, 256));
+    tc.threads = threads;
     tc.validationFraction = 0.0;
+    requireMemory(saturatingAdd(trainerMemoryBytes(m.checkpoint.network, threadsFor(threads)), dataBytes(*m.data)),
+                  modelWhat(o, m.checkpoint.network, "evaluation"));
     Trainer trainer(m.checkpoint.network, tc, m.data);
     trainer.network().allWeights() = m.checkpoint.weights;
     const Dataset &set = chooseSet(o, *m.data);
@@ -403,9 +488,11 @@ int cmdInfer(int argc, char **argv)
         o.printHelp("Run one sample and print every layer's spike times (t = ln z; null = silent) as JSON.");
         return 0;
     }
+    checkOutput(o, "out");
     LoadedModel m = loadModel(o, "infer");
     const Dataset &set = chooseSet(o, *m.data);
     const long long index = o.integer("sample", 0, 0, std::max(0, set.size() - 1));
+    requireMemory(networkMemoryBytes(m.checkpoint.network), modelWhat(o, m.checkpoint.network, "inference"));
     SpikeNetwork net(m.checkpoint.network);
     net.allWeights() = m.checkpoint.weights;
     ForwardPass pass;
@@ -469,6 +556,7 @@ int cmdExport(int argc, char **argv)
     if (format != "csv" && format != "json")
         throw UsageError("--format: '" + format + "' is not csv or json");
     const std::string out = o.text("out");
+    checkWritableTarget(out); // before any work: a link, folder or device there is refused
     if (what == "metrics") {
         const Checkpoint c = loadCheckpoint(o.text("checkpoint"));
         writeTextFile(out, format == "csv" ? metricsToCsv(c.history) : metricsToJson(c.history));
@@ -479,6 +567,8 @@ int cmdExport(int argc, char **argv)
         if (format != "csv")
             throw UsageError("--format: weights are exported as csv");
         const Checkpoint c = loadCheckpoint(o.text("checkpoint"));
+        requireMemory(weightsCsvBytes(c.weights), o.text("checkpoint") + " (" + layerSizesToString(c.network.layerSizes)
+                                                      + "): the weights as CSV");
         writeTextFile(out, weightsToCsv(c.weights));
         std::printf("%s: %s weights\n", out.c_str(), layerSizesToString(c.network.layerSizes).c_str());
         return 0;
@@ -487,9 +577,6 @@ int cmdExport(int argc, char **argv)
         throw UsageError("--what: '" + what + "' is not metrics, spikes or weights");
     LoadedModel m = loadModel(o, "export");
     const Dataset &set = chooseSet(o, *m.data);
-    SpikeNetwork net(m.checkpoint.network);
-    net.allWeights() = m.checkpoint.weights;
-    net.prepare();
     int first = 0, last = 0;
     if (o.has("all")) {
         last = set.size();
@@ -497,20 +584,43 @@ int cmdExport(int argc, char **argv)
         first = static_cast<int>(o.integer("sample", 0, 0, std::max(0, set.size() - 1)));
         last = first + 1;
     }
-    std::string text = format == "csv" ? spikesCsvHeader() : std::string();
-    std::vector<SampleSpikes> samples;
+    // The text is held whole until it is written (atomically): counted before anything is
+    // allocated, every neuron as firing; the samples stream through one forward pass.
+    const std::vector<int> &sizes = m.checkpoint.network.layerSizes;
+    const std::uint64_t samples = static_cast<std::uint64_t>(last - first);
+    const std::uint64_t textBytes = format == "csv" ? spikesCsvBytes(sizes, samples, static_cast<std::uint64_t>(last))
+                                                    : spikesJsonBytes(sizes, samples, static_cast<std::uint64_t>(last));
+    requireMemory(saturatingAdd(networkMemoryBytes(m.checkpoint.network), textBytes),
+                  modelWhat(o, m.checkpoint.network, "")
+                      + "the spike times of " + std::to_string(samples) + " sample(s) of " + set.name + " as "
+                      + format);
+    SpikeNetwork net(m.checkpoint.network);
+    net.allWeights() = m.checkpoint.weights;
+    net.prepare();
+    std::string text;
+    JsonWriter json;
+    if (format == "csv") {
+        text = spikesCsvHeader();
+        text.reserve(textBytes);
+    } else {
+        json.reserve(textBytes);
+        json.beginArray();
+    }
+    SampleSpikes s;
     for (int i = first; i < last; ++i) {
-        SampleSpikes s;
         s.sample = i;
         s.label = set.labels[i];
         net.forward(set.image(i), s.pass);
         if (format == "csv")
-            text += spikesToCsv(s);
+            appendSpikesCsv(text, s);
         else
-            samples.push_back(std::move(s));
+            writeSampleSpikes(json, s);
     }
-    if (format == "json")
-        text = spikesToJson(samples);
+    if (format == "json") {
+        json.endArray();
+        text = json.take();
+        text += '\n';
+    }
     writeTextFile(out, text);
     std::printf("%s: spike times of %d sample(s) of %s\n", out.c_str(), last - first, set.name.c_str());
     return 0;
@@ -566,19 +676,27 @@ int cmdBench(int argc, char **argv)
     const int batches = static_cast<int>(o.integer("batches", 100, 1, 1000000));
     const int warmup = static_cast<int>(o.integer("warmup", 200, 0, 1000000));
     const int batch = static_cast<int>(o.integer("batch", 10, 1, 100000));
-    const int maxThreads = static_cast<int>(o.integer("threads", ThreadPool::hardwareThreads(), 1, 256));
+    const int maxThreads = static_cast<int>(o.integer("threads", ThreadPool::hardwareThreads(), 1, limits::kMaxThreads));
+    checkOutput(o, "json");
     std::vector<std::vector<int>> archs;
     {
         std::string list = o.text("layers", "784-800-10,784-400-400-10");
         std::stringstream ss(list);
         std::string item;
         while (std::getline(ss, item, ',')) {
-            std::vector<int> sizes;
-            if (!parseLayerSizes(item, sizes))
-                throw UsageError("--layers: '" + item + "' is not like 784-800-10");
-            archs.push_back(sizes);
+            archs.push_back(parseLayersOption("--layers", item));
         }
     }
+    // Every trainer and MLP below stays alive until the end: all of them must fit at once (the
+    // MLP's weights, gradient and moments are counted like the spiking network's).
+    std::uint64_t benchBytes = 0;
+    for (const auto &sizes : archs) {
+        NetworkConfig net;
+        net.layerSizes = sizes;
+        for (int threads : {1, maxThreads})
+            benchBytes = saturatingAdd(benchBytes, saturatingMul(trainerMemoryBytes(net, threads), 2));
+    }
+    requireMemory(benchBytes, "bench of " + o.text("layers", "784-800-10,784-400-400-10"));
     auto data = loadData(o);
     if (batch > data->train.size())
         throw UsageError("--batch: " + std::to_string(batch) + " is larger than the training set ("
@@ -700,6 +818,38 @@ int cmdBench(int argc, char **argv)
     return 0;
 }
 
+// "out of memory while <activity>".
+const char *activity(const std::string &verb)
+{
+    if (verb == "train")
+        return "training";
+    if (verb == "eval")
+        return "evaluating";
+    if (verb == "infer")
+        return "running the sample";
+    if (verb == "export")
+        return "exporting";
+    if (verb == "bench")
+        return "benchmarking";
+    if (verb == "figures")
+        return "rendering the figures";
+    if (verb == "data")
+        return "handling the data set";
+    return "starting";
+}
+
+// An exception's message as a user may read it: a library's bare "std::exception" or an empty
+// or cut-off text ("...: ") says nothing, so the activity is named instead.
+std::string describe(const std::exception &e, const std::string &verb)
+{
+    const std::string what = e.what() ? e.what() : "";
+    const bool empty = what.empty() || what.find("std::") != std::string::npos || what == "(no error occurred)"
+                       || (what.size() >= 2 && what.compare(what.size() - 2, 2, ": ") == 0);
+    if (!empty)
+        return what;
+    return std::string("an unexpected error stopped ") + activity(verb);
+}
+
 void printUsage()
 {
     std::printf("usage: firstspike-cli <verb> [options]\n\n"
@@ -757,8 +907,25 @@ int main(int argc, char **argv)
     } catch (const UsageError &e) {
         std::fprintf(stderr, "firstspike-cli %s: %s\n", verb.c_str(), e.what());
         return 2;
-    } catch (const std::exception &e) {
+    } catch (const OptionError &e) {
         std::fprintf(stderr, "firstspike-cli %s: %s\n", verb.c_str(), e.what());
+        return 2;
+    } catch (const std::bad_alloc &) {
+        // The memory checks above refuse what they can foresee; an allocation that fails anyway
+        // may leave a container half-resized (Eigen's resize frees before it allocates, and a
+        // thread_local vector is destroyed again at exit: a double free). So: one line, and out
+        // without running destructors. Every file is written atomically, so none is half-written.
+        std::fprintf(stderr, "firstspike-cli %s: out of memory while %s; try a smaller network, fewer samples or "
+                             "fewer threads\n",
+                     verb.c_str(), activity(verb));
+        std::fflush(stdout);
+        std::fflush(stderr);
+        std::_Exit(1);
+    } catch (const std::exception &e) {
+        std::fprintf(stderr, "firstspike-cli %s: %s\n", verb.c_str(), describe(e, verb).c_str());
+        return 1;
+    } catch (...) {
+        std::fprintf(stderr, "firstspike-cli %s: an unknown error stopped %s\n", verb.c_str(), activity(verb));
         return 1;
     }
 }

@@ -3,6 +3,7 @@
 #include "ui/window/MainWindow.h"
 #include "ui/window/StallMonitor.h"
 #include "core/benchmark/Throughput.h"
+#include "core/common/MemoryBudget.h"
 #include "core/training/Trainer.h"
 #include "ui/training/TrainingController.h"
 #include "ui/training/TrainingWorker.h"
@@ -16,6 +17,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <new>
 
 namespace firstspike {
 
@@ -78,8 +80,14 @@ void GuiBenchmark::begin()
         return;
     }
     try {
+        // A second trainer of the same network next to the GUI's: counted before it is built.
+        requireMemory(trainingMemoryBytes(config.network.layerSizes, config.network.bias),
+                      layerSizesToString(config.network.layerSizes) + ": the headless trainer");
         headless_ = std::make_unique<Trainer>(config.network, config.training,
                                               limitedSplit(controller->data(), config.trainLimit, config.testLimit));
+    } catch (const std::bad_alloc &) { // no exception text reaches the user
+        fail(QStringLiteral("out of memory while building the headless trainer"));
+        return;
     } catch (const std::exception &e) {
         fail(QString::fromStdString(e.what()));
         return;
@@ -171,8 +179,12 @@ void GuiBenchmark::runHeadlessSlice()
             }
             if (trainer->epochComplete())
                 trainer->finishEpoch();
+        } catch (const std::bad_alloc &) { // nothing escapes the task, and no "std::bad_alloc" text
+            result.error = "out of memory while training a headless slice";
         } catch (const std::exception &e) { // e.g. DivergenceError: its message, not Qt's wrapper
             result.error = e.what();
+        } catch (...) {
+            result.error = "an unknown error stopped a headless slice";
         }
         return result;
     });

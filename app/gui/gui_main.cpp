@@ -23,24 +23,51 @@
 #include "ui/training/TrainingController.h"
 #include "ui/weights/WeightMapView.h"
 #include "app/gui/gui_benchmark.h"
+#include "core/common/MemoryBudget.h"
+#include "core/common/OptionParsing.h"
+#include "core/files/SafeFile.h"
+#include "core/training/SettingsLimits.h"
+#include "ui/export/FigureExporter.h"
 
 #include <QApplication>
+#include <QBuffer>
+#include <QFile>
 #include <QCommandLineParser>
 #include <QSettings>
 #include <QTimer>
 
 #include <cstdio>
+#include <limits>
 
 using namespace firstspike;
 
 namespace {
 
+// Through writeFileSafely, as every file the application writes: a link, a folder or a device
+// at the path is refused, and a failed write leaves the old file as it was.
 bool savePng(QWidget *widget, const QString &path)
 {
-    const bool ok = widget->grab().save(path, "PNG");
-    std::fprintf(ok ? stdout : stderr, "%s %s (%dx%d)\n", ok ? "wrote" : "could not write", qPrintable(path),
-                 widget->width(), widget->height());
+    QByteArray bytes;
+    QBuffer buffer(&bytes);
+    buffer.open(QIODevice::WriteOnly);
+    QString error;
+    bool ok = widget->grab().save(&buffer, "PNG");
+    if (!ok)
+        error = QStringLiteral("%1: the window could not be drawn as a PNG").arg(path);
+    else
+        ok = writeFileSafely(path, bytes, &error);
+    if (ok)
+        std::printf("wrote %s (%dx%d)\n", qPrintable(path), widget->width(), widget->height());
+    else
+        std::fprintf(stderr, "firstspike: %s\n", qPrintable(error));
     return ok;
+}
+
+// A refused command-line value: one line, exit status 2 (as firstspike-cli's).
+int refuse(const std::string &message)
+{
+    std::fprintf(stderr, "firstspike: %s\n", message.c_str());
+    return 2;
 }
 
 // Waits (event loop running) until the Inspect views show the cursor and nothing is computing.
@@ -102,7 +129,7 @@ int main(int argc, char **argv)
     const QCommandLineOption screenshot(QStringLiteral("screenshot"), QStringLiteral("Train --steps mini-batches, save the main window to FILE (PNG) and exit."), QStringLiteral("FILE"));
     const QCommandLineOption steps(QStringLiteral("steps"), QStringLiteral("Mini-batches before the screenshot (default 300)."), QStringLiteral("N"), QStringLiteral("300"));
     const QCommandLineOption views(QStringLiteral("views"), QStringLiteral("With --screenshot: also save each view as PREFIX-<view>.png."), QStringLiteral("PREFIX"));
-    const QCommandLineOption size(QStringLiteral("size"), QStringLiteral("Window size (default 1280x800)."), QStringLiteral("WxH"), QStringLiteral("1280x800"));
+    const QCommandLineOption size(QStringLiteral("size"), QStringLiteral("Window size (default 1280x800), from %1x%2 to %3 pixels a side and %4 pixels in all.").arg(kMinWindowWidth).arg(kMinWindowHeight).arg(kMaxFigureSide).arg(kMaxFigurePixels), QStringLiteral("WxH"), QStringLiteral("1280x800"));
     const QCommandLineOption benchmark(QStringLiteral("benchmark-epochs"), QStringLiteral("Train N epochs with all views open, each followed by the same epoch of a headless trainer; print the throughput ratio, GUI stalls and frame rate, exit."), QStringLiteral("N"));
     const QCommandLineOption layers(QStringLiteral("layers"), QStringLiteral("Layer sizes (default 784-800-10)."), QStringLiteral("L"));
     const QCommandLineOption trainLimit(QStringLiteral("train-limit"), QStringLiteral("Use only the first N training digits."), QStringLiteral("N"));
@@ -114,6 +141,53 @@ int main(int argc, char **argv)
     parser.addOptions({screenshot, steps, views, size, benchmark, layers, trainLimit, epochs, threads, seed, noSettings, data});
     parser.process(app);
 
+    // Every value parsed strictly, as firstspike-cli parses it (core/common/OptionParsing.h), and
+    // refused with one line naming the option before a window opens.
+    RunConfig config;
+    SizeOption windowSize{1280, 800};
+    int stepCount = 300, benchmarkEpochs = 0;
+    try {
+        const auto value = [&parser](const QCommandLineOption &o) { return parser.value(o).toStdString(); };
+        if (parser.isSet(layers))
+            config.network.layerSizes = parseLayersOption("--layers", value(layers));
+        if (parser.isSet(trainLimit))
+            config.trainLimit = static_cast<int>(parseIntOption("--train-limit", value(trainLimit), 0,
+                                                                std::numeric_limits<int>::max()));
+        if (parser.isSet(epochs))
+            config.training.epochs = static_cast<int>(parseIntOption("--epochs", value(epochs), 1, limits::kMaxEpochs));
+        if (parser.isSet(benchmark)) { // one more than measured: the run stays live between epochs
+            benchmarkEpochs = static_cast<int>(parseIntOption("--benchmark-epochs", value(benchmark), 1,
+                                                              limits::kMaxEpochs - 1));
+            config.training.epochs = benchmarkEpochs + 1;
+        }
+        if (parser.isSet(threads))
+            config.training.threads = static_cast<int>(parseIntOption("--threads", value(threads), 0,
+                                                                      limits::kMaxThreads));
+        if (parser.isSet(seed))
+            config.training.seed = parseUInt64Option("--seed", value(seed));
+        stepCount = static_cast<int>(parseIntOption("--steps", value(steps), 1, std::numeric_limits<int>::max()));
+        windowSize = parseSizeOption("--size", value(size), kMinWindowWidth, kMinWindowHeight, kMaxFigureSide,
+                                     kMaxFigurePixels);
+        if (const std::string p = networkConfigProblem(config.network); !p.empty())
+            return refuse(p);
+        if (const std::string p = trainConfigProblem(config.training); !p.empty())
+            return refuse(p);
+        if (parser.isSet(screenshot))
+            checkWritableTarget(QFile::encodeName(parser.value(screenshot)).toStdString());
+        // The window's backing store and a grab of it (device pixels), and the network's
+        // training state: refused with the figure before a window or a trainer is made.
+        const double ratio = std::max(1.0, app.devicePixelRatio());
+        requireMemory(static_cast<std::uint64_t>(windowSize.width * ratio) * static_cast<std::uint64_t>(windowSize.height * ratio) * 4 * 3,
+                      "--size " + value(size) + ": the window");
+        requireMemory(trainingMemoryBytes(config.network.layerSizes, config.network.bias),
+                      layerSizesToString(config.network.layerSizes) + ": training");
+    } catch (const OptionError &e) {
+        return refuse(e.what());
+    } catch (const std::exception &e) { // FileError, ResourceError: one line each, exit 1 as in the CLI
+        std::fprintf(stderr, "firstspike: %s\n", e.what());
+        return 1;
+    }
+
     const bool scripted = parser.isSet(screenshot) || parser.isSet(benchmark);
     MainWindowOptions options;
     options.useSettings = !parser.isSet(noSettings) && !scripted;
@@ -121,26 +195,8 @@ int main(int argc, char **argv)
         options.quitChoice = QuitChoice::QuitWithoutSaving; // the script ends the run it made
     const bool overrides = parser.isSet(layers) || parser.isSet(trainLimit) || parser.isSet(epochs)
         || parser.isSet(threads) || parser.isSet(seed) || scripted;
-    if (overrides) {
-        RunConfig config;
-        if (parser.isSet(layers)) {
-            std::vector<int> sizes;
-            if (!parseLayerSizes(parser.value(layers).toStdString(), sizes)) {
-                std::fprintf(stderr, "firstspike: --layers: '%s' is not like 784-800-10\n", qPrintable(parser.value(layers)));
-                return 2;
-            }
-            config.network.layerSizes = sizes;
-        }
-        config.trainLimit = parser.value(trainLimit).toInt();
-        if (parser.isSet(epochs))
-            config.training.epochs = std::max(1, parser.value(epochs).toInt());
-        if (parser.isSet(benchmark)) // one more than measured: the run stays live between epochs
-            config.training.epochs = std::max(1, parser.value(benchmark).toInt()) + 1;
-        config.training.threads = parser.value(threads).toInt();
-        if (parser.isSet(seed))
-            config.training.seed = parser.value(seed).toULongLong();
+    if (overrides)
         options.config = config;
-    }
 
     if (parser.isSet(data)) {
         QString error;
@@ -153,9 +209,7 @@ int main(int argc, char **argv)
     }
 
     MainWindow window(options);
-    const QStringList wh = parser.value(size).split(QLatin1Char('x'));
-    if (wh.size() == 2 && wh[0].toInt() > 0 && wh[1].toInt() > 0)
-        window.resize(wh[0].toInt(), wh[1].toInt());
+    window.resize(windowSize.width, windowSize.height);
     window.show();
 
     int exitCode = 0;
@@ -188,9 +242,9 @@ int main(int argc, char **argv)
             exitCode = 1;
             QApplication::quit();
         });
-        window.controller()->trainSteps(std::max(1, parser.value(steps).toInt()));
+        window.controller()->trainSteps(stepCount);
     } else if (parser.isSet(benchmark)) {
-        benchmarkRun = new GuiBenchmark(window, parser.value(benchmark).toInt(), &window);
+        benchmarkRun = new GuiBenchmark(window, benchmarkEpochs, &window);
         benchmarkRun->start();
     }
 

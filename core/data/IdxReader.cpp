@@ -1,5 +1,8 @@
 #include "core/data/IdxReader.h"
 
+#include "core/common/MemoryBudget.h"
+#include "core/files/SafeFile.h"
+
 #include <zlib.h>
 
 #include <algorithm>
@@ -10,6 +13,7 @@
 #include <filesystem>
 #include <limits>
 #include <memory>
+#include <new>
 #include <string>
 #include <system_error>
 
@@ -29,8 +33,11 @@ constexpr std::size_t kZlibChunk = std::size_t{1} << 30;
 // A gzip payload buffer starts at this size and doubles, so memory follows the data actually
 // inflated rather than the size a header claims.
 constexpr std::size_t kInitialInflateBuffer = std::size_t{16} << 20;
-// How much trailing data is inflated (into a scratch buffer) before giving up counting it.
+// How much trailing data is inflated (into a scratch buffer) before giving up counting it: a
+// gzip bomb behind a valid payload costs at most this much work, never its inflated size.
 constexpr std::size_t kTrailingCountCap = std::size_t{1} << 20;
+// Compressed input is read from the file in pieces of this size, never as a whole.
+constexpr std::size_t kInputChunk = std::size_t{256} << 10;
 
 const char *kImageNames[] = {"train-images-idx3-ubyte", "t10k-images-idx3-ubyte"};
 const char *kLabelNames[] = {"train-labels-idx1-ubyte", "t10k-labels-idx1-ubyte"};
@@ -53,11 +60,6 @@ std::uint32_t bigEndian32(const std::uint8_t *bytes)
         | std::uint32_t{bytes[3]};
 }
 
-std::uint64_t saturatingAdd(std::uint64_t a, std::uint64_t b)
-{
-    return a > std::numeric_limits<std::uint64_t>::max() - b ? std::numeric_limits<std::uint64_t>::max() : a + b;
-}
-
 // Largest file accepted: a header, the payload limit, and room for gzip's framing (stored deflate
 // blocks cost 5 bytes per 64 KiB, so maxBytes / 512 is generous).
 std::uint64_t maxFileBytes(const IdxLimits &limits)
@@ -70,19 +72,66 @@ std::string errnoText(int error)
     return std::generic_category().message(error);
 }
 
+// Where the bytes of one IDX file come from: a buffer already in memory (parseIdxPair, the
+// embedded data) or a regular file opened through SafeFile, read piece by piece so that no more
+// than the header allows is ever held.
+class ByteSource {
+public:
+    ByteSource(const std::uint8_t *data, std::size_t size) : memory_(data), size_(size) {}
+    explicit ByteSource(InputFile &file) : file_(&file), size_(file.size()) {}
+
+    // Bytes not handed out yet (for a file: by its size when it was opened).
+    std::uint64_t remaining() const { return size_ - position_; }
+
+    // Up to n bytes into out; fewer only at the end (or where a file shrank while read).
+    std::size_t read(std::uint8_t *out, std::size_t n)
+    {
+        const std::size_t wanted = static_cast<std::size_t>(std::min<std::uint64_t>(n, remaining()));
+        std::size_t got = wanted;
+        if (wanted == 0)
+            return 0;
+        if (memory_)
+            std::memcpy(out, memory_ + position_, wanted);
+        else
+            got = file_->read(out, wanted);
+        position_ += got;
+        if (got < wanted)
+            size_ = position_; // the file ended early: nothing more will come
+        return got;
+    }
+
+private:
+    const std::uint8_t *memory_ = nullptr;
+    InputFile *file_ = nullptr;
+    std::uint64_t size_;
+    std::uint64_t position_ = 0;
+};
+
 // The decoded bytes of one IDX file, in order: either the raw bytes themselves or the output of
 // zlib inflating a gzip file (several concatenated gzip members are accepted, as gzip does).
+// Only what the caller asks for is inflated, so the header bounds the work, not the stream.
 class IdxStream {
 public:
-    IdxStream(const std::uint8_t *data, std::size_t size, const std::string &name)
-        : data_(data), size_(size), name_(name), gzip_(size >= 2 && data[0] == 0x1f && data[1] == 0x8b)
+    IdxStream(ByteSource &source, const std::string &name) : source_(source), name_(name)
     {
-        if (!gzip_)
+        // Two bytes tell gzip from raw data; they are kept and handed out again.
+        std::uint8_t sniff[2];
+        const std::size_t n = source_.read(sniff, 2);
+        gzip_ = n == 2 && sniff[0] == 0x1f && sniff[1] == 0x8b;
+        if (!gzip_) {
+            std::memcpy(pending_, sniff, n);
+            pendingSize_ = n;
             return;
+        }
+        input_.resize(kInputChunk);
+        input_[0] = sniff[0];
+        input_[1] = sniff[1];
         std::memset(&zs_, 0, sizeof zs_);
         if (inflateInit2(&zs_, 16 + MAX_WBITS) != Z_OK)
             fail(name_, "cannot initialise zlib to inflate the gzip data");
         zlibReady_ = true;
+        zs_.next_in = input_.data();
+        zs_.avail_in = 2;
     }
     ~IdxStream()
     {
@@ -94,26 +143,29 @@ public:
 
     bool isGzip() const { return gzip_; }
     // Raw data only: how many bytes are left.
-    std::size_t rawRemaining() const { return size_ - position_; }
+    std::uint64_t rawRemaining() const { return pendingSize_ + source_.remaining(); }
 
     // Fills out[0..count) as far as the data goes; returns how many bytes were written.
     std::size_t read(std::uint8_t *out, std::size_t count)
     {
         if (!gzip_) {
-            const std::size_t n = std::min(count, size_ - position_);
-            if (n > 0)
-                std::memcpy(out, data_ + position_, n);
-            position_ += n;
-            return n;
+            const std::size_t fromPending = std::min(count, pendingSize_);
+            std::memcpy(out, pending_, fromPending);
+            std::memmove(pending_, pending_ + fromPending, pendingSize_ - fromPending);
+            pendingSize_ -= fromPending;
+            std::size_t produced = fromPending;
+            while (produced < count) {
+                const std::size_t n = source_.read(out + produced, std::min(count - produced, kZlibChunk));
+                if (n == 0)
+                    break;
+                produced += n;
+            }
+            return produced;
         }
         std::size_t produced = 0;
         while (produced < count && !finished_) {
-            if (zs_.avail_in == 0 && position_ < size_) {
-                const std::size_t chunk = std::min(size_ - position_, kZlibChunk);
-                zs_.next_in = const_cast<Bytef *>(data_ + position_);
-                zs_.avail_in = static_cast<uInt>(chunk);
-                position_ += chunk;
-            }
+            if (zs_.avail_in == 0)
+                refill();
             const std::size_t outChunk = std::min(count - produced, kZlibChunk);
             zs_.next_out = out + produced;
             zs_.avail_out = static_cast<uInt>(outChunk);
@@ -126,7 +178,7 @@ public:
                 nextMemberOrFinish();
                 continue;
             }
-            if (rc == Z_BUF_ERROR && zs_.avail_in == 0 && position_ == size_)
+            if (rc == Z_BUF_ERROR && zs_.avail_in == 0 && source_.remaining() == 0)
                 fail(name_, "corrupt gzip data: the compressed stream is truncated (input ends after "
                                 + std::to_string(inflated_) + " decompressed bytes, before the end of the stream)");
             if (rc == Z_BUF_ERROR)
@@ -138,15 +190,15 @@ public:
     }
 
     // Reads to the end (which, for gzip, also verifies the CRC) and counts what is left, stopping
-    // the count at `cap`.
-    std::size_t countRemaining(std::size_t cap)
+    // the count at `cap`: what follows the payload is never inflated further than that.
+    std::uint64_t countRemaining(std::size_t cap)
     {
         if (!gzip_)
             return rawRemaining();
         std::vector<std::uint8_t> scratch(64 * 1024);
         std::size_t total = 0;
         while (total < cap) {
-            const std::size_t n = read(scratch.data(), scratch.size());
+            const std::size_t n = read(scratch.data(), std::min(scratch.size(), cap - total));
             if (n == 0)
                 break;
             total += n;
@@ -155,30 +207,43 @@ public:
     }
 
 private:
+    // Moves the unread input to the front of the buffer and tops it up from the source.
+    void refill()
+    {
+        const std::size_t kept = zs_.avail_in;
+        if (kept > 0 && zs_.next_in != input_.data())
+            std::memmove(input_.data(), zs_.next_in, kept);
+        const std::size_t got = source_.read(input_.data() + kept, input_.size() - kept);
+        zs_.next_in = input_.data();
+        zs_.avail_in = static_cast<uInt>(kept + got);
+    }
+
     void nextMemberOrFinish()
     {
-        const std::size_t consumed = position_ - zs_.avail_in;
-        if (consumed == size_) {
+        if (zs_.avail_in < 2)
+            refill(); // another member's magic may straddle two pieces of input
+        if (zs_.avail_in == 0) {
             finished_ = true;
             return;
         }
-        if (size_ - consumed >= 2 && data_[consumed] == 0x1f && data_[consumed + 1] == 0x8b) {
+        if (zs_.avail_in >= 2 && zs_.next_in[0] == 0x1f && zs_.next_in[1] == 0x8b) {
+            const Bytef *next = zs_.next_in;
+            const uInt available = zs_.avail_in;
             inflateReset(&zs_);
-            const std::size_t chunk = std::min(size_ - consumed, kZlibChunk);
-            zs_.next_in = const_cast<Bytef *>(data_ + consumed);
-            zs_.avail_in = static_cast<uInt>(chunk);
-            position_ = consumed + chunk;
+            zs_.next_in = const_cast<Bytef *>(next);
+            zs_.avail_in = available;
             return;
         }
-        fail(name_, "corrupt gzip data: " + std::to_string(size_ - consumed)
+        fail(name_, "corrupt gzip data: " + std::to_string(zs_.avail_in + source_.remaining())
                         + " bytes of non-gzip data follow the end of the compressed stream");
     }
 
-    const std::uint8_t *data_;
-    std::size_t size_;
+    ByteSource &source_;
     std::string name_;
-    bool gzip_;
-    std::size_t position_ = 0; // raw: next byte to hand out; gzip: input handed to zlib so far
+    bool gzip_ = false;
+    std::uint8_t pending_[2] = {0, 0}; // raw: the sniffed bytes not yet handed out
+    std::size_t pendingSize_ = 0;
+    std::vector<std::uint8_t> input_;  // gzip: compressed input, one piece at a time
     z_stream zs_{};
     bool zlibReady_ = false;
     bool finished_ = false;
@@ -275,22 +340,44 @@ std::uint32_t readLabelHeader(IdxStream &stream, const std::string &name, const 
 }
 
 // Reads exactly `expected` bytes after the header (already validated against the limits) and
-// insists that nothing follows them.
+// insists that nothing follows them. A raw file's size is checked against the header before
+// anything is read or allocated; gzip data is inflated only as far as the header allows, plus
+// kTrailingCountCap to report what follows. The memory the header asks for is checked first.
 std::vector<std::uint8_t> readPayload(IdxStream &stream, std::size_t expected, std::size_t headerBytes,
                                       const std::string &name, const std::string &description)
 {
-    const auto truncated = [&](std::size_t found) {
+    const auto truncated = [&](std::uint64_t found) {
         fail(name, "truncated data: expected " + std::to_string(expected) + " bytes after the "
                        + std::to_string(headerBytes) + "-byte header (" + description + "), found "
                        + std::to_string(found));
     };
+    const auto trailingData = [&](std::uint64_t trailing, const std::string &sizes) {
+        fail(name, "trailing data: " + std::string(stream.isGzip() && trailing >= kTrailingCountCap ? "at least " : "")
+                       + std::to_string(trailing) + " bytes follow the " + std::to_string(expected) + " bytes of "
+                       + description + " that the header describes" + sizes);
+    };
+    if (!stream.isGzip()) {
+        // The whole size is known: a file longer or shorter than its header says is refused
+        // before anything is allocated or read.
+        const std::uint64_t found = stream.rawRemaining();
+        if (found < expected)
+            truncated(found);
+        if (found > expected)
+            trailingData(found - expected, " (the file is " + std::to_string(headerBytes + found)
+                                               + " bytes, the header declares "
+                                               + std::to_string(headerBytes + expected) + ")");
+    }
+    try {
+        requireMemory(expected, name + ": " + description);
+    } catch (const ResourceError &e) {
+        throw DataError(e.what());
+    }
     std::vector<std::uint8_t> payload;
     if (!stream.isGzip()) {
-        // The whole file is known: refuse before allocating anything.
-        if (stream.rawRemaining() < expected)
-            truncated(stream.rawRemaining());
         payload.resize(expected);
-        stream.read(payload.data(), expected);
+        const std::size_t got = stream.read(payload.data(), expected);
+        if (got < expected)
+            truncated(got); // the file shrank while it was read
     } else {
         std::size_t filled = 0;
         payload.resize(std::min(expected, kInitialInflateBuffer));
@@ -302,41 +389,22 @@ std::vector<std::uint8_t> readPayload(IdxStream &stream, std::size_t expected, s
                 break;
             payload.resize(expected - payload.size() > payload.size() ? 2 * payload.size() : expected);
         }
+        const std::uint64_t trailing = stream.countRemaining(kTrailingCountCap);
+        if (trailing > 0)
+            trailingData(trailing, "");
     }
-    const std::size_t trailing = stream.countRemaining(kTrailingCountCap);
-    if (trailing > 0)
-        fail(name, "trailing data: " + std::string(trailing >= kTrailingCountCap ? "at least " : "")
-                       + std::to_string(trailing) + " bytes follow the " + std::to_string(expected) + " bytes of "
-                       + description + " that the header describes");
     return payload;
 }
 
-std::vector<std::uint8_t> readWholeFile(const std::string &path, const IdxLimits &limits)
+// Opens one IDX file through SafeFile: a FIFO, device, socket or folder is refused before any
+// read can block, and so is a file larger than the limits allow.
+std::unique_ptr<InputFile> openIdxFile(const std::string &path, const IdxLimits &limits)
 {
-    errno = 0;
-    std::unique_ptr<std::FILE, int (*)(std::FILE *)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
-    if (!file)
-        fail(path, "cannot open (" + errnoText(errno != 0 ? errno : ENOENT) + ")");
-    std::error_code ec;
-    if (fs::is_directory(path, ec))
-        fail(path, "cannot open (" + errnoText(EISDIR) + ")");
-    const std::uintmax_t size = fs::file_size(path, ec);
-    if (ec)
-        fail(path, "cannot determine the file size (" + ec.message() + ")");
-    const std::uint64_t limit = maxFileBytes(limits);
-    if (size > limit || size > std::numeric_limits<std::size_t>::max())
-        fail(path, "file is " + std::to_string(size) + " bytes, larger than the limit of " + std::to_string(limit)
-                       + " bytes");
-    std::vector<std::uint8_t> bytes(static_cast<std::size_t>(size));
-    errno = 0;
-    const std::size_t got = bytes.empty() ? 0 : std::fread(bytes.data(), 1, bytes.size(), file.get());
-    if (got != bytes.size())
-        fail(path, "read error after " + std::to_string(got) + " of " + std::to_string(size) + " bytes ("
-                       + (std::ferror(file.get()) && errno != 0 ? errnoText(errno) : std::string("file shrank"))
-                       + ")");
-    if (std::fgetc(file.get()) != EOF)
-        fail(path, "file grew while it was being read");
-    return bytes;
+    try {
+        return std::make_unique<InputFile>(path, "data", maxFileBytes(limits));
+    } catch (const FileError &e) {
+        throw DataError(e.what());
+    }
 }
 
 std::string findIdxFile(const fs::path &folder, const std::string &baseName)
@@ -351,16 +419,13 @@ std::string findIdxFile(const fs::path &folder, const std::string &baseName)
     fail(raw.string(), "missing: neither " + baseName + " nor " + baseName + ".gz is in " + folder.string());
 }
 
-} // namespace
-
-Dataset parseIdxPair(const std::vector<std::uint8_t> &imageFileBytes, const std::string &imageName,
-                     const std::vector<std::uint8_t> &labelFileBytes, const std::string &labelName,
-                     const IdxLimits &limits)
+// Both headers are read and checked against each other before any payload is allocated.
+Dataset parsePair(ByteSource &imageSource, const std::string &imageName, ByteSource &labelSource,
+                  const std::string &labelName, const IdxLimits &limits)
 {
-    IdxStream images(imageFileBytes.data(), imageFileBytes.size(), imageName);
-    IdxStream labels(labelFileBytes.data(), labelFileBytes.size(), labelName);
+    IdxStream images(imageSource, imageName);
+    IdxStream labels(labelSource, labelName);
 
-    // Both headers are checked against each other before any payload is allocated.
     const ImageHeader imageHeader = readImageHeader(images, imageName, limits);
     const std::uint32_t labelCount = readLabelHeader(labels, labelName, limits);
     if (labelCount != imageHeader.count)
@@ -386,11 +451,40 @@ Dataset parseIdxPair(const std::vector<std::uint8_t> &imageFileBytes, const std:
     return dataset;
 }
 
+// Every failure as one DataError line naming a file: a read error from SafeFile, and an
+// allocation that fails although the memory check passed (the machine's memory changed meanwhile).
+template <typename Parse>
+Dataset asDataErrors(const std::string &imageName, Parse parse)
+{
+    try {
+        return parse();
+    } catch (const FileError &e) {
+        throw DataError(e.what());
+    } catch (const std::bad_alloc &) {
+        throw DataError(imageName + ": not enough memory to read the data set ("
+                        + formatBytes(availableMemoryBytes()) + " available)");
+    }
+}
+
+} // namespace
+
+Dataset parseIdxPair(const std::vector<std::uint8_t> &imageFileBytes, const std::string &imageName,
+                     const std::vector<std::uint8_t> &labelFileBytes, const std::string &labelName,
+                     const IdxLimits &limits)
+{
+    ByteSource images(imageFileBytes.data(), imageFileBytes.size());
+    ByteSource labels(labelFileBytes.data(), labelFileBytes.size());
+    return asDataErrors(imageName, [&] { return parsePair(images, imageName, labels, labelName, limits); });
+}
+
 Dataset readIdxPair(const std::string &imagesPath, const std::string &labelsPath, const IdxLimits &limits)
 {
-    const std::vector<std::uint8_t> imageBytes = readWholeFile(imagesPath, limits);
-    const std::vector<std::uint8_t> labelBytes = readWholeFile(labelsPath, limits);
-    return parseIdxPair(imageBytes, imagesPath, labelBytes, labelsPath, limits);
+    // Both files are opened (and refused if they are no regular files) before either is read.
+    const std::unique_ptr<InputFile> imageFile = openIdxFile(imagesPath, limits);
+    const std::unique_ptr<InputFile> labelFile = openIdxFile(labelsPath, limits);
+    ByteSource images(*imageFile);
+    ByteSource labels(*labelFile);
+    return asDataErrors(imagesPath, [&] { return parsePair(images, imagesPath, labels, labelsPath, limits); });
 }
 
 DataSplit loadIdxFolder(const std::string &folder, const IdxLimits &limits)

@@ -6,6 +6,13 @@
 // Every problem (missing file, bad magic, absurd or inconsistent header, truncated or trailing data,
 // corrupt gzip, label out of range, image/label count mismatch) raises DataError whose message
 // names the file and the problem. Headers are validated before anything is allocated.
+//
+// Hostile files (docs/FORMATS.md, "Limits"): files are opened through SafeFile, so a FIFO, device,
+// socket or folder is refused at once instead of blocking a read; a raw file must be exactly as
+// long as its header declares (both sizes are named otherwise); gzip data is inflated only as far
+// as the header allows (a longer stream is "trailing data", counted up to 1 MiB, never inflated
+// whole); and the memory the header asks for is checked (requireMemory) before it is allocated,
+// e.g. "train-images-idx3-ubyte.gz: 100000 images of 28x28 needs 78.4 MB, 10.0 MB available".
 
 #include "core/data/Dataset.h"
 

@@ -1,11 +1,16 @@
 #include "core/files/Checkpoint.h"
 
+#include "core/common/MemoryBudget.h"
 #include "core/files/SafeFile.h"
+#include "core/training/SettingsLimits.h"
 
 #include <zlib.h>
 
+#include <cfloat>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <new>
 
 namespace firstspike {
 
@@ -13,7 +18,11 @@ namespace {
 
 constexpr char kMagic[8] = {'F', 'S', 'P', 'I', 'K', 'E', 'C', 'K'};
 constexpr std::size_t kHeaderSize = 20;
-constexpr std::uint64_t kMaxPayload = 4ull << 30;
+// No fixed size limit below what `train` can save (kMaxLayerEntries layers of kMaxLayerSize):
+// what bounds a checkpoint is the memory check before it is read (loadCheckpoint) and before its
+// matrices are allocated (deserializeCheckpoint). This constant only keeps the header arithmetic
+// from overflowing.
+constexpr std::uint64_t kMaxPayload = 1ull << 56;
 
 class Writer {
 public:
@@ -115,6 +124,26 @@ public:
         p_ += n;
         return s;
     }
+    void skip(std::uint64_t n, const char *what)
+    {
+        if (n > remaining())
+            fail(std::string("truncated payload while reading ") + what);
+        p_ += n;
+    }
+    // Skips a list of matrices as matrices() would read it; returns how many it holds.
+    std::uint32_t skipMatrices(const char *what)
+    {
+        const std::uint32_t count = u32(what);
+        if (count > 64)
+            fail(std::string("implausible matrix count for ") + what);
+        for (std::uint32_t k = 0; k < count; ++k) {
+            const std::uint64_t rows = u32(what), cols = u32(what);
+            if (rows * cols > remaining() / 8) // at most (2^32 - 1)^2: no overflow
+                fail(std::string("matrix size exceeds the file for ") + what);
+            skip(rows * cols * 8, what);
+        }
+        return count;
+    }
     std::vector<Matrix> matrices(const char *what)
     {
         const std::uint32_t count = u32(what);
@@ -191,6 +220,43 @@ void checkShapes(const Reader &r, const std::vector<Matrix> &ms, const NetworkCo
             r.fail(std::string(what) + ": layer " + std::to_string(l + 1) + " is " + std::to_string(ms[l].rows()) + "x"
                    + std::to_string(ms[l].cols()) + ", the architecture needs "
                    + std::to_string(net.layerSizes[l] + extra) + "x" + std::to_string(net.layerSizes[l + 1]));
+}
+
+std::string valueText(double v)
+{
+    if (std::isnan(v))
+        return "NaN";
+    if (std::isinf(v))
+        return v > 0 ? "+Inf" : "-Inf";
+    char text[40];
+    std::snprintf(text, sizeof text, "%.6g", v);
+    return text;
+}
+
+// A file with a valid checksum can still hold numbers no run could have produced: a NaN or an
+// infinity (and, for the optimiser's moments, which it keeps as floats, a value beyond float's
+// range or a negative second moment) would only surface later as a diverged run or a blank plot.
+// Refuses the first such value, naming the matrix, the layer (from 1) and the row and column
+// (from 0).
+enum class ValueRule { Finite, FloatMoment, FloatSecondMoment };
+void checkValues(const Reader &r, const std::vector<Matrix> &ms, const char *what, ValueRule rule)
+{
+    for (std::size_t l = 0; l < ms.size(); ++l) {
+        const Matrix &m = ms[l];
+        for (Eigen::Index i = 0; i < m.rows(); ++i)
+            for (Eigen::Index j = 0; j < m.cols(); ++j) {
+                const double v = m(i, j);
+                const bool beyondFloat = rule != ValueRule::Finite && !(std::fabs(v) <= static_cast<double>(FLT_MAX));
+                const bool negative = rule == ValueRule::FloatSecondMoment && v < 0.0;
+                if (std::isfinite(v) && !beyondFloat && !negative)
+                    continue;
+                const char *why = !std::isfinite(v) ? ""
+                    : beyondFloat                   ? ", beyond the single-precision range the optimiser keeps them in"
+                                                    : ", but a second moment (a mean of squares) cannot be negative";
+                r.fail(std::string(what) + " of layer " + std::to_string(l + 1) + " contain " + valueText(v)
+                       + " at row " + std::to_string(i) + ", column " + std::to_string(j) + why);
+            }
+    }
 }
 
 std::uint32_t crcOf(const std::uint8_t *data, std::size_t size)
@@ -338,42 +404,54 @@ Checkpoint deserializeCheckpoint(const std::vector<std::uint8_t> &bytes, const s
     t.patience = r.i32("training");
     t.restoreBest = r.flag("training");
     t.augmentShift = r.i32("training");
-    // A file with a valid checksum can still carry values no run could have had.
-    auto plausible = [&](bool ok, const char *what) {
-        if (!ok)
-            r.fail(std::string("implausible ") + what);
-    };
-    auto finiteIn = [](double v, double lo, double hi) { return std::isfinite(v) && v >= lo && v <= hi; };
-    plausible(finiteIn(n.threshold, 1e-12, 1e12), "threshold");
-    plausible(finiteIn(n.maxSpikeTime, 1e-3, 700.0), "horizon");
-    plausible(finiteIn(n.encoding.latencyScale, 1e-6, 700.0), "latency scale");
-    plausible(finiteIn(n.encoding.binaryLateTime, 0.0, 700.0), "binary late time");
-    plausible(std::isfinite(n.encoding.binarizeThreshold), "binarise threshold");
-    plausible(t.epochs >= 0 && t.batchSize > 0, "epochs or batch size");
-    plausible(finiteIn(t.optimizer.learningRate, 0.0, 1e6) && finiteIn(t.optimizer.lrDecay, 0.0, 1e6)
-                  && finiteIn(t.optimizer.lrFloor, 0.0, 1e6),
-              "learning rate");
-    plausible(finiteIn(t.optimizer.beta1, 0.0, 1.0) && t.optimizer.beta1 < 1.0 && finiteIn(t.optimizer.beta2, 0.0, 1.0)
-                  && t.optimizer.beta2 < 1.0 && finiteIn(t.optimizer.epsilon, 0.0, 1.0),
-              "Adam parameters");
-    plausible(finiteIn(t.weightSumK, 0.0, 1e12) && finiteIn(t.l2, 0.0, 1e12), "regularisation");
-    plausible(finiteIn(t.initLow, -1e6, 1e6) && finiteIn(t.initHigh, -1e6, 1e6), "initial weight range");
-    plausible(t.threads >= 0 && t.threads <= 256 && t.patience >= 0, "thread count or patience");
-    plausible(finiteIn(t.validationFraction, 0.0, 1.0) && t.validationFraction < 1.0, "validation fraction");
-    plausible(t.augmentShift >= 0 && t.augmentShift <= 8, "augmentation shift");
+    // A file with a valid checksum can still carry values no run could have had: the settings
+    // must lie in the ranges every other door (command line, GUI, session file) accepts.
+    if (std::string problem = networkConfigProblem(n); !problem.empty())
+        r.fail(problem);
+    if (std::string problem = trainConfigProblem(t); !problem.empty())
+        r.fail(problem);
+
+    // The memory the declared network's matrices take, checked before any is allocated: one
+    // copy of the weights per matrix list the file holds (weights, Adam's two moments, the best
+    // epoch's weights), so an absurd architecture is refused with its figure, not std::bad_alloc.
+    {
+        Reader scan = r;
+        scan.str("data source");
+        scan.i32("epochs");
+        scan.i64("optimiser step");
+        std::uint64_t copies = 0;
+        for (int list = 0; list < 4; ++list) {
+            if (list == 3)
+                scan.i32("best epoch");
+            copies += scan.skipMatrices(list == 0 ? "weights" : list == 3 ? "best weights" : "optimiser state") > 0;
+        }
+        const std::uint64_t weights = weightCount(n.layerSizes, n.bias);
+        try {
+            requireMemory(saturatingMul(saturatingMul(weights, copies), sizeof(double)),
+                          name + ": loading the matrices of " + layerSizesToString(n.layerSizes) + " ("
+                              + std::to_string(copies) + (copies == 1 ? " copy of " : " copies of ")
+                              + std::to_string(weights) + " weights)");
+        } catch (const ResourceError &e) {
+            throw CheckpointError(e.what());
+        }
+    }
 
     c.dataSource = r.str("data source");
     c.epochsCompleted = r.i32("epochs");
     c.optimizerStep = r.i64("optimiser step");
     c.weights = r.matrices("weights");
     checkShapes(r, c.weights, n, "weights", false);
+    checkValues(r, c.weights, "weights", ValueRule::Finite);
     c.adamFirstMoment = r.matrices("optimiser state");
     checkShapes(r, c.adamFirstMoment, n, "optimiser state", true);
+    checkValues(r, c.adamFirstMoment, "Adam first moments", ValueRule::FloatMoment);
     c.adamSecondMoment = r.matrices("optimiser state");
     checkShapes(r, c.adamSecondMoment, n, "optimiser state", true);
+    checkValues(r, c.adamSecondMoment, "Adam second moments", ValueRule::FloatSecondMoment);
     c.bestEpoch = r.i32("best epoch");
     c.bestWeights = r.matrices("best weights");
     checkShapes(r, c.bestWeights, n, "best weights", true);
+    checkValues(r, c.bestWeights, "best weights", ValueRule::Finite);
     const std::uint32_t epochs = r.u32("history");
     if (epochs > r.remaining() / 8)
         r.fail("implausible history length");
@@ -395,13 +473,25 @@ void saveCheckpoint(const Checkpoint &checkpoint, const std::string &path)
 
 Checkpoint loadCheckpoint(const std::string &path)
 {
-    std::vector<std::uint8_t> bytes;
     try {
-        bytes = readRegularFile(path, "checkpoint", kMaxPayload + kHeaderSize + 4);
+        std::vector<std::uint8_t> bytes;
+        {
+            // A FIFO, device or folder is refused before any read; the file's own bytes are
+            // memory too, checked before they are read.
+            InputFile file(path, "checkpoint", kMaxPayload + kHeaderSize + 4);
+            requireMemory(file.size(), path + ": reading the checkpoint file");
+            bytes = file.readAll();
+        }
+        return deserializeCheckpoint(bytes, path);
     } catch (const FileError &e) {
         throw CheckpointError(e.what());
+    } catch (const ResourceError &e) {
+        throw CheckpointError(e.what());
+    } catch (const std::bad_alloc &) {
+        // The checks above passed but the machine's memory changed meanwhile.
+        throw CheckpointError(path + ": not enough memory to load the checkpoint (" + formatBytes(availableMemoryBytes())
+                              + " available)");
     }
-    return deserializeCheckpoint(bytes, path);
 }
 
 } // namespace firstspike

@@ -11,6 +11,14 @@
 // Numbers are little-endian; doubles are stored as their IEEE-754 bits, so a round trip is
 // bit-exact. Saving writes a temporary file in the same folder, fsyncs it and renames it over
 // the target, so an interrupted save never destroys the previous file.
+//
+// Reading refuses, with one line naming the file (docs/FORMATS.md, "Limits"): what is not a
+// regular file (a FIFO or device is never read); a file, or the matrices its header declares,
+// larger than the memory available ("run.fsck: loading the matrices of 784-1-30000 (2 copies of
+// 60785 weights) needs 972.6 kB, 500.0 kB available"); settings outside the ranges of
+// SettingsLimits.h ("run.fsck: threshold = -1e+308 is outside [1e-12, 1e+12]"); more layers or
+// larger ones than kMaxLayerEntries / kMaxLayerSize; and NaN or infinite weights, best weights
+// or Adam moments ("run.fsck: weights of layer 1 contain NaN at row 3, column 7").
 
 #include "core/model/NetworkConfig.h"
 #include "core/model/SpikeNetwork.h"
@@ -44,6 +52,7 @@ struct Checkpoint {
 };
 
 std::vector<std::uint8_t> serializeCheckpoint(const Checkpoint &checkpoint);
+// Every problem of the bytes, the memory check included, is a CheckpointError naming `name`.
 Checkpoint deserializeCheckpoint(const std::vector<std::uint8_t> &bytes, const std::string &name);
 
 // Atomic save; throws CheckpointError naming the file on failure (the old file stays intact).

@@ -1,7 +1,9 @@
 #include "core/files/DataExport.h"
 
+#include "core/common/MemoryBudget.h"
 #include "core/files/JsonWriter.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -108,6 +110,12 @@ std::string spikesCsvHeader()
 std::string spikesToCsv(const SampleSpikes &s)
 {
     std::string out;
+    appendSpikesCsv(out, s);
+    return out;
+}
+
+void appendSpikesCsv(std::string &out, const SampleSpikes &s)
+{
     const std::string prefix = std::to_string(s.sample) + ',';
     for (Eigen::Index i = 0; i < s.pass.inputZ.size(); ++i)
         out += prefix + "0," + std::to_string(i) + ',' + formatNumber(std::log(s.pass.inputZ[i])) + '\n';
@@ -117,35 +125,101 @@ std::string spikesToCsv(const SampleSpikes &s)
             if (!std::isinf(z[j]))
                 out += prefix + std::to_string(l + 1) + ',' + std::to_string(j) + ',' + formatNumber(std::log(z[j])) + '\n';
     }
-    return out;
 }
 
 std::string spikesToJson(const std::vector<SampleSpikes> &samples)
 {
     JsonWriter j;
     j.beginArray();
-    for (const SampleSpikes &s : samples) {
-        j.beginObject();
-        j.key("sample").value(s.sample);
-        j.key("label").value(s.label);
-        j.key("predicted").value(s.pass.predictedClass());
-        j.key("decision_time").value(std::log(s.pass.decisionZ()));
-        j.key("layers").beginArray();
-        std::vector<double> t(s.pass.inputZ.size());
-        for (Eigen::Index i = 0; i < s.pass.inputZ.size(); ++i)
-            t[i] = std::log(s.pass.inputZ[i]);
-        j.array(t);
-        for (const LayerActivity &a : s.pass.layers) {
-            t.assign(a.spikeZ.size(), 0.0);
-            for (Eigen::Index k = 0; k < a.spikeZ.size(); ++k)
-                t[k] = std::log(a.spikeZ[k]); // silent: +inf, written as null
-            j.array(t);
-        }
-        j.endArray();
-        j.endObject();
-    }
+    for (const SampleSpikes &s : samples)
+        writeSampleSpikes(j, s);
     j.endArray();
     return j.str() + "\n";
+}
+
+void writeSampleSpikes(JsonWriter &j, const SampleSpikes &s)
+{
+    j.beginObject();
+    j.key("sample").value(s.sample);
+    j.key("label").value(s.label);
+    j.key("predicted").value(s.pass.predictedClass());
+    j.key("decision_time").value(std::log(s.pass.decisionZ()));
+    j.key("layers").beginArray();
+    std::vector<double> t(s.pass.inputZ.size());
+    for (Eigen::Index i = 0; i < s.pass.inputZ.size(); ++i)
+        t[i] = std::log(s.pass.inputZ[i]);
+    j.array(t);
+    for (const LayerActivity &a : s.pass.layers) {
+        t.assign(a.spikeZ.size(), 0.0);
+        for (Eigen::Index k = 0; k < a.spikeZ.size(); ++k)
+            t[k] = std::log(a.spikeZ[k]); // silent: +inf, written as null
+        j.array(t);
+    }
+    j.endArray();
+    j.endObject();
+}
+
+namespace {
+
+std::uint64_t digits(std::uint64_t v)
+{
+    std::uint64_t n = 1;
+    for (; v >= 10; v /= 10)
+        ++n;
+    return n;
+}
+
+// formatNumber's longest output: sign, 17 digits, point, exponent ("-1.2345678901234567e-308").
+constexpr std::uint64_t kNumberChars = 24;
+
+std::uint64_t neurons(const std::vector<int> &layerSizes)
+{
+    std::uint64_t n = 0;
+    for (int size : layerSizes)
+        n = saturatingAdd(n, static_cast<std::uint64_t>(std::max(size, 0)));
+    return n;
+}
+
+std::uint64_t largestLayer(const std::vector<int> &layerSizes)
+{
+    int m = 0;
+    for (int size : layerSizes)
+        m = std::max(m, size);
+    return static_cast<std::uint64_t>(m);
+}
+
+} // namespace
+
+std::uint64_t spikesCsvBytes(const std::vector<int> &layerSizes, std::uint64_t samples, std::uint64_t sampleEnd)
+{
+    // "sample,layer,neuron,time\n" per spike.
+    const std::uint64_t row = digits(sampleEnd) + digits(layerSizes.size()) + digits(largestLayer(layerSizes))
+                              + kNumberChars + 4;
+    return saturatingAdd(spikesCsvHeader().size(), saturatingMul(saturatingMul(samples, neurons(layerSizes)), row));
+}
+
+std::uint64_t spikesJsonBytes(const std::vector<int> &layerSizes, std::uint64_t samples, std::uint64_t sampleEnd)
+{
+    // Per sample its keys and numbers (about 100 characters), per layer brackets, per neuron a
+    // number or null and a comma.
+    const std::uint64_t perSample = saturatingAdd(
+        saturatingAdd(100 + digits(sampleEnd) + 2 * kNumberChars, 3 * layerSizes.size()),
+        saturatingMul(neurons(layerSizes), kNumberChars + 1));
+    return saturatingAdd(3, saturatingMul(samples, perSample));
+}
+
+std::uint64_t weightsCsvBytes(const std::vector<Matrix> &weights)
+{
+    std::uint64_t bytes = 24; // the header
+    for (std::size_t l = 0; l < weights.size(); ++l) {
+        const Matrix &w = weights[l];
+        const std::uint64_t row = digits(l + 1) + digits(static_cast<std::uint64_t>(w.rows()))
+                                  + digits(static_cast<std::uint64_t>(w.cols())) + kNumberChars + 4;
+        bytes = saturatingAdd(bytes, saturatingMul(saturatingMul(static_cast<std::uint64_t>(w.rows()),
+                                                                 static_cast<std::uint64_t>(w.cols())),
+                                                   row));
+    }
+    return bytes;
 }
 
 std::string weightsToCsv(const std::vector<Matrix> &weights)

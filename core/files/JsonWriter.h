@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace firstspike {
@@ -12,6 +13,17 @@ namespace firstspike {
 class JsonWriter {
 public:
     std::string str() const { return out_; }
+    // For large texts: room for `bytes` up front (no doubling while it grows), and the text
+    // moved out rather than copied (the writer is empty afterwards).
+    void reserve(std::size_t bytes) { out_.reserve(bytes); }
+    std::string take()
+    {
+        std::string text = std::move(out_);
+        out_.clear();
+        first_.clear();
+        afterKey_ = false;
+        return text;
+    }
 
     JsonWriter &beginObject() { return open('{'); }
     JsonWriter &endObject() { return close('}'); }

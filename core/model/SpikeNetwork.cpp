@@ -144,11 +144,28 @@ void SpikeNetwork::forwardEncoded(const Vector &inputZ, ForwardPass &pass) const
     finishForward(pass, 0);
 }
 
+namespace {
+
+// Eigen's resize() frees the old buffer before allocating the new one and keeps the freed
+// pointer when that allocation throws, so a thread_local vector would be freed again when its
+// thread exits. Scratch vectors grow through a fresh vector instead: on std::bad_alloc they keep
+// their old buffer.
+void resizeScratch(Vector &v, Eigen::Index n)
+{
+    if (v.size() != n) {
+        Vector fresh(n);
+        v.swap(fresh);
+    }
+}
+
+} // namespace
+
 const Vector &SpikeNetwork::sumsForScan(int layer) const
 {
     if (columnSumsValid_)
         return columnSums_[static_cast<std::size_t>(layer)];
     thread_local Vector sums;
+    resizeScratch(sums, weights_[static_cast<std::size_t>(layer)].cols());
     columnSums(weights_[static_cast<std::size_t>(layer)], sums);
     return sums;
 }
@@ -445,10 +462,11 @@ void SpikeNetwork::scanView(const double *W, Eigen::Index stride, Eigen::Index r
     thread_local Vector sumWZ, sumW, aliveMask, groupSum; // A_k and B_k of MODEL.md, per neuron
     thread_local std::vector<int> alive;
     thread_local std::vector<std::uint8_t> flags; // candidates of the firing screen
-    sumWZ.setZero(nOut);
-    sumW.setZero(nOut);
-    aliveMask.setOnes(nOut);
-    groupSum.resize(nOut);
+    for (Vector *v : {&sumWZ, &sumW, &aliveMask, &groupSum})
+        resizeScratch(*v, nOut);
+    sumWZ.setZero();
+    sumW.setZero();
+    aliveMask.setOnes();
     double *A = sumWZ.data();
     double *B = sumW.data();
     double *M = aliveMask.data();

@@ -50,7 +50,8 @@ std::string networkConfigProblem(const NetworkConfig &n)
 
 std::string trainConfigProblem(const TrainConfig &t)
 {
-    if (std::string p = intProblem("epochs", t.epochs, 1, limits::kMaxEpochs); !p.empty())
+    // 0 epochs: `train --epochs 0 --save` writes the initial weights (accepted before the limits).
+    if (std::string p = intProblem("epochs", t.epochs, 0, limits::kMaxEpochs); !p.empty())
         return p;
     if (std::string p = intProblem("batch", t.batchSize, 1, limits::kMaxBatchSize); !p.empty())
         return p;
@@ -74,8 +75,8 @@ std::string trainConfigProblem(const TrainConfig &t)
                                        std::pair{limits::kValidationFraction, t.validationFraction}})
         if (std::string p = rangeProblem(range, value); !p.empty())
             return p;
-    if (t.initLow > t.initHigh)
-        return "init-low " + number(t.initLow) + " is above init-high " + number(t.initHigh);
+    // init-low above init-high is not refused: the weights are drawn between the two bounds in
+    // either order, the command line always took them so, and checkpoints saved so must load.
     return {};
 }
 

@@ -16,12 +16,15 @@ struct SettingRange {
     double max;
 };
 
+// No range is narrower than what a door accepted before these limits, so every checkpoint that
+// loaded then still loads: the checkpoint reader took thresholds in [1e-12, 1e12] and times up to
+// 700 (a session file could set them to anything), the command line took --epochs 0.
 namespace limits {
-constexpr SettingRange kThreshold{"threshold", 1e-6, 1e6};
-// exp(horizon) must stay far from double's overflow (exp(709.78)).
-constexpr SettingRange kHorizon{"max-spike-time", 1e-3, 600.0};
-constexpr SettingRange kLatencyScale{"latency-scale", 0.0, 600.0};
-constexpr SettingRange kBinaryLateTime{"binary-late-time", 0.0, 600.0};
+constexpr SettingRange kThreshold{"threshold", 1e-12, 1e12};
+// exp(horizon) must stay finite: exp(700) = 1e304, double overflows at exp(709.78).
+constexpr SettingRange kHorizon{"max-spike-time", 1e-3, 700.0};
+constexpr SettingRange kLatencyScale{"latency-scale", 0.0, 700.0};
+constexpr SettingRange kBinaryLateTime{"binary-late-time", 0.0, 700.0};
 constexpr SettingRange kBinarizeThreshold{"binarize-threshold", 0.0, 1.0};
 constexpr SettingRange kLearningRate{"lr", 0.0, 1e3};
 constexpr SettingRange kLrDecay{"lr-decay", 0.0, 1e3};

@@ -8,6 +8,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QRegularExpression>
 
 namespace {
 
@@ -17,10 +18,17 @@ struct Result {
     QString err;
 };
 
-Result runCli(const QStringList &args, int timeoutMs = 120000)
+Result runProgram(const QString &program, const QStringList &args, int timeoutMs,
+                  const QStringList &environment = {})
 {
     QProcess p;
-    p.start(QStringLiteral(FIRSTSPIKE_CLI_PATH), args);
+    if (!environment.isEmpty()) {
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        for (const QString &kv : environment)
+            env.insert(kv.section('=', 0, 0), kv.section('=', 1));
+        p.setProcessEnvironment(env);
+    }
+    p.start(program, args);
     Result r;
     if (!p.waitForFinished(timeoutMs)) {
         p.kill();
@@ -34,12 +42,42 @@ Result runCli(const QStringList &args, int timeoutMs = 120000)
     return r;
 }
 
+Result runCli(const QStringList &args, int timeoutMs = 120000, const QStringList &environment = {})
+{
+    return runProgram(QStringLiteral(FIRSTSPIKE_CLI_PATH), args, timeoutMs, environment);
+}
+
+// A refusal: a normal exit with a status in 1..127, one line on stderr holding `phrase`, and
+// no exception text from the library.
+void verifyRefusal(const Result &r, const QString &phrase)
+{
+    QVERIFY2(r.exitCode >= 1 && r.exitCode <= 127, qPrintable(QString("exit %1: %2").arg(r.exitCode).arg(r.err)));
+    QVERIFY2(r.err.contains(phrase), qPrintable(r.err));
+    QCOMPARE(r.err.trimmed().count('\n'), 0);
+    for (const char *leak : {"std::", "bad_alloc", "(no error occurred)"})
+        QVERIFY2(!r.err.contains(leak), qPrintable(r.err));
+    QVERIFY2(!r.err.trimmed().endsWith(':'), qPrintable(r.err));
+}
+
 } // namespace
 
 class TestCli : public QObject {
     Q_OBJECT
 
     QTemporaryDir dir_;
+
+    // A small trained checkpoint, made once.
+    QString checkpoint()
+    {
+        const QString ck = dir_.filePath("tiny.fsck");
+        if (!QFileInfo::exists(ck)) {
+            const Result r = runCli({"train", "--layers", "784-20-10", "--epochs", "1", "--train-limit", "100",
+                                     "--threads", "2", "--save", ck, "--quiet"});
+            if (r.exitCode != 0)
+                qWarning("train: %s", qPrintable(r.err));
+        }
+        return ck;
+    }
 
 private slots:
     void trainEvalInfer()
@@ -156,6 +194,17 @@ private slots:
                                           << "not a Firstspike checkpoint";
         QTest::newRow("unknown verb") << QStringList{"frobnicate"} << "unknown verb";
         QTest::newRow("lr not a number") << QStringList{"train", "--lr", "fast"} << "not a number";
+        // Values are parsed strictly (core/common/OptionParsing.h): no trailing garbage, no NaN,
+        // no wrap-around, the ranges of SettingsLimits.h.
+        QTest::newRow("lr nan") << QStringList{"train", "--lr", "nan"} << "--lr: 'nan' is not a finite number";
+        QTest::newRow("epochs garbage") << QStringList{"train", "--epochs", "3x"} << "--epochs: '3x' is not an integer";
+        QTest::newRow("seed overflow") << QStringList{"train", "--seed", "99999999999999999999"}
+                                       << "--seed: '99999999999999999999' is outside 0..18446744073709551615";
+        QTest::newRow("seed negative") << QStringList{"train", "--seed", "-1"} << "--seed: '-1' is outside";
+        QTest::newRow("layer too large") << QStringList{"train", "--layers", "784-2000000-10"}
+                                         << "--layers: layer size 2000000 is outside 1..1000000";
+        QTest::newRow("horizon range") << QStringList{"train", "--max-spike-time", "1e6"} << "--max-spike-time: 1e6 is outside";
+        QTest::newRow("bench threads") << QStringList{"bench", "--threads", "1e9"} << "--threads: '1e9' is not an integer";
     }
     void badInputIsOneLineAndNonZero()
     {
@@ -165,6 +214,143 @@ private slots:
         QVERIFY2(r.exitCode > 0, qPrintable(QString("exit %1").arg(r.exitCode)));
         QVERIFY2(r.err.contains(phrase), qPrintable(r.err));
         QCOMPARE(r.err.trimmed().count('\n'), 0); // one line
+    }
+
+    void figureOptionsAreStrict_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("phrase");
+        QTest::newRow("sample abc") << QStringList{"--sample", "abc"} << "--sample: 'abc' is not an integer";
+        QTest::newRow("sample past the test set") << QStringList{"--sample", "999999"} << "--sample: 999999 is outside 0..";
+        QTest::newRow("sample negative") << QStringList{"--sample", "-1"} << "--sample: -1 is outside";
+        QTest::newRow("dpi nan") << QStringList{"--dpi", "nan"} << "--dpi: 'nan' is not a finite number";
+        QTest::newRow("dpi above") << QStringList{"--dpi", "2401"} << "--dpi: 2401 is outside 10..2400";
+        QTest::newRow("dpi below") << QStringList{"--dpi", "9"} << "--dpi: 9 is outside 10..2400";
+        QTest::newRow("size too large") << QStringList{"--size", "100000x100000"}
+                                        << "--size: '100000x100000' is larger than 16384 pixels a side";
+        QTest::newRow("size too many pixels") << QStringList{"--size", "16000x16000"} << "more than the limit of 67108864";
+        QTest::newRow("size garbage") << QStringList{"--size", "1280x800px"} << "is not like 1280x800";
+        QTest::newRow("png too large") << QStringList{"--size", "8000x8000", "--dpi", "2400"}
+                                       << "makes PNGs of up to 200000x200000 pixels";
+    }
+    void figureOptionsAreStrict()
+    {
+        // Used to exit 0 (atoi, atof) or crash (a 100000x100000 window): refused before a
+        // window exists, so these are fast.
+        QFETCH(QStringList, args);
+        QFETCH(QString, phrase);
+        const QString ck = checkpoint();
+        QVERIFY(QFileInfo::exists(ck));
+        const Result r = runCli(QStringList{"figures", "--checkpoint", ck, "--out", dir_.filePath("figs")} + args, 60000);
+        verifyRefusal(r, phrase);
+        QVERIFY(!QFileInfo::exists(dir_.filePath("figs")));
+    }
+
+    void absurdNetworkIsRefusedWithTheFigure()
+    {
+        // Said only "std::bad_alloc": now the memory it needs is counted before anything is
+        // allocated, and refused naming the network.
+        const Result r = runCli({"train", "--layers", "784-100000-100000-10"}, 60000, {"FIRSTSPIKE_MEMORY_LIMIT=1G"});
+        verifyRefusal(r, "784-100000-100000-10: training needs");
+        QVERIFY2(r.err.contains("GB available"), qPrintable(r.err));
+        QCOMPARE(r.exitCode, 1);
+    }
+
+    void spikeExportMemoryIsCheckedFirst()
+    {
+        // export --what spikes --all holds the whole text until it is written: counted first (a
+        // 784-1-100000 network printed std::bad_alloc, then crashed at exit). Here a small
+        // network under a small limit: the same refusal, and no file.
+        const QString ck = checkpoint();
+        const QString out = dir_.filePath("all-spikes.csv");
+        Result r = runCli({"export", "--checkpoint", ck, "--what", "spikes", "--all", "--out", out}, 60000,
+                          {"FIRSTSPIKE_MEMORY_LIMIT=10M"});
+        verifyRefusal(r, "the spike times of 2004 sample(s)");
+        QVERIFY2(r.err.contains("needs") && r.err.contains("available"), qPrintable(r.err));
+        QVERIFY(!QFileInfo::exists(out));
+        r = runCli({"export", "--checkpoint", ck, "--what", "spikes", "--all", "--format", "json", "--out", out}, 60000,
+                   {"FIRSTSPIKE_MEMORY_LIMIT=10M"});
+        verifyRefusal(r, "as json needs");
+        // Without the limit the same export is written, streamed sample by sample, and the
+        // JSON parses (one object per sample).
+        r = runCli({"export", "--checkpoint", ck, "--what", "spikes", "--all", "--format", "json", "--out", out});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QFile f(out);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QJsonArray samples = QJsonDocument::fromJson(f.readAll()).array();
+        QCOMPARE(samples.size(), 2004);
+        QCOMPARE(samples[7].toObject()["sample"].toInt(), 7);
+        QCOMPARE(samples[7].toObject()["layers"].toArray().size(), 3);
+    }
+
+    void writesThroughLinksAndOntoFoldersAreRefused_data()
+    {
+        QTest::addColumn<QStringList>("args"); // "@" stands for the path written to
+        QTest::newRow("train --save") << QStringList{"train", "--layers", "784-10", "--epochs", "1", "--train-limit", "50",
+                                                      "--quiet", "--save", "@"};
+        QTest::newRow("train --metrics-json") << QStringList{"train", "--layers", "784-10", "--epochs", "1",
+                                                              "--train-limit", "50", "--quiet", "--metrics-json", "@"};
+        QTest::newRow("eval --json") << QStringList{"eval", "--checkpoint", "CK", "--json", "@"};
+        QTest::newRow("infer --out") << QStringList{"infer", "--checkpoint", "CK", "--out", "@"};
+        QTest::newRow("export --out") << QStringList{"export", "--checkpoint", "CK", "--what", "weights", "--out", "@"};
+    }
+    void writesThroughLinksAndOntoFoldersAreRefused()
+    {
+        QFETCH(QStringList, args);
+        const QString ck = checkpoint();
+        args.replaceInStrings(QRegularExpression("^CK$"), ck);
+        QTemporaryDir here;
+        const QString target = here.filePath("target.txt");
+        {
+            QFile t(target);
+            QVERIFY(t.open(QIODevice::WriteOnly));
+            t.write("keep me\n");
+        }
+        const QString link = here.filePath("link");
+        QVERIFY(QFile::link(target, link));
+        const QString folder = here.filePath("folder");
+        QVERIFY(QDir().mkdir(folder));
+        for (const QString &path : {link, folder}) {
+            QStringList a = args;
+            a.replaceInStrings(QRegularExpression("^@$"), path);
+            const Result r = runCli(a, 60000);
+            verifyRefusal(r, path + ": is a ");
+        }
+        QFile t(target);
+        QVERIFY(t.open(QIODevice::ReadOnly));
+        QCOMPARE(t.readAll(), QByteArray("keep me\n")); // the link's target untouched
+        QVERIFY(QFileInfo(link).isSymLink());
+        QVERIFY(QFileInfo(folder).isDir());
+        QCOMPARE(QDir(folder).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden).size(), 0);
+    }
+
+    void guiParsesItsOptionsAsTheCliDoes_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("phrase");
+        QTest::newRow("seed overflow") << QStringList{"--seed", "99999999999999999999"}
+                                       << "--seed: '99999999999999999999' is outside 0..18446744073709551615";
+        QTest::newRow("size too large") << QStringList{"--size", "100000x100000"}
+                                        << "--size: '100000x100000' is larger than 16384 pixels a side";
+        QTest::newRow("steps garbage") << QStringList{"--steps", "10k"} << "--steps: '10k' is not an integer";
+        QTest::newRow("epochs zero") << QStringList{"--epochs", "0"} << "--epochs: 0 is outside 1..1000000";
+        QTest::newRow("layers absurd") << QStringList{"--layers", "784-100000-100000-10"}
+                                       << "784-100000-100000-10: training needs";
+    }
+    void guiParsesItsOptionsAsTheCliDoes()
+    {
+        // The desktop application, next to firstspike-cli: it took --seed 99999999999999999999
+        // as 0 and crashed on --size 100000x100000. Refused before a window opens.
+        QFETCH(QStringList, args);
+        QFETCH(QString, phrase);
+        const QString gui = QFileInfo(QStringLiteral(FIRSTSPIKE_CLI_PATH)).dir().filePath("firstspike");
+        if (!QFileInfo(gui).isExecutable())
+            QSKIP("the desktop application is not built (FIRSTSPIKE_BUILD_GUI=OFF)");
+        const Result r = runProgram(gui, QStringList{"--screenshot", dir_.filePath("gui.png"), "--steps", "1"} + args,
+                                    60000, {"QT_QPA_PLATFORM=offscreen", "FIRSTSPIKE_MEMORY_LIMIT=1G"});
+        QVERIFY2(r.exitCode >= 1 && r.exitCode <= 127, qPrintable(QString("exit %1: %2").arg(r.exitCode).arg(r.err)));
+        QVERIFY2(r.err.contains("firstspike: " + phrase), qPrintable(r.err));
+        QVERIFY(!QFileInfo::exists(dir_.filePath("gui.png")));
     }
 };
 

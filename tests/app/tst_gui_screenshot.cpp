@@ -162,6 +162,42 @@ private Q_SLOTS:
         QVERIFY2(out.contains(QStringLiteral("Paused")) && out.contains(QStringLiteral("epoch")), qPrintable(out));
         image.save(outputPath(QStringLiteral("tst_gui_screenshot-cli.png")));
     }
+
+    void screenshotIsNeverWrittenThroughALink()
+    {
+        // --screenshot goes through writeFileSafely, and the target is checked before any
+        // training: a symbolic link (or a folder) there is refused, its target left as it was.
+        const QString exe = QDir(QCoreApplication::applicationDirPath()).filePath(QStringLiteral("../app/firstspike"));
+        if (!QFileInfo(exe).isExecutable())
+            QSKIP("the firstspike executable is not built next to the tests");
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QString target = dir.filePath(QStringLiteral("target.txt"));
+        {
+            QFile t(target);
+            QVERIFY(t.open(QIODevice::WriteOnly));
+            t.write("keep me\n");
+        }
+        const QString link = dir.filePath(QStringLiteral("shot.png"));
+        QVERIFY(QFile::link(target, link));
+        for (const QString &path : {link, dir.path()}) {
+            QProcess p;
+            QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+            env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+            p.setProcessEnvironment(env);
+            p.start(exe, {QStringLiteral("--screenshot"), path, QStringLiteral("--steps"), QStringLiteral("1"),
+                          QStringLiteral("--train-limit"), QStringLiteral("50")});
+            QVERIFY(p.waitForFinished(60000));
+            QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+            QVERIFY2(p.exitCode() >= 1 && p.exitCode() <= 127, qPrintable(QString::number(p.exitCode())));
+            const QString err = QString::fromUtf8(p.readAllStandardError());
+            QVERIFY2(err.contains(path + QStringLiteral(": is a ")), qPrintable(err));
+        }
+        QFile t(target);
+        QVERIFY(t.open(QIODevice::ReadOnly));
+        QCOMPARE(t.readAll(), QByteArray("keep me\n"));
+        QVERIFY(QFileInfo(link).isSymLink());
+    }
 };
 
 QTEST_MAIN(TestScreenshot)

@@ -72,10 +72,12 @@ void DataDownloadDialog::onFinished(bool ok, const QString &error)
     if (error == QLatin1String("cancelled"))
         status_->setText(tr("Cancelled. The partial files are kept: downloading again resumes them. "
                             "The data set in use stays."));
-    else
+    else if (downloader_->failedOnNetwork())
         status_->setText(tr("The download failed: %1\nNo network, or no mirror answered: the data set in use "
                             "(by default the embedded digits) stays.")
                              .arg(error));
+    else // refused here (a file name, a link in the folder): the reason alone
+        status_->setText(tr("The download was refused: %1\nThe data set in use stays.").arg(error));
     Q_EMIT failed(error);
 }
 

@@ -7,6 +7,14 @@
 // an HTTP Range request (206), or restarted from byte 0 when the server ignores Range (200);
 // a 404 or other HTTP error, an unreachable host, or a checksum mismatch moves on to the next
 // mirror. A verified .part is renamed to NAME atomically. Cancel keeps the .part for a resume.
+//
+// Hostile mirrors and manifests (issue 25): every file name must be a plain name inside the
+// folder (fileNameProblem), else nothing is fetched; a mirror is stopped when it sends more than
+// the file's known size plus a small margin (kSizeMarginBytes), or, the size unknown, more than
+// maxUnknownBytes (kMaxUnknownBytes by default), or nothing at all for the stall timeout; the
+// .part stays for a resume and the message names the mirror. NAME and NAME.part are written
+// only when they are regular files or absent: a link, FIFO or device planted there is refused,
+// never written through.
 
 #include <QByteArray>
 #include <QElapsedTimer>
@@ -17,10 +25,12 @@
 #include <QStringList>
 #include <QUrl>
 
+#include <algorithm>
 #include <memory>
 
 class QNetworkAccessManager;
 class QNetworkReply;
+class QTimer;
 
 namespace firstspike {
 
@@ -28,7 +38,9 @@ struct DownloadFile {
     QString name;         // file name, appended to each mirror URL and kept in the folder
     QByteArray md5;       // expected digests, lower-case hex; at least one is set
     QByteArray sha256;
-    qint64 expectedBytes = -1; // for the progress bar when the server sends no length
+    // The file's size when known: the progress bar when the server sends no length, and the
+    // most a mirror may send for it (plus kSizeMarginBytes).
+    qint64 expectedBytes = -1;
 };
 
 struct DownloadSpec {
@@ -46,7 +58,17 @@ public:
     // AppDataLocation/mnist: where the GUI and the CLI keep the downloaded MNIST.
     static QString defaultMnistFolder();
 
+    // Bytes a mirror may send beyond a file's known size before it is stopped.
+    static constexpr qint64 kSizeMarginBytes = 64 * 1024;
+    // The most a mirror may send for a file of unknown size: a little more than the largest IDX
+    // file the reader accepts (core/data/IdxReader.h, IdxLimits::maxBytes).
+    static constexpr qint64 kMaxUnknownBytes = 2'000'000'000LL + 1024 * 1024;
+    // Why `name` may not be written into the download folder (empty: a plain file name). Names
+    // with '/', '\\', "..", a leading '.', control characters, or nothing at all are refused.
+    static QString fileNameProblem(const QString &name);
+
     // Checks a file against the expected digests (error: which digest differs, or why unreadable).
+    // Only a regular file is read: a FIFO, device or folder is refused without blocking.
     static bool verify(const QString &path, const DownloadFile &file, QString *error = nullptr);
     // True when every file of `spec` is in its folder with the right checksum.
     static bool isComplete(const DownloadSpec &spec, QStringList *problems = nullptr);
@@ -57,7 +79,13 @@ public:
     // Attempts per mirror and file when the connection drops (resume or retry), >= 1.
     void setAttemptsPerMirror(int attempts) { attemptsPerMirror_ = std::max(1, attempts); }
     // A transfer that receives nothing for this long fails like a dropped connection.
-    void setStallTimeout(int ms) { stallTimeoutMs_ = ms; }
+    void setStallTimeout(int ms) { stallTimeoutMs_ = std::max(1, ms); }
+    int stallTimeout() const { return stallTimeoutMs_; }
+    // The most a mirror may send for a file of unknown size (tests lower it).
+    void setMaxUnknownBytes(qint64 bytes) { maxUnknownBytes_ = std::max<qint64>(1, bytes); }
+    // After finished(false): true when the mirrors could not deliver (no network, HTTP errors,
+    // misbehaving mirrors), false when the download was refused or cancelled locally.
+    bool failedOnNetwork() const { return failedOnNetwork_; }
 
     bool isRunning() const { return running_; }
     void start(const DownloadSpec &spec);
@@ -76,6 +104,10 @@ private:
     void request();
     void onReadyRead();
     void onFinished();
+    void onStalled();
+    qint64 sizeCap() const;       // bytes of the current file that are written at most
+    qint64 sizeAllowance() const; // bytes a mirror may send for it before it is stopped
+    QString whyTooMuch() const;
     void failMirror(const QString &why);
     void done(bool ok, const QString &error);
     QString partPath() const;
@@ -89,9 +121,19 @@ private:
     int attempt_ = 0;
     int attemptsPerMirror_ = 3;
     int stallTimeoutMs_ = 30000;
+    qint64 maxUnknownBytes_ = kMaxUnknownBytes;
+    QTimer *stallTimer_ = nullptr;
     bool running_ = false;
     bool cancelled_ = false;
     bool statusChecked_ = false;   // the current reply's status has been looked at
+    bool stalled_ = false;         // the current reply was stopped: nothing came for the stall timeout
+    bool tooMuch_ = false;         // the current reply was stopped: more bytes than the file can have
+    QString tooMuchWhy_;
+    QString writeError_;           // the .part could not be written
+    bool failedOnNetwork_ = false;
+    int httpStatus_ = 0;           // of the current reply, kept when it is aborted
+    QString httpReason_;
+    qint64 discarded_ = 0;         // bytes of an error page, read and dropped
     qint64 replyBytes_ = 0;        // body bytes of the current reply
     qint64 resumeOffset_ = 0;
     std::unique_ptr<QFile> part_;

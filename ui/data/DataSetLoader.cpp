@@ -1,12 +1,17 @@
 #include "ui/data/DataSetLoader.h"
 
 #include "core/data/IdxReader.h"
+#include "core/files/SafeFile.h"
 
 #include <QCoreApplication>
 #include <QDir>
+#include <QFile>
+#include <QFileInfo>
 
 #include <algorithm>
 #include <exception>
+#include <limits>
+#include <new>
 
 namespace firstspike {
 
@@ -24,19 +29,54 @@ int maxLabel(const Dataset &set)
 
 } // namespace
 
+bool DataSetLoader::checkMembers(const QString &folder, QString *error)
+{
+    const QDir dir(folder);
+    for (const char *base : {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                             "t10k-labels-idx1-ubyte"}) {
+        // The reader's choice (core/data/IdxReader.cpp): the raw file when it exists, else .gz.
+        QString path = dir.filePath(QString::fromLatin1(base));
+        if (!QFileInfo::exists(path))
+            path += QStringLiteral(".gz");
+        if (!QFileInfo::exists(path))
+            continue;
+        try {
+            // Opened without blocking and refused unless regular; nothing is read.
+            InputFile probe(QFile::encodeName(path).toStdString(), "data", std::numeric_limits<std::uint64_t>::max());
+        } catch (const std::exception &e) {
+            if (error)
+                *error = QString::fromLocal8Bit(e.what());
+            return false;
+        }
+    }
+    return true;
+}
+
 std::shared_ptr<const DataSplit> DataSetLoader::open(const QString &folder, int outputSize, QString *error)
 {
-    if (!QDir(folder).exists()) {
+    const QFileInfo info(folder);
+    if (!info.exists()) {
         if (error)
             *error = tr("%1: no such folder").arg(folder);
         return {};
     }
+    if (!info.isDir()) {
+        if (error)
+            *error = tr("%1: not a folder").arg(folder);
+        return {};
+    }
+    if (!checkMembers(folder, error))
+        return {};
     auto split = std::make_shared<DataSplit>();
     try {
         IdxLimits limits;
         // Labels are checked against the output layer below, with a message that says so.
         limits.maxLabel = 255;
         *split = loadIdxFolder(QDir(folder).absolutePath().toStdString(), limits);
+    } catch (const std::bad_alloc &) {
+        if (error)
+            *error = tr("%1: not enough memory to load this data set").arg(folder);
+        return {};
     } catch (const std::exception &e) {
         if (error)
             *error = QString::fromStdString(e.what());

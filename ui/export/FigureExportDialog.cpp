@@ -31,13 +31,13 @@ FigureExportDialog::FigureExportDialog(const Figure &figure, const QString &fold
     width_ = new QSpinBox;
     height_ = new QSpinBox;
     for (QSpinBox *s : {width_, height_}) {
-        s->setRange(50, 8000);
+        s->setRange(50, kMaxFigureSide); // render() refuses, with the reason, a PNG beyond the limits
         s->setSuffix(tr(" px"));
     }
     width_->setValue(std::max(50, figure.size.width()));
     height_->setValue(std::max(50, figure.size.height()));
     dpi_ = new QDoubleSpinBox;
-    dpi_->setRange(24, 1200);
+    dpi_->setRange(kMinFigureDpi, kMaxFigureDpi);
     dpi_->setDecimals(0);
     dpi_->setValue(192);
     dpi_->setSuffix(tr(" dpi"));

@@ -1,5 +1,6 @@
 #include "ui/export/FigureExporter.h"
 
+#include "core/common/MemoryBudget.h"
 #include "core/files/SafeFile.h"
 
 #include "ui/curves/CurvesView.h"
@@ -26,6 +27,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <new>
 
 namespace firstspike {
 
@@ -142,19 +144,87 @@ Figure FigureExporter::chartsFigure(const std::vector<QChartView *> &charts, con
     return figure;
 }
 
-QByteArray FigureExporter::render(const Figure &figure, FigureFormat format, const FigureOptions &options)
+namespace {
+
+QSize layoutSize(const Figure &figure, const FigureOptions &options)
 {
-    const QSize size = options.size.isValid() && !options.size.isEmpty() ? options.size : figure.size;
+    return options.size.isValid() && !options.size.isEmpty() ? options.size : figure.size;
+}
+
+QString tooLarge(const Figure &figure, const QString &what, QSize size)
+{
+    const qint64 pixels = static_cast<qint64>(size.width()) * size.height();
+    if (size.width() > kMaxFigureSide || size.height() > kMaxFigureSide)
+        return QCoreApplication::translate("FigureExporter", "%1: a %2x%3 %4 is larger than %5 pixels a side")
+            .arg(figure.name).arg(size.width()).arg(size.height()).arg(what).arg(kMaxFigureSide);
+    if (pixels > kMaxFigurePixels)
+        return QCoreApplication::translate("FigureExporter", "%1: a %2x%3 %4 has %5 pixels, more than the limit of %6")
+            .arg(figure.name).arg(size.width()).arg(size.height()).arg(what).arg(pixels).arg(kMaxFigurePixels);
+    return {};
+}
+
+} // namespace
+
+QSize FigureExporter::imageSize(QSize size, double dpi)
+{
+    // In double, clamped: a huge layout at a high DPI must not wrap round to a small int.
+    const double scale = std::max(0.1, dpi / 96.0);
+    auto side = [scale](int logical) {
+        return static_cast<int>(std::clamp(std::round(logical * scale), 1.0, 1e9));
+    };
+    return QSize(side(size.width()), side(size.height()));
+}
+
+QString FigureExporter::sizeProblem(const Figure &figure, FigureFormat format, const FigureOptions &options)
+{
+    const QSize size = layoutSize(figure, options);
+    if (size.width() < 1 || size.height() < 1)
+        return QCoreApplication::translate("FigureExporter", "%1: the figure has no area (%2x%3)")
+            .arg(figure.name).arg(size.width()).arg(size.height());
+    // The views are laid out at this size for the export, whatever the format.
+    if (QString p = tooLarge(figure, QStringLiteral("layout"), size); !p.isEmpty())
+        return p;
+    if (format != FigureFormat::Png)
+        return {};
+    if (!std::isfinite(options.dpi) || options.dpi < kMinFigureDpi || options.dpi > kMaxFigureDpi)
+        return QCoreApplication::translate("FigureExporter", "%1: %2 dpi is outside %3..%4")
+            .arg(figure.name).arg(options.dpi).arg(kMinFigureDpi).arg(kMaxFigureDpi);
+    const QSize image = imageSize(size, options.dpi);
+    if (QString p = tooLarge(figure, QStringLiteral("PNG"), image); !p.isEmpty())
+        return p;
+    // The image, its RGB32 conversion and the PNG in memory at once (the PNG at most as large).
+    const std::uint64_t bytes = static_cast<std::uint64_t>(image.width()) * image.height() * 4 * 3;
+    try {
+        requireMemory(bytes, QStringLiteral("%1: a %2x%3 PNG").arg(figure.name).arg(image.width()).arg(image.height())
+                                 .toStdString());
+    } catch (const ResourceError &e) {
+        return QString::fromStdString(e.what());
+    }
+    return {};
+}
+
+QByteArray FigureExporter::render(const Figure &figure, FigureFormat format, const FigureOptions &options, QString *error)
+{
+    if (QString problem = sizeProblem(figure, format, options); !problem.isEmpty()) {
+        if (error)
+            *error = problem;
+        return {};
+    }
+    const QSize size = layoutSize(figure, options);
     const QRect target(QPoint(0, 0), size);
     QByteArray bytes;
     QBuffer buffer(&bytes);
     buffer.open(QIODevice::WriteOnly);
     switch (format) {
     case FigureFormat::Png: {
-        const double scale = std::max(0.1, options.dpi / 96.0);
-        QImage image(QSize(std::max(1, static_cast<int>(std::lround(size.width() * scale))),
-                           std::max(1, static_cast<int>(std::lround(size.height() * scale)))),
-                     QImage::Format_ARGB32_Premultiplied);
+        QImage image(imageSize(size, options.dpi), QImage::Format_ARGB32_Premultiplied);
+        if (image.isNull()) { // Qt's allocation failed: no exception, a null image
+            if (error)
+                *error = QCoreApplication::translate("FigureExporter", "%1: out of memory for a %2x%3 PNG")
+                             .arg(figure.name).arg(imageSize(size, options.dpi).width())
+                             .arg(imageSize(size, options.dpi).height());
+            return {};
+        }
         image.fill(Qt::white);
         const int dotsPerMeter = static_cast<int>(std::lround(options.dpi / 0.0254));
         image.setDotsPerMeterX(dotsPerMeter);
@@ -201,10 +271,13 @@ QByteArray FigureExporter::render(const Figure &figure, FigureFormat format, con
 bool FigureExporter::write(const Figure &figure, const QString &path, FigureFormat format, const FigureOptions &options,
                            QString *error)
 {
-    const QByteArray bytes = render(figure, format, options);
+    QString problem;
+    const QByteArray bytes = render(figure, format, options, &problem);
     if (bytes.isEmpty()) {
         if (error)
-            *error = QCoreApplication::translate("FigureExporter", "%1: the figure could not be rendered").arg(path);
+            *error = problem.isEmpty()
+                ? QCoreApplication::translate("FigureExporter", "%1: the figure could not be rendered").arg(path)
+                : QCoreApplication::translate("FigureExporter", "%1: %2").arg(path, problem);
         return false;
     }
     return writeFileSafely(path, bytes, error);
@@ -304,6 +377,15 @@ bool writeFileSafely(const QString &path, const QByteArray &bytes, QString *erro
     } catch (const FileError &e) {
         if (error)
             *error = QString::fromLocal8Bit(e.what());
+        return false;
+    } catch (const std::bad_alloc &) {
+        // No exception text reaches a user: say what ran out, for which file.
+        if (error)
+            *error = QCoreApplication::translate("FigureExporter", "%1: out of memory while writing").arg(path);
+        return false;
+    } catch (const std::exception &e) {
+        if (error)
+            *error = QStringLiteral("%1: %2").arg(path, QString::fromLocal8Bit(e.what()));
         return false;
     }
 }

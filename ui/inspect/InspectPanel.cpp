@@ -136,7 +136,14 @@ InspectPanel::InspectPanel(NetworkHistory *history, QWidget *parent)
 
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
+    problemLabel_ = new QLabel;
+    problemLabel_->setObjectName(QStringLiteral("inspectProblem"));
+    problemLabel_->setWordWrap(true);
+    problemLabel_->setContentsMargins(6, 2, 6, 2);
+    problemLabel_->setStyleSheet(QStringLiteral("color: #a02020;"));
+    problemLabel_->setVisible(false);
     layout->addLayout(controls);
+    layout->addWidget(problemLabel_);
     layout->addWidget(outer, 1);
 
     connect(sampleSlider_, &QSlider::valueChanged, this, [this](int v) {
@@ -169,6 +176,20 @@ InspectPanel::InspectPanel(NetworkHistory *history, QWidget *parent)
             [this](const std::vector<int> &samples, const QString &description) { setSampleFilter(samples, description); });
     connect(engine_, &InspectionEngine::sampleReady, this, &InspectPanel::onSampleReady);
     connect(engine_, &InspectionEngine::statisticsReady, this, &InspectPanel::onStatisticsReady);
+    connect(engine_, &InspectionEngine::statisticsFailed, this, [this](quint64 entryId, const QString &message) {
+        const HistoryEntryPtr e = entry();
+        if (!e || e->id != entryId)
+            return;
+        // Not asked again for this copy of the network (scrubbing would repeat the refusal).
+        timingFailedId_ = entryId;
+        timing_->clear();
+        showProblem(message);
+        checkAgreement();
+    });
+    connect(engine_, &InspectionEngine::sampleFailed, this, [this](int sampleIndex, const QString &message) {
+        if (sampleIndex == sample_)
+            showProblem(message);
+    });
     if (history_)
         connect(history_, &NetworkHistory::changed, this, &InspectPanel::refreshHistory);
     playTimer_->setInterval(static_cast<int>(1000 / rate_->value()));
@@ -188,6 +209,11 @@ void InspectPanel::detachHistory()
 QWidget *InspectPanel::inspectionViews() const
 {
     return views_;
+}
+
+QString InspectPanel::problemText() const
+{
+    return problemLabel_->text();
 }
 
 quint64 InspectPanel::entryId() const
@@ -219,6 +245,9 @@ void InspectPanel::refreshHistory()
     if (generation != generation_) {
         generation_ = generation;
         engine_->clearCache();
+        timingFailedId_ = 0;
+        problemLabel_->clear();
+        problemLabel_->setVisible(false);
         filter_.clear();
         filterDescription_.clear();
         inspection_.reset();
@@ -350,7 +379,7 @@ void InspectPanel::requestUpdate()
     if (!e || !data_ || testSize() == 0)
         return;
     engine_->requestSample(e, data_, sample_);
-    if (timing_->entryId() != e->id) {
+    if (timing_->entryId() != e->id && timingFailedId_ != e->id) {
         timing_->setPending(e->id);
         engine_->requestStatistics(e, data_);
     }
@@ -446,6 +475,14 @@ void InspectPanel::applySelection()
     }
 }
 
+void InspectPanel::showProblem(const QString &message)
+{
+    problemLabel_->setText(message);
+    problemLabel_->setToolTip(message);
+    problemLabel_->setVisible(true);
+    Q_EMIT inspectionFailed(message);
+}
+
 void InspectPanel::onStatisticsReady(quint64 entryId, const TimingStatisticsPtr &statistics)
 {
     const HistoryEntryPtr e = entry();
@@ -461,7 +498,7 @@ bool InspectPanel::viewsAgree() const
     const RasterData *r = raster_->data();
     return id != 0 && r && r->sampleIndex == sample_ && r->entryId == id && digit_->sampleIndex() == sample_
         && digit_->entryId() == id && membrane_->sampleIndex() == sample_ && membrane_->entryId() == id
-        && timing_->entryId() == id;
+        && (timing_->entryId() == id || timingFailedId_ == id);
 }
 
 bool InspectPanel::settled() const

@@ -75,6 +75,8 @@ public:
     QSlider *snapshotSlider() const { return snapshotSlider_; }
     QToolButton *playButton() const { return playButton_; }
     QWidget *inspectionViews() const; // raster + digit + V(t), for screenshots
+    // The last refusal shown above the views ("" when none since the run began).
+    QString problemText() const;
 
     // Stops reading the history (its owner is going away).
     void detachHistory();
@@ -85,6 +87,9 @@ public Q_SLOTS:
 Q_SIGNALS:
     void cursorChanged(int sample, quint64 entryId);
     void viewsUpdated(int sample, quint64 entryId); // every view now shows this cursor
+    // A computation was refused or failed, e.g. "784-1-30000: the output timing needs 24.0 GB,
+    // 4.0 GB available"; the panel shows the line too (problemText()).
+    void inspectionFailed(const QString &message);
 
 protected:
     void keyPressEvent(QKeyEvent *event) override;
@@ -99,6 +104,7 @@ private:
     void syncSliders();
     void playTick();
     void checkAgreement();
+    void showProblem(const QString &message);
 
     NetworkHistory *history_ = nullptr;
     InspectionEngine *engine_ = nullptr;
@@ -113,6 +119,7 @@ private:
     std::optional<std::pair<int, int>> selection_; // (layer, neuron); none: follow the winner
     SampleInspectionPtr inspection_;
     bool stale_ = true; // the cursor moved while hidden
+    quint64 timingFailedId_ = 0; // the entry whose output timing was refused
 
     SpikeRasterView *raster_ = nullptr;
     DigitCausalView *digit_ = nullptr;
@@ -121,7 +128,7 @@ private:
     QSplitter *views_ = nullptr;
     QSlider *sampleSlider_ = nullptr, *snapshotSlider_ = nullptr;
     QSpinBox *sampleSpin_ = nullptr;
-    QLabel *sampleLabel_ = nullptr, *snapshotLabel_ = nullptr, *filterLabel_ = nullptr;
+    QLabel *sampleLabel_ = nullptr, *snapshotLabel_ = nullptr, *filterLabel_ = nullptr, *problemLabel_ = nullptr;
     QToolButton *clearFilter_ = nullptr, *playButton_ = nullptr;
     QComboBox *playTarget_ = nullptr;
     QDoubleSpinBox *rate_ = nullptr;

@@ -1,11 +1,58 @@
 #include "ui/inspect/InspectionEngine.h"
 
+#include "core/common/MemoryBudget.h"
 #include "core/data/Dataset.h"
+#include "core/files/SafeFile.h"
 
 #include <QFutureWatcher>
 #include <QtConcurrent/QtConcurrentRun>
 
+#include <algorithm>
+#include <exception>
+#include <limits>
+#include <new>
+#include <string>
+
 namespace firstspike {
+
+namespace {
+
+// What reaches the user from a failed task: one line, never "std::bad_alloc".
+QString describe(const std::exception &e, const QString &what)
+{
+    if (dynamic_cast<const std::bad_alloc *>(&e))
+        return QStringLiteral("%1: not enough memory (%2 available)")
+            .arg(what, QString::fromStdString(formatBytes(availableMemoryBytes())));
+    const QString text = QString::fromStdString(e.what()).trimmed();
+    return text.isEmpty() ? QStringLiteral("%1: failed").arg(what) : text;
+}
+
+} // namespace
+
+std::uint64_t InspectionEngine::outputTimingBytes(const NetworkConfig &network, int samples)
+{
+    const std::uint64_t classes = static_cast<std::uint64_t>(std::max(0, network.outputSize()));
+    const std::uint64_t n = static_cast<std::uint64_t>(std::max(0, samples));
+    // Grids: time sums and means (double), fired counts (int); confusion (int, one more column).
+    const std::uint64_t cells = saturatingMul(classes, classes);
+    std::uint64_t bytes = saturatingMul(cells, 2 * sizeof(double) + sizeof(int));
+    bytes = saturatingAdd(bytes, saturatingMul(saturatingMul(classes, classes + 1), sizeof(int)));
+    // Per sample: the output times of every neuron, label, prediction, decision time, margin,
+    // hidden spikes before the decision.
+    bytes = saturatingAdd(bytes, saturatingMul(saturatingMul(n, classes), sizeof(double)));
+    bytes = saturatingAdd(bytes, saturatingMul(n, 3 * sizeof(int) + 2 * sizeof(double)));
+    return bytes;
+}
+
+void InspectionEngine::requireOutputTimingMemory(const NetworkConfig &network, int samples)
+{
+    // computeOutputTiming indexes its grids with int: classes x (classes + 1) must fit.
+    const long long classes = std::max(0, network.outputSize());
+    if (classes * (classes + 1) > std::numeric_limits<int>::max())
+        throw ResourceError(layerSizesToString(network.layerSizes) + ": the output timing of "
+                            + std::to_string(classes) + " output neurons is too large to compute");
+    requireMemory(outputTimingBytes(network, samples), layerSizesToString(network.layerSizes) + ": the output timing");
+}
 
 InspectionEngine::InspectionEngine(QObject *parent)
     : QObject(parent)
@@ -54,9 +101,12 @@ void InspectionEngine::requestSample(HistoryEntryPtr entry, std::shared_ptr<cons
 void InspectionEngine::startSample(Request request)
 {
     sampleRunning_ = true;
-    auto *watcher = new QFutureWatcher<SampleInspectionPtr>(this);
-    connect(watcher, &QFutureWatcher<SampleInspectionPtr>::finished, this, [this, watcher] {
-        const SampleInspectionPtr result = watcher->result();
+    const int index = request.sampleIndex;
+    using Result = Outcome<SampleInspectionPtr>;
+    auto *watcher = new QFutureWatcher<Result>(this);
+    connect(watcher, &QFutureWatcher<Result>::finished, this, [this, watcher, index] {
+        const Result outcome = watcher->result();
+        const SampleInspectionPtr result = outcome.value;
         watcher->deleteLater();
         sampleRunning_ = false;
         if (pendingSample_) {
@@ -65,10 +115,21 @@ void InspectionEngine::startSample(Request request)
             startSample(std::move(next)); // the newest wins; this result is stale
             return;
         }
-        Q_EMIT sampleReady(result);
+        if (!outcome.error.isEmpty())
+            Q_EMIT sampleFailed(index, outcome.error);
+        else
+            Q_EMIT sampleReady(result);
     });
-    watcher->setFuture(QtConcurrent::run(&samplePool_, [r = std::move(request)] {
-        return inspect(r.entry, *r.data, r.sampleIndex);
+    // Exceptions are caught in the task: one escaping a QtConcurrent task is rethrown by
+    // result() as QUnhandledException, in the GUI thread.
+    watcher->setFuture(QtConcurrent::run(&samplePool_, [r = std::move(request)]() -> Result {
+        try {
+            return {inspect(r.entry, *r.data, r.sampleIndex), {}};
+        } catch (const std::exception &e) {
+            return {nullptr, describe(e, QStringLiteral("test digit %1").arg(r.sampleIndex))};
+        } catch (...) {
+            return {nullptr, QStringLiteral("test digit %1: unexpected error").arg(r.sampleIndex)};
+        }
     }));
 }
 
@@ -108,13 +169,18 @@ void InspectionEngine::startStatistics(Request request)
     statisticsRunning_ = true;
     runningStatisticsId_ = request.entry->id;
     const quint64 id = request.entry->id;
-    auto *watcher = new QFutureWatcher<TimingStatisticsPtr>(this);
-    connect(watcher, &QFutureWatcher<TimingStatisticsPtr>::finished, this, [this, watcher, id] {
-        const TimingStatisticsPtr result = watcher->result();
+    using Result = Outcome<TimingStatisticsPtr>;
+    auto *watcher = new QFutureWatcher<Result>(this);
+    connect(watcher, &QFutureWatcher<Result>::finished, this, [this, watcher, id] {
+        const Result outcome = watcher->result();
+        const TimingStatisticsPtr result = outcome.value;
         watcher->deleteLater();
         statisticsRunning_ = false;
         runningStatisticsId_ = 0;
-        statistics_[id] = result;
+        if (outcome.error.isEmpty())
+            statistics_[id] = result;
+        else
+            Q_EMIT statisticsFailed(id, outcome.error);
         if (pendingStatistics_) {
             Request next = std::move(*pendingStatistics_);
             pendingStatistics_.reset();
@@ -124,10 +190,22 @@ void InspectionEngine::startStatistics(Request request)
                 startStatistics(std::move(next));
             return;
         }
-        Q_EMIT statisticsReady(id, result);
+        if (outcome.error.isEmpty())
+            Q_EMIT statisticsReady(id, result);
     });
-    watcher->setFuture(QtConcurrent::run(&statisticsPool_, [r = std::move(request)] {
-        return std::make_shared<const OutputTimingStatistics>(computeOutputTiming(*r.entry->network, r.data->test));
+    watcher->setFuture(QtConcurrent::run(&statisticsPool_, [r = std::move(request)]() -> Result {
+        const NetworkConfig &network = r.entry->network->config();
+        try {
+            // Checked before computeOutputTiming allocates: its grids grow with the square of
+            // the output layer (784-1-30000 asks for tens of GB).
+            requireOutputTimingMemory(network, r.data->test.size());
+            return {std::make_shared<const OutputTimingStatistics>(computeOutputTiming(*r.entry->network, r.data->test)), {}};
+        } catch (const std::exception &e) {
+            return {nullptr, describe(e, QString::fromStdString(layerSizesToString(network.layerSizes))
+                                             + QStringLiteral(": the output timing"))};
+        } catch (...) {
+            return {nullptr, QStringLiteral("the output timing: unexpected error")};
+        }
     }));
 }
 

@@ -12,6 +12,7 @@
 #include <QObject>
 #include <QThreadPool>
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -49,12 +50,28 @@ public:
 
     // The work itself, callable from any thread (tests compare against it).
     static SampleInspectionPtr inspect(const HistoryEntryPtr &entry, const DataSplit &data, int sampleIndex);
+    // Bytes computeOutputTiming() allocates for this network over `samples` test digits: the
+    // classes x classes grids (time sums, counts, means, confusion) and the per-sample rows
+    // (classes output times each). Saturates instead of overflowing.
+    static std::uint64_t outputTimingBytes(const NetworkConfig &network, int samples);
+    // Throws ResourceError ("784-1-30000: the output timing needs 24.0 GB, 9.1 GB available")
+    // when that is more than the memory available.
+    static void requireOutputTimingMemory(const NetworkConfig &network, int samples);
 
 Q_SIGNALS:
     void sampleReady(const firstspike::SampleInspectionPtr &inspection);
     void statisticsReady(quint64 entryId, const firstspike::TimingStatisticsPtr &statistics);
+    // A computation was refused or failed (one line for the user); nothing escapes the pool's
+    // threads. The per-entry failure is not cached: a later request tries again.
+    void sampleFailed(int sampleIndex, const QString &message);
+    void statisticsFailed(quint64 entryId, const QString &message);
 
 private:
+    template <typename T>
+    struct Outcome {
+        T value;
+        QString error; // non-empty: the computation was refused or failed
+    };
     struct Request {
         HistoryEntryPtr entry;
         std::shared_ptr<const DataSplit> data;

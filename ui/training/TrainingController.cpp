@@ -1,10 +1,17 @@
 #include "ui/training/TrainingController.h"
 
+#include "core/common/MemoryBudget.h"
 #include "core/files/Checkpoint.h"
+#include "core/files/SafeFile.h"
 #include "core/data/Dataset.h"
+#include "core/training/SettingsLimits.h"
 #include "ui/training/NetworkHistory.h"
 
 #include <QThread>
+
+#include <algorithm>
+#include <cmath>
+#include <new>
 
 namespace firstspike {
 
@@ -27,7 +34,29 @@ bool sameLiveInsensitive(const RunConfig &a, const RunConfig &b)
         && x.training.l2 == y.training.l2 && x.training.augmentShift == y.training.augmentShift;
 }
 
+// The live settings kept inside the ranges every door accepts (SettingsLimits.h): a value from
+// outside (a session, a script, a spin box with other bounds) never reaches the optimiser.
+void clampLive(TrainConfig &t, const TrainConfig &previous)
+{
+    t.batchSize = std::clamp(t.batchSize, 1, limits::kMaxBatchSize);
+    double &lr = t.optimizer.learningRate;
+    if (!std::isfinite(lr))
+        lr = previous.optimizer.learningRate;
+    lr = std::clamp(lr, limits::kLearningRate.min, limits::kLearningRate.max);
+}
+
 } // namespace
+
+QString TrainingController::checkNetworkFits(const NetworkConfig &network)
+{
+    try {
+        requireMemory(trainingMemoryBytes(network.layerSizes, network.bias),
+                      layerSizesToString(network.layerSizes) + ": training this network");
+    } catch (const std::exception &e) {
+        return QString::fromStdString(e.what());
+    }
+    return {};
+}
 
 TrainingController::TrainingController(const RunConfig &config, QObject *parent, std::shared_ptr<const DataSplit> data)
     : QObject(parent)
@@ -153,10 +182,23 @@ quint64 TrainingController::saveCheckpoint(const QString &path)
 bool TrainingController::openCheckpoint(const QString &path)
 {
     std::shared_ptr<const Checkpoint> checkpoint;
+    openError_.clear();
     try {
         checkpoint = std::make_shared<const Checkpoint>(loadCheckpoint(path.toStdString()));
+    } catch (const std::bad_alloc &) {
+        openError_ = tr("%1: not enough memory to load it (%2 available)")
+                         .arg(path, QString::fromStdString(formatBytes(availableMemoryBytes())));
     } catch (const std::exception &e) {
-        Q_EMIT errorOccurred(QString::fromStdString(e.what()));
+        openError_ = QString::fromStdString(e.what());
+        if (openError_.isEmpty())
+            openError_ = tr("%1: cannot be read").arg(path);
+    }
+    // Its network must fit in memory before the worker builds a trainer for it.
+    if (checkpoint && openError_.isEmpty())
+        if (const QString problem = checkNetworkFits(checkpoint->network); !problem.isEmpty())
+            openError_ = tr("%1: %2").arg(path, problem);
+    if (!openError_.isEmpty()) {
+        Q_EMIT errorOccurred(openError_);
         return false;
     }
     restoreCheckpoint(checkpoint, path);
@@ -307,8 +349,10 @@ void TrainingController::reset()
     Q_EMIT message(tr("New weights from seed %1.").arg(config_.training.seed));
 }
 
-void TrainingController::setConfig(const RunConfig &config)
+void TrainingController::setConfig(const RunConfig &requested)
 {
+    RunConfig config = requested;
+    clampLive(config.training, config_.training);
     const bool onlyLive = sameLiveInsensitive(config, config_);
     const bool liveChanged = config.training.batchSize != config_.training.batchSize
         || config.training.optimizer.learningRate != config_.training.optimizer.learningRate;

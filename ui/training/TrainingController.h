@@ -45,6 +45,11 @@ public:
     bool hasPendingConfig() const { return configPending_; }
     std::uint64_t generation() const { return generation_; }
     QString lastError() const { return lastError_; }
+    // Why the last openCheckpoint() refused its file (one line naming it); empty after success.
+    QString lastOpenError() const { return openError_; }
+    // "" when a run of this network fits in the memory available, else the refusal with the
+    // figures ("784-800-10: training this network needs 31.0 MB, 1.0 MB available").
+    static QString checkNetworkFits(const NetworkConfig &network);
     int watchedNeurons() const { return watchedNeurons_; }
     // Copies of the network taken during the run (for scrubbing back through training).
     NetworkHistory *history() const { return history_.get(); }
@@ -109,6 +114,7 @@ private:
     std::uint64_t generation_ = 1;
     State state_ = State::Loading;
     QString lastError_;
+    QString openError_;
     int watchedNeurons_ = 64;
     long long lastStep_ = 0;        // optimiser steps, from the latest snapshot
     bool pauseAtTarget_ = false;    // trainSteps() is running towards its target

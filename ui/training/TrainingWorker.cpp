@@ -1,8 +1,10 @@
 #include "ui/training/TrainingWorker.h"
 
+#include "core/common/MemoryBudget.h"
 #include "core/files/Checkpoint.h"
 #include "core/files/SafeFile.h"
 #include "core/data/IdxReader.h"
+#include "core/training/SettingsLimits.h"
 #include "ui/training/NetworkHistory.h"
 #include "core/training/Trainer.h"
 
@@ -13,9 +15,26 @@
 #include <algorithm>
 #include <cmath>
 #include <exception>
+#include <new>
 #include <utility>
 
 namespace firstspike {
+
+namespace {
+
+// One line for the user: never the bare "std::bad_alloc" or an empty what().
+QString describe(const std::exception &e, const char *during)
+{
+    if (dynamic_cast<const std::bad_alloc *>(&e))
+        return QStringLiteral("not enough memory %1 (%2 available)")
+            .arg(QLatin1String(during), QString::fromStdString(formatBytes(availableMemoryBytes())));
+    QString text = QString::fromStdString(e.what()).trimmed();
+    if (text.isEmpty() || text.endsWith(QLatin1Char(':')))
+        text = QStringLiteral("%1failed %2").arg(text.isEmpty() ? QString() : text + QLatin1Char(' '), QLatin1String(during));
+    return text;
+}
+
+} // namespace
 
 std::shared_ptr<const DataSplit> limitedSplit(const std::shared_ptr<const DataSplit> &base, int trainLimit, int testLimit)
 {
@@ -130,8 +149,15 @@ void TrainingWorker::runFor(int count)
     wake_.notify_one();
 }
 
-void TrainingWorker::setLiveConfig(const LiveConfig &live)
+void TrainingWorker::setLiveConfig(const LiveConfig &requested)
 {
+    // The optimiser only ever sees values inside the ranges of SettingsLimits.h; a request with
+    // a learning rate that is not a number is dropped (the running settings stay).
+    if (!std::isfinite(requested.learningRate))
+        return;
+    LiveConfig live = requested;
+    live.batchSize = std::clamp(live.batchSize, 1, limits::kMaxBatchSize);
+    live.learningRate = std::clamp(live.learningRate, limits::kLearningRate.min, limits::kLearningRate.max);
     {
         std::lock_guard lock(mutex_);
         pendingLive_ = live;
@@ -200,7 +226,7 @@ void TrainingWorker::saveRequested()
             writeFileAtomically(r.path.toStdString(), bytes, r.failAfterBytes);
             Q_EMIT checkpointSaved(r.id, r.path, QString());
         } catch (const std::exception &e) {
-            Q_EMIT checkpointSaved(r.id, r.path, QString::fromStdString(e.what()));
+            Q_EMIT checkpointSaved(r.id, r.path, describe(e, "while saving the checkpoint"));
         }
     }
 }
@@ -223,7 +249,7 @@ void TrainingWorker::autosave()
             throw std::runtime_error(folder.toStdString() + ": cannot create the autosave folder");
         saveCheckpoint(makeCheckpoint(*trainer_), path.toStdString());
     } catch (const std::exception &e) {
-        Q_EMIT autosaved(path, QString::fromStdString(e.what()));
+        Q_EMIT autosaved(path, describe(e, "while autosaving"));
         return;
     }
     // Keep the newest `keep` autosaves of any run (names sort by run start, then epoch).
@@ -245,14 +271,17 @@ void TrainingWorker::requestQuit()
 
 void TrainingWorker::run()
 {
+    // Nothing may escape this function: an exception leaving a thread's body ends the process.
+    // Every failure ends the run with a message instead (runEnded, EndReason::Error).
     try {
         if (!baseData_)
             baseData_ = std::make_shared<const DataSplit>(loadEmbeddedMnist());
         announceData();
         rebuild();
     } catch (const std::exception &e) {
-        trainer_.reset();
-        Q_EMIT runEnded(generation_, EndReason::Error, QString::fromStdString(e.what()));
+        fail(describe(e, "while preparing the run"));
+    } catch (...) {
+        fail(tr("unexpected error while preparing the run"));
     }
 
     while (true) {
@@ -284,61 +313,81 @@ void TrainingWorker::run()
                 step = true;
             }
         }
-        if (newData) {
-            try {
-                baseData_ = *newData ? *newData : std::make_shared<const DataSplit>(loadEmbeddedMnist());
-                announceData();
-            } catch (const std::exception &e) {
-                trainer_.reset();
-                Q_EMIT runEnded(generation_, EndReason::Error, QString::fromStdString(e.what()));
-                continue;
-            }
-        }
-        if (reset) {
-            config_ = *reset;
-            try {
-                rebuild(restore.get());
-            } catch (const std::exception &e) {
-                trainer_.reset();
-                Q_EMIT runEnded(generation_, EndReason::Error, QString::fromStdString(e.what()));
-                continue;
-            }
-        }
-        if (live && trainer_) {
-            OptimizerConfig optimizer = trainer_->config().optimizer;
-            optimizer.learningRate = live->learningRate;
-            trainer_->setLiveConfig(live->batchSize, optimizer);
-            config_.training.batchSize = live->batchSize;
-            config_.training.optimizer.learningRate = live->learningRate;
-        }
-        saveRequested();
-        if (!trainer_) {
-            running_ = false;
-            continue;
-        }
-        if (runFor > 0) {
-            pauseAtStep_ = trainer_->optimizer().stepCount() + runFor;
-            running_ = true;
-        }
-        if (running_ || step) {
-            trainOneBatch();
-            const long long pauseAt = pauseAtStep_;
-            if (running_ && pauseAt >= 0 && trainer_ && trainer_->optimizer().stepCount() >= pauseAt) {
-                running_ = false;
-                pauseAtStep_ = -1;
-                step = true;
-            }
-            if (step) {
-                publish({true, true, true, false});
-                recordCurrent();
-                Q_EMIT stepDone(generation_);
-            }
-        } else if (republish && !reset) {
-            publish({true, true, true, false});
-            recordCurrent();
+        try {
+            serve(reset, restore, newData, live, step, republish, runFor);
+        } catch (const std::exception &e) {
+            fail(describe(e, "while training"));
+        } catch (...) {
+            fail(tr("unexpected error while training"));
         }
     }
     trainer_.reset(); // joins the trainer's pool in this thread
+}
+
+void TrainingWorker::fail(const QString &message)
+{
+    // The network may be half built or half updated: none is left to go on with.
+    trainer_.reset();
+    running_ = false;
+    pauseAtStep_ = -1;
+    Q_EMIT runEnded(generation_, EndReason::Error, message);
+}
+
+void TrainingWorker::serve(std::optional<RunConfig> &reset, std::shared_ptr<const Checkpoint> &restore,
+                           std::optional<std::shared_ptr<const DataSplit>> &newData, std::optional<LiveConfig> &live,
+                           bool step, bool republish, int runFor)
+{
+    if (newData) {
+        try {
+            baseData_ = *newData ? *newData : std::make_shared<const DataSplit>(loadEmbeddedMnist());
+            announceData();
+        } catch (const std::exception &e) {
+            fail(describe(e, "while loading the data set"));
+            return;
+        }
+    }
+    if (reset) {
+        config_ = *reset;
+        try {
+            rebuild(restore.get());
+        } catch (const std::exception &e) {
+            fail(describe(e, "while building the network"));
+            return;
+        }
+    }
+    if (live && trainer_) {
+        OptimizerConfig optimizer = trainer_->config().optimizer;
+        optimizer.learningRate = live->learningRate;
+        trainer_->setLiveConfig(live->batchSize, optimizer);
+        config_.training.batchSize = live->batchSize;
+        config_.training.optimizer.learningRate = live->learningRate;
+    }
+    saveRequested();
+    if (!trainer_) {
+        running_ = false;
+        return;
+    }
+    if (runFor > 0) {
+        pauseAtStep_ = trainer_->optimizer().stepCount() + runFor;
+        running_ = true;
+    }
+    if (running_ || step) {
+        trainOneBatch();
+        const long long pauseAt = pauseAtStep_;
+        if (running_ && pauseAt >= 0 && trainer_ && trainer_->optimizer().stepCount() >= pauseAt) {
+            running_ = false;
+            pauseAtStep_ = -1;
+            step = true;
+        }
+        if (step && trainer_) {
+            publish({true, true, true, false});
+            recordCurrent();
+            Q_EMIT stepDone(generation_);
+        }
+    } else if (republish && !reset) {
+        publish({true, true, true, false});
+        recordCurrent();
+    }
 }
 
 void TrainingWorker::rebuild(const Checkpoint *restoreFrom)
@@ -350,6 +399,15 @@ void TrainingWorker::rebuild(const Checkpoint *restoreFrom)
         throw CheckpointError("the checkpoint's network takes " + std::to_string(restoreFrom->network.inputSize())
                               + " inputs but the images of " + baseData_->source + " have "
                               + std::to_string(baseData_->train.pixelCount()) + " pixels");
+    // The settings and the memory are checked before anything is built: whichever door they
+    // came through (panel, session, checkpoint), an absurd value or a network beyond this
+    // machine ends the run with the reason instead of taking the process down.
+    if (const std::string p = networkConfigProblem(config_.network); !p.empty())
+        throw std::runtime_error("settings refused: " + p);
+    if (const std::string p = trainConfigProblem(config_.training); !p.empty())
+        throw std::runtime_error("settings refused: " + p);
+    requireMemory(trainingMemoryBytes(config_.network.layerSizes, config_.network.bias),
+                  layerSizesToString(config_.network.layerSizes) + ": training this network");
     data_ = limitedSplit(baseData_, config_.trainLimit, config_.testLimit);
     trainer_ = std::make_unique<Trainer>(config_.network, config_.training, data_);
     if (restoreFrom)
@@ -402,7 +460,7 @@ void TrainingWorker::trainOneBatch()
         return;
     } catch (const std::exception &e) {
         running_ = false;
-        Q_EMIT runEnded(generation_, EndReason::Error, QString::fromStdString(e.what()));
+        Q_EMIT runEnded(generation_, EndReason::Error, describe(e, "while training a mini-batch"));
         return;
     }
     if (result.samples > 0) {

@@ -97,6 +97,12 @@ private:
     };
 
     void rebuild(const Checkpoint *restoreFrom = nullptr);
+    // One pass of the loop, after the mailbox was read: apply what came, train a batch.
+    void serve(std::optional<RunConfig> &reset, std::shared_ptr<const Checkpoint> &restore,
+               std::optional<std::shared_ptr<const DataSplit>> &newData, std::optional<LiveConfig> &live, bool step,
+               bool republish, int runFor);
+    // Ends the run with an error (the trainer is dropped) and tells the GUI.
+    void fail(const QString &message);
     void saveRequested();
     void autosave();
     void trainOneBatch();

@@ -128,9 +128,17 @@ MainWindow::MainWindow(const MainWindowOptions &options, QWidget *parent)
     if (!data && options_.useSettings) {
         const QString folder = QSettings().value(QStringLiteral("data/folder")).toString();
         if (!folder.isEmpty()) {
-            data = DataSetLoader::open(folder, config.network.outputSize(), &dataRestoreError_);
+            // The loader refuses what is not a regular file (a FIFO named like an IDX file would
+            // block this constructor at every start) and reports why; the embedded set is used.
+            try {
+                data = DataSetLoader::open(folder, config.network.outputSize(), &dataRestoreError_);
+            } catch (const std::exception &) {
+                data.reset();
+            }
             if (data)
                 dataFolder_ = folder;
+            else if (dataRestoreError_.isEmpty() || dataRestoreError_.startsWith(QLatin1String("std::")))
+                dataRestoreError_ = tr("%1: the data set cannot be opened").arg(folder);
         }
     }
     controller_ = new TrainingController(config, this, data);
@@ -181,8 +189,18 @@ MainWindow::MainWindow(const MainWindowOptions &options, QWidget *parent)
                                 name)
                            .arg(train)
                            .arg(test));
+        if (!dataRestoreError_.isEmpty() && !restoreErrorShown_) {
+            // Shown once the embedded set is in, so this message is not replaced by the one above.
+            restoreErrorShown_ = true;
+            statusBar()->showMessage(tr("The last data set could not be opened (%1); using the embedded digits.")
+                                         .arg(dataRestoreError_),
+                                     20000);
+            return;
+        }
         statusBar()->showMessage(tr("Data loaded. Press Space or click Train."), 5000);
     });
+    connect(inspect_, &InspectPanel::inspectionFailed, this,
+            [this](const QString &message) { statusBar()->showMessage(message, 15000); });
     connect(controller_, &TrainingController::dataSetChanged, this, &MainWindow::showDataSet);
     connect(config_, &ConfigPanel::configChanged, controller_, &TrainingController::setConfig);
     connect(weights_, &WeightMapView::tileSelected, detail_, [this](int tile, int) { detail_->showTile(tile); });

@@ -123,6 +123,9 @@ public:
     bool openDataSet(const QString &folder, QString *error = nullptr);
     void useEmbeddedData();
     QString dataSetFolder() const { return dataFolder_; } // empty: the embedded set
+    // Why the data set remembered from the last run was not opened at start ("" when it was,
+    // or none was remembered); the embedded digits are used instead.
+    QString dataRestoreError() const { return dataRestoreError_; }
     // Starts the download of full MNIST in a non-modal dialog; when every file is verified the
     // window opens the folder as its data set. Returns the dialog (it deletes itself on close).
     DataDownloadDialog *downloadMnist();
@@ -166,6 +169,7 @@ private:
     void addRecentFile(const QString &path);
     void rebuildRecentMenu();
     void showSaveError(const QString &path, const QString &error);
+    void showOpenError(const QString &error);
     QuitChoice askQuit();
     QString lastFolder() const;
     void rememberFolder(const QString &path);
@@ -181,6 +185,7 @@ private:
     DataSetView *dataView_ = nullptr;
     QString dataFolder_;
     QString dataRestoreError_; // the remembered data set could not be opened at start
+    bool restoreErrorShown_ = false;
     QTabWidget *tabs_ = nullptr;
     std::vector<std::pair<QDockWidget *, bool>> dockVisibility_; // before the Inspect tab hid them
     QDockWidget *configDock_ = nullptr, *weightsDock_ = nullptr, *sampleDock_ = nullptr;

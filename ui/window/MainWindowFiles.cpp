@@ -141,7 +141,7 @@ bool MainWindow::openFile(const QString &path)
         QString error;
         if (openSession(path, &error))
             return true;
-        showSaveError(path, error);
+        showOpenError(error);
         return false;
     }
     return openCheckpoint(path);
@@ -235,6 +235,15 @@ bool MainWindow::openSession(const QString &path, QString *error)
             *error = tr("%1: its checkpoint %2 is missing").arg(path, s.checkpoint);
         return false;
     }
+    // The session's own network must fit before anything changes (the checkpoint's is checked
+    // when it is read, below).
+    if (s.checkpoint.isEmpty()) {
+        if (const QString problem = TrainingController::checkNetworkFits(s.config.network); !problem.isEmpty()) {
+            if (error)
+                *error = tr("%1: %2").arg(path, problem);
+            return false;
+        }
+    }
     // The run's data set first: the checkpoint is then restored onto it.
     if (s.dataFolder != dataFolder_) {
         QString problem;
@@ -266,7 +275,7 @@ bool MainWindow::openSession(const QString &path, QString *error)
         controller_->setConfig(limits);
         if (!controller_->openCheckpoint(s.checkpoint)) {
             if (error)
-                *error = tr("%1: %2").arg(path, controller_->lastError());
+                *error = tr("%1: its checkpoint cannot be opened: %2").arg(path, controller_->lastOpenError());
             return false;
         }
     }
@@ -365,6 +374,16 @@ void MainWindow::rebuildRecentMenu()
             QSettings().remove(QStringLiteral("recentFiles"));
         rebuildRecentMenu();
     });
+}
+
+void MainWindow::showOpenError(const QString &error)
+{
+    statusBar()->showMessage(tr("Could not open: %1").arg(error));
+    auto *box = new QMessageBox(QMessageBox::Warning, tr("Could not open"), error, QMessageBox::Ok, this);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->setModal(false);
+    box->setObjectName(QStringLiteral("openErrorBox"));
+    box->show();
 }
 
 void MainWindow::showSaveError(const QString &path, const QString &error)

@@ -12,6 +12,9 @@
 
 #include <zlib.h>
 
+#include <sys/stat.h>
+#include <sys/types.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <functional>
@@ -277,7 +280,8 @@ private slots:
         const QString labels = write("trail-labels", labelFile(cyclicLabels(10)));
         const QString images = write("trail-images", imageFile(10, 4, 3) + QByteArray(5, '\x7f'));
         EXPECT_DATA_ERROR(readIdxPair(images.toStdString(), labels.toStdString()), images,
-                          "trailing data: 5 bytes follow the 120 bytes");
+                          "trailing data: 5 bytes follow the 120 bytes of 10 images of 4x3 that the header describes "
+                          "(the file is 141 bytes, the header declares 136)");
 
         const QString gzImages = write("trail-images.gz", gzip(imageFile(10, 4, 3) + QByteArray(5, '\x7f')));
         EXPECT_DATA_ERROR(readIdxPair(gzImages.toStdString(), labels.toStdString()), gzImages,
@@ -404,7 +408,7 @@ private slots:
         const QString folder = path("missing-labels-dir");
         QDir().mkpath(folder);
         EXPECT_DATA_ERROR(readIdxPair(folder.toStdString(), labels.toStdString()), folder,
-                          "cannot open (Is a directory)");
+                          "is a folder, not a data file");
     }
 
     void fileOverSizeLimit()
@@ -414,7 +418,125 @@ private slots:
         const QString images = write("big-images", QByteArray(200000, '\0'));
         const QString labels = write("big-labels", labelFile(cyclicLabels(10)));
         EXPECT_DATA_ERROR(readIdxPair(images.toStdString(), labels.toStdString(), small), images,
-                          "file is 200000 bytes, larger than the limit of");
+                          "200.0 kB is too large for a data file (limit 65.6 kB)");
+    }
+
+    // A FIFO (or device, or folder) given as a data file, alone or as a folder member, is refused
+    // at once: opening or reading it would otherwise block forever (a hang shows as the ctest
+    // TIMEOUT). Nothing writes to the FIFO.
+    void fifoAndDeviceAreRefusedWithoutBlocking()
+    {
+        const QString labels = write("fifo-labels", labelFile(cyclicLabels(10)));
+        const QString images = write("fifo-images", imageFile(10, 4, 3));
+        const QString fifo = path("a-fifo");
+        QVERIFY(::mkfifo(fifo.toLocal8Bit().constData(), 0600) == 0);
+        EXPECT_DATA_ERROR(readIdxPair(fifo.toStdString(), labels.toStdString()), fifo,
+                          "is a FIFO (named pipe), not a data file");
+        EXPECT_DATA_ERROR(readIdxPair(images.toStdString(), fifo.toStdString()), fifo,
+                          "is a FIFO (named pipe), not a data file");
+
+        // /dev/zero would be an endless stream of zeros: refused as a device, nothing read.
+        EXPECT_DATA_ERROR(readIdxPair("/dev/zero", labels.toStdString()), "/dev/zero", "is a device, not a data file");
+
+        const QString folder = writeFolder("folder-fifo", false);
+        const QString member = folder + "/t10k-labels-idx1-ubyte";
+        QVERIFY(QFile::remove(member));
+        QVERIFY(::mkfifo(member.toLocal8Bit().constData(), 0600) == 0);
+        EXPECT_DATA_ERROR(loadIdxFolder(folder.toStdString()), member, "is a FIFO (named pipe), not a data file");
+
+        const QString folderMember = writeFolder("folder-dir", true) + "/train-images-idx3-ubyte.gz";
+        QVERIFY(QFile::remove(folderMember));
+        QVERIFY(QDir().mkpath(folderMember));
+        EXPECT_DATA_ERROR(loadIdxFolder(path("folder-dir").toStdString()), folderMember, "is a folder, not a data file");
+    }
+
+    // The memory a header asks for is checked before it is allocated: the message says how much
+    // is needed and how much there is (FIRSTSPIKE_MEMORY_LIMIT stands in for a small machine).
+    void headerAskingForMoreMemoryThanAvailable()
+    {
+        qputenv("FIRSTSPIKE_MEMORY_LIMIT", "10M");
+        const auto restore = qScopeGuard([] { qunsetenv("FIRSTSPIKE_MEMORY_LIMIT"); });
+        // gzip: the payload is not there, but the header alone must not make the reader try.
+        const QString gz = write("memory-images.gz", gzip(imageHeader(100000, 28, 28) + QByteArray(1000, '\0')));
+        const QString labels = write("memory-labels", labelFile(std::vector<int>(100000, 1)));
+        EXPECT_DATA_ERROR(readIdxPair(gz.toStdString(), labels.toStdString()), gz,
+                          "100000 images of 28x28 needs 78.4 MB, 10.0 MB available");
+        // In memory (parseIdxPair) too.
+        EXPECT_DATA_ERROR(parseIdxPair(toBytes(gzip(imageHeader(100000, 28, 28))), "mem-images",
+                                       toBytes(labelFile(std::vector<int>(100000, 1))), "mem-labels"),
+                          "mem-images", "100000 images of 28x28 needs 78.4 MB, 10.0 MB available");
+        // Raw: a complete file whose pixels do not fit.
+        qputenv("FIRSTSPIKE_MEMORY_LIMIT", "1M");
+        const QString raw = write("memory-raw-images", imageFile(2000, 28, 28));
+        const QString rawLabels = write("memory-raw-labels", labelFile(cyclicLabels(2000)));
+        EXPECT_DATA_ERROR(readIdxPair(raw.toStdString(), rawLabels.toStdString()), raw,
+                          "2000 images of 28x28 needs 1.6 MB, 1.0 MB available");
+        // Within the limit, the same files load.
+        qputenv("FIRSTSPIKE_MEMORY_LIMIT", "100M");
+        QCOMPARE(readIdxPair(raw.toStdString(), rawLabels.toStdString()).size(), 2000);
+    }
+
+    // A gzip stream far longer than its header declares (a bomb: 30 MB of zeros in 30 kB) is
+    // refused after inflating the declared payload and at most 1 MiB more, never the whole of it.
+    void gzipBombBeyondTheDeclaredPayload()
+    {
+        const QString labels = write("bomb-labels", labelFile(cyclicLabels(10)));
+        QByteArray inflated = imageFile(10, 4, 3);
+        inflated += QByteArray(30 * 1000 * 1000, '\0');
+        const QByteArray compressed = gzip(inflated);
+        inflated.clear();
+        inflated.squeeze();
+        QVERIFY(compressed.size() < 1000 * 1000);
+        const QString bomb = write("bomb-images.gz", compressed);
+        qputenv("FIRSTSPIKE_MEMORY_LIMIT", "20M"); // the reader needs kilobytes, not 30 MB
+        const auto restore = qScopeGuard([] { qunsetenv("FIRSTSPIKE_MEMORY_LIMIT"); });
+        EXPECT_DATA_ERROR(readIdxPair(bomb.toStdString(), labels.toStdString()), bomb,
+                          "trailing data: at least 1048576 bytes follow the 120 bytes of 10 images of 4x3");
+        // The labels file as a bomb too.
+        const QString images = write("bomb-good-images", imageFile(10, 4, 3));
+        const QString labelBomb = write("bomb-labels.gz", gzip(labelFile(cyclicLabels(10)) + QByteArray(5 * 1000 * 1000, '\0')));
+        EXPECT_DATA_ERROR(readIdxPair(images.toStdString(), labelBomb.toStdString()), labelBomb,
+                          "trailing data: at least 1048576 bytes follow the 10 bytes of 10 labels");
+    }
+
+    // A raw file of the wrong size is refused from its size and header alone, naming both: the
+    // pixels are neither allocated nor read (here they would not fit in memory).
+    void rawSizeMismatchIsRefusedBeforeReading()
+    {
+        qputenv("FIRSTSPIKE_MEMORY_LIMIT", "100k");
+        const auto restore = qScopeGuard([] { qunsetenv("FIRSTSPIKE_MEMORY_LIMIT"); });
+        const QString labels = write("size-labels", labelFile(cyclicLabels(300)));
+        const QString longer = write("size-long-images", imageFile(300, 28, 28) + QByteArray(7, '\1'));
+        EXPECT_DATA_ERROR(readIdxPair(longer.toStdString(), labels.toStdString()), longer,
+                          "trailing data: 7 bytes follow the 235200 bytes of 300 images of 28x28 that the header "
+                          "describes (the file is 235223 bytes, the header declares 235216)");
+        const QString shorter = write("size-short-images", imageFile(300, 28, 28).chopped(1000));
+        EXPECT_DATA_ERROR(readIdxPair(shorter.toStdString(), labels.toStdString()), shorter,
+                          "truncated data: expected 235200 bytes after the 16-byte header (300 images of 28x28), found 234200");
+    }
+
+    // Gzip input is read from the file in pieces: members and magic numbers that straddle two
+    // pieces, and files larger than one piece, read as before.
+    void gzipLargerThanOneInputPiece()
+    {
+        // Random-ish pixels compress badly, so the .gz is several input pieces long.
+        QByteArray images = imageHeader(2000, 28, 28);
+        std::uint32_t x = 12345;
+        for (int i = 0; i < 2000 * 28 * 28; ++i) {
+            x = x * 1103515245u + 12345u;
+            images.append(static_cast<char>(x >> 24));
+        }
+        QByteArray members;
+        for (int start = 0; start < images.size(); start += 99991)
+            members += gzip(images.mid(start, 99991));
+        QVERIFY(members.size() > 3 * 256 * 1024);
+        const QString gz = write("pieces-images.gz", members);
+        const QString raw = write("pieces-images", images);
+        const QString labels = write("pieces-labels", labelFile(cyclicLabels(2000)));
+        const Dataset fromGz = readIdxPair(gz.toStdString(), labels.toStdString());
+        const Dataset fromRaw = readIdxPair(raw.toStdString(), labels.toStdString());
+        QVERIFY(fromGz.pixels == fromRaw.pixels);
+        QCOMPARE(fromGz.size(), 2000);
     }
 
     void missingFolderFile()

@@ -1,6 +1,7 @@
 // File ▸ Open Data Set…: a folder of IDX files is checked, refused with the reason (the set in
 // use stays) or trained on; the Data tab shows its sizes, class counts and a preview grid; the
-// folder is used again at the next start.
+// folder is used again at the next start. A FIFO in the folder, or as the folder, is refused at
+// once with its name (issue 25).
 
 #include "ui/training/ConfigPanel.h"
 #include "ui/data/DataSetLoader.h"
@@ -10,6 +11,7 @@
 #include "ui/training/TrainingController.h"
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QSettings>
 #include <QSignalSpy>
@@ -17,6 +19,12 @@
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <atomic>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
 
 using namespace firstspike;
 using State = TrainingController::State;
@@ -71,6 +79,31 @@ Dataset cropped(const Dataset &set, int side)
             for (int c = 0; c < side; ++c)
                 out.pixels.push_back(set.image(i)[r * set.cols + c]);
     return out;
+}
+
+// Runs `work` on another thread. Should it block on the FIFO (the bug), a writer opens and closes
+// the FIFO after 20 s so that the read ends, and false is returned: the test fails, not hangs.
+template <typename Work>
+bool finishesWithoutBlocking(const QString &fifo, Work work)
+{
+    std::atomic<bool> done{false};
+    std::thread thread([&] {
+        work();
+        done = true;
+    });
+    QElapsedTimer clock;
+    clock.start();
+    while (!done && clock.elapsed() < 20000)
+        QTest::qWait(10);
+    const bool prompt = done;
+    while (!done) {
+        const int fd = ::open(QFile::encodeName(fifo).constData(), O_WRONLY | O_NONBLOCK);
+        if (fd >= 0)
+            ::close(fd);
+        QTest::qWait(10);
+    }
+    thread.join();
+    return prompt;
 }
 
 } // namespace
@@ -217,6 +250,44 @@ private Q_SLOTS:
         QCOMPARE(w.controller()->data(), before);
         QCOMPARE(w.controller()->state(), State::Ready);
         QVERIFY(w.dataSetFolder().isEmpty());
+    }
+
+    // Issue 25: a FIFO as a member of the folder blocked the open forever; it is refused at once,
+    // raw or .gz, with the file named.
+    void fifoMemberIsRefusedPromptly_data()
+    {
+        QTest::addColumn<QString>("member");
+        QTest::newRow("raw") << QStringLiteral("train-labels-idx1-ubyte");
+        QTest::newRow("gz") << QStringLiteral("t10k-images-idx3-ubyte.gz");
+    }
+    void fifoMemberIsRefusedPromptly()
+    {
+        QFETCH(QString, member);
+        const QString folder = makeSet(QStringLiteral("fifo-") + member, 100, 50);
+        QFile::remove(QDir(folder).filePath(member));
+        if (member.endsWith(QLatin1String(".gz")))
+            QVERIFY(QFile::remove(QDir(folder).filePath(member.chopped(3))));
+        const QString fifo = QDir(folder).filePath(member);
+        QCOMPARE(::mkfifo(QFile::encodeName(fifo).constData(), 0600), 0);
+        std::shared_ptr<const DataSplit> split;
+        QString error;
+        QVERIFY(finishesWithoutBlocking(fifo, [&] { split = DataSetLoader::open(folder, 10, &error); }));
+        QVERIFY(!split);
+        QVERIFY2(error.startsWith(fifo + QStringLiteral(": is a FIFO")), qPrintable(error));
+        QVERIFY(!error.contains(QLatin1Char('\n')));
+    }
+
+    // The folder itself (e.g. remembered in the settings) being a FIFO: refused, not opened.
+    void fifoAsTheFolderIsRefused()
+    {
+        const QString fifo = dir_.filePath(QStringLiteral("folder.fifo"));
+        QCOMPARE(::mkfifo(QFile::encodeName(fifo).constData(), 0600), 0);
+        QString error;
+        std::shared_ptr<const DataSplit> split;
+        QVERIFY(finishesWithoutBlocking(fifo, [&] { split = DataSetLoader::open(fifo, 10, &error); }));
+        QVERIFY(!split);
+        QCOMPARE(error, fifo + QStringLiteral(": not a folder"));
+        QVERIFY(DataSetLoader::checkMembers(dir_.path(), &error)); // nothing of the set there: left to the reader
     }
 
     void labelsFitALargerOutputLayer()

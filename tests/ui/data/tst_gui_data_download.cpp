@@ -1,7 +1,9 @@
 // DataDownloader against a local HTTP server started by the test on 127.0.0.1 (never the
 // internet): success with checksums, a wrong checksum refused, a dropped connection resumed
 // with Range (or restarted when the server ignores Range), a 404 falling through to the next
-// mirror, an unreachable mirror, cancel and resume, verified files skipped.
+// mirror, an unreachable mirror, cancel and resume, verified files skipped. Hostile mirrors and
+// manifests (issue 25): names escaping the folder, endless and stalled streams, FIFOs and links
+// planted in the folder.
 
 #include "app/cli/DataCommand.h"
 #include "ui/data/DataDownloadDialog.h"
@@ -12,6 +14,7 @@
 
 #include <QCryptographicHash>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QHash>
 #include <QProgressBar>
@@ -23,13 +26,21 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <atomic>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
+
 using namespace firstspike;
 
 namespace {
 
 // A tiny HTTP/1.1 server over the embedded MNIST files. The first path segment picks the
 // behaviour: ok (Range honoured), missing (404), corrupt (one byte flipped), drop (the first
-// request for each file sends half the body, then closes), dropnorange (drop, and Range ignored).
+// request for each file sends half the body, then closes), dropnorange (drop, and Range ignored),
+// endless (no length, bytes without end), huge (announces 1 TB, then bytes without end), stall
+// (half the body, then silence with the connection open).
 class LocalHttpServer : public QObject {
 public:
     explicit LocalHttpServer(const QString &root)
@@ -48,6 +59,7 @@ public:
         return QUrl(QStringLiteral("http://127.0.0.1:%1/%2/").arg(server_.serverPort()).arg(mode));
     }
     QStringList log; // "GET /mode/name range" per request
+    qint64 streamed = 0; // bytes sent by endless and huge
 
 private:
     void onRequest(QTcpSocket *socket)
@@ -75,7 +87,35 @@ private:
             reply(socket, "404 Not Found", "not here", -1, -1);
             return;
         }
+        if (mode == QLatin1String("endless") || mode == QLatin1String("huge")) {
+            QByteArray head = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n";
+            if (mode == QLatin1String("huge"))
+                head += "Content-Length: 1000000000000\r\n";
+            socket->write(head + "\r\n");
+            // Keeps about 1 MB queued while the client reads; a safety stop at 64 MB keeps a
+            // regressed client from filling the disk.
+            auto pump = [this, socket] {
+                while (socket->state() == QAbstractSocket::ConnectedState && socket->bytesToWrite() < (1 << 20)) {
+                    if (streamed >= (64 << 20)) {
+                        socket->disconnectFromHost();
+                        return;
+                    }
+                    if (socket->write(QByteArray(64 * 1024, 'x')) < 0)
+                        return;
+                    streamed += 64 * 1024;
+                }
+            };
+            QObject::connect(socket, &QTcpSocket::bytesWritten, this, pump);
+            pump();
+            return;
+        }
         QByteArray body = file.readAll();
+        if (mode == QLatin1String("stall")) {
+            socket->write("HTTP/1.1 200 OK\r\nContent-Length: " + QByteArray::number(body.size())
+                          + "\r\nContent-Type: application/octet-stream\r\n\r\n");
+            socket->write(body.left(body.size() / 2)); // and then nothing, the connection left open
+            return;
+        }
         if (mode == QLatin1String("corrupt"))
             body[body.size() / 2] = static_cast<char>(body[body.size() / 2] ^ 0x55);
         const bool honourRange = mode != QLatin1String("dropnorange");
@@ -110,6 +150,31 @@ private:
     QHash<QTcpSocket *, QByteArray> pending_;
     QHash<QString, bool> dropped_;
 };
+
+// Runs `work` on another thread. Should it block on the FIFO (the bug), a writer opens and closes
+// the FIFO after 20 s so that the read ends, and false is returned: the test fails, not hangs.
+template <typename Work>
+bool finishesWithoutBlocking(const QString &fifo, Work work)
+{
+    std::atomic<bool> done{false};
+    std::thread thread([&] {
+        work();
+        done = true;
+    });
+    QElapsedTimer clock;
+    clock.start();
+    while (!done && clock.elapsed() < 20000)
+        QTest::qWait(10);
+    const bool prompt = done;
+    while (!done) {
+        const int fd = ::open(QFile::encodeName(fifo).constData(), O_WRONLY | O_NONBLOCK);
+        if (fd >= 0)
+            ::close(fd);
+        QTest::qWait(10);
+    }
+    thread.join();
+    return prompt;
+}
 
 const char *const kNames[] = {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
                               "t10k-labels-idx1-ubyte.gz"};
@@ -157,6 +222,31 @@ private:
     {
         return QDir(folder).entryList({QStringLiteral("*.part")}, QDir::Files).isEmpty();
     }
+    // firstspike-cli data ARGS in-process: the exit status, stdout and stderr.
+    static int cli(const QStringList &args, QString *outText = nullptr, QString *errText = nullptr)
+    {
+        QString o, e;
+        QTextStream out(&o), err(&e);
+        const int rc = DataCommand::run(args, out, err);
+        out.flush();
+        err.flush();
+        if (outText)
+            *outText = o;
+        if (errText)
+            *errText = e;
+        return rc;
+    }
+    QString writeSums(const QString &fileName, const QStringList &names)
+    {
+        const QString path = tmp_.filePath(fileName);
+        QFile f(path);
+        if (!f.open(QIODevice::WriteOnly | QIODevice::Text))
+            return {};
+        for (int i = 0; i < names.size(); ++i)
+            f.write(QByteArray(kSha256[i % 4]) + "  " + names[i].toUtf8() + "\n");
+        return path;
+    }
+    QString fileOf(const QString &name) const { return QDir(root_).filePath(name); }
 
 private Q_SLOTS:
     void initTestCase()
@@ -302,7 +392,281 @@ private Q_SLOTS:
         const QList<QVariant> second = run(d, s);
         QVERIFY2(second.at(0).toBool(), qPrintable(second.at(1).toString()));
         QVERIFY(DataDownloader::isComplete(s));
+        const qint64 whole = QFileInfo(QDir(root_).filePath(QString::fromLatin1(kNames[0]))).size();
+        if (kept < whole)
+            QCOMPARE(server.log.first(), QStringLiteral("GET /ok/%1 %2").arg(QString::fromLatin1(kNames[0])).arg(kept));
+        else // the whole file had arrived before the cancel: verified where it lies, not asked for again
+            QVERIFY(server.log.filter(QString::fromLatin1(kNames[0])).isEmpty());
+    }
+
+    // Issue 25: a manifest naming ../x, /abs or a/b must not make the download write outside
+    // the folder; nothing is asked of any mirror and nothing is written.
+    void escapingNamesAreRefused_data()
+    {
+        QTest::addColumn<QString>("name");
+        QTest::newRow("parent") << QStringLiteral("../escaped.txt");
+        QTest::newRow("absolute") << tmp_.filePath(QStringLiteral("absolute.txt"));
+        QTest::newRow("subfolder") << QStringLiteral("a/b");
+        QTest::newRow("backslash") << QStringLiteral("..\\escaped.txt");
+        QTest::newRow("hidden") << QStringLiteral(".hidden");
+        QTest::newRow("dots inside") << QStringLiteral("x..y");
+        QTest::newRow("empty") << QString();
+        QTest::newRow("control") << QStringLiteral("bad\nname");
+    }
+    void escapingNamesAreRefused()
+    {
+        QFETCH(QString, name);
+        LocalHttpServer server(root_);
+        DataDownloader d;
+        DownloadSpec s = spec({server.url(QStringLiteral("ok"))});
+        s.files[1].name = name;
+        const QList<QVariant> result = run(d, s);
+        QVERIFY(!result.at(0).toBool());
+        const QString error = result.at(1).toString();
+        QVERIFY2(error.contains(server.url(QStringLiteral("ok")).toString()) && error.contains(QStringLiteral("refusing"))
+                     && (name.isEmpty() || name.contains(QLatin1Char('\n')) || error.contains(name)),
+                 qPrintable(error));
+        QVERIFY(!d.failedOnNetwork());
+        QVERIFY2(server.log.isEmpty(), qPrintable(server.log.join(QLatin1Char(','))));
+        QVERIFY(!QFile::exists(tmp_.filePath(QStringLiteral("escaped.txt"))));
+        QVERIFY(!QFile::exists(tmp_.filePath(QStringLiteral("absolute.txt"))));
+        QVERIFY(QDir(s.folder).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden).isEmpty());
+    }
+
+    void cliRefusesEscapingNamesInTheChecksumList()
+    {
+        LocalHttpServer server(root_);
+        const QString folder = tmp_.filePath(QStringLiteral("cli-escape/data"));
+        const QString outside = tmp_.filePath(QStringLiteral("cli-escape/escaped.txt"));
+        const QString absolute = tmp_.filePath(QStringLiteral("cli-escape-absolute.txt"));
+        for (const QString &bad : {QStringLiteral("../escaped.txt"), absolute, QStringLiteral("a/b")}) {
+            const QString sums = writeSums(QStringLiteral("escape.sha256"),
+                                           {QString::fromLatin1(kNames[0]), bad, QString::fromLatin1(kNames[2])});
+            QString out, err;
+            const int rc = cli({QStringLiteral("download"), QStringLiteral("--folder"), folder, QStringLiteral("--mirror"),
+                                server.url(QStringLiteral("ok")).toString(), QStringLiteral("--sha256sums"), sums},
+                               &out, &err);
+            QVERIFY2(rc >= 1 && rc <= 127, qPrintable(err));
+            QVERIFY2(!out.contains(QStringLiteral("downloaded and verified")), qPrintable(out));
+            QVERIFY2(err.contains(sums) && err.contains(QStringLiteral("line 2")) && err.contains(bad), qPrintable(err));
+            QCOMPARE(err.count(QLatin1Char('\n')), 1); // one line
+            QVERIFY(server.log.isEmpty());
+            QVERIFY(!QFile::exists(outside));
+            QVERIFY(!QFile::exists(absolute));
+            // verify reads the same list: refused too, not looked up outside the folder.
+            QVERIFY(cli({QStringLiteral("verify"), QStringLiteral("--folder"), folder, QStringLiteral("--sha256sums"), sums},
+                        &out, &err)
+                    != 0);
+            QVERIFY2(err.contains(bad), qPrintable(err));
+        }
+    }
+
+    // Issue 25: a mirror streaming without end filled the disk; it is stopped just past the
+    // file's known size, named, and the .part is kept for a resume elsewhere.
+    void endlessStreamIsStoppedAtTheExpectedSize()
+    {
+        LocalHttpServer server(root_);
+        DataDownloader d;
+        const DownloadSpec s = spec({server.url(QStringLiteral("endless"))});
+        const QList<QVariant> result = run(d, s);
+        QVERIFY(!result.at(0).toBool());
+        const QString error = result.at(1).toString();
+        const qint64 expected = s.files[0].expectedBytes;
+        QVERIFY2(error.contains(server.url(QStringLiteral("endless")).toString())
+                     && error.contains(QStringLiteral("sent more than the expected 1.3 MB for %1").arg(QString::fromLatin1(kNames[0])))
+                     && error.contains(QStringLiteral("partial download kept for resume")),
+                 qPrintable(error));
+        QVERIFY(d.failedOnNetwork());
+        const QString part = QDir(s.folder).filePath(QString::fromLatin1(kNames[0]) + QStringLiteral(".part"));
+        QVERIFY(QFile::exists(part));
+        QVERIFY(QFileInfo(part).size() > 0 && QFileInfo(part).size() <= expected + DataDownloader::kSizeMarginBytes);
+        QVERIFY(!QFile::exists(QDir(s.folder).filePath(QString::fromLatin1(kNames[0]))));
+        // The client stopped reading soon after the limit (what the server had queued aside).
+        QVERIFY2(server.streamed < expected + 16 * (1 << 20), qPrintable(QString::number(server.streamed)));
+
+        // The next run, from a good mirror: the kept bytes do not verify, so it starts again.
+        DownloadSpec good = s;
+        good.mirrors = {server.url(QStringLiteral("ok"))};
+        const QList<QVariant> again = run(d, good);
+        QVERIFY2(again.at(0).toBool(), qPrintable(again.at(1).toString()));
+        QVERIFY(DataDownloader::isComplete(good));
+        QVERIFY(noPartFiles(s.folder));
+    }
+
+    void endlessStreamOfUnknownSizeStopsAtTheCap()
+    {
+        LocalHttpServer server(root_);
+        DataDownloader d;
+        d.setMaxUnknownBytes(200000);
+        DownloadSpec s = spec({server.url(QStringLiteral("endless"))});
+        for (DownloadFile &file : s.files)
+            file.expectedBytes = -1;
+        const QList<QVariant> result = run(d, s);
+        QVERIFY(!result.at(0).toBool());
+        const QString error = result.at(1).toString();
+        QVERIFY2(error.contains(server.url(QStringLiteral("endless")).toString())
+                     && error.contains(QStringLiteral("sent more than the 200.0 kB limit for %1").arg(QString::fromLatin1(kNames[0]))),
+                 qPrintable(error));
+        const QString part = QDir(s.folder).filePath(QString::fromLatin1(kNames[0]) + QStringLiteral(".part"));
+        QVERIFY(QFileInfo(part).size() > 0 && QFileInfo(part).size() <= 200000);
+    }
+
+    void announcedHugeLengthIsRefusedAtOnce()
+    {
+        LocalHttpServer server(root_);
+        DataDownloader d;
+        const DownloadSpec s = spec({server.url(QStringLiteral("huge")), server.url(QStringLiteral("ok"))});
+        QStringList messages;
+        connect(&d, &DataDownloader::message, this, [&messages](const QString &m) { messages << m; });
+        const QList<QVariant> result = run(d, s);
+        // The honest mirror after it delivers everything.
+        QVERIFY2(result.at(0).toBool(), qPrintable(result.at(1).toString()));
+        QVERIFY(DataDownloader::isComplete(s));
+        QVERIFY2(!messages.filter(QStringLiteral("announced 1000.0 GB for %1, more than the 1.3 MB").arg(QString::fromLatin1(kNames[0]))).isEmpty(), qPrintable(messages.join('\n')));
+    }
+
+    // Issue 25: a mirror that goes silent is stopped after the stall timeout and named; the
+    // .part is resumed from another mirror.
+    void stalledMirrorIsStoppedAndResumedElsewhere()
+    {
+        LocalHttpServer server(root_);
+        DataDownloader d;
+        d.setStallTimeout(1000);
+        d.setAttemptsPerMirror(1);
+        const DownloadSpec s = spec({server.url(QStringLiteral("stall"))});
+        const QList<QVariant> result = run(d, s);
+        QVERIFY(!result.at(0).toBool());
+        const QString error = result.at(1).toString();
+        QVERIFY2(error.contains(server.url(QStringLiteral("stall")).toString()) && error.contains(QStringLiteral("stalled for 1 s"))
+                     && error.contains(QStringLiteral("partial download kept for resume")),
+                 qPrintable(error));
+        const QString part = QDir(s.folder).filePath(QString::fromLatin1(kNames[0]) + QStringLiteral(".part"));
+        const qint64 kept = QFileInfo(part).size();
+        QCOMPARE(kept, QFileInfo(fileOf(QString::fromLatin1(kNames[0]))).size() / 2);
+
+        server.log.clear();
+        DownloadSpec good = s;
+        good.mirrors = {server.url(QStringLiteral("ok"))};
+        const QList<QVariant> again = run(d, good);
+        QVERIFY2(again.at(0).toBool(), qPrintable(again.at(1).toString()));
+        QVERIFY(DataDownloader::isComplete(good));
         QCOMPARE(server.log.first(), QStringLiteral("GET /ok/%1 %2").arg(QString::fromLatin1(kNames[0])).arg(kept));
+    }
+
+    // Issue 25: a FIFO in the folder is refused at once, naming it (it blocked verify forever).
+    void fifoInTheFolderIsRefusedPromptly()
+    {
+        const QString folder = tmp_.filePath(QStringLiteral("fifo"));
+        QVERIFY(QDir().mkpath(folder));
+        for (int i = 0; i < 4; ++i)
+            QVERIFY(QFile::copy(fileOf(QString::fromLatin1(kNames[i])), QDir(folder).filePath(QString::fromLatin1(kNames[i]))));
+        const QString fifo = QDir(folder).filePath(QString::fromLatin1(kNames[3]));
+        QVERIFY(QFile::remove(fifo));
+        QCOMPARE(::mkfifo(QFile::encodeName(fifo).constData(), 0600), 0);
+        const QString sums = writeSums(QStringLiteral("fifo.sha256"), {QString::fromLatin1(kNames[0]), QString::fromLatin1(kNames[1]),
+                                                                        QString::fromLatin1(kNames[2]), QString::fromLatin1(kNames[3])});
+        int rc = 0;
+        QString out, err;
+        QVERIFY(finishesWithoutBlocking(fifo, [&] {
+            rc = cli({QStringLiteral("verify"), QStringLiteral("--folder"), folder, QStringLiteral("--sha256sums"), sums}, &out, &err);
+        }));
+        QCOMPARE(rc, 1);
+        QVERIFY2(out.contains(fifo + QStringLiteral(": is a FIFO")), qPrintable(out));
+        QVERIFY2(err.contains(fifo + QStringLiteral(": is a FIFO")), qPrintable(err));
+        QCOMPARE(err.count(QLatin1Char('\n')), 1);
+
+        // Without checksums: the IDX check refuses it the same way.
+        QVERIFY(finishesWithoutBlocking(fifo, [&] { rc = cli({QStringLiteral("verify"), QStringLiteral("--folder"), folder}, &out, &err); }));
+        QCOMPARE(rc, 1);
+        QVERIFY2(err.contains(fifo + QStringLiteral(": is a FIFO")), qPrintable(err));
+
+        // A checksum list that is a FIFO.
+        const QString fifoSums = tmp_.filePath(QStringLiteral("sums.fifo"));
+        QCOMPARE(::mkfifo(QFile::encodeName(fifoSums).constData(), 0600), 0);
+        QVERIFY(finishesWithoutBlocking(fifoSums, [&] {
+            rc = cli({QStringLiteral("verify"), QStringLiteral("--folder"), folder, QStringLiteral("--sha256sums"), fifoSums}, &out, &err);
+        }));
+        QVERIFY(rc >= 1 && rc <= 127);
+        QVERIFY2(err.contains(fifoSums + QStringLiteral(": is a FIFO")), qPrintable(err));
+
+        // download: the FIFO is neither read forever nor replaced.
+        LocalHttpServer server(root_);
+        QVERIFY(finishesWithoutBlocking(fifo, [&] {
+            rc = cli({QStringLiteral("download"), QStringLiteral("--folder"), folder, QStringLiteral("--mirror"),
+                      server.url(QStringLiteral("ok")).toString(), QStringLiteral("--sha256sums"), sums, QStringLiteral("--quiet")},
+                     &out, &err);
+        }));
+        QCOMPARE(rc, 1);
+        QVERIFY2(err.contains(fifo + QStringLiteral(": is a FIFO")) && err.contains(QStringLiteral("refusing to replace it")),
+                 qPrintable(err));
+        QCOMPARE(err.count(QLatin1Char('\n')), 1);
+        struct stat st{};
+        QCOMPARE(::lstat(QFile::encodeName(fifo).constData(), &st), 0);
+        QVERIFY(S_ISFIFO(st.st_mode));
+        QVERIFY(server.log.filter(QString::fromLatin1(kNames[3])).isEmpty());
+    }
+
+    // Issue 25: a link planted as NAME.part or NAME is never written through.
+    void linksInTheFolderAreNotWrittenThrough_data()
+    {
+        QTest::addColumn<QString>("suffix");
+        QTest::newRow("part") << QStringLiteral(".part");
+        QTest::newRow("final") << QString();
+    }
+    void linksInTheFolderAreNotWrittenThrough()
+    {
+        QFETCH(QString, suffix);
+        LocalHttpServer server(root_);
+        DataDownloader d;
+        const DownloadSpec s = spec({server.url(QStringLiteral("ok"))});
+        QVERIFY(QDir().mkpath(s.folder));
+        const QString victim = tmp_.filePath(QStringLiteral("victim-%1.txt").arg(folders_));
+        {
+            QFile f(victim);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write("precious");
+        }
+        const QString link = QDir(s.folder).filePath(QString::fromLatin1(kNames[0]) + suffix);
+        QVERIFY(QFile::link(victim, link));
+        const QList<QVariant> result = run(d, s);
+        QVERIFY(!result.at(0).toBool());
+        const QString error = result.at(1).toString();
+        QVERIFY2(error.contains(link) && error.contains(QStringLiteral("symbolic link")), qPrintable(error));
+        QVERIFY(!d.failedOnNetwork());
+        QFile f(victim);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QCOMPARE(f.readAll(), QByteArray("precious"));
+        QVERIFY(QFileInfo(link).isSymLink());
+    }
+
+    // A link to the right file (a set kept elsewhere) is read, not refused.
+    void linkToAVerifiedFileIsUsed()
+    {
+        LocalHttpServer server(root_);
+        DataDownloader d;
+        const DownloadSpec s = spec({server.url(QStringLiteral("ok"))});
+        QVERIFY(QDir().mkpath(s.folder));
+        QVERIFY(QFile::link(fileOf(QString::fromLatin1(kNames[0])), QDir(s.folder).filePath(QString::fromLatin1(kNames[0]))));
+        const QList<QVariant> result = run(d, s);
+        QVERIFY2(result.at(0).toBool(), qPrintable(result.at(1).toString()));
+        QVERIFY(server.log.filter(QString::fromLatin1(kNames[0])).isEmpty());
+    }
+
+    void cliStallTimeoutOption()
+    {
+        QString out, err;
+        QCOMPARE(cli({QStringLiteral("download"), QStringLiteral("--stall-timeout"), QStringLiteral("soon")}, &out, &err), 2);
+        QVERIFY2(err.contains(QStringLiteral("--stall-timeout 'soon'")), qPrintable(err));
+        LocalHttpServer server(root_);
+        const QString sums = writeSums(QStringLiteral("stall.sha256"), {QString::fromLatin1(kNames[0])});
+        QCOMPARE(cli({QStringLiteral("download"), QStringLiteral("--folder"), tmp_.filePath(QStringLiteral("cli-stall")),
+                      QStringLiteral("--mirror"), server.url(QStringLiteral("stall")).toString(), QStringLiteral("--sha256sums"),
+                      sums, QStringLiteral("--stall-timeout"), QStringLiteral("0.5"), QStringLiteral("--attempts"),
+                      QStringLiteral("1"), QStringLiteral("--quiet")},
+                     &out, &err),
+                 1);
+        QVERIFY2(err.contains(server.url(QStringLiteral("stall")).toString()) && err.contains(QStringLiteral("stalled for 0.5 s")),
+                 qPrintable(err));
     }
 
     // firstspike-cli data, run in-process (app/cli_data.cpp only forwards argv to it).

@@ -21,6 +21,8 @@
 #include <QTimer>
 
 #include <QDir>
+#include <QDoubleSpinBox>
+#include <QSpinBox>
 #include <QFile>
 #include <QImage>
 #include <QProcess>
@@ -30,6 +32,7 @@
 #include <QTest>
 #include <QXmlStreamReader>
 
+#include <cmath>
 #include <sstream>
 
 using namespace firstspike;
@@ -150,6 +153,64 @@ private Q_SLOTS:
         Checkpoint unfinished = checkpoint_; // a run that can go on
         unfinished.training.epochs = 50;
         saveCheckpoint(unfinished, path(QStringLiteral("unfinished.fsck")).toStdString());
+    }
+
+    void figureSizesHaveLimits()
+    {
+        // A 100000x100000 figure crashed the exporter (Qt's image allocation failed, then it was
+        // painted). Beyond kMaxFigureSide, kMaxFigurePixels or the DPI range, or beyond the memory
+        // available, render() refuses with the reason and never paints.
+        int painted = 0;
+        Figure f;
+        f.name = QStringLiteral("probe");
+        f.title = QStringLiteral("Probe");
+        f.size = QSize(200, 100);
+        f.paint = [&painted](QPainter &painter, const QRect &target) {
+            ++painted;
+            painter.fillRect(target, Qt::black);
+        };
+        QString error;
+        QVERIFY(!FigureExporter::render(f, FigureFormat::Png, {}, &error).isEmpty()); // the natural size, 96 dpi
+        QCOMPARE(painted, 1);
+        struct Case {
+            FigureFormat format;
+            FigureOptions options;
+            const char *phrase;
+        };
+        const Case cases[] = {
+            {FigureFormat::Png, {QSize(100000, 100000), 96}, "probe: a 100000x100000 layout is larger than 16384 pixels a side"},
+            {FigureFormat::Svg, {QSize(100000, 100), 96}, "larger than 16384 pixels a side"},
+            {FigureFormat::Pdf, {QSize(16000, 16000), 96}, "has 256000000 pixels, more than the limit of 67108864"},
+            {FigureFormat::Png, {QSize(1000, 1000), 2400}, "probe: a 25000x25000 PNG is larger than 16384 pixels a side"},
+            {FigureFormat::Png, {QSize(8000, 8000), 192}, "a 16000x16000 PNG has 256000000 pixels"},
+            {FigureFormat::Png, {QSize(200, 100), std::nan("")}, "dpi is outside 10..2400"},
+            {FigureFormat::Png, {QSize(200, 100), 5}, "probe: 5 dpi is outside 10..2400"},
+        };
+        for (const Case &c : cases) {
+            error.clear();
+            QVERIFY(FigureExporter::render(f, c.format, c.options, &error).isEmpty());
+            QVERIFY2(error.contains(QString::fromUtf8(c.phrase)), qPrintable(error));
+        }
+        QCOMPARE(painted, 1);
+        // Within the limits but not within memory: refused with the figure, before allocating.
+        qputenv("FIRSTSPIKE_MEMORY_LIMIT", "10M");
+        error.clear();
+        const QString png = path(QStringLiteral("probe.png"));
+        const bool written = FigureExporter::write(f, png, FigureFormat::Png, {QSize(4000, 3000), 96}, &error);
+        qunsetenv("FIRSTSPIKE_MEMORY_LIMIT");
+        QVERIFY(!written);
+        QVERIFY2(error.startsWith(png + QStringLiteral(": probe: a 4000x3000 PNG needs")) && error.contains("available"),
+                 qPrintable(error));
+        QVERIFY(!QFileInfo::exists(png));
+        QCOMPARE(painted, 1);
+        // The export dialog offers no more than the limits.
+        FigureExportDialog dialog(f, dir_.path(), FigureFormat::Png);
+        for (QSpinBox *box : dialog.findChildren<QSpinBox *>())
+            QCOMPARE(box->maximum(), kMaxFigureSide);
+        const auto dpi = dialog.findChildren<QDoubleSpinBox *>();
+        QCOMPARE(dpi.size(), qsizetype(1));
+        QCOMPARE(dpi.front()->maximum(), kMaxFigureDpi);
+        QCOMPARE(dpi.front()->minimum(), kMinFigureDpi);
     }
 
     void everyFigureInEveryFormatParses()

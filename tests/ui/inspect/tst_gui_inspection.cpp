@@ -95,6 +95,37 @@ private Q_SLOTS:
         data_ = std::make_shared<const DataSplit>(loadEmbeddedMnist());
     }
 
+    void outputTimingMemoryIsEstimatedBeforeItIsSpent()
+    {
+        // 784-1-30000 over 200 test digits: the 30000 x 30000 grids alone are 21.6 GB.
+        NetworkConfig wide;
+        wide.layerSizes = {784, 1, 30000};
+        const std::uint64_t bytes = InspectionEngine::outputTimingBytes(wide, 200);
+        QVERIFY2(bytes > 21'000'000'000ull && bytes < 22'000'000'000ull, qPrintable(QString::number(bytes)));
+        qputenv("FIRSTSPIKE_MEMORY_LIMIT", "4G");
+        QString message;
+        try {
+            InspectionEngine::requireOutputTimingMemory(wide, 200);
+        } catch (const std::exception &e) {
+            message = QString::fromStdString(e.what());
+        }
+        // The default network's timing (a few MB) still fits.
+        NetworkConfig usual;
+        bool usualFits = true;
+        try {
+            InspectionEngine::requireOutputTimingMemory(usual, 10000);
+        } catch (const std::exception &) {
+            usualFits = false;
+        }
+        qunsetenv("FIRSTSPIKE_MEMORY_LIMIT");
+        QCOMPARE(message, QStringLiteral("784-1-30000: the output timing needs 21.6 GB, 4.0 GB available"));
+        QVERIFY(usualFits);
+        // Beyond what its int indices can count: refused whatever the memory.
+        NetworkConfig huge;
+        huge.layerSizes = {784, 1, 50000};
+        QVERIFY_THROWS_EXCEPTION(std::exception, InspectionEngine::requireOutputTimingMemory(huge, 1));
+    }
+
     void closedFormPotentialCrossesThresholdAtSpikeTime()
     {
         // A two-hidden-layer network with mixed-sign weights, so causal sets end at all kinds of places.
