@@ -1,5 +1,5 @@
 #pragma once
-// The scan step of MODEL.md over all neurons of a layer at once, shared by the full forward
+// The scan step of docs/MODEL.md over all neurons of a layer at once, shared by the full forward
 // scan (SpikeNetwork::scanRange) and the early-exit classification (EarlyDecision.cpp).
 //
 // A tie group (inputs arriving at the same z) is added to every neuron's sums: its rows are

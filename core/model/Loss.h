@@ -1,5 +1,5 @@
 #pragma once
-// Output loss of MODEL.md: cross-entropy on a softmax over -z (re-implementations cite the
+// Output loss of docs/MODEL.md: cross-entropy on a softmax over -z (re-implementations cite the
 // paper's eq. 11), L = z_label + log sum_k exp(-z_k), computed in shifted (log-sum-exp) form.
 // Silent output neurons count as spiking at the horizon z_max for the loss value; they have no
 // gradient (no causal set), so dL/dz is reported as 0 for them.

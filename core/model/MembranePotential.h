@@ -1,5 +1,5 @@
 #pragma once
-// The membrane potential of one neuron for one sample in closed form (MODEL.md, "Neuron"):
+// The membrane potential of one neuron for one sample in closed form (docs/MODEL.md, "The neuron"):
 //   V(t) = sum_{i: t_i < t} w_i (1 - exp(-(t - t_i))),
 // and the causal set the forward pass found for it. With the inputs in arrival order and the
 // prefix sums A_k = sum_{m<=k} w_m z_m, B_k = sum_{m<=k} w_m, V(t) = B_k - A_k / z on the k-th

@@ -1,5 +1,5 @@
 #pragma once
-// Architecture and input encoding of a spike-time network (MODEL.md, "Neuron" and "Encoding").
+// Architecture and input encoding of a spike-time network (docs/MODEL.md, "The neuron" and "Encoding").
 
 #include <cmath>
 #include <cstdint>

@@ -1,5 +1,5 @@
 #pragma once
-// A plain, per-neuron implementation of MODEL.md's equations, written for clarity rather than
+// A plain, per-neuron implementation of docs/MODEL.md's equations, written for clarity rather than
 // speed: each neuron sorts its own inputs and walks them; the backward pass loops over each
 // neuron's causal set. The optimised SpikeNetwork is tested against it (same equations, same
 // horizon), and benchmarks report the speed-up over it.

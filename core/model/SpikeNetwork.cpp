@@ -401,7 +401,7 @@ void SpikeNetwork::orderPixels(const std::uint8_t *pixels, int count, const doub
 
 void SpikeNetwork::finishOrder(LayerActivity &out)
 {
-    // Ties: inputs with equal time form one step of the scan (MODEL.md, "Traps").
+    // Ties: inputs with equal time form one step of the scan (docs/MODEL.md, "Pitfalls").
     const int n = static_cast<int>(out.inputOrder.size());
     out.groupEnd.clear();
     for (int k = 1; k <= n; ++k)
@@ -459,7 +459,7 @@ void SpikeNetwork::scanView(const double *W, Eigen::Index stride, Eigen::Index r
     int *causalSetSize = out.causalSetSize.data() + c0;
     int *firedInGroup = out.firedInGroup.data() + c0;
 
-    thread_local Vector sumWZ, sumW, aliveMask, groupSum; // A_k and B_k of MODEL.md, per neuron
+    thread_local Vector sumWZ, sumW, aliveMask, groupSum; // A_k and B_k of docs/MODEL.md, per neuron
     thread_local std::vector<int> alive;
     thread_local std::vector<std::uint8_t> flags; // candidates of the firing screen
     for (Vector *v : {&sumWZ, &sumW, &aliveMask, &groupSum})
@@ -474,7 +474,7 @@ void SpikeNetwork::scanView(const double *W, Eigen::Index stride, Eigen::Index r
     bool sparse = false; // once few neurons are left, keep an explicit list of them
 
     // A neuron of the group's interval fires iff B > theta and A / (B - theta) <= z_next
-    // (MODEL.md). retire() applies the exact test to a candidate and records the spike.
+    // (docs/MODEL.md). retire() applies the exact test to a candidate and records the spike.
     auto retire = [&](int j, int g, int end, double zNext) -> bool {
         const double d = B[j] - threshold;
         if (!(d > 0.0))

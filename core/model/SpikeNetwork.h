@@ -1,5 +1,5 @@
 #pragma once
-// Mostafa's exact spike-time network (MODEL.md): non-leaky integrate-and-fire neurons with
+// Mostafa's exact spike-time network (docs/MODEL.md): non-leaky integrate-and-fire neurons with
 // exponentially decaying synaptic current, one spike per neuron, computed in z = exp(t).
 //
 // Layout: weights_[layer](pre, post) is input-major (row = presynaptic input, column =
@@ -140,7 +140,7 @@ public:
     // U(low/n, high/n) for n inputs (bias included), so every neuron starts able to fire.
     void initializeUniform(std::uint64_t seed, double low = 1.0, double high = 5.0);
 
-    // Input encoding (MODEL.md "Input"): pixel bytes -> z = exp(t) of each input spike.
+    // Input encoding (docs/MODEL.md, "Encoding, bias, decoding"): pixel bytes -> z = exp(t) of each input spike.
     void encode(const std::uint8_t *pixels, Vector &inputZ) const;
 
     void forward(const std::uint8_t *pixels, ForwardPass &pass) const;
@@ -177,7 +177,7 @@ public:
                   BackwardWorkspace &workspace, Vector *dLossDzInput = nullptr,
                   std::vector<Eigen::RowVectorXd> *rowBroadcast = nullptr, GradientRecord *record = nullptr) const;
 
-    // One layer: the causal-set scan of MODEL.md for all neurons of the layer at once.
+    // One layer: the causal-set scan of docs/MODEL.md for all neurons of the layer at once.
     // `columnSums` (total weight per neuron, bias included) lets the last tie group be added
     // in one step when every input arrives; pass nullptr to add it input by input.
     static void forwardLayer(const Matrix &weights, bool bias, double threshold, double maxZ,

@@ -1,6 +1,6 @@
 #pragma once
-// Per-digit output spike timing over a data set for one network (MODEL.md, "What to show a
-// researcher"): for each true digit the mean spike time of every output neuron, the winner's
+// Per-digit output spike timing over a data set for one network (the Inspect tab's timing view):
+// for each true digit the mean spike time of every output neuron, the winner's
 // margin to the runner-up, the confusion matrix, and how many hidden spikes came before the
 // decision. Per-sample values are kept so a view can list the samples behind any cell.
 

@@ -1,5 +1,5 @@
 #pragma once
-// Training options and the metrics a run records (plain value types, see STYLE.md).
+// Training options and the metrics a run records (plain value types, see docs/ARCHITECTURE.md).
 
 #include "core/training/Optimizer.h"
 
@@ -13,7 +13,7 @@ struct TrainConfig {
     int epochs = 30;
     int batchSize = 10;
     OptimizerConfig optimizer;
-    double weightSumK = 1.0;     // K of the weight-sum cost (MODEL.md cites 100; 1 measured better)
+    double weightSumK = 1.0;     // K of the weight-sum cost (docs/MODEL.md cites 100; 1 measured better)
     double l2 = 1e-3;            // K2: L2 cost (K2 / 2) * sum w^2
     double initLow = 1.0;        // initial weights U(initLow / n, initHigh / n), n = inputs + bias
     double initHigh = 5.0;

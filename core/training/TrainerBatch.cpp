@@ -369,7 +369,7 @@ BatchResult Trainer::trainBatch()
     }
 
     // Per layer: the broadcast rows summed in thread order, and the neurons whose total weight
-    // is below threshold (weight-sum cost, MODEL.md: d/dw of K * max(0, theta - sum w) = -K).
+    // is below threshold (weight-sum cost, docs/MODEL.md: d/dw of K * max(0, theta - sum w) = -K).
     std::vector<Eigen::RowVectorXd> broadcast(layers);
     std::vector<Eigen::RowVectorXd> hinge(layers);
     const double theta = network_.config().threshold;

@@ -48,7 +48,7 @@ QLineSeries *makeSeries(const QString &name, const QColor &color, double width, 
 QChart *makeChart(const QString &title)
 {
     auto *chart = new QChart;
-    chart->setAnimationOptions(QChart::NoAnimation); // STYLE.md: no animations during training
+    chart->setAnimationOptions(QChart::NoAnimation); // no animations: every frame of a training run would replay them
     chart->setTitle(title);
     QFont f = chart->titleFont();
     f.setBold(true);

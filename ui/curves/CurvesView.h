@@ -1,6 +1,6 @@
 #pragma once
 // Loss and accuracy curves of a run. All Qt Charts code of the application lives behind this
-// class (Qt Charts is deprecated from Qt 6.10; STYLE.md "Plots"), so it can be swapped in one
+// class (Qt Charts is deprecated from Qt 6.10 in favour of Qt Graphs), so it can be swapped in one
 // place. Data arrive at full resolution and cheaply (appendBatches, setHistory); refresh(),
 // driven by the GUI's coalescing timer, smooths (debiased EMA), decimates to about two points
 // per pixel of the visible range and hands the dense curves to DenseCurveItem (the per-epoch

@@ -1,5 +1,5 @@
 #pragma once
-// Computes what the inspection views show off the GUI thread (STYLE.md, "Threads"): one test
+// Computes what the inspection views show off the GUI thread (docs/ARCHITECTURE.md): one test
 // sample through one history entry (the full forward pass: spike times, causal sets, arrival
 // orders), and the per-digit output timing of the whole test set for an entry. Results are
 // immutable values delivered by signal. While a request runs, newer ones replace the waiting

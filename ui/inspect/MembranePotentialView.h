@@ -1,5 +1,5 @@
 #pragma once
-// V(t) of one neuron for the inspected sample, drawn from its closed form (MODEL.md, "Neuron"):
+// V(t) of one neuron for the inspected sample, drawn from its closed form (docs/MODEL.md, "The neuron"):
 // the curve, the threshold theta, the spike time where V first reaches theta, and the arrival
 // times of its inputs along the time axis (the causal set coloured by weight sign, later
 // arrivals grey).

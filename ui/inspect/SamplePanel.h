@@ -1,7 +1,7 @@
 #pragma once
 // The current test digit pushed through the current network: the image, the true and the
 // predicted class, each output neuron's spike time (the first one decides), and when the
-// hidden neurons fired relative to that decision (MODEL.md, "What to show a researcher").
+// hidden neurons fired relative to that decision (docs/MODEL.md).
 
 #include "ui/training/TrainingSnapshot.h"
 

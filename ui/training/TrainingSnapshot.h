@@ -1,5 +1,5 @@
 #pragma once
-// The immutable values the training worker hands to the GUI thread (STYLE.md, "Threads"):
+// The immutable values the training worker hands to the GUI thread (docs/ARCHITECTURE.md):
 // views read these and nothing else of the engine. A snapshot is built in the worker, shared
 // as std::shared_ptr<const TrainingSnapshot> through a queued signal and never modified again.
 

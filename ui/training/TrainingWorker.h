@@ -2,7 +2,7 @@
 // The body of the training thread: owns the Trainer, loops trainBatch() while running, and
 // publishes immutable TrainingSnapshots at a bounded rate. Commands arrive from the GUI thread
 // through atomics and a mutex-protected mailbox that the loop reads between mini-batches (a
-// loop inside a slot could not receive queued calls, STYLE.md "Threads").
+// loop inside a slot could not receive queued calls, docs/ARCHITECTURE.md).
 
 #include "core/data/Dataset.h"
 #include "ui/training/TrainingSnapshot.h"

@@ -1,4 +1,4 @@
-// Finite-difference check of every gradient of MODEL.md: dL/dw for all layers through the
+// Finite-difference check of every gradient of docs/MODEL.md: dL/dw for all layers through the
 // softmax cross-entropy over -z, the weight-sum cost and L2, and dL/dz of the inputs.
 
 #include "core/model/Loss.h"

@@ -1,4 +1,4 @@
-// Closed-form spike times (MODEL.md, z_out = sum_C w z / (sum_C w - theta)) against direct
+// Closed-form spike times (docs/MODEL.md, z_out = sum_C w z / (sum_C w - theta)) against direct
 // numerical integration of the neuron's ODE: dI/dt = -I + sum_i w_i delta(t - t_i), dV/dt = I.
 
 #include "core/model/SpikeNetwork.h"
