@@ -9,7 +9,7 @@
 
 namespace firstspike {
 
-DenseMlp::DenseMlp(const std::vector<int> &layerSizes, int threads, std::uint64_t seed)
+DenseMlp::DenseMlp(const std::vector<int> &layerSizes, int threads, std::uint64_t seed, const OptimizerConfig &optimizer)
     : sizes_(layerSizes)
     , pool_(threads)
 {
@@ -21,7 +21,7 @@ DenseMlp::DenseMlp(const std::vector<int> &layerSizes, int threads, std::uint64_
             w.data()[k] = rng.uniform(-scale, scale);
         weights_.push_back(w);
     }
-    optimizer_ = Optimizer(OptimizerConfig{}, weights_);
+    optimizer_ = Optimizer(optimizer, weights_);
     // Gradients: a wide layer's as one matrix per thread (its columns), a narrow layer's whole.
     // Each thread's columns of a wide layer's moments in memory of their own too, as the spiking
     // trainer keeps them (Optimizer::setColumnPanels).
@@ -114,7 +114,7 @@ void DenseMlp::columns(int layer, int t, Eigen::Index &begin, Eigen::Index &end)
     }
 }
 
-double DenseMlp::forwardBackward(const Dataset &data, const int *indices, int n)
+void DenseMlp::forward(const Dataset &data, const int *indices, int n)
 {
     const int layers = static_cast<int>(weights_.size());
     const int threads = pool_.size();
@@ -152,6 +152,12 @@ double DenseMlp::forwardBackward(const Dataset &data, const int *indices, int n)
         if (hidden)
             out.col(sizes_[static_cast<std::size_t>(l) + 1]).setOnes();
     }
+}
+
+double DenseMlp::forwardBackward(const Dataset &data, const int *indices, int n)
+{
+    forward(data, indices, n);
+    const int layers = static_cast<int>(weights_.size());
     // Softmax cross-entropy on the logits; delta = (softmax - one-hot) / n.
     const Matrix &logits = activations_[static_cast<std::size_t>(layers)];
     Matrix &top = deltas_[static_cast<std::size_t>(layers) - 1];
@@ -221,6 +227,37 @@ double DenseMlp::trainBatch(const Dataset &data, const int *indices, int n)
         }
     });
     return loss;
+}
+
+EvalResult DenseMlp::evaluate(const Dataset &set, int limit)
+{
+    const int n = limit >= 0 ? std::min(limit, set.size()) : set.size();
+    const int classes = sizes_.back();
+    EvalResult r;
+    r.classes = classes;
+    r.confusion.assign(static_cast<std::size_t>(classes) * classes, 0);
+    double loss = 0.0;
+    constexpr int kChunk = 500;
+    std::vector<int> indices;
+    for (int start = 0; start < n; start += kChunk) {
+        const int m = std::min(kChunk, n - start);
+        indices.resize(static_cast<std::size_t>(m));
+        for (int k = 0; k < m; ++k)
+            indices[static_cast<std::size_t>(k)] = start + k;
+        forward(set, indices.data(), m);
+        const Matrix &logits = activations_.back();
+        for (int k = 0; k < m; ++k) {
+            Eigen::Index predicted = 0;
+            const double mx = logits.row(k).maxCoeff(&predicted);
+            const int label = set.labels[static_cast<std::size_t>(start + k)];
+            loss += -(logits(k, label) - mx - std::log((logits.row(k).array() - mx).exp().sum()));
+            ++r.samples;
+            r.correct += predicted == label ? 1 : 0;
+            ++r.confusion[static_cast<std::size_t>(label) * classes + static_cast<std::size_t>(predicted)];
+        }
+    }
+    r.loss = n > 0 ? loss / n : kNoValue;
+    return r;
 }
 
 } // namespace firstspike

@@ -14,6 +14,7 @@
 
 #include "core/data/Dataset.h"
 #include "core/training/Optimizer.h"
+#include "core/training/TrainConfig.h"
 #include "core/model/SpikeNetwork.h"
 #include "core/parallel/ThreadPool.h"
 
@@ -23,11 +24,17 @@ namespace firstspike {
 
 class DenseMlp {
 public:
-    DenseMlp(const std::vector<int> &layerSizes, int threads, std::uint64_t seed);
+    DenseMlp(const std::vector<int> &layerSizes, int threads, std::uint64_t seed, const OptimizerConfig &optimizer = {});
     // One training step (softmax cross-entropy, Adam) on samples[indices[0..n)] of `data`;
     // returns the mean loss before the step.
     double trainBatch(const Dataset &data, const int *indices, int n);
     int threadCount() const { return pool_.size(); }
+    // Accuracy, loss and confusion of the first `limit` samples of `set` (all when negative),
+    // the prediction being the largest logit.
+    EvalResult evaluate(const Dataset &set, int limit = -1);
+    // The learning rate of the next step, and a new configuration (e.g. the run's schedule).
+    double learningRate() const { return optimizer_.currentLearningRate(); }
+    void setOptimizerConfig(const OptimizerConfig &config) { optimizer_.setConfig(config); }
     // For tests: the weights ((inputs + 1) x outputs, the last row the bias; a copy), setting
     // them, and the mean loss and its gradient on a batch without changing anything.
     std::vector<Matrix> weights() const;
@@ -35,6 +42,8 @@ public:
     double lossAndGradient(const Dataset &data, const int *indices, int n, std::vector<Matrix> *gradients);
 
 private:
+    // Forward of a batch into activations_ (the last: the logits).
+    void forward(const Dataset &data, const int *indices, int n);
     // Forward and backward of a batch into activations_, deltas_ and gradients_; the mean loss.
     double forwardBackward(const Dataset &data, const int *indices, int n);
     // Thread t's share [begin, end) of layer l's columns (wide layers) or rows (narrow ones).

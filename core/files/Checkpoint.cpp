@@ -309,6 +309,10 @@ std::vector<std::uint8_t> serializeCheckpoint(const Checkpoint &c)
     w.i32(t.patience);
     w.u8(t.restoreBest ? 1 : 0);
     w.i32(t.augmentShift);
+    // Format version 2:
+    w.u8(static_cast<std::uint8_t>(t.optimizer.schedule));
+    w.f64(t.warmupEpochs);
+    w.f64(t.decisionTimeCost);
 
     w.str(c.dataSource);
     w.i32(c.epochsCompleted);
@@ -404,6 +408,14 @@ Checkpoint deserializeCheckpoint(const std::vector<std::uint8_t> &bytes, const s
     t.patience = r.i32("training");
     t.restoreBest = r.flag("training");
     t.augmentShift = r.i32("training");
+    if (version >= 2) {
+        const std::uint8_t schedule = r.u8("learning-rate schedule");
+        if (schedule > 1)
+            r.fail("unknown learning-rate schedule " + std::to_string(schedule));
+        t.optimizer.schedule = static_cast<LrSchedule>(schedule);
+        t.warmupEpochs = r.f64("warm-up epochs");
+        t.decisionTimeCost = r.f64("decision-time cost");
+    } // version 1: exponential schedule, no warm-up, no decision-time cost (the defaults of then)
     // A file with a valid checksum can still carry values no run could have had: the settings
     // must lie in the ranges every other door (command line, GUI, session file) accepts.
     if (std::string problem = networkConfigProblem(n); !problem.empty())

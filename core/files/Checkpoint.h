@@ -3,7 +3,7 @@
 //
 //   offset  size  field
 //   0       8     magic "FSPIKECK"
-//   8       4     format version, u32 little-endian (currently 1)
+//   8       4     format version, u32 little-endian (currently 2; version 1 is read too)
 //   12      8     payload length N, u64 little-endian
 //   20      N     payload: the fields of Checkpoint below in declaration order (see FORMATS.md)
 //   20+N    4     CRC-32 (zlib) of the payload, u32 little-endian
@@ -36,7 +36,7 @@ public:
 };
 
 struct Checkpoint {
-    static constexpr std::uint32_t kFormatVersion = 1;
+    static constexpr std::uint32_t kFormatVersion = 2; // reads 1 and 2
 
     NetworkConfig network;
     TrainConfig training;

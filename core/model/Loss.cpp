@@ -57,4 +57,16 @@ double weightRegularization(const std::vector<Matrix> &weights, double threshold
     return cost;
 }
 
+double decisionTimeCost(const Vector &outputZ, int label, double gamma, Vector *dLossDz)
+{
+    if (gamma == 0.0 || label < 0 || label >= outputZ.size())
+        return 0.0;
+    const double z = outputZ[label];
+    if (!std::isfinite(z))
+        return 0.0;
+    if (dLossDz)
+        (*dLossDz)[label] += gamma / z;
+    return gamma * std::log(z);
+}
+
 } // namespace firstspike

@@ -11,6 +11,12 @@ namespace firstspike {
 // Returns the loss and writes dL/dz_k into dLossDz (size of z).
 double softmaxCrossEntropy(const Vector &outputZ, int label, double horizonZ, Vector &dLossDz);
 
+// Decision-time cost gamma * t_label = gamma * ln z_label: pushes the correct output neuron to
+// spike earlier, so decisions come sooner and fewer hidden spikes precede them. Adds
+// gamma / z_label to dLossDz[label]; a silent label neuron costs nothing here (the
+// cross-entropy already charges it at the horizon). Returns the cost.
+double decisionTimeCost(const Vector &outputZ, int label, double gamma, Vector *dLossDz);
+
 // Weight-sum cost K * sum_j max(0, theta - sum_i w_ij) over every neuron of every layer
 // (bias row included) plus L2 (K2 / 2) * sum w^2. Adds its gradient into `gradients` scaled by
 // `scale` when gradients is non-null; returns the unscaled cost.

@@ -122,7 +122,39 @@ void Optimizer::setMoments(const std::vector<Matrix> &first, const std::vector<M
 
 double Optimizer::currentLearningRate() const
 {
-    return config_.learningRate * std::exp(-config_.lrDecay * static_cast<double>(step_)) + config_.lrFloor;
+    return learningRateAt(config_, step_);
+}
+
+double learningRateAt(const OptimizerConfig &c, long long step)
+{
+    if (c.schedule == LrSchedule::Exponential)
+        return c.learningRate * std::exp(-c.lrDecay * static_cast<double>(step)) + c.lrFloor;
+    const long long warmup = std::max(0LL, c.warmupSteps);
+    if (step < warmup)
+        return c.learningRate * static_cast<double>(step + 1) / static_cast<double>(warmup);
+    const long long span = c.totalSteps - warmup;
+    if (span <= 0)
+        return c.learningRate;
+    const double progress = std::min(1.0, static_cast<double>(step - warmup) / static_cast<double>(span));
+    return c.lrFloor + (c.learningRate - c.lrFloor) * 0.5 * (1.0 + std::cos(3.14159265358979323846 * progress));
+}
+
+std::string scheduleName(LrSchedule schedule)
+{
+    return schedule == LrSchedule::Cosine ? "cosine" : "exp";
+}
+
+bool parseSchedule(const std::string &name, LrSchedule &out)
+{
+    if (name == "exp" || name == "exponential") {
+        out = LrSchedule::Exponential;
+        return true;
+    }
+    if (name == "cosine" || name == "cos") {
+        out = LrSchedule::Cosine;
+        return true;
+    }
+    return false;
 }
 
 void Optimizer::apply(std::vector<Matrix> &weights, std::vector<Matrix> &gradients)

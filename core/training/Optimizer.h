@@ -1,6 +1,10 @@
 #pragma once
 // Parameter updates: Adam or plain SGD, optional division of the gradient by its global L2
-// norm, and the exponential learning-rate schedule lr(step) = lr0 * exp(-decay * step) + floor.
+// norm, and the learning-rate schedule (docs/MODEL.md, "Training"):
+//   exponential: lr(step) = lr0 * exp(-decay * step) + floor
+//   cosine:      a linear warm-up over the first W steps, then
+//                lr(step) = floor + (lr0 - floor) * (1 + cos(pi * (step - W) / (T - W))) / 2
+//                over the run's T steps, so that the rate reaches the floor at the last step.
 
 #include "core/model/SpikeNetwork.h"
 
@@ -14,6 +18,9 @@
 namespace firstspike {
 
 enum class OptimizerKind { Adam, Sgd };
+enum class LrSchedule { Exponential, Cosine };
+std::string scheduleName(LrSchedule schedule); // "exp" / "cosine"
+bool parseSchedule(const std::string &name, LrSchedule &out);
 std::string optimizerName(OptimizerKind kind); // "adam" / "sgd"
 bool parseOptimizer(const std::string &name, OptimizerKind &out);
 
@@ -22,11 +29,19 @@ struct OptimizerConfig {
     double learningRate = 1e-3;
     double lrDecay = 1e-4;      // per optimiser step (README: decay beat a constant rate)
     double lrFloor = 0.0;
+    LrSchedule schedule = LrSchedule::Exponential;
+    // Cosine only, both derived by the Trainer from the run (TrainConfig::warmupEpochs, epochs,
+    // batch size), never stored: a linear warm-up from lr0 / W to lr0 over W steps, T in all.
+    long long warmupSteps = 0;
+    long long totalSteps = 0;
     bool normalizeGradient = false;
     double beta1 = 0.9;
     double beta2 = 0.999;
     double epsilon = 1e-8;
 };
+
+// The learning rate of the schedule at optimiser step `step` (0-based).
+double learningRateAt(const OptimizerConfig &config, long long step);
 
 class Optimizer {
 public:

@@ -72,7 +72,9 @@ std::string trainConfigProblem(const TrainConfig &t)
                                        std::pair{limits::kL2, t.l2},
                                        std::pair{limits::kInitBound, t.initLow},
                                        std::pair{limits::kInitBound, t.initHigh},
-                                       std::pair{limits::kValidationFraction, t.validationFraction}})
+                                       std::pair{limits::kValidationFraction, t.validationFraction},
+                                       std::pair{limits::kWarmupEpochs, t.warmupEpochs},
+                                       std::pair{limits::kDecisionTimeCost, t.decisionTimeCost}})
         if (std::string p = rangeProblem(range, value); !p.empty())
             return p;
     // init-low above init-high is not refused: the weights are drawn between the two bounds in

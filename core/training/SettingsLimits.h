@@ -35,6 +35,8 @@ constexpr SettingRange kWeightSumK{"weight-sum-k", 0.0, 1e6};
 constexpr SettingRange kL2{"l2", 0.0, 1e6};
 constexpr SettingRange kInitBound{"init-low/init-high", -1e6, 1e6};
 constexpr SettingRange kValidationFraction{"validation", 0.0, 0.9};
+constexpr SettingRange kWarmupEpochs{"warmup-epochs", 0.0, 1e6};
+constexpr SettingRange kDecisionTimeCost{"decision-cost", 0.0, 1e3};
 constexpr int kMaxEpochs = 1000000;
 constexpr int kMaxBatchSize = 1000000;
 constexpr int kMaxThreads = 1024;

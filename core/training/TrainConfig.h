@@ -23,6 +23,10 @@ struct TrainConfig {
     int patience = 0;            // stop after this many epochs without validation gain (0: off)
     bool restoreBest = true;     // end with the weights of the best validation epoch
     int augmentShift = 1;        // random translation of training images by up to N pixels
+    double warmupEpochs = 0.0;   // cosine schedule: linear warm-up over this many epochs
+    // Decision-time cost (docs/MODEL.md, "Loss and regularisers"): gamma * t of the correct
+    // output neuron's spike, pushing the decision earlier (0: off).
+    double decisionTimeCost = 0.0;
 };
 
 inline constexpr double kNoValue = std::numeric_limits<double>::quiet_NaN();

@@ -5,6 +5,7 @@
 
 #include "core/common/Random.h"
 #include "core/model/Loss.h"
+#include "core/training/DataOrder.h"
 #include "core/training/TrainerThreadState.h"
 
 #include <algorithm>
@@ -14,13 +15,6 @@
 namespace firstspike {
 
 namespace {
-
-std::uint64_t mixSeed(std::uint64_t seed, std::uint64_t a, std::uint64_t b = 0)
-{
-    std::uint64_t s = seed ^ (0xD1B54A32D192ED03ull * (a + 1));
-    s = splitMix64(s) ^ (0x8CB92BA72F3D8DD7ull * (b + 1));
-    return splitMix64(s);
-}
 
 // Thread t of `threads` handles items [begin, end) of n: contiguous, fixed for a thread count.
 void chunk(int n, int threads, int t, int &begin, int &end)
@@ -62,15 +56,9 @@ Trainer::Trainer(const NetworkConfig &network, const TrainConfig &config, std::s
         threads_.push_back(std::make_unique<ThreadState>());
 
     // Validation carve: a seeded shuffle of the training indices, the last fraction held out.
-    std::vector<int> all(data_->train.size());
-    for (int i = 0; i < data_->train.size(); ++i)
-        all[i] = i;
-    Random splitRng(mixSeed(config_.seed, 0x5a11d));
-    splitRng.shuffle(all);
-    const int validationCount = static_cast<int>(config_.validationFraction * all.size());
-    trainIndices_.assign(all.begin(), all.end() - validationCount);
-    validationIndices_.assign(all.end() - validationCount, all.end());
-    std::sort(validationIndices_.begin(), validationIndices_.end());
+    ValidationCarve carve = carveValidation(data_->train.size(), config_.validationFraction, config_.seed);
+    trainIndices_ = std::move(carve.train);
+    validationIndices_ = std::move(carve.validation);
     validationSet_ = data_->train.subset(validationIndices_, data_->train.name + "/validation");
     reset();
 }
@@ -82,7 +70,7 @@ void Trainer::reset()
     home_ = WeightHome::Network; // any panels are stale from here on
     network_ = SpikeNetwork(networkConfig_);
     network_.initializeUniform(mixSeed(config_.seed, 0x1417), config_.initLow, config_.initHigh);
-    optimizer_ = Optimizer(config_.optimizer, network_.allWeights());
+    optimizer_ = Optimizer(scheduled(config_.optimizer), network_.allWeights());
     gradients_.clear(); // allocated by the first step that needs it (global-norm normalisation)
     std::size_t maxFanOut = 0;
     for (int l = 0; l < network_.layerCount(); ++l)
@@ -134,15 +122,27 @@ void Trainer::setLiveConfig(int batchSize, const OptimizerConfig &optimizer)
         config_.batchSize = batchSize;
     OptimizerConfig merged = optimizer;
     merged.kind = optimizer_.config().kind; // the optimiser kind is fixed for a run
-    optimizer_.setConfig(merged);
     config_.optimizer = merged;
+    optimizer_.setConfig(scheduled(merged));
+}
+
+int Trainer::batchesPerEpoch() const
+{
+    const long long n = static_cast<long long>(trainIndices_.size());
+    return static_cast<int>((n + config_.batchSize - 1) / std::max(1, config_.batchSize));
+}
+
+OptimizerConfig Trainer::scheduled(OptimizerConfig optimizer) const
+{
+    const long long perEpoch = batchesPerEpoch();
+    optimizer.totalSteps = perEpoch * config_.epochs;
+    optimizer.warmupSteps = static_cast<long long>(std::llround(config_.warmupEpochs * static_cast<double>(perEpoch)));
+    return optimizer;
 }
 
 void Trainer::startEpoch()
 {
-    order_ = trainIndices_;
-    Random rng(mixSeed(config_.seed, 0xE90C, static_cast<std::uint64_t>(epoch_)));
-    rng.shuffle(order_);
+    order_ = epochOrder(trainIndices_, config_.seed, epoch_);
     cursor_ = 0;
     epochLoss_ = 0.0;
     epochCorrect_ = 0;
@@ -153,18 +153,7 @@ void Trainer::startEpoch()
 
 void Trainer::shiftedImage(const std::uint8_t *src, int position, std::uint8_t *dst) const
 {
-    const int rows = data_->train.rows, cols = data_->train.cols;
-    const int s = config_.augmentShift;
-    Random rng(mixSeed(config_.seed ^ 0xA06u, static_cast<std::uint64_t>(epoch_), static_cast<std::uint64_t>(position)));
-    const int dy = static_cast<int>(rng.below(2 * s + 1)) - s;
-    const int dx = static_cast<int>(rng.below(2 * s + 1)) - s;
-    for (int r = 0; r < rows; ++r) {
-        const int sr = r - dy;
-        for (int c = 0; c < cols; ++c) {
-            const int sc = c - dx;
-            dst[r * cols + c] = (sr >= 0 && sr < rows && sc >= 0 && sc < cols) ? src[sr * cols + sc] : 0;
-        }
-    }
+    shiftImage(src, data_->train.rows, data_->train.cols, config_.augmentShift, config_.seed, epoch_, position, dst);
 }
 
 EvalResult Trainer::evaluate(const Dataset &set, int limit)

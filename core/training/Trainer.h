@@ -86,7 +86,13 @@ public:
     void restoreState(int epoch, std::vector<EpochMetrics> history, int bestEpoch,
                       std::vector<Matrix> bestWeights);
 
+    // Mini-batches in one epoch at the current batch size.
+    int batchesPerEpoch() const;
+
 private:
+    // The optimiser's configuration with the schedule's run-dependent steps filled in (cosine:
+    // the run's total steps at the current batch size and the warm-up steps).
+    OptimizerConfig scheduled(OptimizerConfig optimizer) const;
     struct ThreadState;
     void startEpoch();
     void clearThreadGradients();

@@ -330,6 +330,8 @@ BatchResult Trainer::trainBatch()
                 network_.finishForward(pass, wideLayers_);
                 const int label = train.labels[order_[batchStart + b]];
                 st.loss += softmaxCrossEntropy(pass.layers.back().spikeZ, label, horizon, st.dLossDz);
+                if (config_.decisionTimeCost != 0.0)
+                    st.loss += decisionTimeCost(pass.layers.back().spikeZ, label, config_.decisionTimeCost, &st.dLossDz);
                 st.correct += pass.predictedClass() == label ? 1 : 0;
                 if (st.recordCount == static_cast<int>(st.records.size()))
                     st.records.emplace_back();

@@ -1,5 +1,6 @@
 // Finite-difference check of every gradient of docs/MODEL.md: dL/dw for all layers through the
-// softmax cross-entropy over -z, the weight-sum cost and L2, and dL/dz of the inputs.
+// softmax cross-entropy over -z, the decision-time cost, the weight-sum cost and L2, and dL/dz
+// of the inputs.
 
 #include "core/model/Loss.h"
 #include "core/common/Random.h"
@@ -8,6 +9,7 @@
 #include <QtTest>
 
 #include <cmath>
+#include <limits>
 
 using namespace firstspike;
 
@@ -19,6 +21,7 @@ struct Setup {
     int label = 0;
     double weightSumK = 0.0;
     double l2 = 0.0;
+    double decisionCost = 0.0;
 };
 
 double totalLoss(const Setup &s, ForwardPass &pass)
@@ -26,7 +29,8 @@ double totalLoss(const Setup &s, ForwardPass &pass)
     s.net.forwardEncoded(s.inputZ, pass);
     Vector d;
     const double ce = softmaxCrossEntropy(pass.layers.back().spikeZ, s.label, s.net.config().maxSpikeZ(), d);
-    return ce + weightRegularization(s.net.allWeights(), s.net.config().threshold, s.weightSumK, s.l2, nullptr);
+    const double decision = decisionTimeCost(pass.layers.back().spikeZ, s.label, s.decisionCost, nullptr);
+    return ce + decision + weightRegularization(s.net.allWeights(), s.net.config().threshold, s.weightSumK, s.l2, nullptr);
 }
 
 // Spike pattern signature: the gradient exists only where the causal sets do not change.
@@ -61,6 +65,7 @@ Setup makeSetup(std::uint64_t seed, const std::vector<int> &sizes, bool bias)
     s.label = static_cast<int>(rng.below(static_cast<std::uint64_t>(sizes.back())));
     s.weightSumK = 0.7;
     s.l2 = 1e-2;
+    s.decisionCost = 0.3;
     return s;
 }
 
@@ -83,6 +88,7 @@ private:
             grads.push_back(Matrix::Zero(w.rows(), w.cols()));
         Vector dLdz;
         softmaxCrossEntropy(pass.layers.back().spikeZ, s.label, s.net.config().maxSpikeZ(), dLdz);
+        decisionTimeCost(pass.layers.back().spikeZ, s.label, s.decisionCost, &dLdz);
         BackwardWorkspace ws;
         Vector dLdInput;
         s.net.backward(pass, dLdz, grads, ws, &dLdInput);
@@ -148,6 +154,26 @@ private slots:
         QVERIFY(checked > 2000);
         QVERIFY(skipped * 10 < checked);
         QVERIFY(nonzeroHidden > 200);
+    }
+
+    void decisionTimeCostIsGammaTimesTheLabelsSpikeTime()
+    {
+        Vector z(3);
+        z << 2.0, 5.0, std::numeric_limits<double>::infinity();
+        Vector d = Vector::Zero(3);
+        QCOMPARE(decisionTimeCost(z, 1, 0.4, &d), 0.4 * std::log(5.0));
+        const double h = 1e-6;
+        Vector zp = z, zm = z;
+        zp[1] += h;
+        zm[1] -= h;
+        const double numeric = (decisionTimeCost(zp, 1, 0.4, nullptr) - decisionTimeCost(zm, 1, 0.4, nullptr)) / (2 * h);
+        QVERIFY(std::abs(d[1] - numeric) < 1e-8);
+        QCOMPARE(d[0], 0.0); // only the label's neuron
+        Vector none = Vector::Zero(3);
+        QCOMPARE(decisionTimeCost(z, 2, 0.4, &none), 0.0); // a silent label: nothing here
+        QCOMPARE(none[2], 0.0);
+        QCOMPARE(decisionTimeCost(z, 1, 0.0, &none), 0.0); // off
+        QCOMPARE(none[1], 0.0);
     }
 
     void lossIsLogSumExpStable()
