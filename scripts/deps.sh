@@ -6,7 +6,8 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config
   qt6-base-dev libqt6opengl6-dev qt6-charts-dev qt6-svg-dev
-  libeigen3-dev zlib1g-dev libbenchmark-dev
+  libeigen3-dev zlib1g-dev libbenchmark-dev libhdf5-dev
+  python3-h5py python3-numpy
   xvfb xauth fonts-dejavu-core
   clang libclang-rt-14-dev
 )

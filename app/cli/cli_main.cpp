@@ -7,6 +7,8 @@
 #include "core/files/DataExport.h"
 #include "core/data/IdxReader.h"
 #include "core/files/JsonWriter.h"
+#include "core/files/NirEvents.h"
+#include "core/files/NirFile.h"
 #include "core/benchmark/Throughput.h"
 #include "core/parallel/ThreadPool.h"
 #include "core/training/SettingsLimits.h"
@@ -376,15 +378,42 @@ struct LoadedModel {
     std::shared_ptr<const DataSplit> data;
 };
 
+// The file the network comes from: --checkpoint CK or --nir FILE (a NIR graph, docs/FORMATS.md).
+std::string modelSource(const Options &o)
+{
+    return o.has("nir") ? o.text("nir") : o.text("checkpoint");
+}
+
+// A network read from a NIR file as a checkpoint: its weights and settings, default training
+// options, no history.
+Checkpoint checkpointFromNir(const std::string &path)
+{
+    NirNetwork nir = loadNirNetwork(path);
+    Checkpoint c;
+    c.network = nir.network;
+    c.weights = std::move(nir.weights);
+    c.dataSource = "embedded";
+    return c;
+}
+
+Checkpoint loadNetworkFile(const Options &o, const char *verb)
+{
+    if (o.has("checkpoint") && o.has("nir"))
+        throw UsageError(std::string("--checkpoint and --nir exclude each other (see firstspike-cli ") + verb + " --help)");
+    if (o.has("nir"))
+        return checkpointFromNir(o.text("nir"));
+    if (!o.has("checkpoint"))
+        throw UsageError(std::string("--checkpoint CK (or --nir FILE) is required (see firstspike-cli ") + verb + " --help)");
+    return loadCheckpoint(o.text("checkpoint"));
+}
+
 LoadedModel loadModel(const Options &o, const char *verb)
 {
-    if (!o.has("checkpoint"))
-        throw UsageError(std::string("--checkpoint CK is required (see firstspike-cli ") + verb + " --help)");
     LoadedModel m;
-    m.checkpoint = loadCheckpoint(o.text("checkpoint"));
+    m.checkpoint = loadNetworkFile(o, verb);
     m.data = loadData(o);
     if (m.data->test.pixelCount() != m.checkpoint.network.inputSize())
-        throw UsageError(o.text("checkpoint") + ": the network expects " + std::to_string(m.checkpoint.network.inputSize())
+        throw UsageError(modelSource(o) + ": the network expects " + std::to_string(m.checkpoint.network.inputSize())
                          + " inputs but the images of " + m.data->source + " have "
                          + std::to_string(m.data->test.pixelCount()) + " pixels");
     return m;
@@ -415,12 +444,13 @@ std::uint64_t networkMemoryBytes(const NetworkConfig &net)
 
 std::string modelWhat(const Options &o, const NetworkConfig &net, const char *doing)
 {
-    return o.text("checkpoint") + " (" + layerSizesToString(net.layerSizes) + "): " + doing;
+    return modelSource(o) + " (" + layerSizesToString(net.layerSizes) + "): " + doing;
 }
 
 int cmdEval(int argc, char **argv)
 {
-    Options o("eval", {{"checkpoint", "CK", "checkpoint file (required)"},
+    Options o("eval", {{"checkpoint", "CK", "checkpoint file (this or --nir is required)"},
+                       {"nir", "FILE", "a network in a NIR file (docs/FORMATS.md, \"NIR\") instead of a checkpoint"},
                        {"data", "DIR", "IDX folder (default: embedded 10k digits)"},
                        {"set", "NAME", "test or train (default test)"},
                        {"threads", "N", "worker threads (default: all cores)"},
@@ -443,7 +473,7 @@ int cmdEval(int argc, char **argv)
     const Dataset &set = chooseSet(o, *m.data);
     const EvalResult r = trainer.evaluate(set);
     std::printf("%s on %s: accuracy %.2f%% (%d / %d), loss %.4f, no decision %d, mean decision t %.3f\n",
-                o.text("checkpoint").c_str(), set.name.c_str(), 100 * r.accuracy(), r.correct, r.samples, r.loss,
+                modelSource(o).c_str(), set.name.c_str(), 100 * r.accuracy(), r.correct, r.samples, r.loss,
                 r.noDecision, r.meanDecisionTime);
     std::printf("confusion matrix (rows: true, columns: predicted)\n     ");
     for (int c = 0; c < r.classes; ++c)
@@ -458,7 +488,7 @@ int cmdEval(int argc, char **argv)
     if (o.has("json")) {
         JsonWriter j;
         j.beginObject();
-        j.key("checkpoint").value(o.text("checkpoint"));
+        j.key(o.has("nir") ? "nir" : "checkpoint").value(modelSource(o));
         j.key("set").value(set.name);
         j.key("samples").value(r.samples);
         j.key("accuracy").value(r.accuracy());
@@ -478,7 +508,8 @@ int cmdEval(int argc, char **argv)
 
 int cmdInfer(int argc, char **argv)
 {
-    Options o("infer", {{"checkpoint", "CK", "checkpoint file (required)"},
+    Options o("infer", {{"checkpoint", "CK", "checkpoint file (this or --nir is required)"},
+                        {"nir", "FILE", "a network in a NIR file instead of a checkpoint"},
                         {"sample", "N", "sample index (default 0)"},
                         {"data", "DIR", "IDX folder (default: embedded 10k digits)"},
                         {"set", "NAME", "test or train (default test)"},
@@ -499,7 +530,7 @@ int cmdInfer(int argc, char **argv)
     net.forward(set.image(static_cast<int>(index)), pass);
     JsonWriter j;
     j.beginObject();
-    j.key("checkpoint").value(o.text("checkpoint"));
+    j.key(o.has("nir") ? "nir" : "checkpoint").value(modelSource(o));
     j.key("set").value(set.name);
     j.key("sample").value(static_cast<int>(index));
     j.key("label").value(static_cast<int>(set.labels[index]));
@@ -535,12 +566,15 @@ int cmdInfer(int argc, char **argv)
 
 int cmdExport(int argc, char **argv)
 {
-    Options o("export", {{"checkpoint", "CK", "checkpoint file (required)"},
-                         {"what", "KIND", "metrics, spikes or weights (required)"},
-                         {"format", "FMT", "csv or json (default csv; weights: csv only)"},
+    Options o("export", {{"checkpoint", "CK", "checkpoint file (this or --nir is required)"},
+                         {"nir", "FILE", "a network in a NIR file instead of a checkpoint (not for metrics)"},
+                         {"what", "KIND", "metrics, spikes, weights, nir (the network as a NIR graph) or spikes-nir "
+                                          "(spike times as NIR event data) (required)"},
+                         {"format", "FMT", "csv or json (default csv; weights: csv only; nir, spikes-nir: HDF5)"},
                          {"out", "FILE", "output file (required; written atomically)"},
-                         {"sample", "N", "spikes: one sample (default 0)"},
-                         {"all", "", "spikes: every sample of the set"},
+                         {"sample", "N", "spikes, spikes-nir: the first sample (default 0)"},
+                         {"count", "N", "spikes, spikes-nir: this many samples from --sample on (default 1)"},
+                         {"all", "", "spikes, spikes-nir: every sample of the set"},
                          {"set", "NAME", "spikes: test or train (default test)"},
                          {"data", "DIR", "IDX folder (default: embedded 10k digits)"}});
     o.parse(argc, argv, 2);
@@ -549,15 +583,26 @@ int cmdExport(int argc, char **argv)
                     "(formats and Python examples in docs/FORMATS.md).");
         return 0;
     }
-    if (!o.has("checkpoint") || !o.has("what") || !o.has("out"))
-        throw UsageError("--checkpoint, --what and --out are required (see firstspike-cli export --help)");
+    if (!(o.has("checkpoint") || o.has("nir")) || !o.has("what") || !o.has("out"))
+        throw UsageError("--checkpoint (or --nir), --what and --out are required (see firstspike-cli export --help)");
     const std::string what = o.text("what");
-    const std::string format = o.text("format", "csv");
-    if (format != "csv" && format != "json")
-        throw UsageError("--format: '" + format + "' is not csv or json");
+    const bool nirOut = what == "nir" || what == "spikes-nir";
+    const std::string format = o.text("format", nirOut ? "hdf5" : "csv");
+    if (nirOut ? format != "hdf5" : format != "csv" && format != "json")
+        throw UsageError("--format: '" + format + "' is not " + (nirOut ? "hdf5 (NIR files are HDF5)" : "csv or json"));
+    if (o.has("all") && o.has("count"))
+        throw UsageError("--all and --count exclude each other");
     const std::string out = o.text("out");
     checkWritableTarget(out); // before any work: a link, folder or device there is refused
+    if (what == "nir") {
+        const Checkpoint c = loadNetworkFile(o, "export");
+        saveNirNetwork(out, c.network, c.weights);
+        std::printf("%s: %s network as a NIR graph\n", out.c_str(), layerSizesToString(c.network.layerSizes).c_str());
+        return 0;
+    }
     if (what == "metrics") {
+        if (o.has("nir"))
+            throw UsageError("--what metrics: a NIR file holds no metrics history; give --checkpoint");
         const Checkpoint c = loadCheckpoint(o.text("checkpoint"));
         writeTextFile(out, format == "csv" ? metricsToCsv(c.history) : metricsToJson(c.history));
         std::printf("%s: %zu epochs\n", out.c_str(), c.history.size());
@@ -566,15 +611,15 @@ int cmdExport(int argc, char **argv)
     if (what == "weights") {
         if (format != "csv")
             throw UsageError("--format: weights are exported as csv");
-        const Checkpoint c = loadCheckpoint(o.text("checkpoint"));
-        requireMemory(weightsCsvBytes(c.weights), o.text("checkpoint") + " (" + layerSizesToString(c.network.layerSizes)
+        const Checkpoint c = loadNetworkFile(o, "export");
+        requireMemory(weightsCsvBytes(c.weights), modelSource(o) + " (" + layerSizesToString(c.network.layerSizes)
                                                       + "): the weights as CSV");
         writeTextFile(out, weightsToCsv(c.weights));
         std::printf("%s: %s weights\n", out.c_str(), layerSizesToString(c.network.layerSizes).c_str());
         return 0;
     }
-    if (what != "spikes")
-        throw UsageError("--what: '" + what + "' is not metrics, spikes or weights");
+    if (what != "spikes" && what != "spikes-nir")
+        throw UsageError("--what: '" + what + "' is not metrics, spikes or weights (CSV/JSON), nor nir or spikes-nir (NIR)");
     LoadedModel m = loadModel(o, "export");
     const Dataset &set = chooseSet(o, *m.data);
     int first = 0, last = 0;
@@ -582,7 +627,29 @@ int cmdExport(int argc, char **argv)
         last = set.size();
     } else {
         first = static_cast<int>(o.integer("sample", 0, 0, std::max(0, set.size() - 1)));
-        last = first + 1;
+        last = first + static_cast<int>(o.integer("count", 1, 1, set.size() - first));
+    }
+    if (what == "spikes-nir") {
+        const std::uint64_t samples = static_cast<std::uint64_t>(last - first);
+        // The forward passes are kept until the file is built.
+        requireMemory(saturatingAdd(networkMemoryBytes(m.checkpoint.network),
+                                    saturatingAdd(saturatingMul(forwardPassBytes(m.checkpoint.network.layerSizes), samples),
+                                                  nirEventMemoryBytes(m.checkpoint.network.layerSizes, samples))),
+                      modelWhat(o, m.checkpoint.network, "") + "the spike times of " + std::to_string(samples) +
+                          " sample(s) of " + set.name + " as NIR event data");
+        SpikeNetwork net(m.checkpoint.network);
+        net.allWeights() = m.checkpoint.weights;
+        net.prepare();
+        std::vector<SampleSpikes> spikes(samples);
+        for (int i = first; i < last; ++i) {
+            SampleSpikes &s = spikes[static_cast<std::size_t>(i - first)];
+            s.sample = i;
+            s.label = set.labels[i];
+            net.forward(set.image(i), s.pass);
+        }
+        saveNirEvents(out, m.checkpoint.network, spikes);
+        std::printf("%s: spike times of %d sample(s) of %s as NIR event data\n", out.c_str(), last - first, set.name.c_str());
+        return 0;
     }
     // The text is held whole until it is written (atomically): counted before anything is
     // allocated, every neuron as firing; the samples stream through one forward pass.
@@ -623,6 +690,27 @@ int cmdExport(int argc, char **argv)
     }
     writeTextFile(out, text);
     std::printf("%s: spike times of %d sample(s) of %s\n", out.c_str(), last - first, set.name.c_str());
+    return 0;
+}
+
+// firstspike-cli import: a NIR graph into a checkpoint that every verb (and the desktop app) opens.
+int cmdImport(int argc, char **argv)
+{
+    Options o("import", {{"nir", "FILE", "the NIR file (HDF5) to read (required)"},
+                         {"out", "CK", "the checkpoint to write (required; written atomically)"}});
+    o.parse(argc, argv, 2);
+    if (o.help()) {
+        o.printHelp("Read a network from a NIR graph (Input -> Affine -> LI -> IF ... -> Output, as `export --what nir`\n"
+                    "writes it; docs/FORMATS.md, \"NIR\") and save it as a checkpoint with default training options.");
+        return 0;
+    }
+    if (!o.has("nir") || !o.has("out"))
+        throw UsageError("--nir and --out are required (see firstspike-cli import --help)");
+    checkWritableTarget(o.text("out"));
+    const Checkpoint c = checkpointFromNir(o.text("nir"));
+    saveCheckpoint(c, o.text("out"));
+    std::printf("%s: %s network from %s\n", o.text("out").c_str(), layerSizesToString(c.network.layerSizes).c_str(),
+                o.text("nir").c_str());
     return 0;
 }
 
@@ -829,6 +917,8 @@ const char *activity(const std::string &verb)
         return "running the sample";
     if (verb == "export")
         return "exporting";
+    if (verb == "import")
+        return "importing";
     if (verb == "bench")
         return "benchmarking";
     if (verb == "figures")
@@ -857,7 +947,9 @@ void printUsage()
                 "  train   train a network (embedded 10k MNIST digits unless --data DIR)\n"
                 "  eval    accuracy and confusion matrix of a checkpoint\n"
                 "  infer   spike times of every layer for one sample, as JSON\n"
-                "  export  metrics, spike times or weights of a checkpoint as CSV or JSON\n"
+                "  export  metrics, spike times or weights of a checkpoint as CSV or JSON; the network or\n"
+                "          spike times as NIR (HDF5)\n"
+                "  import  a network from a NIR file (HDF5) into a checkpoint\n"
                 "  bench   training/inference throughput against a dense MLP of the same shape\n"
 #ifdef FIRSTSPIKE_CLI_FIGURES
                 "  figures every view of the desktop app for a checkpoint as PNG, SVG and PDF (no display needed)\n"
@@ -887,6 +979,8 @@ int main(int argc, char **argv)
             return cmdBench(argc, argv);
         if (verb == "export")
             return cmdExport(argc, argv);
+        if (verb == "import")
+            return cmdImport(argc, argv);
 #ifdef FIRSTSPIKE_CLI_FIGURES
         if (verb == "figures")
             return runFiguresCommand(argc, argv);
@@ -898,10 +992,10 @@ int main(int argc, char **argv)
             return 0;
         }
 #ifdef FIRSTSPIKE_CLI_FIGURES
-        std::fprintf(stderr, "firstspike-cli: unknown verb '%s' (train, eval, infer, export, bench, figures, data)\n",
+        std::fprintf(stderr, "firstspike-cli: unknown verb '%s' (train, eval, infer, export, import, bench, figures, data)\n",
                      verb.c_str());
 #else
-        std::fprintf(stderr, "firstspike-cli: unknown verb '%s' (train, eval, infer, export, bench, data)\n", verb.c_str());
+        std::fprintf(stderr, "firstspike-cli: unknown verb '%s' (train, eval, infer, export, import, bench, data)\n", verb.c_str());
 #endif
         return 2;
     } catch (const UsageError &e) {

@@ -40,8 +40,11 @@ struct Session;
 // What to do when the window closes with training that was not saved.
 enum class QuitChoice { Ask, SaveAndQuit, QuitWithoutSaving, Cancel };
 
-// The data exports of File ▸ Export Data (core/DataExport.h formats, docs/FORMATS.md).
-enum class DataExportKind { MetricsCsv, MetricsJson, SampleSpikesCsv, SampleSpikesJson, TestSpikesCsv, TestSpikesJson, WeightsCsv };
+// The data exports of File ▸ Export Data (core/DataExport.h formats, docs/FORMATS.md). The
+// Inspected kinds write the Inspect tab's current forward pass (its sample through the history
+// entry it shows), as CSV or as NIR event data (core/files/NirEvents.h).
+enum class DataExportKind { MetricsCsv, MetricsJson, SampleSpikesCsv, SampleSpikesJson, TestSpikesCsv, TestSpikesJson, WeightsCsv,
+                            InspectedSpikesCsv, InspectedSpikesNir };
 
 struct MainWindowOptions {
     std::optional<RunConfig> config;        // default: the last config from QSettings, else defaults
@@ -104,6 +107,11 @@ public:
     // Waits (event loop running) until the Inspect views have computed what they show.
     bool waitInspectSettled(int timeoutMs = 30000);
     bool exportData(DataExportKind kind, const QString &path, QString *error = nullptr);
+    // File ▸ Export Network / Import Network: the run's current network as a NIR graph
+    // (core/files/NirFile.h), and a NIR graph as a new, untrained-so-far run (the data set's
+    // image size must match its input layer). False with `error` (one line) when refused.
+    bool exportNetworkNir(const QString &path, QString *error = nullptr);
+    bool importNetworkNir(const QString &path, QString *error = nullptr);
 
     // Checkpoints and sessions (asynchronous saves report through the controller's signals).
     quint64 saveCheckpoint(const QString &path);
@@ -159,6 +167,8 @@ private:
     void exportFigureInteractively(const QString &name);
     void exportAllFiguresInteractively();
     void exportDataInteractively(DataExportKind kind);
+    void exportNetworkInteractively();
+    void importNetworkInteractively();
     void saveCheckpointInteractively(bool askPath);
     void openInteractively();
     void openDataSetInteractively();

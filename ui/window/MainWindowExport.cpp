@@ -7,7 +7,10 @@
 #include "ui/training/ConfigPanel.h"
 #include "ui/curves/CurvesView.h"
 #include "core/files/DataExport.h"
+#include "core/files/NirEvents.h"
+#include "core/files/NirFile.h"
 #include "core/data/Dataset.h"
+#include "ui/inspect/InspectionEngine.h"
 #include "ui/inspect/DigitCausalView.h"
 #include "ui/export/FigureExportDialog.h"
 #include "ui/inspect/InspectPanel.h"
@@ -47,6 +50,7 @@ QString dataFilter(DataExportKind kind)
     case DataExportKind::MetricsJson:
     case DataExportKind::SampleSpikesJson:
     case DataExportKind::TestSpikesJson: return QObject::tr("JSON files (*.json)");
+    case DataExportKind::InspectedSpikesNir: return QObject::tr("NIR files (*.nir *.h5 *.hdf5)");
     default: return QObject::tr("CSV files (*.csv)");
     }
 }
@@ -61,6 +65,8 @@ QString dataDefaultName(DataExportKind kind)
     case DataExportKind::TestSpikesCsv: return QStringLiteral("spikes-test.csv");
     case DataExportKind::TestSpikesJson: return QStringLiteral("spikes-test.json");
     case DataExportKind::WeightsCsv: return QStringLiteral("weights.csv");
+    case DataExportKind::InspectedSpikesCsv: return QStringLiteral("spikes-inspected.csv");
+    case DataExportKind::InspectedSpikesNir: return QStringLiteral("spikes-inspected.nir");
     }
     return {};
 }
@@ -230,6 +236,29 @@ bool MainWindow::exportData(DataExportKind kind, const QString &path, QString *e
         return false;
     };
     std::string text;
+    if (kind == DataExportKind::InspectedSpikesCsv || kind == DataExportKind::InspectedSpikesNir) {
+        // What the Inspect tab shows: its sample through the history entry it is at.
+        const SampleInspectionPtr shown = inspect_->inspection();
+        if (!shown || !shown->entry || !shown->entry->network)
+            return fail(tr("the Inspect tab shows no sample yet"));
+        SampleSpikes s;
+        s.sample = shown->sampleIndex;
+        s.label = shown->label;
+        s.pass = shown->pass;
+        if (kind == DataExportKind::InspectedSpikesCsv) {
+            text = spikesCsvHeader() + spikesToCsv(s);
+        } else {
+            try {
+                const std::vector<std::uint8_t> bytes = nirEventBytes(shown->network().config(), {s});
+                return writeFileSafely(path, QByteArray(reinterpret_cast<const char *>(bytes.data()),
+                                                        static_cast<qsizetype>(bytes.size())),
+                                       error);
+            } catch (const std::exception &e) {
+                return fail(QString::fromUtf8(e.what()));
+            }
+        }
+        return writeFileSafely(path, QByteArray::fromStdString(text), error);
+    }
     if (kind == DataExportKind::MetricsCsv || kind == DataExportKind::MetricsJson) {
         const std::vector<EpochMetrics> history = latest_ ? latest_->history : std::vector<EpochMetrics>{};
         text = kind == DataExportKind::MetricsCsv ? metricsToCsv(history) : metricsToJson(history);
@@ -267,6 +296,96 @@ bool MainWindow::exportData(DataExportKind kind, const QString &path, QString *e
         }
     }
     return writeFileSafely(path, QByteArray::fromStdString(text), error);
+}
+
+// ---- networks as NIR graphs ---------------------------------------------------------------
+
+bool MainWindow::exportNetworkNir(const QString &path, QString *error)
+{
+    const std::vector<HistoryEntryPtr> entries = controller_->history()->entries();
+    if (entries.empty() || !entries.back()->network) {
+        if (error)
+            *error = QStringLiteral("%1: %2").arg(path, tr("there is no network yet"));
+        return false;
+    }
+    const SpikeNetwork &net = *entries.back()->network; // the weights the run is at
+    try {
+        const std::vector<std::uint8_t> bytes = nirNetworkBytes(net.config(), net.allWeights());
+        return writeFileSafely(path, QByteArray(reinterpret_cast<const char *>(bytes.data()), static_cast<qsizetype>(bytes.size())),
+                               error);
+    } catch (const std::exception &e) {
+        if (error)
+            *error = QString::fromUtf8(e.what());
+        return false;
+    }
+}
+
+bool MainWindow::importNetworkNir(const QString &path, QString *error)
+{
+    auto fail = [&](const QString &why) {
+        if (error)
+            *error = why;
+        return false;
+    };
+    NirNetwork nir;
+    try {
+        nir = loadNirNetwork(path.toStdString());
+    } catch (const std::exception &e) {
+        return fail(QString::fromUtf8(e.what()));
+    }
+    const std::shared_ptr<const DataSplit> data = controller_->data();
+    if (data && data->test.pixelCount() != nir.network.inputSize())
+        return fail(tr("%1: the network has %2 inputs but the images of %3 have %4 pixels")
+                        .arg(path)
+                        .arg(nir.network.inputSize())
+                        .arg(QString::fromStdString(data->source))
+                        .arg(data->test.pixelCount()));
+    if (const QString tooBig = TrainingController::checkNetworkFits(nir.network); !tooBig.isEmpty())
+        return fail(QStringLiteral("%1: %2").arg(path, tooBig));
+    auto checkpoint = std::make_shared<Checkpoint>();
+    checkpoint->network = nir.network;
+    checkpoint->training = controller_->config().training;
+    checkpoint->weights = std::move(nir.weights);
+    checkpoint->dataSource = dataFolder_.isEmpty() ? std::string("embedded") : dataFolder_.toStdString();
+    controller_->restoreCheckpoint(std::move(checkpoint));
+    statusBar()->showMessage(tr("Imported the %1 network of %2; Train trains it further.")
+                                 .arg(QString::fromStdString(layerSizesToString(nir.network.layerSizes)), path),
+                             8000);
+    return true;
+}
+
+void MainWindow::exportNetworkInteractively()
+{
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export Network"), QDir(lastFolder()).filePath(QStringLiteral("network.nir")),
+                                                      tr("NIR files (*.nir *.h5 *.hdf5)"));
+    if (path.isEmpty())
+        return;
+    rememberFolder(path);
+    QString error;
+    QApplication::setOverrideCursor(Qt::WaitCursor);
+    const bool ok = exportNetworkNir(path, &error);
+    QApplication::restoreOverrideCursor();
+    if (ok)
+        statusBar()->showMessage(tr("Exported the network to %1.").arg(path), 6000);
+    else
+        showSaveError(path, error);
+}
+
+void MainWindow::importNetworkInteractively()
+{
+    if (!confirmNewRun())
+        return;
+    const QString path = QFileDialog::getOpenFileName(this, tr("Import Network"), lastFolder(),
+                                                      tr("NIR files (*.nir *.h5 *.hdf5);;All files (*)"));
+    if (path.isEmpty())
+        return;
+    rememberFolder(path);
+    QString error;
+    QApplication::setOverrideCursor(Qt::WaitCursor);
+    const bool ok = importNetworkNir(path, &error);
+    QApplication::restoreOverrideCursor();
+    if (!ok)
+        showOpenError(error);
 }
 
 void MainWindow::exportDataInteractively(DataExportKind kind)

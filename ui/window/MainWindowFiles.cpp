@@ -72,6 +72,12 @@ void MainWindow::createFileMenu(QMenu *file)
     file->addAction(tr("Save Sessio&n…"), this, &MainWindow::saveSessionInteractively);
     file->addAction(tr("A&utosave Folder…"), this, &MainWindow::chooseAutosaveFolder);
     file->addSeparator();
+    QAction *importNetwork = file->addAction(tr("&Import Network…"), this, &MainWindow::importNetworkInteractively);
+    importNetwork->setObjectName(QStringLiteral("importNetworkAction"));
+    importNetwork->setToolTip(tr("Open a network from a NIR file (HDF5): Input → Affine → LI → IF … → Output"));
+    QAction *exportNetwork = file->addAction(tr("Export &Network…"), this, &MainWindow::exportNetworkInteractively);
+    exportNetwork->setObjectName(QStringLiteral("exportNetworkAction"));
+    exportNetwork->setToolTip(tr("Save the current network as a NIR graph (HDF5) for other neuromorphic tools"));
 
     QMenu *figures = file->addMenu(tr("&Export Figure"));
     const std::pair<const char *, const char *> names[] = {
@@ -94,7 +100,9 @@ void MainWindow::createFileMenu(QMenu *file)
         {DataExportKind::SampleSpikesJson, QT_TR_NOOP("Spike Times of the Shown Sample (JS&ON)…")},
         {DataExportKind::TestSpikesCsv, QT_TR_NOOP("Spike Times of the &Test Set (CSV)…")},
         {DataExportKind::TestSpikesJson, QT_TR_NOOP("Spike Times of the Test Set (JSO&N)…")},
-        {DataExportKind::WeightsCsv, QT_TR_NOOP("&Weights (CSV)…")}};
+        {DataExportKind::WeightsCsv, QT_TR_NOOP("&Weights (CSV)…")},
+        {DataExportKind::InspectedSpikesCsv, QT_TR_NOOP("Spike Raster of the &Inspected Sample (CSV)…")},
+        {DataExportKind::InspectedSpikesNir, QT_TR_NOOP("Spike Raster of the Inspected Sample (N&IR)…")}};
     for (const auto &[kind, text] : kinds) {
         const DataExportKind k = kind;
         data->addAction(tr(text), this, [this, k] { exportDataInteractively(k); });
