@@ -3,7 +3,10 @@
 //
 //   firstspike --screenshot FILE [--steps N] [--views PREFIX]   train N mini-batches, save the
 //                                                               window (and each view, the Inspect
-//                                                               tab's included) as PNG, exit
+//                                                               tab's included, and the Inspect tab
+//                                                               with a digit drawn on the pad, whose
+//                                                               stroke-update time it prints) as
+//                                                               PNG, exit
 //   firstspike --benchmark-epochs N                             train N epochs with every view open,
 //                                                               each followed by the same epoch of a
 //                                                               headless trainer; print the ratio,
@@ -12,6 +15,8 @@
 #include "ui/training/ConfigPanel.h"
 #include "ui/curves/CurvesView.h"
 #include "ui/data/DataSetLoader.h"
+#include "ui/draw/DrawPanel.h"
+#include "ui/draw/DrawingPad.h"
 #include "ui/inspect/DigitCausalView.h"
 #include "ui/inspect/InspectPanel.h"
 #include "ui/window/MainWindow.h"
@@ -36,8 +41,12 @@
 #include <QSettings>
 #include <QTimer>
 
+#include <QMouseEvent>
+
+#include <algorithm>
 #include <cstdio>
 #include <limits>
+#include <vector>
 
 using namespace firstspike;
 
@@ -109,6 +118,61 @@ bool saveInspectViews(MainWindow &window, const QString &prefix)
     std::printf("inspect: test digit #%d, %s, raster %d spikes, last paint %.2f ms (spike image %.2f ms)\n",
                 panel->sampleIndex(), qPrintable(panel->entry() ? panel->entry()->label() : QString()),
                 panel->raster()->spikeCount(), panel->raster()->lastPaintMs(), panel->raster()->lastRenderMs());
+    window.showInspect(false);
+    return ok;
+}
+
+// The Inspect tab with a digit drawn on the pad: a "7" drawn as a user would, with mouse events,
+// each move waited for until the views show its answer; the time of every stroke update (the
+// pad's canvas and MNIST preprocessing, the forward pass, the repaint of every view) is printed
+// as median and maximum.
+bool saveDrawViews(MainWindow &window, const QString &prefix)
+{
+    InspectPanel *panel = window.inspectPanel();
+    window.showInspect(true);
+    panel->setSource(InspectPanel::Source::Drawn);
+    DrawingPad *pad = panel->drawPanel()->pad();
+    pad->clear();
+    QCoreApplication::processEvents();
+    // Corners of the 7 (pad pixels), walked in 100 moves.
+    const std::vector<QPointF> corners{{7, 6.5}, {21, 6}, {16, 14}, {12.5, 23}};
+    std::vector<QPointF> points;
+    const int moves = 100;
+    for (int k = 0; k <= moves; ++k) {
+        const double u = 3.0 * k / moves;
+        const int seg = std::min(2, static_cast<int>(u));
+        points.push_back(corners[static_cast<std::size_t>(seg)] + (corners[static_cast<std::size_t>(seg) + 1] - corners[static_cast<std::size_t>(seg)]) * (u - seg));
+    }
+    auto send = [pad](QEvent::Type type, QPointF padPoint, Qt::MouseButton button, Qt::MouseButtons buttons) {
+        const QPointF at = pad->toWidget(padPoint);
+        QMouseEvent event(type, at, pad->mapToGlobal(at), button, buttons, Qt::NoModifier);
+        QApplication::sendEvent(pad, &event);
+    };
+    std::vector<double> times;
+    send(QEvent::MouseButtonPress, points.front(), Qt::LeftButton, Qt::LeftButton);
+    for (int k = 1; k <= moves; ++k) {
+        send(QEvent::MouseMove, points[static_cast<std::size_t>(k)], Qt::NoButton, Qt::LeftButton);
+        if (!waitSettled(panel, 10000)) { // the coalescing timer, then the engine
+            std::fprintf(stderr, "firstspike: the drawn digit's views did not settle\n");
+            return false;
+        }
+        times.push_back(panel->lastUpdateMs());
+    }
+    send(QEvent::MouseButtonRelease, points.back(), Qt::LeftButton, Qt::NoButton);
+    if (!waitSettled(panel, 10000))
+        return false;
+    std::vector<double> sorted = times;
+    std::sort(sorted.begin(), sorted.end());
+    const bool ok = savePng(&window, prefix + QStringLiteral("-draw.png"));
+    const DrawPanel *draw = panel->drawPanel();
+    const auto slowest = std::max_element(times.begin(), times.end());
+    std::printf("draw: %zu stroke updates on %s, lastUpdateMs median %.2f ms, 95th percentile %.2f ms, max %.2f ms (update %d) "
+                "(canvas, MNIST preprocessing, forward pass, repaint of raster, digit, V(t) and output times); predicted %d, "
+                "margin %.3f\n",
+                sorted.size(), qPrintable(panel->entry() ? QString::fromStdString(layerSizesToString(panel->entry()->network->config().layerSizes)) : QString()),
+                sorted[sorted.size() / 2], sorted[sorted.size() * 95 / 100], sorted.back(), static_cast<int>(slowest - times.begin()) + 1,
+                draw->predicted(), draw->margin());
+    panel->setSource(InspectPanel::Source::Test);
     window.showInspect(false);
     return ok;
 }
@@ -230,6 +294,7 @@ int main(int argc, char **argv)
                     ok = savePng(window.samplePanel(), prefix + QStringLiteral("-sample.png")) && ok;
                     ok = savePng(window.configPanel(), prefix + QStringLiteral("-settings.png")) && ok;
                     ok = saveInspectViews(window, prefix) && ok;
+                    ok = saveDrawViews(window, prefix) && ok;
                 }
                 std::printf("%s\n", qPrintable(window.statusText()));
                 exitCode = ok ? 0 : 1;

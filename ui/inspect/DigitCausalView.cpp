@@ -1,6 +1,12 @@
 #include "ui/inspect/DigitCausalView.h"
 
+#include "ui/draw/DrawingPad.h"
+
+#include <QApplication>
+#include <QDrag>
 #include <QImage>
+#include <QMimeData>
+#include <QMouseEvent>
 #include <QPainter>
 
 #include <algorithm>
@@ -12,7 +18,8 @@ DigitCausalView::DigitCausalView(QWidget *parent)
     : QWidget(parent)
 {
     setToolTip(tr("The inspected digit. When a first-hidden-layer spike is selected, the pixels of its causal set\n"
-                  "(input spikes that arrived before it) are tinted by their weight: red excitatory, blue inhibitory."));
+                  "(input spikes that arrived before it) are tinted by their weight: red excitatory, blue inhibitory.\n"
+                  "Drag the digit onto the drawing pad (Drawn digit) to edit it."));
 }
 
 void DigitCausalView::setDigit(const std::vector<std::uint8_t> &pixels, int rows, int cols, int sampleIndex, quint64 entryId)
@@ -44,6 +51,42 @@ void DigitCausalView::clear()
     update();
 }
 
+QMimeData *DigitCausalView::digitMimeData() const
+{
+    if (pixels_.size() != static_cast<std::size_t>(DrawingPad::kSide * DrawingPad::kSide))
+        return nullptr;
+    auto *mime = new QMimeData;
+    mime->setData(QString::fromLatin1(DrawingPad::kDigitMimeType),
+                  QByteArray(reinterpret_cast<const char *>(pixels_.data()), static_cast<qsizetype>(pixels_.size())));
+    if (label_ >= 0)
+        mime->setText(QString::number(label_));
+    return mime;
+}
+
+void DigitCausalView::mousePressEvent(QMouseEvent *event)
+{
+    pressed_ = event->button() == Qt::LeftButton;
+    pressPos_ = event->position().toPoint();
+    QWidget::mousePressEvent(event);
+}
+
+void DigitCausalView::mouseMoveEvent(QMouseEvent *event)
+{
+    if (!pressed_ || (event->position().toPoint() - pressPos_).manhattanLength() < QApplication::startDragDistance())
+        return;
+    pressed_ = false;
+    QMimeData *mime = digitMimeData();
+    if (!mime)
+        return;
+    auto *drag = new QDrag(this);
+    drag->setMimeData(mime);
+    QImage thumb(cols_, rows_, QImage::Format_Grayscale8);
+    for (int r = 0; r < rows_; ++r)
+        std::copy_n(pixels_.data() + static_cast<std::size_t>(r * cols_), cols_, thumb.scanLine(r));
+    drag->setPixmap(QPixmap::fromImage(thumb.scaled(56, 56)));
+    drag->exec(Qt::CopyAction);
+}
+
 void DigitCausalView::paintEvent(QPaintEvent *)
 {
     QPainter p(this);
@@ -62,7 +105,8 @@ void DigitCausalView::paintEvent(QPaintEvent *)
     }
     p.setFont(bold);
     p.setPen(text);
-    p.drawText(QPoint(6, 4 + fm.ascent()), tr("Input layer: digit #%1").arg(sampleIndex_));
+    p.drawText(QPoint(6, 4 + fm.ascent()), sampleIndex_ >= 0 ? tr("Input layer: digit #%1").arg(sampleIndex_)
+                                                             : tr("Input layer: the drawn digit"));
 
     const bool highlight = !causal_.empty();
     double wMax = 0;

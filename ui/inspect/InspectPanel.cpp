@@ -1,12 +1,16 @@
 #include "ui/inspect/InspectPanel.h"
 
 #include "core/data/Dataset.h"
+#include "ui/draw/DrawPanel.h"
+#include "ui/draw/DrawingPad.h"
+#include "ui/draw/OutputSpikeTimesView.h"
 #include "ui/inspect/DigitCausalView.h"
 #include "core/model/MembranePotential.h"
 #include "ui/inspect/MembranePotentialView.h"
 #include "ui/inspect/OutputTimingView.h"
 #include "ui/inspect/SpikeRasterView.h"
 
+#include <QButtonGroup>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
@@ -23,6 +27,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
 
 namespace firstspike {
 
@@ -41,6 +46,9 @@ InspectPanel::InspectPanel(NetworkHistory *history, QWidget *parent)
     membrane_->setObjectName(QStringLiteral("membranePotential"));
     timing_ = new OutputTimingView;
     timing_->setObjectName(QStringLiteral("outputTiming"));
+    draw_ = new DrawPanel;
+    draw_->setObjectName(QStringLiteral("drawPanel"));
+    draw_->setVisible(false);
 
     // Controls: the sample row and the training-history row.
     sampleSlider_ = new QSlider(Qt::Horizontal);
@@ -92,7 +100,27 @@ InspectPanel::InspectPanel(NetworkHistory *history, QWidget *parent)
     auto *controls = new QGridLayout;
     controls->setContentsMargins(6, 4, 6, 0);
     controls->setHorizontalSpacing(8);
-    controls->addWidget(new QLabel(tr("Test digit")), 0, 0);
+    // The digit's source: one of two buttons, the pad appearing left of the raster for "Drawn".
+    auto *testSource = new QToolButton;
+    testSource->setObjectName(QStringLiteral("sourceTest"));
+    testSource->setText(tr("Test digit"));
+    testSource->setToolTip(tr("Inspect digits of the test set (the slider)"));
+    auto *drawnSource = new QToolButton;
+    drawnSource->setObjectName(QStringLiteral("sourceDrawn"));
+    drawnSource->setText(tr("Drawn digit"));
+    drawnSource->setToolTip(tr("Draw a digit (or edit a test digit) and watch the network answer as you draw"));
+    sourceGroup_ = new QButtonGroup(this);
+    sourceGroup_->setExclusive(true);
+    for (QToolButton *b : {testSource, drawnSource}) {
+        b->setCheckable(true);
+        sourceGroup_->addButton(b);
+    }
+    testSource->setChecked(true);
+    auto *sourceRow = new QHBoxLayout;
+    sourceRow->setSpacing(0);
+    sourceRow->addWidget(testSource);
+    sourceRow->addWidget(drawnSource);
+    controls->addLayout(sourceRow, 0, 0);
     controls->addWidget(sampleSlider_, 0, 1);
     controls->addWidget(sampleSpin_, 0, 2);
     auto *row0 = new QHBoxLayout;
@@ -119,18 +147,21 @@ InspectPanel::InspectPanel(NetworkHistory *history, QWidget *parent)
     side->setStretchFactor(0, 1);
     side->setStretchFactor(1, 1);
     auto *top = new QSplitter(Qt::Horizontal);
+    top->addWidget(draw_);
     top->addWidget(raster_);
     top->addWidget(side);
-    top->setStretchFactor(0, 3);
-    top->setStretchFactor(1, 2);
+    top->setStretchFactor(0, 0);
+    top->setStretchFactor(1, 3);
+    top->setStretchFactor(2, 2);
     views_ = top;
     auto *outer = new QSplitter(Qt::Vertical);
+    outer_ = outer;
     outer->addWidget(top);
     outer->addWidget(timing_);
     outer->setStretchFactor(0, 3);
     outer->setStretchFactor(1, 2);
     // Initial proportions at 1280x800: raster and side column over a full-width timing panel.
-    top->setSizes({880, 400});
+    top->setSizes({0, 880, 400});
     side->setSizes({300, 280});
     outer->setSizes({420, 280});
 
@@ -148,6 +179,11 @@ InspectPanel::InspectPanel(NetworkHistory *history, QWidget *parent)
 
     connect(sampleSlider_, &QSlider::valueChanged, this, [this](int v) {
         const int index = filter_.empty() ? v : filter_[static_cast<std::size_t>(std::clamp<int>(v, 0, static_cast<int>(filter_.size()) - 1))];
+        if (source_ == Source::Drawn) { // the slider picks a test digit: back to the test set
+            sample_ = index;
+            setSource(Source::Test);
+            return;
+        }
         if (index == sample_)
             return;
         sample_ = index;
@@ -155,6 +191,13 @@ InspectPanel::InspectPanel(NetworkHistory *history, QWidget *parent)
         requestUpdate();
     });
     connect(sampleSpin_, &QSpinBox::valueChanged, this, [this](int v) { setSample(v); });
+    connect(testSource, &QToolButton::clicked, this, [this] { setSource(Source::Test); });
+    connect(drawnSource, &QToolButton::clicked, this, [this] { setSource(Source::Drawn); });
+    connect(draw_, &DrawPanel::digitChanged, this, [this] {
+        if (source_ == Source::Drawn)
+            requestUpdate();
+    });
+    connect(draw_, &DrawPanel::testDigitWanted, this, &InspectPanel::loadTestDigitIntoPad);
     connect(clearFilter_, &QToolButton::clicked, this, &InspectPanel::clearSampleFilter);
     connect(snapshotSlider_, &QSlider::valueChanged, this, [this](int v) {
         if (v == entryIndex_)
@@ -187,8 +230,11 @@ InspectPanel::InspectPanel(NetworkHistory *history, QWidget *parent)
         checkAgreement();
     });
     connect(engine_, &InspectionEngine::sampleFailed, this, [this](int sampleIndex, const QString &message) {
-        if (sampleIndex == sample_)
+        if (sampleIndex == cursorSample()) {
             showProblem(message);
+            if (source_ == Source::Drawn)
+                draw_->clearOutcome(message);
+        }
     });
     if (history_)
         connect(history_, &NetworkHistory::changed, this, &InspectPanel::refreshHistory);
@@ -297,7 +343,9 @@ void InspectPanel::syncSliders()
 void InspectPanel::updateLabels()
 {
     const int n = testSize();
-    if (data_ && sample_ >= 0 && sample_ < n)
+    if (source_ == Source::Drawn)
+        sampleLabel_->setText(draw_->predicted() >= 0 ? tr("drawn digit · predicted %1").arg(draw_->predicted()) : tr("drawn digit"));
+    else if (data_ && sample_ >= 0 && sample_ < n)
         sampleLabel_->setText(tr("#%1 of %L2 · a %3").arg(sample_).arg(n).arg(data_->test.labels[static_cast<std::size_t>(sample_)]));
     else
         sampleLabel_->setText(tr("no test digits"));
@@ -321,6 +369,11 @@ void InspectPanel::setSample(int testIndex)
         filter_.clear();
         filterDescription_.clear();
     }
+    if (source_ == Source::Drawn) {
+        sample_ = testIndex;
+        setSource(Source::Test);
+        return;
+    }
     if (testIndex == sample_) {
         syncSliders();
         return;
@@ -328,6 +381,54 @@ void InspectPanel::setSample(int testIndex)
     sample_ = testIndex;
     syncSliders();
     requestUpdate();
+}
+
+void InspectPanel::setSource(Source source)
+{
+    if (source == source_)
+        return;
+    source_ = source;
+    const bool drawn = source == Source::Drawn;
+    sourceGroup_->buttons().at(drawn ? 1 : 0)->setChecked(true);
+    if (drawn && !draw_->isVisible()) {
+        draw_->setVisible(true);
+        // Room for the pad without squeezing the side column: width from the raster, height
+        // from the test set's timing (the drawn digit is not in it), given back on leaving.
+        QList<int> sizes = views_->sizes();
+        const int want = std::max(draw_->sizeHint().width(), 300);
+        sizes[1] = std::max(200, sizes[1] - want);
+        sizes[0] = want;
+        views_->setSizes(sizes);
+        outerSizes_ = outer_->sizes();
+        const int give = std::max(0, std::min(60, outerSizes_[1] - timing_->minimumSizeHint().height()));
+        outer_->setSizes({outerSizes_[0] + give, outerSizes_[1] - give});
+        // The views follow the winning output neuron of each new drawing (a click still selects).
+        selection_.reset();
+    } else if (!drawn) {
+        draw_->setVisible(false);
+        if (outerSizes_.size() == 2)
+            outer_->setSizes(outerSizes_);
+    }
+    inspection_.reset();
+    syncSliders();
+    requestUpdate();
+    if (drawn)
+        draw_->pad()->setFocus(Qt::OtherFocusReason);
+}
+
+int InspectPanel::cursorSample() const
+{
+    return source_ == Source::Drawn ? SampleInspection::kDrawnSample : sample_;
+}
+
+void InspectPanel::loadTestDigitIntoPad()
+{
+    if (!data_ || sample_ < 0 || sample_ >= testSize() || data_->test.pixelCount() != DrawingPad::kSide * DrawingPad::kSide)
+        return;
+    const Dataset &set = data_->test;
+    draw_->pad()->setDigit(std::vector<std::uint8_t>(set.image(sample_), set.image(sample_) + set.pixelCount()),
+                           set.labels[static_cast<std::size_t>(sample_)]);
+    setSource(Source::Drawn);
 }
 
 void InspectPanel::setEntryIndex(int index)
@@ -369,16 +470,29 @@ void InspectPanel::selectNeuron(int layer, int neuron)
 
 void InspectPanel::requestUpdate()
 {
-    Q_EMIT cursorChanged(sample_, entryId());
+    Q_EMIT cursorChanged(cursorSample(), entryId());
     if (!isVisible()) {
         stale_ = true;
         return;
     }
     stale_ = false;
     const HistoryEntryPtr e = entry();
-    if (!e || !data_ || testSize() == 0)
+    if (source_ == Source::Drawn) {
+        if (!e)
+            return;
+        // The clock runs from here: the pad's canvas and preprocessing (digit()), the forward
+        // pass on the engine's thread, the views' repaint (onSampleReady).
+        updateClock_.start();
+        DrawingPad *pad = draw_->pad();
+        requestedRevision_ = pad->revision();
+        engine_->requestPixels(e, pad->digit(), DrawingPad::kSide, DrawingPad::kSide, requestedRevision_);
+    } else {
+        if (!e || !data_ || testSize() == 0)
+            return;
+        engine_->requestSample(e, data_, sample_);
+    }
+    if (!data_ || testSize() == 0)
         return;
-    engine_->requestSample(e, data_, sample_);
     if (timing_->entryId() != e->id && timingFailedId_ != e->id) {
         timing_->setPending(e->id);
         engine_->requestStatistics(e, data_);
@@ -394,7 +508,8 @@ void InspectPanel::showEvent(QShowEvent *event)
 
 void InspectPanel::onSampleReady(const SampleInspectionPtr &inspection)
 {
-    if (!inspection || !inspection->entry || inspection->sampleIndex != sample_ || inspection->entry->id != entryId())
+    if (!inspection || !inspection->entry || inspection->sampleIndex != cursorSample() || inspection->entry->id != entryId()
+        || (source_ == Source::Drawn && inspection->drawnRevision != requestedRevision_))
         return; // a newer request is on its way
     inspection_ = inspection;
     const SampleInspection &s = *inspection;
@@ -430,8 +545,28 @@ void InspectPanel::onSampleReady(const SampleInspectionPtr &inspection)
     data->snapshotLabel = s.entry->label();
     raster_->setData(std::move(data));
     digit_->setDigit(s.pixels, s.rows, s.cols, s.sampleIndex, s.entry->id);
+    digit_->setLabel(s.label);
     applySelection();
+    if (source_ == Source::Drawn)
+        showDrawnOutcome();
     checkAgreement();
+}
+
+void InspectPanel::showDrawnOutcome()
+{
+    const SampleInspection &s = *inspection_;
+    const Vector &z = s.pass.layers.back().spikeZ;
+    std::vector<double> times(static_cast<std::size_t>(z.size()));
+    for (Eigen::Index k = 0; k < z.size(); ++k)
+        times[static_cast<std::size_t>(k)] = spikeTimeOf(z[k]);
+    draw_->setOutcome(std::move(times), s.predicted, s.network().config().maxSpikeTime);
+    updateLabels();
+    // Painted now rather than at the next frame, so that the time measured is the time until
+    // the user sees the answer (the pad coalesces its updates, at most one per 16 ms).
+    for (QWidget *view : std::initializer_list<QWidget *>{raster_, digit_, membrane_, draw_->outputTimes()})
+        view->repaint();
+    lastUpdateMs_ = static_cast<double>(updateClock_.nsecsElapsed()) / 1e6;
+    Q_EMIT drawnDigitShown(lastUpdateMs_);
 }
 
 void InspectPanel::applySelection()
@@ -495,9 +630,12 @@ void InspectPanel::onStatisticsReady(quint64 entryId, const TimingStatisticsPtr 
 bool InspectPanel::viewsAgree() const
 {
     const quint64 id = entryId();
+    const int sample = cursorSample();
     const RasterData *r = raster_->data();
-    return id != 0 && r && r->sampleIndex == sample_ && r->entryId == id && digit_->sampleIndex() == sample_
-        && digit_->entryId() == id && membrane_->sampleIndex() == sample_ && membrane_->entryId() == id
+    if (source_ == Source::Drawn && (!inspection_ || inspection_->drawnRevision != draw_->pad()->revision()))
+        return false; // the pad has changed since
+    return id != 0 && r && r->sampleIndex == sample && r->entryId == id && digit_->sampleIndex() == sample
+        && digit_->entryId() == id && membrane_->sampleIndex() == sample && membrane_->entryId() == id
         && (timing_->entryId() == id || timingFailedId_ == id);
 }
 
@@ -509,7 +647,7 @@ bool InspectPanel::settled() const
 void InspectPanel::checkAgreement()
 {
     if (viewsAgree())
-        Q_EMIT viewsUpdated(sample_, entryId());
+        Q_EMIT viewsUpdated(cursorSample(), entryId());
 }
 
 void InspectPanel::setPlaying(bool playing)

@@ -5,16 +5,23 @@
 // Views: the spike raster of the sample, the digit with the selected neuron's causal set, the
 // neuron's V(t), and the per-digit output timing of the whole test set. Everything heavy runs in
 // the InspectionEngine's threads; this class only routes immutable results to the views.
+//
+// The digit comes from one of two sources ("Test digit | Drawn digit"): the test set (the
+// slider), or the drawing pad (ui/draw/DrawPanel, shown left of the raster), whose digit goes
+// through the same engine and views after every coalesced stroke update.
 
 #include "ui/inspect/InspectionEngine.h"
 #include "ui/training/NetworkHistory.h"
 
+#include <QElapsedTimer>
+#include <QList>
 #include <QWidget>
 
 #include <memory>
 #include <optional>
 #include <vector>
 
+class QButtonGroup;
 class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
@@ -28,6 +35,7 @@ class QToolButton;
 namespace firstspike {
 
 class DigitCausalView;
+class DrawPanel;
 class MembranePotentialView;
 class OutputTimingView;
 class SpikeRasterView;
@@ -36,6 +44,7 @@ class InspectPanel : public QWidget {
     Q_OBJECT
 public:
     enum class PlayTarget { Samples, History };
+    enum class Source { Test, Drawn };
 
     explicit InspectPanel(NetworkHistory *history, QWidget *parent = nullptr);
     ~InspectPanel() override;
@@ -46,7 +55,16 @@ public:
     quint64 entryId() const;
     HistoryEntryPtr entry() const;
     const std::vector<HistoryEntryPtr> &entries() const { return entries_; }
-    void setSample(int testIndex);      // a test index; leaves the filter if it is not in it
+    void setSample(int testIndex);      // a test index (test source); leaves the filter if it is not in it
+    // Where the digit comes from. Drawn: the views follow the pad; the slider goes back to Test.
+    void setSource(Source source);
+    Source source() const { return source_; }
+    // The views' sample: the test index, or SampleInspection::kDrawnSample.
+    int cursorSample() const;
+    DrawPanel *drawPanel() const { return draw_; }
+    // Milliseconds from the pad's last update (canvas, MNIST preprocessing, forward pass on the
+    // engine's thread) to every view repainted with its answer; 0 before the first.
+    double lastUpdateMs() const { return lastUpdateMs_; }
     void setEntryIndex(int index);
     void setSampleFilter(std::vector<int> samples, const QString &description);
     void clearSampleFilter();
@@ -87,6 +105,7 @@ public Q_SLOTS:
 Q_SIGNALS:
     void cursorChanged(int sample, quint64 entryId);
     void viewsUpdated(int sample, quint64 entryId); // every view now shows this cursor
+    void drawnDigitShown(double milliseconds);       // the views show the pad's digit (lastUpdateMs())
     // A computation was refused or failed, e.g. "784-1-30000: the output timing needs 24.0 GB,
     // 4.0 GB available"; the panel shows the line too (problemText()).
     void inspectionFailed(const QString &message);
@@ -105,6 +124,8 @@ private:
     void playTick();
     void checkAgreement();
     void showProblem(const QString &message);
+    void showDrawnOutcome();
+    void loadTestDigitIntoPad();
 
     NetworkHistory *history_ = nullptr;
     InspectionEngine *engine_ = nullptr;
@@ -125,7 +146,8 @@ private:
     DigitCausalView *digit_ = nullptr;
     MembranePotentialView *membrane_ = nullptr;
     OutputTimingView *timing_ = nullptr;
-    QSplitter *views_ = nullptr;
+    QSplitter *views_ = nullptr, *outer_ = nullptr;
+    QList<int> outerSizes_; // the outer splitter before the pad took room
     QSlider *sampleSlider_ = nullptr, *snapshotSlider_ = nullptr;
     QSpinBox *sampleSpin_ = nullptr;
     QLabel *sampleLabel_ = nullptr, *snapshotLabel_ = nullptr, *filterLabel_ = nullptr, *problemLabel_ = nullptr;
@@ -134,6 +156,13 @@ private:
     QDoubleSpinBox *rate_ = nullptr;
     QCheckBox *loop_ = nullptr, *sorted_ = nullptr;
     QTimer *playTimer_ = nullptr;
+
+    Source source_ = Source::Test;
+    DrawPanel *draw_ = nullptr;
+    QButtonGroup *sourceGroup_ = nullptr;
+    quint64 requestedRevision_ = 0; // the pad revision last sent to the engine
+    QElapsedTimer updateClock_;     // since that request's pad update
+    double lastUpdateMs_ = 0;
 };
 
 } // namespace firstspike

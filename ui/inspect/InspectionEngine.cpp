@@ -11,6 +11,7 @@
 #include <exception>
 #include <limits>
 #include <new>
+#include <stdexcept>
 #include <string>
 
 namespace firstspike {
@@ -86,11 +87,48 @@ SampleInspectionPtr InspectionEngine::inspect(const HistoryEntryPtr &entry, cons
     return out;
 }
 
+SampleInspectionPtr InspectionEngine::inspectPixels(const HistoryEntryPtr &entry, const std::vector<std::uint8_t> &pixels,
+                                                   int rows, int cols, quint64 revision)
+{
+    auto out = std::make_shared<SampleInspection>();
+    out->sampleIndex = SampleInspection::kDrawnSample;
+    out->drawnRevision = revision;
+    if (!entry || !entry->network)
+        return out;
+    const int inputs = entry->network->config().inputSize();
+    if (rows * cols != inputs || static_cast<int>(pixels.size()) != rows * cols)
+        throw std::invalid_argument(QStringLiteral("the drawn digit has %1x%2 pixels; this network takes %3 inputs")
+                                        .arg(rows)
+                                        .arg(cols)
+                                        .arg(inputs)
+                                        .toStdString());
+    out->entry = entry;
+    out->rows = rows;
+    out->cols = cols;
+    out->pixels = pixels;
+    entry->network->forward(out->pixels.data(), out->pass);
+    out->predicted = out->pass.predictedClass();
+    return out;
+}
+
+void InspectionEngine::requestPixels(HistoryEntryPtr entry, std::vector<std::uint8_t> pixels, int rows, int cols, quint64 revision)
+{
+    if (!entry)
+        return;
+    Request r{std::move(entry), nullptr, SampleInspection::kDrawnSample,
+              std::make_shared<const std::vector<std::uint8_t>>(std::move(pixels)), rows, cols, revision};
+    if (sampleRunning_) {
+        pendingSample_ = std::move(r);
+        return;
+    }
+    startSample(std::move(r));
+}
+
 void InspectionEngine::requestSample(HistoryEntryPtr entry, std::shared_ptr<const DataSplit> data, int sampleIndex)
 {
     if (!entry || !data)
         return;
-    Request r{std::move(entry), std::move(data), sampleIndex};
+    Request r{std::move(entry), std::move(data), sampleIndex, nullptr, 0, 0, 0};
     if (sampleRunning_) {
         pendingSample_ = std::move(r);
         return;
@@ -124,11 +162,14 @@ void InspectionEngine::startSample(Request request)
     // result() as QUnhandledException, in the GUI thread.
     watcher->setFuture(QtConcurrent::run(&samplePool_, [r = std::move(request)]() -> Result {
         try {
+            if (r.pixels)
+                return {inspectPixels(r.entry, *r.pixels, r.rows, r.cols, r.revision), {}};
             return {inspect(r.entry, *r.data, r.sampleIndex), {}};
         } catch (const std::exception &e) {
-            return {nullptr, describe(e, QStringLiteral("test digit %1").arg(r.sampleIndex))};
+            return {nullptr, describe(e, r.pixels ? QStringLiteral("the drawn digit") : QStringLiteral("test digit %1").arg(r.sampleIndex))};
         } catch (...) {
-            return {nullptr, QStringLiteral("test digit %1: unexpected error").arg(r.sampleIndex)};
+            return {nullptr, r.pixels ? QStringLiteral("the drawn digit: unexpected error")
+                                      : QStringLiteral("test digit %1: unexpected error").arg(r.sampleIndex)};
         }
     }));
 }
@@ -153,7 +194,7 @@ void InspectionEngine::requestStatistics(HistoryEntryPtr entry, std::shared_ptr<
         Q_EMIT statisticsReady(entry->id, cached);
         return;
     }
-    Request r{std::move(entry), std::move(data), 0};
+    Request r{std::move(entry), std::move(data), 0, nullptr, 0, 0, 0};
     if (statisticsRunning_) {
         if (r.entry->id != runningStatisticsId_)
             pendingStatistics_ = std::move(r);

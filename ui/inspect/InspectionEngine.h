@@ -1,7 +1,7 @@
 #pragma once
 // Computes what the inspection views show off the GUI thread (docs/ARCHITECTURE.md): one test
-// sample through one history entry (the full forward pass: spike times, causal sets, arrival
-// orders), and the per-digit output timing of the whole test set for an entry. Results are
+// sample (or a digit drawn on the pad) through one history entry (the full forward pass: spike
+// times, causal sets, arrival orders), and the per-digit output timing of the whole test set for an entry. Results are
 // immutable values delivered by signal. While a request runs, newer ones replace the waiting
 // one, so scrubbing never queues up work; statistics are cached per entry (entries never change).
 
@@ -21,9 +21,11 @@ namespace firstspike {
 
 struct DataSplit;
 
-// One test sample pushed through one network copy.
+// One test sample (or a drawn digit) pushed through one network copy.
 struct SampleInspection {
-    int sampleIndex = -1;          // index into the test set
+    static constexpr int kDrawnSample = -2; // sampleIndex of a digit drawn on the pad
+    int sampleIndex = -1;          // index into the test set, or kDrawnSample
+    quint64 drawnRevision = 0;     // a drawn digit: the pad's revision it was drawn at
     HistoryEntryPtr entry;         // the network it went through
     int label = -1;
     int predicted = -1;
@@ -43,6 +45,9 @@ public:
     ~InspectionEngine() override; // waits for running computations
 
     void requestSample(HistoryEntryPtr entry, std::shared_ptr<const DataSplit> data, int sampleIndex);
+    // A digit that is not in the test set (the drawing pad's): rows x cols bytes, `revision`
+    // identifying it; the result has sampleIndex kDrawnSample and label -1.
+    void requestPixels(HistoryEntryPtr entry, std::vector<std::uint8_t> pixels, int rows, int cols, quint64 revision);
     void requestStatistics(HistoryEntryPtr entry, std::shared_ptr<const DataSplit> data);
     void clearCache();
     bool busy() const { return sampleRunning_ || statisticsRunning_; }
@@ -50,6 +55,9 @@ public:
 
     // The work itself, callable from any thread (tests compare against it).
     static SampleInspectionPtr inspect(const HistoryEntryPtr &entry, const DataSplit &data, int sampleIndex);
+    // Throws std::invalid_argument when the image is not the network's input size.
+    static SampleInspectionPtr inspectPixels(const HistoryEntryPtr &entry, const std::vector<std::uint8_t> &pixels, int rows,
+                                             int cols, quint64 revision);
     // Bytes computeOutputTiming() allocates for this network over `samples` test digits: the
     // classes x classes grids (time sums, counts, means, confusion) and the per-sample rows
     // (classes output times each). Saturates instead of overflowing.
@@ -76,6 +84,10 @@ private:
         HistoryEntryPtr entry;
         std::shared_ptr<const DataSplit> data;
         int sampleIndex = 0;
+        // A drawn digit instead of a test sample (sampleIndex kDrawnSample).
+        std::shared_ptr<const std::vector<std::uint8_t>> pixels;
+        int rows = 0, cols = 0;
+        quint64 revision = 0;
     };
     void startSample(Request request);
     void startStatistics(Request request);

@@ -278,7 +278,7 @@ void SpikeRasterView::renderSpikes()
                 ++drawnSpikes_;
                 QRgb color = base;
                 if (output && static_cast<int>(j) == data_->predicted)
-                    color = (data_->predicted == data_->label ? kCorrect : kWrong).rgb();
+                    color = (data_->label < 0 || data_->predicted == data_->label ? kCorrect : kWrong).rgb(); // drawn: no true class
                 const double yc = r.top() + (rowOf_[static_cast<std::size_t>(b)][j] + 0.5) * h;
                 const int x = static_cast<int>(xOf(t) * dpr);
                 const int half = output ? static_cast<int>(2 * dpr) : static_cast<int>(dpr);
@@ -319,13 +319,16 @@ void SpikeRasterView::paintOverlay(QPainter &p)
     // Title: the sample, the verdict, the snapshot.
     p.setFont(bold);
     p.setPen(text);
-    QString title = tr("Test digit #%1 · true %2").arg(d.sampleIndex).arg(d.label);
+    // A drawn digit (no test index) has no true class, so no verdict either.
+    const bool known = d.label >= 0;
+    QString title = d.sampleIndex >= 0 ? tr("Test digit #%1 · true %2").arg(d.sampleIndex).arg(d.label) : tr("Drawn digit");
     p.drawText(QPoint(8, 4 + fm.ascent()), title);
     int x = 8 + QFontMetrics(bold).horizontalAdvance(title) + 10;
     const bool correct = d.predicted == d.label;
     const QString verdict = d.predicted < 0 ? tr("no output spike")
-                                            : tr("predicted %1 %2").arg(d.predicted).arg(correct ? QStringLiteral("✓") : QStringLiteral("✗"));
-    p.setPen(d.predicted < 0 ? faint : (correct ? kCorrect : kWrong));
+        : known ? tr("predicted %1 %2").arg(d.predicted).arg(correct ? QStringLiteral("✓") : QStringLiteral("✗"))
+                : tr("predicted %1").arg(d.predicted);
+    p.setPen(d.predicted < 0 ? faint : (!known ? text : (correct ? kCorrect : kWrong)));
     p.drawText(QPoint(x, 4 + fm.ascent()), verdict);
     x += QFontMetrics(bold).horizontalAdvance(verdict) + 10;
     p.setFont(base);

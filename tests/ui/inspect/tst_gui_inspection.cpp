@@ -1,9 +1,14 @@
 // The Inspect tab against the engine: the closed-form V(t) crosses theta at the spike time the
 // forward pass reports; scrubbing moves every view to the same (sample, history entry); the
 // raster holds exactly the engine's spikes; the causal set shown (raster and digit) is the
-// engine's; clicking a timing cell scrubs through its samples; play loops; a raster of tens of
-// thousands of spikes repaints in well under 50 ms; every view renders to PNG.
+// engine's; clicking a timing cell scrubs through its samples; play loops; a digit drawn on the
+// pad with mouse events goes through the same views and changes the blank pad's answer, and a
+// test digit put on the pad gives the test digit's answer; a raster of tens of thousands of
+// spikes repaints in well under 50 ms; every view renders to PNG.
 
+#include "ui/draw/DrawPanel.h"
+#include "ui/draw/DrawingPad.h"
+#include "ui/draw/OutputSpikeTimesView.h"
 #include "ui/inspect/DigitCausalView.h"
 #include "core/data/IdxReader.h"
 #include "ui/inspect/InspectPanel.h"
@@ -19,6 +24,7 @@
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFontDatabase>
+#include <QMimeData>
 #include <QSignalSpy>
 #include <QSlider>
 #include <QStandardPaths>
@@ -390,6 +396,87 @@ private Q_SLOTS:
         QCOMPARE(panel()->entryIndex(), static_cast<int>(panel()->entries().size()) - 1);
         panel()->clearSampleFilter();
         QVERIFY(waitSettled());
+    }
+
+    void drawnDigitGoesThroughTheViews()
+    {
+        QVERIFY(window_);
+        panel()->setEntryIndex(static_cast<int>(panel()->entries().size()) - 1);
+        panel()->setSource(InspectPanel::Source::Drawn);
+        DrawPanel *draw = panel()->drawPanel();
+        DrawingPad *pad = draw->pad();
+        QVERIFY(draw->isVisible());
+        pad->clear();
+        QVERIFY(waitSettled());
+        QCOMPARE(panel()->cursorSample(), SampleInspection::kDrawnSample);
+        QCOMPARE(panel()->raster()->data()->sampleIndex, SampleInspection::kDrawnSample);
+        const int blank = panel()->inspection()->predicted;
+        QCOMPARE(draw->predicted(), blank);
+
+        // A digit drawn with the mouse: a "0" (a ring of 40 moves), or a "1" if the blank pad
+        // already says 0.
+        std::vector<QPointF> points;
+        for (int k = 0; k <= 40; ++k) {
+            const double a = 2 * M_PI * k / 40;
+            points.push_back(blank == 0 ? QPointF(14, 4 + 20.0 * k / 40) : QPointF(14 + 6 * std::sin(a), 14 - 9 * std::cos(a)));
+        }
+        QTest::mousePress(pad, Qt::LeftButton, Qt::NoModifier, pad->toWidget(points.front()).toPoint());
+        for (const QPointF &p : points) {
+            // QTest::mouseMove sends no buttons; a drag's moves carry the held button.
+            QMouseEvent move(QEvent::MouseMove, pad->toWidget(p), pad->mapToGlobal(pad->toWidget(p)), Qt::NoButton, Qt::LeftButton,
+                             Qt::NoModifier);
+            QApplication::sendEvent(pad, &move);
+            QTest::qWait(2);
+        }
+        QTest::mouseRelease(pad, Qt::LeftButton, Qt::NoModifier, pad->toWidget(points.back()).toPoint());
+        QVERIFY(waitSettled());
+        const SampleInspectionPtr drawn = panel()->inspection();
+        QCOMPARE(drawn->pixels, pad->digit());
+        ForwardPass pass;
+        panel()->entry()->network->forward(pad->digit().data(), pass);
+        QCOMPARE(drawn->predicted, pass.predictedClass());
+        QVERIFY2(drawn->predicted != blank, qPrintable(QStringLiteral("blank %1, drawn %2").arg(blank).arg(drawn->predicted)));
+        // Every view shows the drawn digit: raster spikes, digit pixels, the winner's V(t), the ten output times.
+        QCOMPARE(panel()->raster()->spikeCount(), engineSpikeCount(pass));
+        QCOMPARE(panel()->digitView()->sampleIndex(), SampleInspection::kDrawnSample);
+        QCOMPARE(panel()->membraneView()->sampleIndex(), SampleInspection::kDrawnSample);
+        QCOMPARE(draw->predicted(), drawn->predicted);
+        QCOMPARE(static_cast<int>(draw->outputTimes()->times().size()), 10);
+        if (drawn->predicted >= 0)
+            QCOMPARE(panel()->membraneView()->trace()->neuron, drawn->predicted);
+        QVERIFY(panel()->lastUpdateMs() > 0);
+        qInfo("drawn digit: predicted %d (blank pad %d), margin %.3f, last update %.2f ms", drawn->predicted, blank, draw->margin(),
+              panel()->lastUpdateMs());
+
+        // Undo brings the blank pad's answer back.
+        pad->undo();
+        QVERIFY(waitSettled());
+        QCOMPARE(panel()->inspection()->predicted, blank);
+
+        // A test digit put on the pad ("Edit test digit") answers as the test digit does.
+        panel()->setSource(InspectPanel::Source::Test);
+        panel()->setSample(12);
+        QVERIFY(waitSettled());
+        const int testPrediction = panel()->inspection()->predicted;
+        QTest::mouseClick(draw->findChild<QWidget *>(QStringLiteral("drawFromTest")), Qt::LeftButton);
+        QCOMPARE(panel()->source(), InspectPanel::Source::Drawn);
+        QVERIFY(waitSettled());
+        QCOMPARE(panel()->inspection()->pixels, std::vector<std::uint8_t>(data_->test.image(12), data_->test.image(12) + 784));
+        QCOMPARE(panel()->inspection()->predicted, testPrediction);
+        // Dragged from the digit view: the drag's payload is that digit with its label.
+        std::unique_ptr<QMimeData> mime(panel()->digitView()->digitMimeData());
+        QVERIFY(mime);
+        std::vector<std::uint8_t> dropped;
+        int label = -1;
+        QVERIFY(DrawingPad::digitFromMime(mime.get(), dropped, label));
+        QCOMPARE(dropped, panel()->inspection()->pixels);
+
+        // Moving the test slider goes back to the test set.
+        panel()->sampleSlider()->setValue(13);
+        QCOMPARE(panel()->source(), InspectPanel::Source::Test);
+        QVERIFY(!draw->isVisible());
+        QVERIFY(waitSettled());
+        QCOMPARE(panel()->raster()->data()->sampleIndex, 13);
     }
 
     void rasterOfTensOfThousandsRepaints()
