@@ -56,7 +56,8 @@ std::string metricsToCsv(const std::vector<EpochMetrics> &history)
 {
     std::string out = "epoch,step,seconds,train_seconds,train_samples_per_second,learning_rate,train_loss,"
                       "train_accuracy,regularization,validation_loss,validation_accuracy,test_loss,test_accuracy,"
-                      "mean_decision_time,hidden_fired_before_decision,mean_silent_per_layer,never_fired_per_layer\n";
+                      "mean_decision_time,hidden_fired_before_decision,mean_silent_per_layer,never_fired_per_layer,"
+                      "hidden_spikes_per_neuron\n";
     for (const EpochMetrics &m : history) {
         out += std::to_string(m.epoch) + ',' + std::to_string(m.step);
         for (double v : {m.seconds, m.trainSeconds, m.samplesPerSecond, m.learningRate, m.trainLoss, m.trainAccuracy,
@@ -64,7 +65,8 @@ std::string metricsToCsv(const std::vector<EpochMetrics> &history)
                          m.meanDecisionTime, m.hiddenFiredBeforeDecision})
             out += ',' + formatNumber(v);
         // Per-layer lists, ';'-separated inside one field.
-        out += ',' + joinLayers(m.meanSilentPerLayer) + ',' + joinLayers(m.neverFiredPerLayer) + '\n';
+        out += ',' + joinLayers(m.meanSilentPerLayer) + ',' + joinLayers(m.neverFiredPerLayer) + ','
+               + formatNumber(m.hiddenSpikesPerNeuron) + '\n';
     }
     return out;
 }
@@ -89,6 +91,7 @@ void writeEpochMetrics(JsonWriter &j, const EpochMetrics &m)
     j.key("hidden_fired_before_decision").value(m.hiddenFiredBeforeDecision);
     j.key("mean_silent_per_layer").array(m.meanSilentPerLayer);
     j.key("never_fired_per_layer").array(m.neverFiredPerLayer);
+    j.key("hidden_spikes_per_neuron").value(m.hiddenSpikesPerNeuron);
     j.endObject();
 }
 

@@ -20,7 +20,7 @@ struct TrainConfig {
     std::uint64_t seed = 1;
     int threads = 0;             // 0: all hardware threads
     double validationFraction = 0.1; // carved from the training set, never from the test set
-    int patience = 0;            // stop after this many epochs without validation gain (0: off)
+    int patience = 5;            // stop after this many epochs without validation gain (0: off)
     bool restoreBest = true;     // end with the weights of the best validation epoch
     int augmentShift = 1;        // random translation of training images by up to N pixels
     double warmupEpochs = 0.0;   // cosine schedule: linear warm-up over this many epochs
@@ -64,6 +64,13 @@ struct EpochMetrics {
     double hiddenFiredBeforeDecision = kNoValue; // test set
     std::vector<double> meanSilentPerLayer;      // test set
     std::vector<int> neverFiredPerLayer;         // test set
+    // Spike economy (test set): spikes per hidden neuron and sample, i.e. the fraction of the
+    // hidden neurons that fire (each fires at most once). Derived from meanSilentPerLayer and the
+    // layer sizes (hiddenSpikesPerNeuron()), not stored in checkpoints.
+    double hiddenSpikesPerNeuron = kNoValue;
 };
+
+// Spikes per hidden neuron and sample from the silent counts of each layer (all but the output).
+double hiddenSpikesPerNeuron(const std::vector<double> &meanSilentPerLayer, const std::vector<int> &layerSizes);
 
 } // namespace firstspike

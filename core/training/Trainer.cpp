@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <utility>
 
 namespace firstspike {
@@ -112,6 +113,8 @@ void Trainer::restoreState(int epoch, std::vector<EpochMetrics> history, int bes
             bestValidationLoss_ = std::isnan(m.validationLoss) ? m.trainLoss : m.validationLoss;
         }
     stoppedEarly_ = config_.patience > 0 && bestEpoch_ > 0 && epoch - bestEpoch_ >= config_.patience;
+    for (EpochMetrics &m : history_)
+        m.hiddenSpikesPerNeuron = hiddenSpikesPerNeuron(m.meanSilentPerLayer, networkConfig_.layerSizes);
     epoch_ = epoch;
     startEpoch();
 }
@@ -292,6 +295,7 @@ EpochMetrics Trainer::finishEpoch()
     m.hiddenFiredBeforeDecision = test.hiddenFiredBeforeDecision;
     m.meanSilentPerLayer = test.meanSilentPerLayer;
     m.neverFiredPerLayer = test.neverFiredPerLayer;
+    m.hiddenSpikesPerNeuron = hiddenSpikesPerNeuron(m.meanSilentPerLayer, networkConfig_.layerSizes);
     m.seconds = trainerClockSeconds() - epochStartTime_;
 
     // Model selection uses the validation part only (never the test set).
@@ -310,6 +314,20 @@ EpochMetrics Trainer::finishEpoch()
     ++epoch_;
     startEpoch();
     return m;
+}
+
+std::string Trainer::stopReason() const
+{
+    if (stoppedEarly_ && bestEpoch_ > 0) {
+        char text[200];
+        std::snprintf(text, sizeof text,
+                      "stopped early after epoch %d: validation accuracy has not improved for %d epochs (best %.2f %% at epoch %d)",
+                      epoch_, epoch_ - bestEpoch_, 100.0 * bestValidationAccuracy_, bestEpoch_);
+        return text;
+    }
+    if (epoch_ >= config_.epochs)
+        return "finished all " + std::to_string(config_.epochs) + " epochs";
+    return {};
 }
 
 bool Trainer::finished() const
@@ -338,6 +356,17 @@ void Trainer::train(const std::function<bool(const EpochMetrics &)> &onEpoch, co
             break;
     }
     finalize();
+}
+
+double hiddenSpikesPerNeuron(const std::vector<double> &meanSilentPerLayer, const std::vector<int> &layerSizes)
+{
+    // meanSilentPerLayer[l] belongs to layer l's neurons, layerSizes[l + 1]; the last is the output.
+    double neurons = 0.0, silent = 0.0;
+    for (std::size_t l = 0; l + 1 < meanSilentPerLayer.size() && l + 2 < layerSizes.size(); ++l) {
+        neurons += layerSizes[l + 1];
+        silent += meanSilentPerLayer[l];
+    }
+    return neurons > 0.0 ? 1.0 - silent / neurons : kNoValue;
 }
 
 } // namespace firstspike

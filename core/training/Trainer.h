@@ -48,6 +48,10 @@ public:
     EpochMetrics finishEpoch();
     // True once config().epochs epochs ran or early stopping fired.
     bool finished() const;
+    // Why the run ended, in one line ("stopped early after epoch 15: validation accuracy has not
+    // improved for 5 epochs (best 98.48 % at epoch 10)"); empty while it goes on.
+    std::string stopReason() const;
+    bool stoppedEarly() const { return stoppedEarly_; }
     // Restores the best-validation weights if configured; call when a run ends.
     void finalize();
     // The whole run, ending with finalize(); onEpoch returning false also ends it early (after

@@ -126,6 +126,7 @@ CurvesView::CurvesView(QWidget *parent)
 {
     buildLossChart();
     buildAccuracyChart();
+    buildEconomyChart();
 
     smoothingSlider_ = new QSlider(Qt::Horizontal);
     smoothingSlider_->setRange(0, 999);
@@ -164,6 +165,7 @@ CurvesView::CurvesView(QWidget *parent)
     charts->setChildrenCollapsible(false);
     charts->addWidget(lossView_);
     charts->addWidget(accuracyView_);
+    charts->addWidget(economyView_);
 
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -271,7 +273,40 @@ void CurvesView::buildAccuracyChart()
     accuracyView_->setMinimumSize(260, 180);
 }
 
+// Spike economy per epoch on the test set (docs/MODEL.md, "Loss and regularisers"): when the
+// network decides (mean time of the first output spike) and how many hidden neurons fire per
+// digit (each at most once), on two axes.
+void CurvesView::buildEconomyChart()
+{
+    economyChart_ = makeChart(tr("Spike economy (test set)"));
+    decisionTime_ = makeSeries(tr("decision time"), kTestColor, 2.0, true);
+    spikesPerNeuron_ = makeSeries(tr("hidden spikes / neuron"), kTrainColor, 2.0, true, Qt::DashLine);
+    economyChart_->addSeries(decisionTime_);
+    economyChart_->addSeries(spikesPerNeuron_);
+    economyX_ = new QValueAxis;
+    styleAxis(economyX_, tr("epoch"));
+    economyX_->setLabelFormat("%.3g");
+    decisionY_ = new QValueAxis;
+    styleAxis(decisionY_, tr("first output spike t (\u03c4)"));
+    decisionY_->setLabelFormat("%.2g");
+    spikesY_ = new QValueAxis;
+    styleAxis(spikesY_, tr("spikes per hidden neuron"));
+    spikesY_->setLabelFormat("%.2g");
+    spikesY_->setRange(0, 1);
+    economyChart_->addAxis(economyX_, Qt::AlignBottom);
+    economyChart_->addAxis(decisionY_, Qt::AlignLeft);
+    economyChart_->addAxis(spikesY_, Qt::AlignRight);
+    decisionTime_->attachAxis(economyX_);
+    decisionTime_->attachAxis(decisionY_);
+    spikesPerNeuron_->attachAxis(economyX_);
+    spikesPerNeuron_->attachAxis(spikesY_);
+    economyView_ = new CurvesChartView(economyChart_);
+    economyView_->setObjectName(QStringLiteral("economyChart"));
+    economyView_->setMinimumSize(220, 180);
+}
+
 QWidget *CurvesView::lossChart() const { return lossView_; }
+QWidget *CurvesView::economyChart() const { return economyView_; }
 QWidget *CurvesView::accuracyChart() const { return accuracyView_; }
 QString CurvesView::readout() const { return readout_->text(); }
 
@@ -395,12 +430,13 @@ void CurvesView::setLiveRendering(bool live)
     // from the training threads; a paused or finished run (and every export) is drawn with
     // antialiasing and the normal pens.
     live_ = live;
-    for (CurvesChartView *v : {lossView_, accuracyView_})
+    for (CurvesChartView *v : {lossView_, accuracyView_, economyView_})
         v->setRenderHint(QPainter::Antialiasing, !live);
     // The views fill the background themselves (CurvesChartView::drawBackground); the chart's
     // background item would fill the same pixels again, through Qt's threaded span fill.
     lossChart_->setBackgroundVisible(!live);
     accuracyChart_->setBackgroundVisible(!live);
+    economyChart_->setBackgroundVisible(!live);
     // Grid and axis lines are QGraphicsLineItems, whose boundingRect() strokes the line into a
     // path for any pen width but 0; the scene asks for it on every repaint. Width 0 (a one-pixel
     // cosmetic line, the same on screen) while live.
@@ -417,6 +453,7 @@ void CurvesView::setLiveRendering(bool live)
     }
     lossView_->viewport()->update();
     accuracyView_->viewport()->update();
+    economyView_->viewport()->update();
 }
 
 void CurvesView::resetZoom()
@@ -597,6 +634,21 @@ void CurvesView::refresh()
     replaceIfChanged(epochTrainAccuracy_, trainAcc);
     replaceIfChanged(epochValidationAccuracy_, validationAcc);
     replaceIfChanged(epochTestAccuracy_, testAcc);
+    QList<QPointF> decision, spikes;
+    double latest = 0.0;
+    for (const EpochMetrics &m : history_) {
+        if (std::isfinite(m.meanDecisionTime)) {
+            decision.append(QPointF(m.epoch, m.meanDecisionTime));
+            latest = std::max(latest, m.meanDecisionTime);
+        }
+        if (std::isfinite(m.hiddenSpikesPerNeuron))
+            spikes.append(QPointF(m.epoch, m.hiddenSpikesPerNeuron));
+    }
+    replaceIfChanged(decisionTime_, decision);
+    replaceIfChanged(spikesPerNeuron_, spikes);
+    economyX_->setRange(0, autoMaxX);
+    economyX_->setTickCount(niceTickCount(autoMaxX));
+    decisionY_->setRange(0, latest > 0.0 ? 1.15 * latest : 1.0);
     // Qt Charts repaints a replaced series within bounds that can trail its new geometry, which
     // the full-plot repaint of every frame used to hide; the dense curves now repaint a strip
     // (DenseCurveItem), so a frame in which the epoch series change, and the one after it,

@@ -55,6 +55,7 @@ public:
     int displayedAccuracyPoints() const; // points in the accuracy series on screen
     QWidget *lossChart() const;
     QWidget *accuracyChart() const;
+    QWidget *economyChart() const; // spike economy: decision time and hidden spikes per neuron
     QString readout() const;
 
 public Q_SLOTS:
@@ -71,6 +72,7 @@ Q_SIGNALS:
 private:
     void buildLossChart();
     void buildAccuracyChart();
+    void buildEconomyChart();
     void recomputeSmoothed(std::size_t from);
     void updateAxes();
     void repaintWholeChartsIfDue(); // counts fullRepaints_ down
@@ -96,6 +98,13 @@ private:
 
     QChart *lossChart_ = nullptr;
     QChart *accuracyChart_ = nullptr;
+    QChart *economyChart_ = nullptr;
+    QLineSeries *decisionTime_ = nullptr;
+    QLineSeries *spikesPerNeuron_ = nullptr;
+    QValueAxis *economyX_ = nullptr;
+    QValueAxis *decisionY_ = nullptr;
+    QValueAxis *spikesY_ = nullptr;
+    CurvesChartView *economyView_ = nullptr;
     CurvesChartView *lossView_ = nullptr;
     CurvesChartView *accuracyView_ = nullptr;
     QLineSeries *rawLoss_ = nullptr, *smoothedLoss_ = nullptr, *epochTrainLoss_ = nullptr, *epochTestLoss_ = nullptr;

@@ -60,10 +60,25 @@ ConfigPanel::ConfigPanel(QWidget *parent)
     seed_->setRange(0, std::numeric_limits<int>::max());
     seed_->setToolTip(tr("Seed of the initial weights, the validation split and the shuffling:\n"
                          "the same seed and settings give the same run. Reset draws new weights from it."));
+    schedule_ = new QComboBox;
+    schedule_->addItem(tr("Exponential decay"), static_cast<int>(LrSchedule::Exponential));
+    schedule_->addItem(tr("Cosine over the run"), static_cast<int>(LrSchedule::Cosine));
+    schedule_->setToolTip(tr("Learning-rate schedule. Exponential: lr0 * exp(-decay * step).\n"
+                             "Cosine: from lr0 down to the floor at the last step of the last epoch,\n"
+                             "so every epoch of the run still learns. Locked while a run is live."));
+    patience_ = new QSpinBox;
+    patience_->setRange(0, 1000);
+    patience_->setSpecialValueText(tr("off"));
+    patience_->setSuffix(tr(" epochs"));
+    patience_->setToolTip(tr("Early stopping: end the run when the validation accuracy has not improved for this many\n"
+                             "epochs (the status bar says so). The final weights are the best validation epoch's.\n"
+                             "Locked while a run is live."));
     trainingForm->addRow(tr("&Optimiser"), optimizer_);
     trainingForm->addRow(tr("Learning &rate"), learningRate_);
+    trainingForm->addRow(tr("Sc&hedule"), schedule_);
     trainingForm->addRow(tr("&Batch size"), batch_);
     trainingForm->addRow(tr("E&pochs"), epochs_);
+    trainingForm->addRow(tr("Stop &early"), patience_);
     trainingForm->addRow(tr("&Seed"), seed_);
 
     auto *compute = new QGroupBox(tr("Data and compute"));
@@ -101,6 +116,8 @@ ConfigPanel::ConfigPanel(QWidget *parent)
     connect(layers_, &QLineEdit::editingFinished, this, &ConfigPanel::emitChanged);
     connect(encoding_, &QComboBox::currentIndexChanged, this, &ConfigPanel::emitChanged);
     connect(optimizer_, &QComboBox::currentIndexChanged, this, &ConfigPanel::emitChanged);
+    connect(schedule_, &QComboBox::currentIndexChanged, this, &ConfigPanel::emitChanged);
+    connect(patience_, &QSpinBox::valueChanged, this, &ConfigPanel::emitChanged);
     connect(learningRate_, &QDoubleSpinBox::valueChanged, this, &ConfigPanel::emitChanged);
     for (QSpinBox *s : {batch_, epochs_, seed_, trainLimit_, threads_})
         connect(s, &QSpinBox::valueChanged, this, &ConfigPanel::emitChanged);
@@ -139,6 +156,8 @@ RunConfig ConfigPanel::config() const
     c.training.optimizer.learningRate = learningRate_->value();
     c.training.batchSize = batch_->value();
     c.training.epochs = epochs_->value();
+    c.training.optimizer.schedule = static_cast<LrSchedule>(schedule_->currentData().toInt());
+    c.training.patience = patience_->value();
     c.training.seed = static_cast<std::uint64_t>(seed_->value());
     c.training.threads = threads_->value();
     c.trainLimit = trainLimit_->value();
@@ -156,6 +175,8 @@ void ConfigPanel::setConfig(const RunConfig &config)
     learningRate_->setValue(config.training.optimizer.learningRate);
     batch_->setValue(config.training.batchSize);
     epochs_->setValue(config.training.epochs);
+    schedule_->setCurrentIndex(schedule_->findData(static_cast<int>(config.training.optimizer.schedule)));
+    patience_->setValue(std::min(config.training.patience, patience_->maximum()));
     seed_->setValue(static_cast<int>(std::min<std::uint64_t>(config.training.seed, std::numeric_limits<int>::max())));
     threads_->setValue(config.training.threads);
     trainLimit_->setValue(config.trainLimit);
@@ -165,7 +186,7 @@ void ConfigPanel::setConfig(const RunConfig &config)
 void ConfigPanel::setLive(bool live)
 {
     live_ = live;
-    for (QWidget *w : std::initializer_list<QWidget *>{layers_, encoding_, optimizer_, epochs_, seed_, threads_, trainLimit_})
+    for (QWidget *w : std::initializer_list<QWidget *>{layers_, encoding_, optimizer_, schedule_, epochs_, patience_, seed_, threads_, trainLimit_})
         w->setEnabled(!live);
     lockNote_->setVisible(live);
 }

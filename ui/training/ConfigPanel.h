@@ -34,6 +34,8 @@ public:
     QComboBox *optimizerCombo() const { return optimizer_; }
     QComboBox *encodingCombo() const { return encoding_; }
     QSpinBox *epochsSpin() const { return epochs_; }
+    QComboBox *scheduleCombo() const { return schedule_; }
+    QSpinBox *patienceSpin() const { return patience_; }
     QSpinBox *seedSpin() const { return seed_; }
 
 Q_SIGNALS:
@@ -53,6 +55,8 @@ private:
     QComboBox *optimizer_ = nullptr;
     QComboBox *encoding_ = nullptr;
     QSpinBox *epochs_ = nullptr;
+    QComboBox *schedule_ = nullptr;
+    QSpinBox *patience_ = nullptr;
     QSpinBox *seed_ = nullptr;
     QSpinBox *threads_ = nullptr;
     QSpinBox *trainLimit_ = nullptr;

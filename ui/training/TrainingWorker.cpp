@@ -445,7 +445,7 @@ void TrainingWorker::trainOneBatch()
 {
     if (trainer_->finished()) {
         running_ = false;
-        Q_EMIT runEnded(generation_, EndReason::Finished, tr("all %1 epochs done").arg(trainer_->config().epochs));
+        Q_EMIT runEnded(generation_, EndReason::Finished, QString::fromStdString(trainer_->stopReason()));
         return;
     }
     const auto start = Clock::now();
@@ -496,7 +496,7 @@ void TrainingWorker::trainOneBatch()
         }
         publish({true, true, true, done});
         if (done)
-            Q_EMIT runEnded(generation_, EndReason::Finished, tr("all %1 epochs done").arg(trainer_->config().epochs));
+            Q_EMIT runEnded(generation_, EndReason::Finished, QString::fromStdString(trainer_->stopReason()));
         return;
     }
     Publication what;

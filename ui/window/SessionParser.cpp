@@ -227,6 +227,9 @@ bool parse(const QByteArray &json, const QString &sessionPath, Session &session,
     f.number("learningRate", c.training.optimizer.learningRate, limits::kLearningRate);
     f.integer("batchSize", c.training.batchSize, 1, limits::kMaxBatchSize);
     f.integer("epochs", c.training.epochs, 1, limits::kMaxEpochs);
+    if (f.string("schedule", text) && !parseSchedule(text.toStdString(), c.training.optimizer.schedule))
+        f.setProblem(tr("config.schedule %1 is unknown (exp or cosine)").arg(quoted(text)));
+    f.integer("patience", c.training.patience, 0, limits::kMaxPatience);
     if (f.string("seed", text)) {
         bool ok = false;
         c.training.seed = text.toULongLong(&ok);
@@ -296,6 +299,8 @@ QByteArray sessionToJson(const Session &s, const QString &sessionPath)
     config[QStringLiteral("learningRate")] = c.training.optimizer.learningRate;
     config[QStringLiteral("batchSize")] = c.training.batchSize;
     config[QStringLiteral("epochs")] = c.training.epochs;
+    config[QStringLiteral("schedule")] = QString::fromStdString(scheduleName(c.training.optimizer.schedule));
+    config[QStringLiteral("patience")] = c.training.patience;
     config[QStringLiteral("seed")] = QString::number(c.training.seed); // 64-bit: a string, exact
     config[QStringLiteral("threads")] = c.training.threads;
     config[QStringLiteral("trainLimit")] = c.trainLimit;
