@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the README's screenshots (docs/images/) from the application's own --screenshot:
 # trains STEPS mini-batches (default 6000, about 8 epochs) on the embedded digits offscreen, saves the main window,
-# then the window on its Inspect tab. Run after scripts/build.sh.
+# then the window on its Inspect tab, and with a digit drawn on the pad. Run after scripts/build.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR="${FIRSTSPIKE_BUILD_DIR:-build}"
@@ -13,4 +13,5 @@ QT_QPA_PLATFORM=offscreen "$BUILD_DIR/app/firstspike" --no-settings --seed 1 --s
   --steps "$STEPS" --screenshot "$work/main-window.png" --views "$work/view"
 cp "$work/main-window.png" docs/images/main-window.png
 cp "$work/view-inspect.png" docs/images/inspect.png
-echo "wrote docs/images/main-window.png and docs/images/inspect.png"
+cp "$work/view-draw.png" docs/images/draw.png
+echo "wrote docs/images/main-window.png, docs/images/inspect.png and docs/images/draw.png"

@@ -1,5 +1,6 @@
 // firstspike-cli: headless training, evaluation and inference of temporal-coding SNNs.
 
+#include "core/baseline/MlpRun.h"
 #include "core/common/MemoryBudget.h"
 #include "core/common/OptionParsing.h"
 #include "core/files/Checkpoint.h"
@@ -215,7 +216,9 @@ const std::vector<OptionSpec> kTrainOptions = {
     {"batch", "N", "mini-batch size (default 10)"},
     {"optimizer", "NAME", "adam or sgd (default adam)"},
     {"lr", "X", "learning rate (default 1e-3)"},
-    {"lr-decay", "X", "lr = lr0*exp(-X*step) + floor (default 1e-4)"},
+    {"schedule", "NAME", "learning-rate schedule: exp-run (lr0*exp(-5*step/steps of the run) + floor), exp (lr0*exp(-decay*step) + floor) or cosine (from lr0 to the floor over the run) (default exp-run)"},
+    {"warmup-epochs", "E", "cosine: linear warm-up over E epochs (default 0)"},
+    {"lr-decay", "X", "exp schedule: lr = lr0*exp(-X*step) + floor (default 1e-4)"},
     {"lr-floor", "X", "learning-rate floor (default 0)"},
     {"normalize-gradient", "", "divide the gradient by its global L2 norm"},
     {"encoding", "NAME", "latency (t = s*(1-x)) or binary ({0, ln 6}) (default latency)"},
@@ -227,7 +230,9 @@ const std::vector<OptionSpec> kTrainOptions = {
     {"init-low", "A", "initial weights U(A/n, B/n) (default 1)"},
     {"init-high", "B", "(default 5)"},
     {"validation", "F", "fraction of the training set held out for validation (default 0.1)"},
-    {"patience", "N", "early stopping after N epochs without validation gain (default 0: off)"},
+    {"patience", "N", "early stopping after N epochs without validation gain (default 5; 0: off)"},
+    {"decision-cost", "G", "decision-time cost G * t of the correct output's spike: earlier decisions, fewer hidden spikes before them (default 0)"},
+    {"model", "NAME", "snn (the spiking network) or mlp (the dense ReLU MLP of the same shape, the reference: same data, schedule and selection) (default snn)"},
     {"no-restore-best", "", "keep the last weights instead of the best validation epoch's"},
     {"augment-shift", "N", "random translation of training images by up to N pixels (default 1)"},
     {"seed", "N", "random seed (default 1)"},
@@ -238,6 +243,60 @@ const std::vector<OptionSpec> kTrainOptions = {
     {"train-limit", "N", "use only the first N training samples"},
     {"quiet", "", "no progress lines"},
 };
+
+// `train --model mlp`: the dense ReLU MLP of the same shape on the same digits, schedule and
+// selection (core/baseline/MlpRun.h), for the side-by-side reference.
+int trainMlp(const Options &o, const NetworkConfig &net, const TrainConfig &tc, const DataSplit &data, bool quiet)
+{
+    if (o.has("save"))
+        throw UsageError("--save: checkpoints hold spiking networks; the MLP reference is not saved");
+    if (!quiet)
+        std::printf("firstspike: dense ReLU MLP %s, %s lr %g, batch %d; data %s: %d train, %d test\n",
+                    layerSizesToString(net.layerSizes).c_str(), optimizerName(tc.optimizer.kind).c_str(),
+                    tc.optimizer.learningRate, tc.batchSize, data.source.c_str(), data.train.size(), data.test.size());
+    double totalSeconds = 0;
+    const MlpRunResult r = runDenseMlp(data, net.layerSizes, tc, [&](const MlpEpochMetrics &m) {
+        totalSeconds += m.seconds;
+        if (!quiet) {
+            std::printf("epoch %3d  loss %.4f  val %s  test %.2f%%  %.0f samples/s  %.1fs  lr %.2g\n", m.epoch, m.trainLoss,
+                        std::isnan(m.validationAccuracy) ? "  n/a " : fmt("%.2f%%", 100 * m.validationAccuracy).c_str(),
+                        100 * m.testAccuracy, m.samplesPerSecond, m.seconds, m.learningRate);
+            std::fflush(stdout);
+        }
+        return true;
+    });
+    if (!quiet)
+        std::printf("final (best validation epoch %d): test accuracy %.2f%%, %.1f s%s\n", r.bestEpoch, 100 * r.testAccuracy,
+                    totalSeconds, r.stoppedEarly ? " (stopped early: no validation gain)" : "");
+    if (o.has("metrics-json")) {
+        JsonWriter j;
+        j.beginObject();
+        j.key("model").value("mlp");
+        j.key("layers").value(layerSizesToString(net.layerSizes));
+        j.key("seed").value(static_cast<unsigned long long>(tc.seed));
+        j.key("data").value(data.source);
+        j.key("epochs").value(static_cast<int>(r.history.size()));
+        j.key("best_epoch").value(r.bestEpoch);
+        j.key("test_accuracy").value(r.testAccuracy);
+        j.key("seconds").value(totalSeconds);
+        j.key("history").beginArray();
+        for (const MlpEpochMetrics &m : r.history) {
+            j.beginObject();
+            j.key("epoch").value(m.epoch);
+            j.key("train_loss").value(m.trainLoss);
+            j.key("learning_rate").value(m.learningRate);
+            j.key("validation_accuracy").value(m.validationAccuracy);
+            j.key("test_accuracy").value(m.testAccuracy);
+            j.key("seconds").value(m.seconds);
+            j.key("train_samples_per_second").value(m.samplesPerSecond);
+            j.endObject();
+        }
+        j.endArray();
+        j.endObject();
+        writeTextFile(o.text("metrics-json"), j.str() + "\n");
+    }
+    return 0;
+}
 
 int cmdTrain(int argc, char **argv)
 {
@@ -257,6 +316,10 @@ int cmdTrain(int argc, char **argv)
     if (o.has("optimizer") && !parseOptimizer(o.text("optimizer"), tc.optimizer.kind))
         throw UsageError("--optimizer: '" + o.text("optimizer") + "' is not adam or sgd");
     tc.optimizer.learningRate = o.real("lr", tc.optimizer.learningRate, limits::kLearningRate);
+    if (o.has("schedule") && !parseSchedule(o.text("schedule"), tc.optimizer.schedule))
+        throw UsageError("--schedule: '" + o.text("schedule") + "' is not exp-run, exp or cosine");
+    tc.warmupEpochs = o.real("warmup-epochs", tc.warmupEpochs, limits::kWarmupEpochs);
+    tc.decisionTimeCost = o.real("decision-cost", tc.decisionTimeCost, limits::kDecisionTimeCost);
     tc.optimizer.lrDecay = o.real("lr-decay", tc.optimizer.lrDecay, limits::kLrDecay);
     tc.optimizer.lrFloor = o.real("lr-floor", tc.optimizer.lrFloor, limits::kLrFloor);
     tc.optimizer.normalizeGradient = o.has("normalize-gradient");
@@ -307,6 +370,12 @@ int cmdTrain(int argc, char **argv)
     requireMemory(saturatingAdd(trainerMemoryBytes(net, threadsFor(tc.threads)), dataBytes(*data)),
                   trainingWhat);
 
+    if (o.has("model")) {
+        if (o.text("model") == "mlp")
+            return trainMlp(o, net, tc, *data, quiet);
+        if (o.text("model") != "snn")
+            throw UsageError("--model: '" + o.text("model") + "' is not snn or mlp");
+    }
     Trainer trainer(net, tc, data);
     if (!quiet)
         std::printf("firstspike: %s, encoding %s, %s lr %g, batch %d, %d threads; data %s: %d train (%d held out for "
@@ -345,11 +414,14 @@ int cmdTrain(int argc, char **argv)
                     tc.restoreBest ? "best validation" : "last", tc.restoreBest && best ? best->epoch : trainer.epoch(),
                     100 * finalTest.accuracy(), 100 * finalTrain.accuracy(), totalSeconds,
                     totalTrainSeconds > 0 ? totalSamples / totalTrainSeconds : 0.0);
+    if (!quiet && !trainer.stopReason().empty())
+        std::printf("%s\n", trainer.stopReason().c_str());
     if (o.has("save"))
         saveCheckpoint(makeCheckpoint(trainer), o.text("save"));
     if (o.has("metrics-json")) {
         JsonWriter j;
         j.beginObject();
+        j.key("model").value("snn");
         j.key("layers").value(layerSizesToString(net.layerSizes));
         j.key("encoding").value(encodingName(net.encoding.kind));
         j.key("optimizer").value(optimizerName(tc.optimizer.kind));
@@ -358,7 +430,11 @@ int cmdTrain(int argc, char **argv)
         j.key("data").value(data->source);
         j.key("epochs").value(static_cast<int>(history.size()));
         j.key("best_epoch").value(trainer.bestEpoch());
+        j.key("stop_reason").value(trainer.stopReason());
+        j.key("schedule").value(scheduleName(tc.optimizer.schedule));
         j.key("test_accuracy").value(finalTest.accuracy());
+        j.key("mean_decision_time").value(finalTest.meanDecisionTime);
+        j.key("hidden_spikes_per_neuron").value(hiddenSpikesPerNeuron(finalTest.meanSilentPerLayer, net.layerSizes));
         j.key("train_accuracy").value(finalTrain.accuracy());
         j.key("test_loss").value(finalTest.loss);
         j.key("seconds").value(totalSeconds);

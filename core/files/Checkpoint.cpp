@@ -410,12 +410,16 @@ Checkpoint deserializeCheckpoint(const std::vector<std::uint8_t> &bytes, const s
     t.augmentShift = r.i32("training");
     if (version >= 2) {
         const std::uint8_t schedule = r.u8("learning-rate schedule");
-        if (schedule > 1)
+        if (schedule > 2)
             r.fail("unknown learning-rate schedule " + std::to_string(schedule));
         t.optimizer.schedule = static_cast<LrSchedule>(schedule);
         t.warmupEpochs = r.f64("warm-up epochs");
         t.decisionTimeCost = r.f64("decision-time cost");
-    } // version 1: exponential schedule, no warm-up, no decision-time cost (the defaults of then)
+    } else { // version 1: the per-step exponential schedule, no warm-up, no decision-time cost
+        t.optimizer.schedule = LrSchedule::Exponential;
+        t.warmupEpochs = 0.0;
+        t.decisionTimeCost = 0.0;
+    }
     // A file with a valid checksum can still carry values no run could have had: the settings
     // must lie in the ranges every other door (command line, GUI, session file) accepts.
     if (std::string problem = networkConfigProblem(n); !problem.empty())

@@ -127,8 +127,15 @@ double Optimizer::currentLearningRate() const
 
 double learningRateAt(const OptimizerConfig &c, long long step)
 {
-    if (c.schedule == LrSchedule::Exponential)
-        return c.learningRate * std::exp(-c.lrDecay * static_cast<double>(step)) + c.lrFloor;
+    if (c.schedule != LrSchedule::Cosine) {
+        // exp-run: the per-step decay slowed down so that the run's T steps take lr0 down by
+        // e^kRunDecay, never faster than the per-step decay (short runs, and an optimiser
+        // outside a Trainer, decay per step as ever).
+        double decay = c.lrDecay;
+        if (c.schedule == LrSchedule::ExponentialOverRun && c.totalSteps > 0)
+            decay = std::min(decay, kRunDecay / static_cast<double>(c.totalSteps));
+        return c.learningRate * std::exp(-decay * static_cast<double>(step)) + c.lrFloor;
+    }
     const long long warmup = std::max(0LL, c.warmupSteps);
     if (step < warmup)
         return c.learningRate * static_cast<double>(step + 1) / static_cast<double>(warmup);
@@ -141,13 +148,22 @@ double learningRateAt(const OptimizerConfig &c, long long step)
 
 std::string scheduleName(LrSchedule schedule)
 {
-    return schedule == LrSchedule::Cosine ? "cosine" : "exp";
+    switch (schedule) {
+    case LrSchedule::Cosine: return "cosine";
+    case LrSchedule::ExponentialOverRun: return "exp-run";
+    case LrSchedule::Exponential: break;
+    }
+    return "exp";
 }
 
 bool parseSchedule(const std::string &name, LrSchedule &out)
 {
     if (name == "exp" || name == "exponential") {
         out = LrSchedule::Exponential;
+        return true;
+    }
+    if (name == "exp-run") {
+        out = LrSchedule::ExponentialOverRun;
         return true;
     }
     if (name == "cosine" || name == "cos") {

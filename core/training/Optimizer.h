@@ -2,6 +2,9 @@
 // Parameter updates: Adam or plain SGD, optional division of the gradient by its global L2
 // norm, and the learning-rate schedule (docs/MODEL.md, "Training"):
 //   exponential: lr(step) = lr0 * exp(-decay * step) + floor
+//   exponential over the run (the default): the exponential with decay min(decay, kRunDecay / T)
+//                over the run's T steps: a long run (many steps an epoch, e.g. full MNIST) is not
+//                left at a vanishing rate for its last epochs; a short one decays as before
 //   cosine:      a linear warm-up over the first W steps, then
 //                lr(step) = floor + (lr0 - floor) * (1 + cos(pi * (step - W) / (T - W))) / 2
 //                over the run's T steps, so that the rate reaches the floor at the last step.
@@ -18,8 +21,10 @@
 namespace firstspike {
 
 enum class OptimizerKind { Adam, Sgd };
-enum class LrSchedule { Exponential, Cosine };
-std::string scheduleName(LrSchedule schedule); // "exp" / "cosine"
+enum class LrSchedule { Exponential, Cosine, ExponentialOverRun };
+std::string scheduleName(LrSchedule schedule); // "exp" / "cosine" / "exp-run"
+// exp-run: over a long run lr0 falls by e^5 (~150x) by its last step.
+constexpr double kRunDecay = 5.0;
 bool parseSchedule(const std::string &name, LrSchedule &out);
 std::string optimizerName(OptimizerKind kind); // "adam" / "sgd"
 bool parseOptimizer(const std::string &name, OptimizerKind &out);
@@ -29,8 +34,8 @@ struct OptimizerConfig {
     double learningRate = 1e-3;
     double lrDecay = 1e-4;      // per optimiser step (README: decay beat a constant rate)
     double lrFloor = 0.0;
-    LrSchedule schedule = LrSchedule::Exponential;
-    // Cosine only, both derived by the Trainer from the run (TrainConfig::warmupEpochs, epochs,
+    LrSchedule schedule = LrSchedule::ExponentialOverRun;
+    // Cosine and exp-run, both derived by the Trainer from the run (TrainConfig::warmupEpochs, epochs,
     // batch size), never stored: a linear warm-up from lr0 / W to lr0 over W steps, T in all.
     long long warmupSteps = 0;
     long long totalSteps = 0;

@@ -205,6 +205,45 @@ private slots:
                                          << "--layers: layer size 2000000 is outside 1..1000000";
         QTest::newRow("horizon range") << QStringList{"train", "--max-spike-time", "1e6"} << "--max-spike-time: 1e6 is outside";
         QTest::newRow("bench threads") << QStringList{"bench", "--threads", "1e9"} << "--threads: '1e9' is not an integer";
+        QTest::newRow("schedule") << QStringList{"train", "--schedule", "linear"} << "--schedule: 'linear' is not exp-run, exp or cosine";
+        QTest::newRow("model") << QStringList{"train", "--model", "cnn"} << "--model: 'cnn' is not snn or mlp";
+        QTest::newRow("decision cost") << QStringList{"train", "--decision-cost", "-1"} << "--decision-cost";
+    }
+
+    // The schedule, early stopping and the spike economy on a small subset: a cheap check that
+    // both models learn, that a run that stops early says why, and that the JSON carries the
+    // spike economy (the full-MNIST numbers are scripts/reproduce.sh's, not a test's).
+    void schedulesEarlyStoppingAndTheMlpReference()
+    {
+        const QString snn = dir_.filePath("snn.json"), mlp = dir_.filePath("mlp.json");
+        Result r = runCli({"train", "--layers", "784-60-10", "--epochs", "4", "--train-limit", "800", "--threads", "2",
+                           "--schedule", "cosine", "--warmup-epochs", "0.5", "--decision-cost", "0.05", "--patience",
+                           "1", "--lr", "0.3", "--metrics-json", snn});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QFile f(snn);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QJsonObject m = QJsonDocument::fromJson(f.readAll()).object();
+        QCOMPARE(m.value("schedule").toString(), QString("cosine"));
+        const QJsonArray history = m.value("history").toArray();
+        QVERIFY(!history.isEmpty());
+        const double spikes = history.last().toObject().value("hidden_spikes_per_neuron").toDouble(-1);
+        QVERIFY2(spikes >= 0.0 && spikes <= 1.0, qPrintable(QString::number(spikes)));
+        // A learning rate of 0.3 wrecks Adam: validation accuracy stalls and patience 1 ends the
+        // run before its 4 epochs, with the reason.
+        if (history.size() < 4) {
+            QVERIFY2(m.value("stop_reason").toString().contains("stopped early after epoch"), qPrintable(r.out));
+            QVERIFY2(r.out.contains("validation accuracy has not improved for 1 epochs"), qPrintable(r.out));
+        }
+
+        r = runCli({"train", "--model", "mlp", "--layers", "784-60-10", "--epochs", "2", "--train-limit", "800",
+                    "--metrics-json", mlp});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QFile g(mlp);
+        QVERIFY(g.open(QIODevice::ReadOnly));
+        const QJsonObject n = QJsonDocument::fromJson(g.readAll()).object();
+        QCOMPARE(n.value("model").toString(), QString("mlp"));
+        QVERIFY2(n.value("test_accuracy").toDouble() > 0.6, qPrintable(r.out)); // chance is 0.1
+        QCOMPARE(n.value("history").toArray().size(), 2);
     }
     void badInputIsOneLineAndNonZero()
     {

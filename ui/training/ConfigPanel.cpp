@@ -61,9 +61,11 @@ ConfigPanel::ConfigPanel(QWidget *parent)
     seed_->setToolTip(tr("Seed of the initial weights, the validation split and the shuffling:\n"
                          "the same seed and settings give the same run. Reset draws new weights from it."));
     schedule_ = new QComboBox;
-    schedule_->addItem(tr("Exponential decay"), static_cast<int>(LrSchedule::Exponential));
-    schedule_->addItem(tr("Cosine over the run"), static_cast<int>(LrSchedule::Cosine));
-    schedule_->setToolTip(tr("Learning-rate schedule. Exponential: lr0 * exp(-decay * step).\n"
+    schedule_->addItem(tr("Exp. over the run"), static_cast<int>(LrSchedule::ExponentialOverRun));
+    schedule_->addItem(tr("Exp. per step"), static_cast<int>(LrSchedule::Exponential));
+    schedule_->addItem(tr("Cosine"), static_cast<int>(LrSchedule::Cosine));
+    schedule_->setToolTip(tr("Learning-rate schedule. Exponential over the run: lr0 * exp(-5 * step / steps of the run),\n"
+                             "whatever the data set's size. Exponential per step: lr0 * exp(-decay * step).\n"
                              "Cosine: from lr0 down to the floor at the last step of the last epoch,\n"
                              "so every epoch of the run still learns. Locked while a run is live."));
     patience_ = new QSpinBox;

@@ -228,7 +228,7 @@ bool parse(const QByteArray &json, const QString &sessionPath, Session &session,
     f.integer("batchSize", c.training.batchSize, 1, limits::kMaxBatchSize);
     f.integer("epochs", c.training.epochs, 1, limits::kMaxEpochs);
     if (f.string("schedule", text) && !parseSchedule(text.toStdString(), c.training.optimizer.schedule))
-        f.setProblem(tr("config.schedule %1 is unknown (exp or cosine)").arg(quoted(text)));
+        f.setProblem(tr("config.schedule %1 is unknown (exp-run, exp or cosine)").arg(quoted(text)));
     f.integer("patience", c.training.patience, 0, limits::kMaxPatience);
     if (f.string("seed", text)) {
         bool ok = false;

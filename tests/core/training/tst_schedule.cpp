@@ -54,6 +54,23 @@ private slots:
         QCOMPARE(learningRateAt(c, 0), 1e-3);
     }
 
+    void expRunStretchesTheDecayOverTheRun()
+    {
+        OptimizerConfig c; // the default schedule
+        QCOMPARE(c.schedule, LrSchedule::ExponentialOverRun);
+        c.learningRate = 1e-3;
+        c.lrDecay = 1e-4;
+        c.lrFloor = 0.0;
+        c.totalSteps = 162000; // 30 epochs of 54,000 digits: 5 / T = 3.1e-5 < 1e-4
+        QCOMPARE(learningRateAt(c, 0), 1e-3);
+        QCOMPARE(learningRateAt(c, 81000), 1e-3 * std::exp(-kRunDecay / 162000.0 * 81000.0));
+        QVERIFY(std::abs(learningRateAt(c, 162000) - 1e-3 * std::exp(-kRunDecay)) < 1e-18);
+        c.totalSteps = 21600; // 30 epochs of 7,197 digits: 5 / T = 2.3e-4 > 1e-4, the per-step decay
+        QCOMPARE(learningRateAt(c, 1000), 1e-3 * std::exp(-1e-4 * 1000.0));
+        c.totalSteps = 0; // outside a Trainer: the per-step decay
+        QCOMPARE(learningRateAt(c, 1000), 1e-3 * std::exp(-1e-4 * 1000.0));
+    }
+
     void parsesNames()
     {
         LrSchedule s = LrSchedule::Exponential;
