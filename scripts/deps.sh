@@ -8,7 +8,7 @@ PACKAGES=(
   qt6-base-dev libqt6opengl6-dev qt6-charts-dev qt6-svg-dev
   libeigen3-dev zlib1g-dev libbenchmark-dev libhdf5-dev
   python3-h5py python3-numpy
-  xvfb xauth fonts-dejavu-core
+  xvfb xauth fonts-dejavu-core time
   clang libclang-rt-14-dev
 )
 

@@ -435,6 +435,7 @@ int cmdTrain(int argc, char **argv)
         j.key("test_accuracy").value(finalTest.accuracy());
         j.key("mean_decision_time").value(finalTest.meanDecisionTime);
         j.key("hidden_spikes_per_neuron").value(hiddenSpikesPerNeuron(finalTest.meanSilentPerLayer, net.layerSizes));
+        j.key("hidden_fired_before_decision").value(finalTest.hiddenFiredBeforeDecision);
         j.key("train_accuracy").value(finalTrain.accuracy());
         j.key("test_loss").value(finalTest.loss);
         j.key("seconds").value(totalSeconds);

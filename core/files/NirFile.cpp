@@ -10,6 +10,8 @@
 #include <csignal>
 #include <cmath>
 #include <cstring>
+#include <chrono>
+#include <poll.h>
 #include <map>
 #include <set>
 #include <sstream>
@@ -618,7 +620,23 @@ NirNetwork parseNirNetwork(const std::vector<std::uint8_t> &bytes, const std::st
     }
     std::vector<std::uint8_t> received;
     std::uint8_t chunk[1 << 16];
+    // A reader that neither answers nor ends (e.g. a lock held by another thread at the fork)
+    // is ended after kReaderSeconds: the file is refused, the program goes on.
+    constexpr int kReaderSeconds = 120;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(kReaderSeconds);
+    bool timedOut = false;
     for (;;) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            timedOut = true;
+            break;
+        }
+        pollfd pfd{fds[0], POLLIN, 0};
+        const int ready = ::poll(&pfd, 1, static_cast<int>(std::min<long long>(left.count(), 1000)));
+        if (ready < 0 && errno == EINTR)
+            continue;
+        if (ready == 0)
+            continue;
         const ssize_t r = ::read(fds[0], chunk, sizeof chunk);
         if (r < 0 && errno == EINTR)
             continue;
@@ -627,9 +645,13 @@ NirNetwork parseNirNetwork(const std::vector<std::uint8_t> &bytes, const std::st
         received.insert(received.end(), chunk, chunk + r);
     }
     ::close(fds[0]);
+    if (timedOut)
+        ::kill(child, SIGKILL);
     int wstatus = 0;
     while (::waitpid(child, &wstatus, 0) < 0 && errno == EINTR) {
     }
+    if (timedOut)
+        throw NirError(name + ": the NIR reader gave no answer within " + std::to_string(kReaderSeconds) + " s; refused");
     if (WIFSIGNALED(wstatus))
         throw NirError(name + ": the HDF5 library failed on this file (signal " + std::to_string(WTERMSIG(wstatus)) +
                        "); the file is malformed and refused");

