@@ -3,6 +3,7 @@
 #include "ui/data/DataDownloader.h"
 #include "ui/data/DataSetLoader.h"
 #include "core/data/IdxReader.h"
+#include "core/common/OptionParsing.h"
 #include "core/files/SafeFile.h"
 
 #include <QCoreApplication>
@@ -240,18 +241,16 @@ int download(const Parsed &p, QTextStream &out, QTextStream &err)
     }
     const bool quiet = p.values.contains(QStringLiteral("quiet"));
     DataDownloader downloader;
-    if (p.values.contains(QStringLiteral("attempts")))
-        downloader.setAttemptsPerMirror(p.values[QStringLiteral("attempts")].last().toInt());
-    if (p.values.contains(QStringLiteral("stall-timeout"))) {
-        const QString text = p.values[QStringLiteral("stall-timeout")].last();
-        bool number = false;
-        const double seconds = text.toDouble(&number);
-        if (!number || !(seconds > 0) || seconds > 86400) {
-            err << "firstspike-cli data download: --stall-timeout '" << text
-                << "' is not a number of seconds between 0 and 86400\n";
-            return 2;
-        }
-        downloader.setStallTimeout(static_cast<int>(seconds * 1000));
+    try { // the same strict parsing as every other option (core/common/OptionParsing.h)
+        if (p.values.contains(QStringLiteral("attempts")))
+            downloader.setAttemptsPerMirror(static_cast<int>(
+                parseIntOption("--attempts", p.values[QStringLiteral("attempts")].last().toStdString(), 1, 100)));
+        if (p.values.contains(QStringLiteral("stall-timeout")))
+            downloader.setStallTimeout(static_cast<int>(
+                1000 * parseDoubleOption("--stall-timeout", p.values[QStringLiteral("stall-timeout")].last().toStdString(), 0.001, 86400)));
+    } catch (const OptionError &e) {
+        err << "firstspike-cli data download: " << e.what() << "\n";
+        return 2;
     }
     QObject::connect(&downloader, &DataDownloader::message, [&](const QString &text) {
         if (!quiet)

@@ -199,10 +199,18 @@ double DenseMlp::lossAndGradient(const Dataset &data, const int *indices, int n,
     return loss;
 }
 
-double DenseMlp::trainBatch(const Dataset &data, const int *indices, int n)
+double DenseMlp::trainBatch(const Dataset &data, const int *indices, int n, long long *correct)
 {
     const double loss = forwardBackward(data, indices, n);
     const int layers = static_cast<int>(weights_.size());
+    if (correct) {
+        const Matrix &logits = activations_[static_cast<std::size_t>(layers)];
+        for (int r = 0; r < n; ++r) {
+            Eigen::Index predicted = 0;
+            logits.row(r).maxCoeff(&predicted);
+            *correct += predicted == data.labels[static_cast<std::size_t>(indices[r])] ? 1 : 0;
+        }
+    }
     // Each thread: its gradient columns (wide layers) or rows (narrow ones), then Adam on them.
     optimizer_.beginStep();
     pool_.run([&](int t) {

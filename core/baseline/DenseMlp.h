@@ -27,7 +27,8 @@ public:
     DenseMlp(const std::vector<int> &layerSizes, int threads, std::uint64_t seed, const OptimizerConfig &optimizer = {});
     // One training step (softmax cross-entropy, Adam) on samples[indices[0..n)] of `data`;
     // returns the mean loss before the step.
-    double trainBatch(const Dataset &data, const int *indices, int n);
+    // With `correct`, adds the samples the network classified right before the step.
+    double trainBatch(const Dataset &data, const int *indices, int n, long long *correct = nullptr);
     int threadCount() const { return pool_.size(); }
     // Accuracy, loss and confusion of the first `limit` samples of `set` (all when negative),
     // the prediction being the largest logit.

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <thread>
 
 namespace firstspike {
@@ -38,12 +39,15 @@ MlpRunResult runDenseMlp(const DataSplit &data, const std::vector<int> &layerSiz
     batch.cols = data.train.cols;
     std::vector<int> batchIndices;
     MlpRunResult result;
-    double bestAccuracy = -1.0;
+    // Selection as the spiking Trainer's: validation accuracy (training accuracy without a
+    // validation set), the lower loss on a tie.
+    double bestAccuracy = -std::numeric_limits<double>::infinity();
+    double bestLoss = std::numeric_limits<double>::infinity();
     for (int epoch = 0; epoch < config.epochs; ++epoch) {
         const double start = seconds();
         const std::vector<int> order = epochOrder(carve.train, config.seed, epoch);
         double lossSum = 0.0;
-        long long samples = 0;
+        long long samples = 0, correct = 0;
         for (std::size_t at = 0; at < order.size(); at += static_cast<std::size_t>(batchSize)) {
             const int n = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(batchSize), order.size() - at));
             batch.pixels.resize(static_cast<std::size_t>(n) * static_cast<std::size_t>(batch.pixelCount()));
@@ -60,7 +64,7 @@ MlpRunResult runDenseMlp(const DataSplit &data, const std::vector<int> &layerSiz
                 batch.labels[static_cast<std::size_t>(k)] = data.train.labels[static_cast<std::size_t>(sample)];
                 batchIndices[static_cast<std::size_t>(k)] = k;
             }
-            lossSum += mlp.trainBatch(batch, batchIndices.data(), n) * n;
+            lossSum += mlp.trainBatch(batch, batchIndices.data(), n, &correct) * n;
             samples += n;
         }
         MlpEpochMetrics m;
@@ -68,15 +72,21 @@ MlpRunResult runDenseMlp(const DataSplit &data, const std::vector<int> &layerSiz
         m.trainSeconds = seconds() - start;
         m.samplesPerSecond = m.trainSeconds > 0 ? static_cast<double>(samples) / m.trainSeconds : 0.0;
         m.trainLoss = samples > 0 ? lossSum / static_cast<double>(samples) : kNoValue;
+        m.trainAccuracy = samples > 0 ? static_cast<double>(correct) / static_cast<double>(samples) : kNoValue;
         m.learningRate = mlp.learningRate();
-        if (validation.size() > 0)
-            m.validationAccuracy = mlp.evaluate(validation).accuracy();
+        if (validation.size() > 0) {
+            const EvalResult v = mlp.evaluate(validation);
+            m.validationAccuracy = v.accuracy();
+            m.validationLoss = v.loss;
+        }
         m.testAccuracy = mlp.evaluate(data.test).accuracy();
         m.seconds = seconds() - start;
         result.history.push_back(m);
-        const double select = std::isnan(m.validationAccuracy) ? -m.trainLoss : m.validationAccuracy;
-        if (select > bestAccuracy) {
+        const double select = std::isnan(m.validationAccuracy) ? m.trainAccuracy : m.validationAccuracy;
+        const double selectLoss = std::isnan(m.validationAccuracy) ? m.trainLoss : m.validationLoss;
+        if (select > bestAccuracy || (select == bestAccuracy && selectLoss < bestLoss)) {
             bestAccuracy = select;
+            bestLoss = selectLoss;
             result.bestEpoch = m.epoch;
             result.testAccuracy = m.testAccuracy;
         }

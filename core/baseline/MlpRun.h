@@ -15,8 +15,10 @@ namespace firstspike {
 struct MlpEpochMetrics {
     int epoch = 0; // 1-based
     double trainLoss = kNoValue;
+    double trainAccuracy = kNoValue; // running, with the weights as they were at each batch
     double learningRate = 0.0;
     double validationAccuracy = kNoValue;
+    double validationLoss = kNoValue;
     double testAccuracy = kNoValue;
     double trainSeconds = 0.0;
     double seconds = 0.0; // evaluation included

@@ -601,7 +601,7 @@ NirNetwork parseNirNetwork(const std::vector<std::uint8_t> &bytes, const std::st
                 payload = serializeCheckpoint(c);
                 status = 0;
             } catch (const std::exception &e) {
-                const std::string m = e.what();
+                const std::string m = *e.what() ? std::string(e.what()) : name + ": the NIR reader failed";
                 payload.assign(m.begin(), m.end());
             } catch (...) {
                 const std::string m = name + ": the NIR reader failed";
@@ -665,7 +665,8 @@ NirNetwork parseNirNetwork(const std::vector<std::uint8_t> &bytes, const std::st
     const std::vector<std::uint8_t> payload(received.begin() + 1 + static_cast<long>(sizeof size), received.end());
     received = {};
     if (status != 0)
-        throw NirError(std::string(payload.begin(), payload.end()));
+        throw NirError(payload.empty() ? name + ": the NIR reader refused the file without a reason"
+                                       : std::string(payload.begin(), payload.end()));
     try {
         Checkpoint c = deserializeCheckpoint(payload, name);
         NirNetwork n;

@@ -130,7 +130,7 @@ double learningRateAt(const OptimizerConfig &c, long long step)
     if (c.schedule != LrSchedule::Cosine) {
         // exp-run: the per-step decay slowed down so that the run's T steps take lr0 down by
         // e^kRunDecay, never faster than the per-step decay (short runs, and an optimiser
-        // outside a Trainer, decay per step as ever).
+        // outside a Trainer, decay per step).
         double decay = c.lrDecay;
         if (c.schedule == LrSchedule::ExponentialOverRun && c.totalSteps > 0)
             decay = std::min(decay, kRunDecay / static_cast<double>(c.totalSteps));

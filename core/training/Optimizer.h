@@ -4,7 +4,7 @@
 //   exponential: lr(step) = lr0 * exp(-decay * step) + floor
 //   exponential over the run (the default): the exponential with decay min(decay, kRunDecay / T)
 //                over the run's T steps: a long run (many steps an epoch, e.g. full MNIST) is not
-//                left at a vanishing rate for its last epochs; a short one decays as before
+//                left at a vanishing rate for its last epochs; a short one decays per step
 //   cosine:      a linear warm-up over the first W steps, then
 //                lr(step) = floor + (lr0 - floor) * (1 + cos(pi * (step - W) / (T - W))) / 2
 //                over the run's T steps, so that the rate reaches the floor at the last step.

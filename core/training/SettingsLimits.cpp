@@ -50,7 +50,7 @@ std::string networkConfigProblem(const NetworkConfig &n)
 
 std::string trainConfigProblem(const TrainConfig &t)
 {
-    // 0 epochs: `train --epochs 0 --save` writes the initial weights (accepted before the limits).
+    // 0 epochs: a checkpoint of the initial weights (saved before any epoch) is valid.
     if (std::string p = intProblem("epochs", t.epochs, 0, limits::kMaxEpochs); !p.empty())
         return p;
     if (std::string p = intProblem("batch", t.batchSize, 1, limits::kMaxBatchSize); !p.empty())

@@ -16,9 +16,9 @@ struct SettingRange {
     double max;
 };
 
-// No range is narrower than what a door accepted before these limits, so every checkpoint that
-// loaded then still loads: the checkpoint reader took thresholds in [1e-12, 1e12] and times up to
-// 700 (a session file could set them to anything), the command line took --epochs 0.
+// Thresholds in [1e-12, 1e12], times up to 700 (exp(700) is still a finite double) and 0 epochs
+// (a checkpoint of the initial weights): every checkpoint of format versions 1 and 2 that a
+// run could write loads.
 namespace limits {
 constexpr SettingRange kThreshold{"threshold", 1e-12, 1e12};
 // exp(horizon) must stay finite: exp(700) = 1e304, double overflows at exp(709.78).

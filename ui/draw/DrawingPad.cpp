@@ -1,5 +1,7 @@
 #include "ui/draw/DrawingPad.h"
 
+#include "core/files/SafeFile.h"
+
 #include "core/common/Random.h"
 #include "core/data/MnistPreprocess.h"
 
@@ -7,6 +9,8 @@
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QFileInfo>
+#include <QBuffer>
+#include <QFile>
 #include <QImageReader>
 #include <QKeyEvent>
 #include <QMimeData>
@@ -380,9 +384,15 @@ bool DrawingPad::digitFromMime(const QMimeData *mime, std::vector<std::uint8_t> 
     } else if (mime->hasUrls() && !mime->urls().isEmpty() && mime->urls().front().isLocalFile()) {
         // An image file: a regular file of sane dimensions only (a drop must not hang or fill memory).
         const QString path = mime->urls().front().toLocalFile();
-        if (!QFileInfo(path).isFile())
+        QByteArray bytes;
+        try { // opened once, as a regular file of at most 64 MB: a FIFO or a device is refused
+            const std::vector<std::uint8_t> data = readRegularFile(QFile::encodeName(path).toStdString(), "image", 64u << 20);
+            bytes = QByteArray(reinterpret_cast<const char *>(data.data()), static_cast<qsizetype>(data.size()));
+        } catch (const FileError &) {
             return false;
-        QImageReader reader(path);
+        }
+        QBuffer buffer(&bytes);
+        QImageReader reader(&buffer);
         const QSize size = reader.size();
         if (!size.isValid() || size.width() > 4096 || size.height() > 4096)
             return false;

@@ -176,7 +176,7 @@ void MainWindow::showFigureMenu(QWidget *view, const QString &figure, const QPoi
     QMenu menu(this);
     menu.setObjectName(QStringLiteral("figureMenu"));
     if (auto *chart = qobject_cast<QChartView *>(view)) {
-        // Right-click used to zoom out here; it stays the first entry.
+        // Zooming out is the menu's first entry (right-click opens this menu).
         menu.addAction(tr("Zoom &Out"), this, [this, chart] {
             chart->chart()->zoomOut();
             curves_->refresh();

@@ -516,7 +516,7 @@ private slots:
     }
 
     // Gzip input is read from the file in pieces: members and magic numbers that straddle two
-    // pieces, and files larger than one piece, read as before.
+    // pieces, and files larger than one piece, read whole.
     void gzipLargerThanOneInputPiece()
     {
         // Random-ish pixels compress badly, so the .gz is several input pieces long.

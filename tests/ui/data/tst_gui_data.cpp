@@ -9,6 +9,7 @@
 #include "core/data/IdxReader.h"
 #include "ui/window/MainWindow.h"
 #include "ui/training/TrainingController.h"
+#include "tests/common/FifoGuard.h"
 
 #include <QDir>
 #include <QElapsedTimer>
@@ -81,30 +82,6 @@ Dataset cropped(const Dataset &set, int side)
     return out;
 }
 
-// Runs `work` on another thread. Should it block on the FIFO (the bug), a writer opens and closes
-// the FIFO after 20 s so that the read ends, and false is returned: the test fails, not hangs.
-template <typename Work>
-bool finishesWithoutBlocking(const QString &fifo, Work work)
-{
-    std::atomic<bool> done{false};
-    std::thread thread([&] {
-        work();
-        done = true;
-    });
-    QElapsedTimer clock;
-    clock.start();
-    while (!done && clock.elapsed() < 20000)
-        QTest::qWait(10);
-    const bool prompt = done;
-    while (!done) {
-        const int fd = ::open(QFile::encodeName(fifo).constData(), O_WRONLY | O_NONBLOCK);
-        if (fd >= 0)
-            ::close(fd);
-        QTest::qWait(10);
-    }
-    thread.join();
-    return prompt;
-}
 
 } // namespace
 

@@ -11,6 +11,7 @@
 #include "ui/window/MainWindow.h"
 #include "ui/training/TrainingController.h"
 #include "core/data/IdxReader.h"
+#include "tests/common/FifoGuard.h"
 
 #include <QCryptographicHash>
 #include <QDir>
@@ -151,30 +152,6 @@ private:
     QHash<QString, bool> dropped_;
 };
 
-// Runs `work` on another thread. Should it block on the FIFO (the bug), a writer opens and closes
-// the FIFO after 20 s so that the read ends, and false is returned: the test fails, not hangs.
-template <typename Work>
-bool finishesWithoutBlocking(const QString &fifo, Work work)
-{
-    std::atomic<bool> done{false};
-    std::thread thread([&] {
-        work();
-        done = true;
-    });
-    QElapsedTimer clock;
-    clock.start();
-    while (!done && clock.elapsed() < 20000)
-        QTest::qWait(10);
-    const bool prompt = done;
-    while (!done) {
-        const int fd = ::open(QFile::encodeName(fifo).constData(), O_WRONLY | O_NONBLOCK);
-        if (fd >= 0)
-            ::close(fd);
-        QTest::qWait(10);
-    }
-    thread.join();
-    return prompt;
-}
 
 const char *const kNames[] = {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
                               "t10k-labels-idx1-ubyte.gz"};
@@ -656,7 +633,9 @@ private Q_SLOTS:
     {
         QString out, err;
         QCOMPARE(cli({QStringLiteral("download"), QStringLiteral("--stall-timeout"), QStringLiteral("soon")}, &out, &err), 2);
-        QVERIFY2(err.contains(QStringLiteral("--stall-timeout 'soon'")), qPrintable(err));
+        QVERIFY2(err.contains(QStringLiteral("--stall-timeout: 'soon' is not a number")), qPrintable(err));
+        QCOMPARE(cli({QStringLiteral("download"), QStringLiteral("--attempts"), QStringLiteral("abc")}, &out, &err), 2);
+        QVERIFY2(err.contains(QStringLiteral("--attempts: 'abc' is not an integer")), qPrintable(err));
         LocalHttpServer server(root_);
         const QString sums = writeSums(QStringLiteral("stall.sha256"), {QString::fromLatin1(kNames[0])});
         QCOMPARE(cli({QStringLiteral("download"), QStringLiteral("--folder"), tmp_.filePath(QStringLiteral("cli-stall")),

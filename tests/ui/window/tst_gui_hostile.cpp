@@ -244,7 +244,7 @@ private Q_SLOTS:
         QCOMPARE(read.config.training.seed, s.config.training.seed);
         QCOMPARE(read.config.trainLimit, 500);
         QCOMPARE(read.windowGeometry, s.windowGeometry);
-        // Optional fields absent: the defaults, as before.
+        // Optional fields absent: the defaults.
         const QString minimal = writeFile(QStringLiteral("minimal.fssession"),
                                           "{\"format\": \"firstspike-session\", \"version\": 1, "
                                           "\"config\": {\"layers\": \"784-50-10\"}, \"checkpoint\": null}");
