@@ -230,7 +230,7 @@ const std::vector<OptionSpec> kTrainOptions = {
     {"init-low", "A", "initial weights U(A/n, B/n) (default 1)"},
     {"init-high", "B", "(default 5)"},
     {"validation", "F", "fraction of the training set held out for validation (default 0.1)"},
-    {"patience", "N", "early stopping after N epochs without validation gain (default 5; 0: off)"},
+    {"patience", "N", "early stopping after N epochs without validation gain (default 10; 0: off)"},
     {"decision-cost", "G", "decision-time cost G * t of the correct output's spike: earlier decisions, fewer hidden spikes before them (default 0)"},
     {"model", "NAME", "snn (the spiking network) or mlp (the dense ReLU MLP of the same shape, the reference: same data, schedule and selection) (default snn)"},
     {"no-restore-best", "", "keep the last weights instead of the best validation epoch's"},

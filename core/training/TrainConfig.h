@@ -20,7 +20,7 @@ struct TrainConfig {
     std::uint64_t seed = 1;
     int threads = 0;             // 0: all hardware threads
     double validationFraction = 0.1; // carved from the training set, never from the test set
-    int patience = 5;            // stop after this many epochs without validation gain (0: off)
+    int patience = 10;           // stop after this many epochs without validation gain (0: off)
     bool restoreBest = true;     // end with the weights of the best validation epoch
     int augmentShift = 1;        // random translation of training images by up to N pixels
     double warmupEpochs = 0.0;   // cosine schedule: linear warm-up over this many epochs
