@@ -40,7 +40,7 @@ cmake --build build-tsan -j"$JOBS" --target "${TSAN_TARGETS[@]}" "${TSAN_TOOLS[@
 REGEX="$(IFS='|'; echo "^(${TSAN_TARGETS[*]})\$")"
 (cd build-tsan && QT_QPA_PLATFORM=offscreen \
   TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions="$ROOT/tests/sanitizers/tsan.supp" \
-  ctest --output-on-failure -R "$REGEX")
+  ctest --output-on-failure -j"$JOBS" -R "$REGEX")
 
 step "libFuzzer: IDX, checkpoint and session readers, ${FUZZ_SECONDS}s each"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz "${GEN[@]}" -DCMAKE_BUILD_TYPE=Release -DFIRSTSPIKE_FUZZ=ON \
