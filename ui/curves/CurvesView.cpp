@@ -292,7 +292,8 @@ void CurvesView::buildEconomyChart()
     spikesY_ = new QValueAxis;
     styleAxis(spikesY_, tr("spikes per hidden neuron"));
     spikesY_->setLabelFormat("%.2g");
-    spikesY_->setRange(0, 1.05); // 1: every hidden neuron fires (each at most once)
+    spikesY_->setRange(0, 1.2); // 1: every hidden neuron fires (each at most once)
+    spikesY_->setTickCount(7);  // 0, 0.2, ... 1.2
     economyChart_->addAxis(economyX_, Qt::AlignBottom);
     economyChart_->addAxis(decisionY_, Qt::AlignLeft);
     economyChart_->addAxis(spikesY_, Qt::AlignRight);
