@@ -14,6 +14,7 @@
 #include "core/parallel/ThreadPool.h"
 #include "core/training/SettingsLimits.h"
 #include "core/training/Trainer.h"
+#include "app/cli/CliRunRecording.h"
 
 #include <algorithm>
 #include <cmath>
@@ -35,6 +36,7 @@ using namespace firstspike;
 int runFiguresCommand(int argc, char **argv); // cli_figures.cpp (needs Qt Widgets)
 #endif
 int runDataCommand(int argc, char **argv);    // cli_data.cpp (Qt Core and Network)
+int runSweepCommand(int argc, char **argv);   // cli_sweep.cpp
 
 namespace {
 
@@ -242,6 +244,13 @@ const std::vector<OptionSpec> kTrainOptions = {
     {"metrics-json", "FILE", "write the metrics history and final results as JSON"},
     {"train-limit", "N", "use only the first N training samples"},
     {"quiet", "", "no progress lines"},
+    {"runs-dir", "DIR", "record the run in a folder of DIR (default: $FIRSTSPIKE_RUNS_DIR, else the user's data folder/runs)"},
+    {"run-name", "NAME", "the run's name in the run library (default: its settings)"},
+    {"run-id", "ID", "the run folder's name (default: date, time and process id); a run of that id already there is replaced (see --skip-if-complete)"},
+    {"skip-if-complete", "", "with --run-id: exit at once when that run is already complete (sweeps on a cluster)"},
+    {"sweep", "NAME", "the sweep the run belongs to (set by firstspike-cli sweep)"},
+    {"sweep-values", "LIST", "the swept settings, name=value;... (set by firstspike-cli sweep)"},
+    {"no-record", "", "do not record the run in the runs folder"},
 };
 
 // `train --model mlp`: the dense ReLU MLP of the same shape on the same digits, schedule and
@@ -298,17 +307,10 @@ int trainMlp(const Options &o, const NetworkConfig &net, const TrainConfig &tc, 
     return 0;
 }
 
-int cmdTrain(int argc, char **argv)
+// The network and training settings of `train`'s options, in the ranges of SettingsLimits.h
+// (what the GUI, sessions and checkpoints accept too); UsageError or OptionError when refused.
+void parseTrainSettings(const Options &o, NetworkConfig &net, TrainConfig &tc)
 {
-    Options o("train", kTrainOptions);
-    o.parse(argc, argv, 2);
-    if (o.help()) {
-        o.printHelp("Train a spike-time network (Mostafa 2018) and report accuracy per epoch.");
-        return 0;
-    }
-    // The ranges of SettingsLimits.h: what the GUI, sessions and checkpoints accept too.
-    NetworkConfig net;
-    TrainConfig tc;
     if (o.has("layers"))
         net.layerSizes = parseLayersOption("--layers", o.text("layers"));
     tc.epochs = static_cast<int>(o.integer("epochs", tc.epochs, 1, limits::kMaxEpochs));
@@ -342,6 +344,19 @@ int cmdTrain(int argc, char **argv)
         throw UsageError(p);
     if (const std::string p = trainConfigProblem(tc); !p.empty())
         throw UsageError(p);
+}
+
+int cmdTrain(int argc, char **argv)
+{
+    Options o("train", kTrainOptions);
+    o.parse(argc, argv, 2);
+    if (o.help()) {
+        o.printHelp("Train a spike-time network (Mostafa 2018) and report accuracy per epoch.");
+        return 0;
+    }
+    NetworkConfig net;
+    TrainConfig tc;
+    parseTrainSettings(o, net, tc);
     checkOutput(o, "save");
     checkOutput(o, "metrics-json");
     // The network alone first, so that an absurd --layers is refused before the data loads.
@@ -376,7 +391,24 @@ int cmdTrain(int argc, char **argv)
         if (o.text("model") != "snn")
             throw UsageError("--model: '" + o.text("model") + "' is not snn or mlp");
     }
+    CliRunRecording::Options recordOptions;
+    recordOptions.record = !o.has("no-record");
+    recordOptions.runsDir = o.text("runs-dir");
+    recordOptions.runId = o.text("run-id");
+    recordOptions.runName = o.text("run-name");
+    recordOptions.sweep = o.text("sweep");
+    recordOptions.sweepValues = o.text("sweep-values");
+    recordOptions.command = CliRunRecording::commandLine(argc, argv);
+    if (o.has("skip-if-complete") && CliRunRecording::alreadyComplete(recordOptions)) {
+        if (!quiet)
+            std::printf("firstspike: run %s is already complete\n", recordOptions.runId.c_str());
+        return 0;
+    }
     Trainer trainer(net, tc, data);
+    std::unique_ptr<RunRecorder> recorder = CliRunRecording::start(recordOptions, net, tc, data->source,
+                                                                   o.has("train-limit") ? data->train.size() : 0);
+    if (recorder)
+        recorder->setBatchesPerEpoch(trainer.batchesPerEpoch());
     if (!quiet)
         std::printf("firstspike: %s, encoding %s, %s lr %g, batch %d, %d threads; data %s: %d train (%d held out for "
                     "validation), %d test\n",
@@ -386,7 +418,7 @@ int cmdTrain(int argc, char **argv)
                     static_cast<int>(trainer.validationIndices().size()), data->test.size());
     double totalSeconds = 0, totalTrainSeconds = 0;
     long long totalSamples = 0;
-    trainer.train([&](const EpochMetrics &m) {
+    auto onEpoch = [&](const EpochMetrics &m) {
         totalSeconds += m.seconds;
         totalTrainSeconds += m.trainSeconds;
         totalSamples += static_cast<long long>(trainer.trainIndices().size());
@@ -399,8 +431,37 @@ int cmdTrain(int argc, char **argv)
                         100 * m.hiddenFiredBeforeDecision, m.learningRate);
             std::fflush(stdout);
         }
-        return true;
-    });
+    };
+    // Trainer::train's loop, with the run recorded at every mini-batch and epoch.
+    try {
+        while (!trainer.finished()) {
+            while (!trainer.epochComplete()) {
+                const BatchResult b = trainer.trainBatch();
+                if (recorder && b.samples > 0)
+                    recorder->addBatch(trainer.optimizer().stepCount(),
+                                       trainer.epoch() + static_cast<double>(trainer.cursor()) / std::max(1, trainer.epochSize()),
+                                       b.loss, static_cast<double>(b.correct) / b.samples);
+            }
+            const EpochMetrics m = trainer.finishEpoch();
+            if (recorder)
+                recorder->epochEnded(trainer);
+            onEpoch(m);
+        }
+        trainer.finalize();
+        if (recorder)
+            recorder->finish(&trainer, RunState::Complete, trainer.stopReason());
+    } catch (const std::bad_alloc &) {
+        throw; // main() leaves without running destructors; the manifest then reads as interrupted
+    } catch (const std::exception &e) {
+        if (recorder) {
+            try {
+                recorder->finish(nullptr, RunState::Failed, e.what());
+            } catch (const std::exception &) {
+                // The training's error is the one to report; the record stays as it was.
+            }
+        }
+        throw;
+    }
     const auto &history = trainer.history();
     const EpochMetrics *best = nullptr;
     for (const EpochMetrics &m : history)
@@ -416,6 +477,8 @@ int cmdTrain(int argc, char **argv)
                     totalTrainSeconds > 0 ? totalSamples / totalTrainSeconds : 0.0);
     if (!quiet && !trainer.stopReason().empty())
         std::printf("%s\n", trainer.stopReason().c_str());
+    if (!quiet && recorder)
+        std::printf("recorded in %s\n", recorder->folder().c_str());
     if (o.has("save"))
         saveCheckpoint(makeCheckpoint(trainer), o.text("save"));
     if (o.has("metrics-json")) {
@@ -1017,6 +1080,43 @@ std::string describe(const std::exception &e, const std::string &verb)
     return std::string("an unexpected error stopped ") + activity(verb);
 }
 
+} // namespace
+
+// For cli_sweep.cpp: whether `name` is a train option and whether it takes a value.
+bool trainOptionTakesValue(const std::string &name, bool &known)
+{
+    for (const OptionSpec &s : kTrainOptions)
+        if (s.name == name) {
+            known = true;
+            return !s.argument.empty();
+        }
+    known = false;
+    return false;
+}
+
+// For cli_sweep.cpp: why `train` would refuse these arguments (its options and settings), "" when
+// it would accept them.
+std::string trainArgumentsProblem(const std::vector<std::string> &args)
+{
+    std::vector<std::string> storage = {"firstspike-cli", "train"};
+    storage.insert(storage.end(), args.begin(), args.end());
+    std::vector<char *> argv;
+    for (std::string &a : storage)
+        argv.push_back(a.data());
+    try {
+        Options o("train", kTrainOptions);
+        o.parse(static_cast<int>(argv.size()), argv.data(), 2);
+        NetworkConfig net;
+        TrainConfig tc;
+        parseTrainSettings(o, net, tc);
+    } catch (const std::exception &e) {
+        return e.what();
+    }
+    return {};
+}
+
+namespace {
+
 void printUsage()
 {
     std::printf("usage: firstspike-cli <verb> [options]\n\n"
@@ -1032,6 +1132,7 @@ void printUsage()
                 "  figures every view of the desktop app for a checkpoint as PNG, SVG and PDF (no display needed)\n"
 #endif
                 "  data    list, verify or download data sets (full MNIST, checksums verified)\n"
+                "  sweep   a grid or random search of trainings in parallel processes, recorded as runs\n"
                 "\n"
                 "firstspike-cli <verb> --help shows the options of a verb.\n");
 }
@@ -1064,15 +1165,17 @@ int main(int argc, char **argv)
 #endif
         if (verb == "data")
             return runDataCommand(argc, argv);
+        if (verb == "sweep")
+            return runSweepCommand(argc, argv);
         if (verb == "--help" || verb == "-h" || verb == "help") {
             printUsage();
             return 0;
         }
 #ifdef FIRSTSPIKE_CLI_FIGURES
-        std::fprintf(stderr, "firstspike-cli: unknown verb '%s' (train, eval, infer, export, import, bench, figures, data)\n",
+        std::fprintf(stderr, "firstspike-cli: unknown verb '%s' (train, eval, infer, export, import, bench, figures, data, sweep)\n",
                      verb.c_str());
 #else
-        std::fprintf(stderr, "firstspike-cli: unknown verb '%s' (train, eval, infer, export, import, bench, data)\n", verb.c_str());
+        std::fprintf(stderr, "firstspike-cli: unknown verb '%s' (train, eval, infer, export, import, bench, data, sweep)\n", verb.c_str());
 #endif
         return 2;
     } catch (const UsageError &e) {

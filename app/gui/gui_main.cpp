@@ -5,8 +5,9 @@
 //                                                               window (and each view, the Inspect
 //                                                               tab's included, and the Inspect tab
 //                                                               with a digit drawn on the pad, whose
-//                                                               stroke-update time it prints) as
-//                                                               PNG, exit
+//                                                               stroke-update time it prints, and
+//                                                               the Runs tab when a runs folder is
+//                                                               set) as PNG, exit
 //   firstspike --benchmark-epochs N                             train N epochs with every view open,
 //                                                               each followed by the same epoch of a
 //                                                               headless trainer; print the ratio,
@@ -19,6 +20,8 @@
 #include "ui/draw/DrawingPad.h"
 #include "ui/inspect/DigitCausalView.h"
 #include "ui/inspect/InspectPanel.h"
+#include "ui/runs/RunsOverlayView.h"
+#include "ui/runs/RunsView.h"
 #include "ui/window/MainWindow.h"
 #include "core/model/MembranePotential.h"
 #include "ui/inspect/MembranePotentialView.h"
@@ -69,6 +72,30 @@ bool savePng(QWidget *widget, const QString &path)
         std::printf("wrote %s (%dx%d)\n", qPrintable(path), widget->width(), widget->height());
     else
         std::fprintf(stderr, "firstspike: %s\n", qPrintable(error));
+    return ok;
+}
+
+// The Runs tab (when a runs folder is set, e.g. by $FIRSTSPIKE_RUNS_DIR): the folder read, the
+// first four complete runs ticked for the overlay, the window saved as PREFIX-runs.png.
+bool saveRunsView(MainWindow &window, const QString &prefix)
+{
+    RunsView *runs = window.runsView();
+    if (runs->folder().isEmpty())
+        return true;
+    window.centralTabs()->setCurrentWidget(runs);
+    runs->refresh();
+    if (!runs->waitForScan(30000)) {
+        std::fprintf(stderr, "firstspike: the runs folder was not read in time\n");
+        return false;
+    }
+    int ticked = 0;
+    for (const RunPtr &r : runs->model()->runs())
+        if (ticked < 4 && r->status() == "complete" && runs->setRunChecked(QString::fromStdString(r->id), true))
+            ++ticked;
+    runs->overlay()->setMetric(RunsOverlayView::Metric::TestAccuracy);
+    QApplication::processEvents();
+    const bool ok = savePng(&window, prefix + QStringLiteral("-runs.png"));
+    std::printf("%s\n", qPrintable(runs->statusText()));
     return ok;
 }
 
@@ -261,6 +288,9 @@ int main(int argc, char **argv)
         || parser.isSet(threads) || parser.isSet(seed) || scripted;
     if (overrides)
         options.config = config;
+    // Scripted runs record (and the screenshot's Runs tab shows) runs only where the environment says.
+    if (scripted)
+        options.runsFolder = qEnvironmentVariable("FIRSTSPIKE_RUNS_DIR");
 
     if (parser.isSet(data)) {
         QString error;
@@ -295,6 +325,7 @@ int main(int argc, char **argv)
                     ok = savePng(window.configPanel(), prefix + QStringLiteral("-settings.png")) && ok;
                     ok = saveInspectViews(window, prefix) && ok;
                     ok = saveDrawViews(window, prefix) && ok;
+                    ok = saveRunsView(window, prefix) && ok;
                 }
                 std::printf("%s\n", qPrintable(window.statusText()));
                 exitCode = ok ? 0 : 1;

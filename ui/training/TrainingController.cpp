@@ -102,6 +102,13 @@ TrainingController::TrainingController(const RunConfig &config, QObject *parent,
                 Q_EMIT stepsDone(lastStep_);
             },
             Qt::QueuedConnection);
+    connect(worker_.get(), &TrainingWorker::runRecorded, this,
+            [this](const QString &folder, bool ended, const QString &error) {
+                if (!error.isEmpty())
+                    Q_EMIT message(tr("The run is no longer recorded: %1").arg(error));
+                Q_EMIT runRecorded(folder, ended, error);
+            },
+            Qt::QueuedConnection);
     connect(worker_.get(), &TrainingWorker::runEnded, this,
             [this](quint64 generation, TrainingWorker::EndReason reason, const QString &text) {
                 if (generation != generation_)
@@ -223,6 +230,12 @@ void TrainingController::restoreCheckpoint(std::shared_ptr<const Checkpoint> che
     Q_EMIT checkpointOpened(path);
     if (!path.isEmpty())
         Q_EMIT message(tr("Opened %1. Train continues this run.").arg(path));
+}
+
+void TrainingController::setRunRecording(const QString &folder)
+{
+    runsFolder_ = folder;
+    worker_->setRunRecording(folder);
 }
 
 void TrainingController::setAutosave(const QString &folder, int keep)

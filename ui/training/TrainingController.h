@@ -69,6 +69,9 @@ public:
     // The same from a checkpoint in memory.
     void restoreCheckpoint(std::shared_ptr<const Checkpoint> checkpoint, const QString &path = {});
     void setAutosave(const QString &folder, int keep = 3);
+    // Records every run that trains into a run folder under `folder` (empty: off).
+    void setRunRecording(const QString &folder);
+    QString runsFolder() const { return runsFolder_; }
     // Trains on `data` from now on (null: the embedded MNIST set): a new run with the current
     // settings. The caller has checked the set (DataSetLoader); dataSetChanged follows.
     void setData(std::shared_ptr<const DataSplit> data);
@@ -104,6 +107,8 @@ Q_SIGNALS:
     void saveFailed(quint64 requestId, const QString &path, const QString &error);
     void checkpointOpened(const QString &path);                 // the run now is the file's
     void autosaved(const QString &path, const QString &error);  // error empty: saved
+    // A recorded run started or ended in `folder`; error set: recording failed.
+    void runRecorded(const QString &folder, bool ended, const QString &error);
 
 private:
     void setState(State state);
@@ -123,6 +128,7 @@ private:
     quint64 nextSaveId_ = 1;
     long long failSaveAfterBytes_ = -1;
     QString autosaveFolder_;
+    QString runsFolder_;
     std::shared_ptr<const DataSplit> data_;
     std::shared_ptr<NetworkHistory> history_; // shared with the worker; outlives its thread
     std::unique_ptr<TrainingWorker> worker_;

@@ -3,6 +3,8 @@
 #include "core/common/MemoryBudget.h"
 #include "core/files/Checkpoint.h"
 #include "core/files/SafeFile.h"
+#include "core/files/DataExport.h"
+#include "core/runs/RunRecorder.h"
 #include "core/data/IdxReader.h"
 #include "core/training/SettingsLimits.h"
 #include "ui/training/NetworkHistory.h"
@@ -259,6 +261,63 @@ void TrainingWorker::autosave()
     Q_EMIT autosaved(path, QString());
 }
 
+void TrainingWorker::setRunRecording(const QString &runsFolder)
+{
+    std::lock_guard lock(mutex_);
+    runsFolder_ = runsFolder;
+}
+
+void TrainingWorker::startRecording()
+{
+    recordingTried_ = true;
+    QString folder;
+    {
+        std::lock_guard lock(mutex_);
+        folder = runsFolder_;
+    }
+    if (folder.isEmpty() || !trainer_)
+        return;
+    try {
+        RunManifest m;
+        m.id = newRunId();
+        m.origin = "gui";
+        m.network = config_.network;
+        m.training = trainer_->config();
+        m.name = layerSizesToString(m.network.layerSizes) + " " + encodingName(m.network.encoding.kind) + " lr="
+                 + formatNumber(m.training.optimizer.learningRate) + " seed=" + std::to_string(m.training.seed);
+        m.data = data_ ? data_->source : std::string("embedded");
+        m.trainLimit = config_.trainLimit;
+        m.testLimit = config_.testLimit;
+        recorder_ = std::make_unique<RunRecorder>(folder.toStdString(), std::move(m));
+        recorder_->setBatchesPerEpoch(trainer_->batchesPerEpoch());
+        Q_EMIT runRecorded(QString::fromStdString(recorder_->folder()), false, QString());
+    } catch (const std::exception &e) {
+        recordingFailed(e);
+    }
+}
+
+void TrainingWorker::endRecording(RunState state, const QString &reason, bool withNetwork)
+{
+    if (!recorder_)
+        return;
+    const QString folder = QString::fromStdString(recorder_->folder());
+    try {
+        recorder_->finish(withNetwork ? trainer_.get() : nullptr, state, reason.toStdString());
+        recorder_.reset();
+        Q_EMIT runRecorded(folder, true, QString());
+    } catch (const std::exception &e) {
+        recordingFailed(e);
+    }
+}
+
+void TrainingWorker::recordingFailed(const std::exception &e)
+{
+    // The run goes on; only its record stops (the folder keeps what was written).
+    const QString folder = recorder_ ? QString::fromStdString(recorder_->folder()) : QString();
+    recorder_.reset();
+    Q_EMIT runRecorded(folder, true, describe(e, "while recording the run"));
+}
+
 void TrainingWorker::requestQuit()
 {
     {
@@ -321,12 +380,14 @@ void TrainingWorker::run()
             fail(tr("unexpected error while training"));
         }
     }
+    endRecording(RunState::Stopped, QStringLiteral("the app was closed"), true);
     trainer_.reset(); // joins the trainer's pool in this thread
 }
 
 void TrainingWorker::fail(const QString &message)
 {
     // The network may be half built or half updated: none is left to go on with.
+    endRecording(RunState::Failed, message, false);
     trainer_.reset();
     running_ = false;
     pauseAtStep_ = -1;
@@ -392,6 +453,8 @@ void TrainingWorker::serve(std::optional<RunConfig> &reset, std::shared_ptr<cons
 
 void TrainingWorker::rebuild(const Checkpoint *restoreFrom)
 {
+    endRecording(RunState::Stopped, QStringLiteral("a new run replaced it"), true);
+    recordingTried_ = false;
     trainer_.reset();
     if (!baseData_)
         baseData_ = std::make_shared<const DataSplit>(loadEmbeddedMnist());
@@ -448,6 +511,8 @@ void TrainingWorker::trainOneBatch()
         Q_EMIT runEnded(generation_, EndReason::Finished, QString::fromStdString(trainer_->stopReason()));
         return;
     }
+    if (!recordingTried_)
+        startRecording();
     const auto start = Clock::now();
     BatchResult result;
     try {
@@ -455,11 +520,13 @@ void TrainingWorker::trainOneBatch()
         trainSeconds_ += seconds(start, Clock::now());
     } catch (const DivergenceError &e) {
         running_ = false;
+        endRecording(RunState::Failed, QString::fromStdString(e.what()), true);
         publish({true, true, true, false});
         Q_EMIT runEnded(generation_, EndReason::Diverged, QString::fromStdString(e.what()));
         return;
     } catch (const std::exception &e) {
         running_ = false;
+        endRecording(RunState::Failed, describe(e, "while training a mini-batch"), false);
         Q_EMIT runEnded(generation_, EndReason::Error, describe(e, "while training a mini-batch"));
         return;
     }
@@ -470,6 +537,8 @@ void TrainingWorker::trainOneBatch()
         p.loss = result.loss;
         p.accuracy = static_cast<double>(result.correct) / result.samples;
         unpublished_.push_back(p);
+        if (recorder_)
+            recorder_->addBatch(p.step, p.epochPosition, p.loss, p.accuracy);
         if (history_ && history_->wantsStep(p.step, static_cast<int>(trainer_->history().size())))
             history_->record(std::as_const(*trainer_).network(), p.step, p.epochPosition, static_cast<int>(trainer_->history().size()),
                              false);
@@ -488,11 +557,19 @@ void TrainingWorker::trainOneBatch()
                              static_cast<double>(trainer_->history().size()),
                              static_cast<int>(trainer_->history().size()), true);
         autosave();
+        if (recorder_) {
+            try {
+                recorder_->epochEnded(*trainer_);
+            } catch (const std::exception &e) {
+                recordingFailed(e);
+            }
+        }
         const bool done = trainer_->finished();
         if (done) {
             trainer_->finalize();
             running_ = false;
             recordCurrent(); // the restored best-validation weights, if they differ
+            endRecording(RunState::Complete, QString::fromStdString(trainer_->stopReason()), true);
         }
         publish({true, true, true, done});
         if (done)

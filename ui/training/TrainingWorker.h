@@ -5,6 +5,7 @@
 // loop inside a slot could not receive queued calls, docs/ARCHITECTURE.md).
 
 #include "core/data/Dataset.h"
+#include "core/runs/RunManifest.h"
 #include "ui/training/TrainingSnapshot.h"
 
 #include <QObject>
@@ -25,6 +26,7 @@ std::shared_ptr<const DataSplit> limitedSplit(const std::shared_ptr<const DataSp
 struct Checkpoint;
 struct DataSplit;
 class NetworkHistory;
+class RunRecorder;
 class Trainer;
 
 class TrainingWorker : public QObject {
@@ -74,6 +76,10 @@ public:
     // At the end of every epoch: save autosave-<run>-epoch-NNNN.fsck into `folder` and keep the
     // newest `keep` autosaves there. Empty folder: off.
     void setAutosave(const QString &folder, int keep);
+    // Records every run into a run folder under `runsFolder` (core/runs/RunRecorder.h) from its
+    // first mini-batch to its end (finished, diverged, replaced by a reset or a new data set, or
+    // the app closed). Empty: off. Applies from the next run that starts training.
+    void setRunRecording(const QString &runsFolder);
 
 Q_SIGNALS:
     // The data set now in use (before dataLoaded); the GUI shows it, never modifies it.
@@ -86,6 +92,8 @@ Q_SIGNALS:
     // error empty: saved. Emitted from the worker thread.
     void checkpointSaved(quint64 requestId, const QString &path, const QString &error);
     void autosaved(const QString &path, const QString &error);
+    // A recorded run started or ended (folder: its run folder), or recording failed (error set).
+    void runRecorded(const QString &folder, bool ended, const QString &error);
 
 private:
     using Clock = std::chrono::steady_clock;
@@ -105,6 +113,10 @@ private:
     void fail(const QString &message);
     void saveRequested();
     void autosave();
+    // Run recording: started at a run's first mini-batch, ended with the run.
+    void startRecording();
+    void endRecording(RunState state, const QString &reason, bool withNetwork);
+    void recordingFailed(const std::exception &e);
     void trainOneBatch();
     void publish(Publication what, bool evaluating = false);
     std::shared_ptr<const WeightTiles> makeWeightTiles() const;
@@ -141,6 +153,9 @@ private:
     QString autosaveFolder_;
     int autosaveKeep_ = 3;
     QString runStamp_; // names this run's autosaves
+    QString runsFolder_;  // run recording (mutex_); empty: off
+    std::unique_ptr<RunRecorder> recorder_; // the run being recorded (worker thread)
+    bool recordingTried_ = false;           // this run's recording was started (or failed to)
 
     // Worker-thread state.
     RunConfig config_;

@@ -6,6 +6,8 @@
 #include "core/files/DataExport.h"
 #include "ui/data/DataSetLoader.h"
 #include "ui/data/DataSetView.h"
+#include "ui/runs/RunsLocation.h"
+#include "ui/runs/RunsView.h"
 #include "core/data/Dataset.h"
 #include "ui/inspect/DigitCausalView.h"
 #include "ui/export/FigureExportDialog.h"
@@ -156,6 +158,11 @@ MainWindow::MainWindow(const MainWindowOptions &options, QWidget *parent)
     dataView_ = new DataSetView;
     dataView_->setObjectName(QStringLiteral("dataSetView"));
     tabs_->addTab(dataView_, tr("Data"));
+    runsView_ = new RunsView;
+    runsView_->setObjectName(QStringLiteral("runsView"));
+    runsView_->setMinimumSize(320, 240); // as the Inspect panel: the window's minimum stays small
+    tabs_->addTab(runsView_, tr("Runs"));
+    tabs_->setTabToolTip(3, tr("Every recorded run: compare curves, accuracy against spikes, open one in Inspect (Ctrl+4)"));
     tabs_->setTabToolTip(2, tr("The data set in use: sizes, digits per class and a preview (Ctrl+3)"));
     tabs_->setTabToolTip(0, tr("Loss and accuracy curves (Ctrl+1)"));
     tabs_->setTabToolTip(1, tr("Spike rasters, causal sets, V(t) and per-digit output timing; scrub through test digits "
@@ -206,15 +213,17 @@ MainWindow::MainWindow(const MainWindowOptions &options, QWidget *parent)
     connect(weights_, &WeightMapView::tileSelected, detail_, [this](int tile, int) { detail_->showTile(tile); });
 
     connect(tabs_, &QTabWidget::currentChanged, this, [this](int index) {
-        // The Inspect views need the width: the docks step aside while it is shown.
-        const bool inspecting = tabs_->widget(index) == inspect_;
+        // The Inspect and Runs views need the width: the docks step aside while one is shown
+        // (and come back as they were when another tab is).
+        const bool inspecting = tabs_->widget(index) == inspect_ || tabs_->widget(index) == runsView_;
         if (inspecting) {
-            dockVisibility_.clear();
-            for (QDockWidget *d : {configDock_, weightsDock_, sampleDock_}) {
-                dockVisibility_.emplace_back(d, d->isVisible());
-                d->hide();
+            if (dockVisibility_.empty()) {
+                for (QDockWidget *d : {configDock_, weightsDock_, sampleDock_}) {
+                    dockVisibility_.emplace_back(d, d->isVisible());
+                    d->hide();
+                }
             }
-            inspect_->setFocus();
+            tabs_->widget(index)->setFocus();
         } else {
             for (auto &[dock, visible] : dockVisibility_)
                 dock->setVisible(visible);
@@ -247,6 +256,19 @@ MainWindow::MainWindow(const MainWindowOptions &options, QWidget *parent)
         autosave = QSettings().value(QStringLiteral("autosave/folder"), fallback).toString();
     }
     controller_->setAutosave(autosave, 3);
+    QString runs;
+    if (options_.runsFolder)
+        runs = *options_.runsFolder;
+    else if (options_.useSettings && !qEnvironmentVariable("FIRSTSPIKE_RUNS_DIR").isEmpty())
+        runs = RunsLocation::defaultFolder();
+    else if (options_.useSettings)
+        runs = QSettings().value(QStringLiteral("runs/folder"), RunsLocation::defaultFolder()).toString();
+    controller_->setRunRecording(runs);
+    runsView_->setFolder(runs);
+    connect(controller_, &TrainingController::runRecorded, runsView_, [this] { runsView_->refresh(); });
+    connect(runsView_, &RunsView::openRunRequested, this,
+            [this](const QString &checkpoint, const QString &) { openRunCheckpoint(checkpoint); });
+    connect(runsView_, &RunsView::folderChosen, this, &MainWindow::setRunsFolder);
     rebuildRecentMenu();
 
     refreshTimer_ = new QTimer(this);
@@ -390,6 +412,8 @@ void MainWindow::createDocks()
     inspectTab->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_2));
     QAction *dataTab = view->addAction(tr("&Data Set"), this, [this] { tabs_->setCurrentWidget(dataView_); });
     dataTab->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_3));
+    QAction *runsTab = view->addAction(tr("&Runs"), this, [this] { tabs_->setCurrentWidget(runsView_); });
+    runsTab->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_4));
     view->addSeparator();
     view->addAction(logScaleAction_);
     view->addAction(resetZoomAction_);

@@ -32,6 +32,7 @@ class DataSetView;
 class CurvesView;
 class InspectPanel;
 class NeuronDetailView;
+class RunsView;
 class SamplePanel;
 class WeightMapView;
 
@@ -54,6 +55,10 @@ struct MainWindowOptions {
     // Autosave at every epoch end into this folder (keeping the newest 3); empty: off. Unset:
     // the folder from QSettings or AppDataLocation/autosave when useSettings, else off.
     std::optional<QString> autosaveFolder;
+    // Record every run into this runs folder and show its runs in the Runs tab; empty: off.
+    // Unset, with useSettings: $FIRSTSPIKE_RUNS_DIR when set, else the folder from QSettings,
+    // else AppDataLocation/runs; without useSettings: off.
+    std::optional<QString> runsFolder;
     // Unset: ask (on the offscreen platform, where nobody can answer, quit without saving).
     std::optional<QuitChoice> quitChoice;
     QString quitSavePath; // Save and quit without a checkpoint file yet: save here (else ask)
@@ -78,6 +83,13 @@ public:
     ConfigPanel *configPanel() const { return config_; }
     InspectPanel *inspectPanel() const { return inspect_; }
     DataSetView *dataSetView() const { return dataView_; } // the Data tab
+    RunsView *runsView() const { return runsView_; }       // the Runs tab
+    // Records new runs into `folder` and shows its runs (empty: recording off); with
+    // useSettings the folder is remembered.
+    void setRunsFolder(const QString &folder);
+    QString runsFolder() const;
+    // The run library's "open": the run's checkpoint becomes the current run, shown in Inspect.
+    bool openRunCheckpoint(const QString &checkpointPath);
     QTabWidget *centralTabs() const { return tabs_; }
     // Shows the Inspect tab (the docks step aside for it) or the training curves.
     void showInspect(bool inspect);
@@ -176,6 +188,7 @@ private:
     void showDataSet(const std::shared_ptr<const DataSplit> &data);
     void saveSessionInteractively();
     void chooseAutosaveFolder();
+    void chooseRunsFolder();
     void addRecentFile(const QString &path);
     void rebuildRecentMenu();
     void showSaveError(const QString &path, const QString &error);
@@ -193,6 +206,7 @@ private:
     ConfigPanel *config_ = nullptr;
     InspectPanel *inspect_ = nullptr;
     DataSetView *dataView_ = nullptr;
+    RunsView *runsView_ = nullptr;
     QString dataFolder_;
     QString dataRestoreError_; // the remembered data set could not be opened at start
     bool restoreErrorShown_ = false;

@@ -11,6 +11,7 @@
 #include "ui/inspect/DigitCausalView.h"
 #include "ui/export/FigureExportDialog.h"
 #include "ui/inspect/InspectPanel.h"
+#include "ui/runs/RunsView.h"
 #include "ui/inspect/MembranePotentialView.h"
 #include "ui/training/NetworkHistory.h"
 #include "ui/weights/NeuronDetailView.h"
@@ -71,6 +72,9 @@ void MainWindow::createFileMenu(QMenu *file)
     saveAs->setShortcut(QKeySequence::SaveAs);
     file->addAction(tr("Save Sessio&n…"), this, &MainWindow::saveSessionInteractively);
     file->addAction(tr("A&utosave Folder…"), this, &MainWindow::chooseAutosaveFolder);
+    QAction *runsFolder = file->addAction(tr("R&uns Folder…"), this, &MainWindow::chooseRunsFolder);
+    runsFolder->setObjectName(QStringLiteral("runsFolderAction"));
+    runsFolder->setToolTip(tr("Where every run is recorded, and whose runs the Runs tab shows"));
     file->addSeparator();
     QAction *importNetwork = file->addAction(tr("&Import Network…"), this, &MainWindow::importNetworkInteractively);
     importNetwork->setObjectName(QStringLiteral("importNetworkAction"));
@@ -325,6 +329,52 @@ void MainWindow::setAutosaveFolder(const QString &folder)
     controller_->setAutosave(folder, 3);
     if (options_.useSettings)
         QSettings().setValue(QStringLiteral("autosave/folder"), folder);
+}
+
+void MainWindow::setRunsFolder(const QString &folder)
+{
+    controller_->setRunRecording(folder);
+    if (runsView_->folder() != folder)
+        runsView_->setFolder(folder);
+    if (options_.useSettings)
+        QSettings().setValue(QStringLiteral("runs/folder"), folder);
+}
+
+QString MainWindow::runsFolder() const
+{
+    return controller_->runsFolder();
+}
+
+bool MainWindow::openRunCheckpoint(const QString &checkpointPath)
+{
+    // As File ▸ Open Checkpoint: the checkpoint replaces the current run.
+    if (!openCheckpoint(checkpointPath))
+        return false;
+    showInspect(true);
+    return true;
+}
+
+void MainWindow::chooseRunsFolder()
+{
+    QMessageBox box(QMessageBox::Question, tr("Runs Folder"),
+                    controller_->runsFolder().isEmpty()
+                        ? tr("Runs are not recorded.")
+                        : tr("Every run is recorded in a folder of %1, and the Runs tab shows the runs there.")
+                              .arg(controller_->runsFolder()),
+                    QMessageBox::NoButton, this);
+    QPushButton *choose = box.addButton(tr("Choose Folder…"), QMessageBox::AcceptRole);
+    QPushButton *off = box.addButton(tr("Stop Recording"), QMessageBox::DestructiveRole);
+    box.addButton(QMessageBox::Cancel);
+    box.exec();
+    if (box.clickedButton() == off) {
+        controller_->setRunRecording(QString());
+        if (options_.useSettings)
+            QSettings().setValue(QStringLiteral("runs/folder"), QString());
+    } else if (box.clickedButton() == choose) {
+        const QString folder = QFileDialog::getExistingDirectory(this, tr("Runs Folder"), controller_->runsFolder());
+        if (!folder.isEmpty())
+            setRunsFolder(folder);
+    }
 }
 
 void MainWindow::chooseAutosaveFolder()

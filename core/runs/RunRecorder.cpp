@@ -1,0 +1,248 @@
+#include "core/runs/RunRecorder.h"
+
+#include "core/files/Checkpoint.h"
+#include "core/files/DataExport.h"
+#include "core/files/SafeFile.h"
+#include "core/training/Trainer.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <dirent.h>
+#include <random>
+#include <stdexcept>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace firstspike {
+
+namespace {
+
+double monotonicSeconds()
+{
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// mkdir -p: every missing folder of `path`; a part that exists and is not a folder is refused.
+void makeFolders(const std::string &path)
+{
+    std::string partial;
+    std::size_t pos = 0;
+    while (pos != std::string::npos) {
+        pos = path.find('/', pos + 1);
+        partial = path.substr(0, pos);
+        if (partial.empty())
+            continue;
+        struct stat st {};
+        if (::lstat(partial.c_str(), &st) == 0) {
+            if (!S_ISDIR(st.st_mode) && !(S_ISLNK(st.st_mode) && pos != std::string::npos))
+                throw FileError(partial + ": not a folder");
+            continue;
+        }
+        if (::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST)
+            throw FileError(partial + ": cannot create the folder (" + std::strerror(errno) + ")");
+    }
+}
+
+std::string hostName()
+{
+    char buf[256] = {};
+    if (::gethostname(buf, sizeof buf - 1) != 0)
+        return {};
+    return buf;
+}
+
+} // namespace
+
+bool isValidRunId(const std::string &id)
+{
+    if (id.empty() || id.size() > 120 || id[0] == '.')
+        return false;
+    for (char c : id) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_'
+            || c == '-' || c == '=' || c == '+';
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+std::string newRunId()
+{
+    const std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    std::random_device device;
+    char suffix[16];
+    std::snprintf(suffix, sizeof suffix, "%04x", static_cast<unsigned>(device() & 0xffff));
+    return std::string(stamp) + "-" + std::to_string(::getpid()) + "-" + suffix;
+}
+
+RunRecorder::RunRecorder(const std::string &runsDir, RunManifest manifest) : manifest_(std::move(manifest))
+{
+    if (!isValidRunId(manifest_.id))
+        throw std::invalid_argument("run id '" + manifest_.id + "' is not a plain folder name (letters, digits, . _ - = +)");
+    makeFolders(runsDir);
+    folder_ = runsDir + "/" + manifest_.id;
+    if (::mkdir(folder_.c_str(), 0755) != 0 && errno != EEXIST)
+        throw FileError(folder_ + ": cannot create the run folder (" + std::strerror(errno) + ")");
+    lock_ = std::make_unique<RunLock>(folder_);
+    // An earlier attempt's files (a restarted run): its history and network are not this run's,
+    // and the temporary files of a write it was killed in are of no use.
+    for (const char *name : {kMetricsFile, kBatchesFile, kCheckpointFile})
+        ::unlink((folder_ + "/" + name).c_str());
+    if (DIR *dir = ::opendir(folder_.c_str())) {
+        std::vector<std::string> stale;
+        while (const dirent *e = ::readdir(dir)) {
+            const std::string name = e->d_name;
+            if (name.size() > 5 && name[0] == '.' && name.compare(name.size() - 4, 4, ".tmp") == 0)
+                stale.push_back(name);
+        }
+        ::closedir(dir);
+        for (const std::string &name : stale)
+            ::unlink((folder_ + "/" + name).c_str());
+    }
+    manifest_.version = RunManifest::kFormatVersion;
+    manifest_.state = RunState::Running;
+    manifest_.host = hostName();
+    manifest_.pid = ::getpid();
+    manifest_.started = manifest_.updated = currentUtcTime();
+    manifest_.checkpoint.clear();
+    startTime_ = lastCheckpointTime_ = monotonicSeconds();
+    writeManifest();
+}
+
+RunRecorder::~RunRecorder()
+{
+    if (finished_)
+        return;
+    try {
+        finish(nullptr, RunState::Stopped, manifest_.stopReason.empty() ? "the run was closed before its end" : manifest_.stopReason);
+    } catch (...) {
+        // A destructor cannot report; the manifest then says "running" and, without the lock,
+        // reads back as interrupted.
+    }
+}
+
+void RunRecorder::setBatchesPerEpoch(int batches)
+{
+    blockSize_ = std::max(1, batches / kBatchPointsPerEpoch);
+}
+
+void RunRecorder::addBatch(long long step, double epochPosition, double loss, double accuracy)
+{
+    block_.step = step;
+    block_.epochPosition = epochPosition;
+    block_.loss += loss;
+    block_.accuracy += accuracy;
+    if (++blockCount_ >= blockSize_)
+        flushBlock();
+}
+
+void RunRecorder::flushBlock()
+{
+    if (blockCount_ == 0)
+        return;
+    block_.loss /= blockCount_;
+    block_.accuracy /= blockCount_;
+    batches_.push_back(block_);
+    block_ = {};
+    blockCount_ = 0;
+    if (batches_.size() >= kMaxBatchPoints) {
+        // Halve the resolution of the whole curve: neighbours merged, later blocks twice as long.
+        std::vector<BatchRecord> merged;
+        merged.reserve(batches_.size() / 2 + 1);
+        for (std::size_t i = 0; i + 1 < batches_.size(); i += 2) {
+            BatchRecord r = batches_[i + 1];
+            r.loss = 0.5 * (batches_[i].loss + batches_[i + 1].loss);
+            r.accuracy = 0.5 * (batches_[i].accuracy + batches_[i + 1].accuracy);
+            merged.push_back(r);
+        }
+        if (batches_.size() % 2)
+            merged.push_back(batches_.back());
+        batches_.swap(merged);
+        blockSize_ *= 2;
+    }
+}
+
+void RunRecorder::writeManifest()
+{
+    manifest_.updated = currentUtcTime();
+    writeFileAtomically(folder_ + "/" + kManifestFile, manifestToJson(manifest_));
+}
+
+void RunRecorder::writeBatches()
+{
+    std::string out = "step,epoch_position,loss,accuracy\n";
+    out.reserve(out.size() + batches_.size() * 48);
+    for (const BatchRecord &b : batches_)
+        out += std::to_string(b.step) + ',' + formatNumber(b.epochPosition) + ',' + formatNumber(b.loss) + ','
+               + formatNumber(b.accuracy) + '\n';
+    writeFileAtomically(folder_ + "/" + kBatchesFile, out);
+}
+
+void RunRecorder::writeCheckpoint(const Trainer &trainer)
+{
+    saveCheckpoint(makeCheckpoint(trainer), folder_ + "/" + kCheckpointFile);
+    manifest_.checkpoint = kCheckpointFile;
+    manifest_.checkpointEpoch = static_cast<int>(trainer.history().size());
+    lastCheckpointTime_ = monotonicSeconds();
+}
+
+void RunRecorder::takeResults(const Trainer &trainer)
+{
+    const auto &history = trainer.history();
+    manifest_.epochs = static_cast<int>(history.size());
+    manifest_.bestEpoch = trainer.bestEpoch();
+    double seconds = 0;
+    for (const EpochMetrics &m : history)
+        seconds += m.seconds;
+    manifest_.seconds = seconds;
+    // The selected weights: the best validation epoch's (restoreBest), else the last epoch's.
+    const EpochMetrics *selected = history.empty() ? nullptr : &history.back();
+    if (trainer.config().restoreBest && trainer.bestEpoch() > 0 && trainer.bestEpoch() <= static_cast<int>(history.size()))
+        selected = &history[trainer.bestEpoch() - 1];
+    if (selected) {
+        manifest_.testAccuracy = selected->testAccuracy;
+        manifest_.testLoss = selected->testLoss;
+        manifest_.meanDecisionTime = selected->meanDecisionTime;
+        manifest_.hiddenSpikesPerNeuron = selected->hiddenSpikesPerNeuron;
+        manifest_.hiddenFiredBeforeDecision = selected->hiddenFiredBeforeDecision;
+    }
+}
+
+void RunRecorder::epochEnded(const Trainer &trainer)
+{
+    flushBlock();
+    takeResults(trainer);
+    writeFileAtomically(folder_ + "/" + kMetricsFile, metricsToCsv(trainer.history()));
+    writeBatches();
+    if (monotonicSeconds() - lastCheckpointTime_ >= kCheckpointPeriod)
+        writeCheckpoint(trainer);
+    writeManifest();
+}
+
+void RunRecorder::finish(const Trainer *trainer, RunState state, const std::string &reason)
+{
+    if (finished_)
+        return;
+    finished_ = true;
+    flushBlock();
+    manifest_.state = state;
+    manifest_.stopReason = reason;
+    if (trainer) {
+        takeResults(*trainer);
+        writeFileAtomically(folder_ + "/" + kMetricsFile, metricsToCsv(trainer->history()));
+        writeCheckpoint(*trainer);
+    }
+    writeBatches();
+    writeManifest();
+    lock_.reset();
+}
+
+} // namespace firstspike

@@ -1,0 +1,414 @@
+// Run folders (core/runs): what RunRecorder writes reads back through readRunFolder and
+// RunIndex; a run killed mid-way keeps its finished epochs and reads as interrupted; and every
+// kind of damaged folder (truncated, garbage, huge, a FIFO, a newer format, out-of-range
+// settings, torn or broken CSV lines) gives a record marked damaged or refused with the reason,
+// never an exception or a crash.
+
+#include "core/data/Dataset.h"
+#include "core/data/IdxReader.h"
+#include "core/files/Checkpoint.h"
+#include "core/files/SafeFile.h"
+#include "core/runs/JsonValue.h"
+#include "core/runs/RunIndex.h"
+#include "core/runs/RunLock.h"
+#include "core/runs/RunReader.h"
+#include "core/runs/RunRecorder.h"
+#include "core/training/Trainer.h"
+#include "tests/common/FifoGuard.h"
+
+#include <QtTest>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+using namespace firstspike;
+
+namespace {
+
+std::shared_ptr<const DataSplit> smallData()
+{
+    static const DataSplit full = loadEmbeddedMnist();
+    auto d = std::make_shared<DataSplit>();
+    std::vector<int> train(300), test(100);
+    for (int i = 0; i < 300; ++i)
+        train[i] = i;
+    for (int i = 0; i < 100; ++i)
+        test[i] = i;
+    d->source = "embedded";
+    d->train = full.train.subset(train, "train");
+    d->test = full.test.subset(test, "test");
+    return d;
+}
+
+RunManifest manifestFor(const std::string &id, const NetworkConfig &net, const TrainConfig &tc)
+{
+    RunManifest m;
+    m.id = id;
+    m.name = "test " + id;
+    m.origin = "cli";
+    m.network = net;
+    m.training = tc;
+    return m;
+}
+
+void writeText(const std::string &path, const std::string &text)
+{
+    std::ofstream(path, std::ios::binary) << text;
+}
+
+std::string readText(const std::string &path)
+{
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+} // namespace
+
+class TestRunFolder : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir dir_;
+    std::string root() const { return dir_.path().toStdString(); }
+
+    // A complete recorded run of `epochs` epochs in root()/runs/<id>.
+    void recordRun(const std::string &id, int epochs)
+    {
+        NetworkConfig net;
+        net.layerSizes = {784, 8, 10};
+        TrainConfig tc;
+        tc.epochs = epochs;
+        tc.threads = 1;
+        tc.validationFraction = 0.2;
+        Trainer trainer(net, tc, smallData());
+        RunRecorder recorder(root() + "/runs", manifestFor(id, net, tc));
+        recorder.setBatchesPerEpoch(trainer.batchesPerEpoch());
+        while (!trainer.finished()) {
+            while (!trainer.epochComplete()) {
+                const BatchResult b = trainer.trainBatch();
+                recorder.addBatch(trainer.optimizer().stepCount(), trainer.epoch() + double(trainer.cursor()) / trainer.epochSize(),
+                                  b.loss, double(b.correct) / b.samples);
+            }
+            trainer.finishEpoch();
+            recorder.epochEnded(trainer);
+        }
+        trainer.finalize();
+        recorder.finish(&trainer, RunState::Complete, trainer.stopReason());
+    }
+
+    std::string makeDamaged(const std::string &id, const std::string &manifest)
+    {
+        const std::string folder = root() + "/runs/" + id;
+        ::mkdir((root() + "/runs").c_str(), 0755);
+        ::mkdir(folder.c_str(), 0755);
+        writeText(folder + "/manifest.json", manifest);
+        return folder;
+    }
+
+    std::string validManifestText()
+    {
+        return readText(root() + "/runs/good/manifest.json");
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY(dir_.isValid());
+        recordRun("good", 2);
+    }
+
+    void recordedRunReadsBack()
+    {
+        const RunRecord r = readRunFolder(root() + "/runs/good");
+        QCOMPARE(int(r.health), int(RunHealth::Ok));
+        QVERIFY2(r.problem.empty(), r.problem.c_str());
+        QCOMPARE(r.status(), std::string("complete"));
+        QVERIFY(!r.live);
+        QCOMPARE(r.manifest.version, RunManifest::kFormatVersion);
+        QCOMPARE(r.manifest.network.layerSizes, (std::vector<int>{784, 8, 10}));
+        QCOMPARE(r.manifest.epochs, 2);
+        QCOMPARE(int(r.history.size()), 2);
+        QCOMPARE(r.history[1].epoch, 2);
+        QVERIFY(std::isfinite(r.history[1].testAccuracy));
+        QVERIFY(std::isfinite(r.manifest.testAccuracy));
+        QVERIFY(std::isfinite(r.manifest.hiddenFiredBeforeDecision));
+        QCOMPARE(r.manifest.pid, static_cast<long long>(::getpid()));
+        // 240 training digits in batches of 10: 24 mini-batches an epoch, each its own point.
+        QCOMPARE(int(r.batches.size()), 48);
+        QCOMPARE(r.batches.back().step, 48LL);
+        QVERIFY(r.batches.back().epochPosition > 1.9);
+        const Checkpoint c = loadCheckpoint(r.checkpointPath());
+        QCOMPARE(c.network.layerSizes, r.manifest.network.layerSizes);
+        QCOMPARE(int(c.history.size()), 2);
+    }
+
+    void manifestRoundTripsEveryField()
+    {
+        RunManifest m;
+        m.id = "x";
+        m.name = "a \"quoted\" name\nwith a newline";
+        m.state = RunState::Stopped;
+        m.sweep = "s";
+        m.sweepValues = {{"hidden", "400"}, {"lr", "0.001"}};
+        m.training.seed = 18446744073709551615ull;
+        m.training.optimizer.learningRate = 0.0123;
+        m.network.layerSizes = {784, 400, 400, 10};
+        m.network.encoding.kind = InputEncoding::Binarized;
+        m.trainLimit = 77;
+        m.seconds = 1.5;
+        m.testAccuracy = 0.875;
+        const RunManifest back = parseManifest(manifestToJson(m));
+        QCOMPARE(back.name, m.name);
+        QCOMPARE(int(back.state), int(RunState::Stopped));
+        QCOMPARE(back.sweepValues.size(), std::size_t(2));
+        QCOMPARE(back.training.seed, m.training.seed);
+        QCOMPARE(back.training.optimizer.learningRate, 0.0123);
+        QCOMPARE(back.network.layerSizes, m.network.layerSizes);
+        QCOMPARE(int(back.network.encoding.kind), int(InputEncoding::Binarized));
+        QCOMPARE(back.trainLimit, 77);
+        QCOMPARE(back.testAccuracy, 0.875);
+        QVERIFY(std::isnan(back.testLoss));
+    }
+
+    void liveRunIsLockedAndReadsAsRunning()
+    {
+        NetworkConfig net;
+        net.layerSizes = {784, 4, 10};
+        TrainConfig tc;
+        auto recorder = std::make_unique<RunRecorder>(root() + "/runs", manifestFor("live", net, tc));
+        const std::string folder = root() + "/runs/live";
+        QVERIFY(RunLock::isHeld(folder));
+        QCOMPARE(readRunFolder(folder).status(), std::string("running"));
+        // A second recorder of the same id is refused while the first lives.
+        QVERIFY_THROWS_EXCEPTION(RunBusyError, RunRecorder(root() + "/runs", manifestFor("live", net, tc)));
+        recorder.reset(); // closed before its end: stopped
+        QVERIFY(!RunLock::isHeld(folder));
+        const RunRecord r = readRunFolder(folder);
+        QCOMPARE(r.status(), std::string("stopped"));
+        QVERIFY(r.manifest.stopReason.find("closed") != std::string::npos);
+    }
+
+    void killedRunKeepsItsEpochsAndReadsAsInterrupted()
+    {
+        // A child process records two epochs of a five-epoch run and is killed with SIGKILL.
+        const pid_t pid = ::fork();
+        if (pid == 0) {
+            NetworkConfig net;
+            net.layerSizes = {784, 8, 10};
+            TrainConfig tc;
+            tc.epochs = 5;
+            tc.threads = 1;
+            Trainer trainer(net, tc, smallData());
+            RunRecorder recorder(root() + "/runs", manifestFor("killed", net, tc));
+            for (int e = 0; e < 2; ++e) {
+                while (!trainer.epochComplete())
+                    trainer.trainBatch();
+                trainer.finishEpoch();
+                recorder.epochEnded(trainer);
+            }
+            trainer.trainBatch();
+            ::raise(SIGKILL);
+            ::_exit(3);
+        }
+        int status = 0;
+        QCOMPARE(::waitpid(pid, &status, 0), pid);
+        QVERIFY(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+        const RunRecord r = readRunFolder(root() + "/runs/killed");
+        QCOMPARE(int(r.health), int(RunHealth::Ok));
+        QCOMPARE(r.status(), std::string("interrupted"));
+        QCOMPARE(int(r.history.size()), 2);
+        QCOMPARE(r.manifest.epochs, 2);
+        QVERIFY(std::isfinite(r.manifest.testAccuracy));
+
+        // Restarting the same id takes the folder over: the old history is gone.
+        NetworkConfig net;
+        net.layerSizes = {784, 8, 10};
+        TrainConfig tc;
+        {
+            RunRecorder again(root() + "/runs", manifestFor("killed", net, tc));
+            const RunRecord now = readRunFolder(root() + "/runs/killed");
+            QCOMPARE(now.status(), std::string("running"));
+            QVERIFY(now.history.empty());
+        }
+    }
+
+    void damagedManifestsAreMarkedWithTheReason_data()
+    {
+        QTest::addColumn<QString>("kind");
+        QTest::addColumn<QString>("reason");
+        QTest::newRow("truncated") << "truncated" << "not valid JSON";
+        QTest::newRow("garbage") << "garbage" << "not valid JSON";
+        QTest::newRow("empty") << "empty" << "not valid JSON";
+        QTest::newRow("array") << "array" << "not a JSON object";
+        QTest::newRow("lr out of range") << "lr" << "settings.lr = -1 is outside";
+        QTest::newRow("layers") << "layers" << "settings.layers";
+        QTest::newRow("seed") << "seed" << "settings.seed";
+        QTest::newRow("state") << "state" << "state 'exploded'";
+        QTest::newRow("missing field") << "missing" << "settings is missing";
+        QTest::newRow("deep nesting") << "deep" << "nested deeper";
+        QTest::newRow("huge") << "huge" << "too large";
+    }
+    void damagedManifestsAreMarkedWithTheReason()
+    {
+        QFETCH(QString, kind);
+        QFETCH(QString, reason);
+        std::string text = validManifestText();
+        QVERIFY(!text.empty());
+        auto replace = [&](const std::string &from, const std::string &to) {
+            const std::size_t at = text.find(from);
+            QVERIFY2(at != std::string::npos, from.c_str());
+            text.replace(at, from.size(), to);
+        };
+        if (kind == "truncated")
+            text = text.substr(0, text.size() / 2);
+        else if (kind == "garbage")
+            text = std::string("\x89\x01\xff garbage \0 bytes", 20);
+        else if (kind == "empty")
+            text.clear();
+        else if (kind == "array")
+            text = "[1, 2, 3]";
+        else if (kind == "lr")
+            replace("\"lr\":0.001", "\"lr\":-1");
+        else if (kind == "layers")
+            replace("\"layers\":\"784-8-10\"", "\"layers\":\"784-x-10\"");
+        else if (kind == "seed")
+            replace("\"seed\":\"1\"", "\"seed\":\"99999999999999999999999\"");
+        else if (kind == "state")
+            replace("\"state\":\"complete\"", "\"state\":\"exploded\"");
+        else if (kind == "missing")
+            replace("\"settings\":", "\"settingz\":");
+        else if (kind == "deep")
+            replace("\"sweep_values\":{}", "\"sweep_values\":{},\"x\":" + std::string(200, '[') + std::string(200, ']'));
+        const std::string folder = makeDamaged("damaged-" + kind.toStdString(), text);
+        if (kind == "huge") // 4 GB, sparse: refused by its size, nothing read or allocated
+            std::filesystem::resize_file(folder + "/manifest.json", 4ull << 30);
+        const RunRecord r = readRunFolder(folder);
+        QCOMPARE(int(r.health), int(RunHealth::Damaged));
+        QCOMPARE(r.status(), std::string("damaged"));
+        QVERIFY2(QString::fromStdString(r.problem).contains(reason), r.problem.c_str());
+        QVERIFY2(r.problem.find("manifest.json") != std::string::npos, r.problem.c_str());
+    }
+
+    void newerFormatIsRefusedWithTheReason()
+    {
+        std::string text = validManifestText();
+        const std::size_t at = text.find("\"version\":1");
+        QVERIFY(at != std::string::npos);
+        text.replace(at, 11, "\"version\":7");
+        const RunRecord r = readRunFolder(makeDamaged("newer", text));
+        QCOMPARE(int(r.health), int(RunHealth::Refused));
+        QCOMPARE(r.status(), std::string("refused"));
+        QVERIFY2(r.problem.find("format version 7 is newer") != std::string::npos, r.problem.c_str());
+    }
+
+    void missingFifoAndFolderManifestsAreRefused()
+    {
+        const std::string empty = root() + "/runs/no-manifest";
+        ::mkdir(empty.c_str(), 0755);
+        RunRecord r = readRunFolder(empty);
+        QCOMPARE(int(r.health), int(RunHealth::Damaged));
+        QVERIFY2(!r.problem.empty(), "no reason");
+
+        // A FIFO as manifest.json must not block the reader.
+        const std::string fifoFolder = root() + "/runs/fifo";
+        ::mkdir(fifoFolder.c_str(), 0755);
+        const QString fifo = QString::fromStdString(fifoFolder + "/manifest.json");
+        QCOMPARE(::mkfifo(QFile::encodeName(fifo).constData(), 0600), 0);
+        QVERIFY(finishesWithoutBlocking(fifo, [&] { r = readRunFolder(fifoFolder); }));
+        QCOMPARE(int(r.health), int(RunHealth::Damaged));
+        QVERIFY2(r.problem.find("FIFO") != std::string::npos || r.problem.find("not a regular file") != std::string::npos,
+                 r.problem.c_str());
+
+        const std::string dirFolder = root() + "/runs/dir-manifest";
+        ::mkdir(dirFolder.c_str(), 0755);
+        ::mkdir((dirFolder + "/manifest.json").c_str(), 0755);
+        r = readRunFolder(dirFolder);
+        QCOMPARE(int(r.health), int(RunHealth::Damaged));
+    }
+
+    void tornAndBrokenCsvFiles()
+    {
+        // Copy the good run, then damage its CSV files.
+        const std::string folder = makeDamaged("torn", validManifestText());
+        const std::string metrics = readText(root() + "/runs/good/metrics.csv");
+        writeText(folder + "/metrics.csv", metrics + "3,72,0.1,0.05"); // a torn last line
+        writeText(folder + "/batches.csv", readText(root() + "/runs/good/batches.csv"));
+        RunRecord r = readRunFolder(folder);
+        QCOMPARE(int(r.health), int(RunHealth::Ok));
+        QCOMPARE(int(r.history.size()), 2);
+        QVERIFY2(r.problem.find("incomplete") != std::string::npos, r.problem.c_str());
+
+        writeText(folder + "/metrics.csv", metrics + "3,72,abc,0.05,,,,,,,,,,,,,,\n");
+        r = readRunFolder(folder);
+        QCOMPARE(int(r.health), int(RunHealth::Damaged));
+        QVERIFY2(r.problem.find("metrics.csv, line 4") != std::string::npos, r.problem.c_str());
+        QVERIFY(r.history.empty());
+
+        writeText(folder + "/metrics.csv", "not,the,header\n");
+        r = readRunFolder(folder);
+        QVERIFY2(r.problem.find("column header") != std::string::npos, r.problem.c_str());
+
+        writeText(folder + "/metrics.csv", metrics);
+        RunReadLimits limits;
+        limits.batchesBytes = 100; // batches.csv beyond the cap
+        r = readRunFolder(folder, true, limits);
+        QCOMPARE(int(r.health), int(RunHealth::Damaged));
+        QVERIFY2(r.problem.find("batches.csv") != std::string::npos, r.problem.c_str());
+
+        // The manifest promises epochs, but metrics.csv is gone.
+        ::unlink((folder + "/metrics.csv").c_str());
+        r = readRunFolder(folder);
+        QCOMPARE(int(r.health), int(RunHealth::Damaged));
+        QVERIFY2(r.problem.find("metrics.csv is missing") != std::string::npos, r.problem.c_str());
+    }
+
+    void indexListsEveryFolderAndNeverThrows()
+    {
+        bool truncated = true;
+        const std::vector<RunRecord> runs = RunIndex::scan(root() + "/runs", true, &truncated);
+        QVERIFY(!truncated);
+        int ok = 0, damaged = 0, refused = 0;
+        for (const RunRecord &r : runs) {
+            ok += r.health == RunHealth::Ok;
+            damaged += r.health == RunHealth::Damaged;
+            refused += r.health == RunHealth::Refused;
+        }
+        QVERIFY(ok >= 3); // good, live, killed
+        QVERIFY(damaged >= 11);
+        QCOMPARE(refused, 1);
+        QVERIFY(RunIndex::scan(root() + "/absent").empty());
+        writeText(root() + "/a-file", "x");
+        QVERIFY_THROWS_EXCEPTION(FileError, RunIndex::scan(root() + "/a-file"));
+    }
+
+    void jsonReaderIsStrict()
+    {
+        QVERIFY_THROWS_EXCEPTION(JsonError, JsonValue::parse("{\"a\":1,\"a\":2}"));
+        QVERIFY_THROWS_EXCEPTION(JsonError, JsonValue::parse("{\"a\":1} x"));
+        QVERIFY_THROWS_EXCEPTION(JsonError, JsonValue::parse("01"));
+        QVERIFY_THROWS_EXCEPTION(JsonError, JsonValue::parse("1e999"));
+        QVERIFY_THROWS_EXCEPTION(JsonError, JsonValue::parse("\"\\ud800\""));
+        const JsonValue v = JsonValue::parse("{\"s\":\"\\u00e9\\n\",\"n\":-1.5e2,\"b\":[true,false,null]}");
+        QCOMPARE(v.find("s")->string(), std::string("\xc3\xa9\n"));
+        QCOMPARE(v.find("n")->number(), -150.0);
+        QCOMPARE(v.find("b")->array().size(), std::size_t(3));
+    }
+
+    void runIdsArePlainFolderNames()
+    {
+        QVERIFY(isValidRunId("sweep-0123abcd"));
+        QVERIFY(isValidRunId(newRunId()));
+        for (const char *bad : {"", ".hidden", "a/b", "..", "a b", "a\nb"})
+            QVERIFY2(!isValidRunId(bad), bad);
+        QVERIFY(!isValidRunId(std::string(121, 'a')));
+        NetworkConfig net;
+        TrainConfig tc;
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, RunRecorder(root() + "/runs", manifestFor("../escape", net, tc)));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestRunFolder)
+#include "tst_runfolder.moc"
