@@ -2,6 +2,7 @@
 
 #include "ui/curves/CurvesChartView.h"
 #include "ui/curves/DenseCurveItem.h"
+#include "ui/plot/NiceTicks.h"
 
 #include <QCheckBox>
 #include <QHBoxLayout>
@@ -649,7 +650,13 @@ void CurvesView::refresh()
     replaceIfChanged(spikesPerNeuron_, spikes);
     economyX_->setRange(0, autoMaxX);
     economyX_->setTickCount(niceTickCount(autoMaxX));
-    decisionY_->setRange(0, latest > 0.0 ? 1.15 * latest : 1.0);
+    { // from 0 to a whole number of nice steps above the latest decision time (0, 0.5, ... 2)
+        const double top = latest > 0.0 ? 1.15 * latest : 1.0;
+        const double step = niceStep(top, 5);
+        const int intervals = std::max(1, static_cast<int>(std::ceil(top / step - 1e-9)));
+        decisionY_->setRange(0, intervals * step);
+        decisionY_->setTickCount(intervals + 1);
+    }
     // Qt Charts repaints a replaced series within bounds that can trail its new geometry, which
     // the full-plot repaint of every frame used to hide; the dense curves now repaint a strip
     // (DenseCurveItem), so a frame in which the epoch series change, and the one after it,

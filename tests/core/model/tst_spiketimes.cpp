@@ -6,7 +6,10 @@
 
 #include <QtTest>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
+#include <numeric>
 
 using namespace firstspike;
 
@@ -214,6 +217,52 @@ private slots:
         // Neurons with identical weights fire together, at a group boundary of causal sets.
         QCOMPARE(act.spikeZ[0], act.spikeZ[1]);
         QCOMPARE(act.causalSetSize[0], act.causalSetSize[2]);
+    }
+
+    // orderInputs is the one order by (z, index) whatever the distribution of z: spread, tied,
+    // clustered around one value with far outliers (buckets that must be split again), a few
+    // distinct values, silent (non-finite) inputs left out; checked against std::stable_sort.
+    void inputOrderMatchesStableSort_data()
+    {
+        QTest::addColumn<int>("kind");
+        QTest::addColumn<int>("size");
+        for (int size : {0, 1, 2, 7, 24, 25, 100, 800, 3000})
+            for (int kind = 0; kind < 5; ++kind)
+                QTest::addRow("kind %d, %d inputs", kind, size) << kind << size;
+    }
+    void inputOrderMatchesStableSort()
+    {
+        QFETCH(int, kind);
+        QFETCH(int, size);
+        Random rng(static_cast<std::uint64_t>(17 * size + kind));
+        Vector z(size);
+        for (int i = 0; i < size; ++i) {
+            switch (kind) {
+            case 0: z[i] = std::exp(4.0 * rng.uniform()); break;                        // spread
+            case 1: z[i] = std::exp(0.25 * static_cast<double>(rng.below(6))); break;   // many ties
+            case 2: // a tight cluster, ties inside it, and a few far outliers
+                z[i] = rng.below(50) == 0 ? std::exp(30.0 * rng.uniform())
+                                          : 2.0 + 1e-12 * static_cast<double>(rng.below(40));
+                break;
+            case 3: z[i] = rng.below(4) == 0 ? std::numeric_limits<double>::infinity() : 1.0 + rng.uniform(); break;
+            default: z[i] = 3.0; break; // all equal
+            }
+        }
+        std::vector<int> expected(static_cast<std::size_t>(size));
+        std::iota(expected.begin(), expected.end(), 0);
+        expected.erase(std::remove_if(expected.begin(), expected.end(), [&](int i) { return !std::isfinite(z[i]); }),
+                       expected.end());
+        std::stable_sort(expected.begin(), expected.end(), [&](int a, int b) { return z[a] < z[b]; });
+        for (bool bias : {false, true}) {
+            LayerActivity act;
+            SpikeNetwork::orderInputs(z, bias, act);
+            std::vector<int> got(act.inputOrder.begin() + (bias ? 1 : 0), act.inputOrder.end());
+            QCOMPARE(got, expected);
+            if (bias)
+                QCOMPARE(act.inputOrder.front(), size);
+            for (std::size_t k = 0; k < act.orderedZ.size(); ++k)
+                QCOMPARE(act.orderedZ[k], bias && k == 0 ? 1.0 : z[act.inputOrder[k]]);
+        }
     }
 };
 
