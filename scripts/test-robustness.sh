@@ -42,7 +42,8 @@ cmake -S . -B build-tsan "${GEN[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C
 # train for tens of seconds of wall-clock time or start the real binaries; under ThreadSanitizer
 # on this 2-core machine they ran past ctest's 300 s limit (they run in the plain and the ASan
 # stages, and the threads they use are exercised by the suites below).
-TSAN_TARGETS=(tst_training tst_checkpoint tst_gui_data tst_gui_data_download tst_gui_inspection tst_gui_hostile)
+TSAN_TARGETS=(tst_training tst_checkpoint tst_runfolder tst_gui_data tst_gui_data_download tst_gui_inspection tst_gui_hostile
+  tst_gui_runs)
 TSAN_TOOLS=(firstspike-cli firstspike) # some GUI tests also run the real binaries
 cmake --build build-tsan -j"$JOBS" --target "${TSAN_TARGETS[@]}" "${TSAN_TOOLS[@]}"
 REGEX="$(IFS='|'; echo "^(${TSAN_TARGETS[*]})\$")"
