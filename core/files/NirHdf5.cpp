@@ -87,12 +87,39 @@ void Handle::reset()
 
 // ---- writing ---------------------------------------------------------------------------
 
+namespace {
+
+// A creation property list of class `cls` (file, group or dataset) that stores no modification
+// times in object headers: the same network always gives the same bytes.
+Handle untimedCreationList(hid_t cls)
+{
+    Handle list(check<ReadError>(H5Pcreate(cls), "HDF5 creation property list"), Handle::Kind::PropertyList);
+    check<ReadError>(H5Pset_obj_track_times(list.id(), false), "HDF5 creation property list");
+    return list;
+}
+
+// A dataset of `fileType` with `dims`, written from `values` in `memoryType` (nothing for none).
+void writeNumbers(hid_t parent, const std::string &name, hid_t fileType, hid_t memoryType,
+                  const std::vector<hsize_t> &dims, const void *values)
+{
+    Handle space = simpleSpace(dims);
+    Handle dcpl = untimedCreationList(H5P_DATASET_CREATE);
+    Handle set(check<ReadError>(H5Dcreate2(parent, name.c_str(), fileType, space.id(), H5P_DEFAULT, dcpl.id(), H5P_DEFAULT),
+                                "dataset " + name),
+               Handle::Kind::Dataset);
+    if (elementCount(dims) > 0)
+        check<ReadError>(H5Dwrite(set.id(), memoryType, H5S_ALL, H5S_ALL, H5P_DEFAULT, values), "dataset " + name);
+}
+
+} // namespace
+
 Handle createMemoryFile()
 {
     Handle fapl(check<ReadError>(H5Pcreate(H5P_FILE_ACCESS), "HDF5 file access list"), Handle::Kind::PropertyList);
     check<ReadError>(H5Pset_fapl_core(fapl.id(), 1 << 20, 0), "HDF5 in-memory driver");
+    Handle fcpl = untimedCreationList(H5P_FILE_CREATE); // the root group's header too
     // The name is only a label: without a backing store nothing is written to it.
-    return Handle(check<ReadError>(H5Fcreate("firstspike-nir-in-memory.h5", H5F_ACC_TRUNC, H5P_DEFAULT, fapl.id()),
+    return Handle(check<ReadError>(H5Fcreate("firstspike-nir-in-memory.h5", H5F_ACC_TRUNC, fcpl.id(), fapl.id()),
                                    "HDF5 file in memory"),
                   Handle::Kind::File);
 }
@@ -109,7 +136,8 @@ std::vector<std::uint8_t> fileImage(hid_t file)
 
 Handle createGroup(hid_t parent, const std::string &name)
 {
-    return Handle(check<ReadError>(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "group " + name),
+    Handle gcpl = untimedCreationList(H5P_GROUP_CREATE);
+    return Handle(check<ReadError>(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, gcpl.id(), H5P_DEFAULT), "group " + name),
                   Handle::Kind::Group);
 }
 
@@ -118,7 +146,8 @@ void writeStrings(hid_t parent, const std::string &name, const std::vector<hsize
 {
     Handle type = makeUtf8StringType(H5T_VARIABLE);
     Handle space = simpleSpace(dims);
-    Handle set(check<ReadError>(H5Dcreate2(parent, name.c_str(), type.id(), space.id(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+    Handle dcpl = untimedCreationList(H5P_DATASET_CREATE);
+    Handle set(check<ReadError>(H5Dcreate2(parent, name.c_str(), type.id(), space.id(), H5P_DEFAULT, dcpl.id(), H5P_DEFAULT),
                                 "dataset " + name),
                Handle::Kind::Dataset);
     std::vector<const char *> pointers;
@@ -135,24 +164,12 @@ void writeString(hid_t parent, const std::string &name, const std::string &value
 
 void writeDoubles(hid_t parent, const std::string &name, const std::vector<hsize_t> &dims, const double *values)
 {
-    Handle space = simpleSpace(dims);
-    Handle set(check<ReadError>(H5Dcreate2(parent, name.c_str(), H5T_IEEE_F64LE, space.id(), H5P_DEFAULT, H5P_DEFAULT,
-                                           H5P_DEFAULT),
-                                "dataset " + name),
-               Handle::Kind::Dataset);
-    if (elementCount(dims) > 0)
-        check<ReadError>(H5Dwrite(set.id(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values), "dataset " + name);
+    writeNumbers(parent, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, dims, values);
 }
 
 void writeInt64s(hid_t parent, const std::string &name, const std::vector<hsize_t> &dims, const std::int64_t *values)
 {
-    Handle space = simpleSpace(dims);
-    Handle set(check<ReadError>(H5Dcreate2(parent, name.c_str(), H5T_STD_I64LE, space.id(), H5P_DEFAULT, H5P_DEFAULT,
-                                           H5P_DEFAULT),
-                                "dataset " + name),
-               Handle::Kind::Dataset);
-    if (elementCount(dims) > 0)
-        check<ReadError>(H5Dwrite(set.id(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, values), "dataset " + name);
+    writeNumbers(parent, name, H5T_STD_I64LE, H5T_NATIVE_INT64, dims, values);
 }
 
 void writeStringAttribute(hid_t object, const std::string &name, const std::string &value)

@@ -8,6 +8,7 @@
 #include "core/model/SpikeNetwork.h"
 
 #include <QtTest>
+#include <QThread>
 
 #include <cmath>
 #include <cstdlib>
@@ -102,6 +103,7 @@ class TestNir : public QObject {
 private Q_SLOTS:
     void roundTripIsBitExact();
     void roundTripWithoutBias();
+    void sameNetworkSameBytesLater();
     void refusesHostileFiles();
     void refusesWhatItCannotRun();
     void independentReaderAgrees();
@@ -137,6 +139,17 @@ void TestNir::roundTripIsBitExact()
     QCOMPARE(back.network.encoding.binaryLateTime, 1.5);
     // And once more: the file it writes again is the same.
     QVERIFY(nirNetworkBytes(back.network, back.weights) == nirNetworkBytes(net, w));
+}
+
+// No modification times in the file: the same network written a second later is the same bytes.
+void TestNir::sameNetworkSameBytesLater()
+{
+    NetworkConfig net;
+    net.layerSizes = {784, 12, 10};
+    const std::vector<Matrix> w = randomWeights(net, 3);
+    const std::vector<std::uint8_t> first = nirNetworkBytes(net, w);
+    QThread::msleep(1100);
+    QVERIFY(nirNetworkBytes(net, w) == first);
 }
 
 void TestNir::roundTripWithoutBias()
