@@ -2,12 +2,13 @@
 
 #include "core/model/NetworkConfig.h"
 #include "core/runs/RunReader.h"
+#include "core/runs/RunsFolder.h"
 #include "core/training/TrainConfig.h"
 #include "core/files/DataExport.h"
 #include "core/training/Optimizer.h"
 
 #include <QCoreApplication>
-#include <QDir>
+#include <QFile>
 #include <QStandardPaths>
 
 #include <cstdlib>
@@ -19,15 +20,36 @@ std::string CliRunRecording::runsFolder(const std::string &option)
 {
     if (!option.empty())
         return option;
-    if (const char *env = std::getenv("FIRSTSPIKE_RUNS_DIR"); env && *env)
-        return env;
     // The desktop app's data folder: the same organisation and application names.
     QCoreApplication::setOrganizationName(QStringLiteral("Firstspike"));
     QCoreApplication::setApplicationName(QStringLiteral("firstspike"));
     const QString base = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
-    if (base.isEmpty())
+    const std::string folder = RunsFolder::choose(option, base.isEmpty() ? std::string() : QFile::encodeName(base).toStdString());
+    if (folder.empty())
         throw std::runtime_error("no user data folder to record the run in; give --runs-dir DIR or --no-record");
-    return QDir(base).filePath(QStringLiteral("runs")).toStdString();
+    return folder;
+}
+
+std::vector<std::pair<std::string, std::string>> CliRunRecording::parseSweepValues(const std::string &text)
+{
+    std::vector<std::pair<std::string, std::string>> values;
+    std::size_t start = 0;
+    while (start < text.size()) {
+        std::size_t end = text.find(';', start);
+        if (end == std::string::npos)
+            end = text.size();
+        const std::string item = text.substr(start, end - start);
+        const std::size_t eq = item.find('=');
+        if (eq == std::string::npos || eq == 0)
+            throw std::invalid_argument("--sweep-values: '" + item + "' is not like name=value");
+        const std::string key = item.substr(0, eq);
+        for (const auto &[earlier, value] : values)
+            if (earlier == key)
+                throw std::invalid_argument("--sweep-values: the setting '" + key + "' is given twice");
+        values.emplace_back(key, item.substr(eq + 1));
+        start = end + 1;
+    }
+    return values;
 }
 
 std::unique_ptr<RunRecorder> CliRunRecording::start(const Options &options, const NetworkConfig &network,
@@ -46,18 +68,7 @@ std::unique_ptr<RunRecorder> CliRunRecording::start(const Options &options, cons
                  + formatNumber(training.optimizer.learningRate) + " seed=" + std::to_string(training.seed);
     m.origin = options.sweep.empty() ? "cli" : "sweep";
     m.sweep = options.sweep;
-    std::size_t start = 0;
-    while (start < options.sweepValues.size()) {
-        std::size_t end = options.sweepValues.find(';', start);
-        if (end == std::string::npos)
-            end = options.sweepValues.size();
-        const std::string item = options.sweepValues.substr(start, end - start);
-        const std::size_t eq = item.find('=');
-        if (eq == std::string::npos || eq == 0)
-            throw std::invalid_argument("--sweep-values: '" + item + "' is not like name=value");
-        m.sweepValues.emplace_back(item.substr(0, eq), item.substr(eq + 1));
-        start = end + 1;
-    }
+    m.sweepValues = parseSweepValues(options.sweepValues);
     m.network = network;
     m.training = training;
     m.data = dataSource;

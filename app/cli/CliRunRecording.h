@@ -5,6 +5,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace firstspike {
 
@@ -30,6 +32,9 @@ public:
     // process records the same --run-id, FileError when the folder cannot be written.
     static std::unique_ptr<RunRecorder> start(const Options &options, const NetworkConfig &network,
                                               const TrainConfig &training, const std::string &dataSource, int trainLimit);
+    // --sweep-values "name=value;name=value" as pairs; std::invalid_argument for an item that is
+    // not name=value or a name given twice (the manifest's reader refuses repeated keys).
+    static std::vector<std::pair<std::string, std::string>> parseSweepValues(const std::string &text);
     // True when options.runId names a complete run in the runs folder.
     static bool alreadyComplete(const Options &options);
     // The arguments joined with spaces, each quoted for a POSIX shell where needed.

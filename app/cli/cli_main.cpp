@@ -398,6 +398,7 @@ int cmdTrain(int argc, char **argv)
     recordOptions.runName = o.text("run-name");
     recordOptions.sweep = o.text("sweep");
     recordOptions.sweepValues = o.text("sweep-values");
+    CliRunRecording::parseSweepValues(recordOptions.sweepValues); // refused before the data is read
     recordOptions.command = CliRunRecording::commandLine(argc, argv);
     if (o.has("skip-if-complete") && CliRunRecording::alreadyComplete(recordOptions)) {
         if (!quiet)
@@ -451,7 +452,15 @@ int cmdTrain(int argc, char **argv)
         if (recorder)
             recorder->finish(&trainer, RunState::Complete, trainer.stopReason());
     } catch (const std::bad_alloc &) {
-        throw; // main() leaves without running destructors; the manifest then reads as interrupted
+        // main() catches it too, so ~RunRecorder would run and record "stopped": record the
+        // failure first (the manifest's write needs little memory; if it fails, it stays as it was).
+        if (recorder) {
+            try {
+                recorder->finish(nullptr, RunState::Failed, "out of memory");
+            } catch (...) {
+            }
+        }
+        throw;
     } catch (const std::exception &e) {
         if (recorder) {
             try {

@@ -251,7 +251,7 @@ int runSweepCommand(int argc, char **argv)
 
     std::map<pid_t, Job> running;
     std::size_t next = 0;
-    int failed = 0, done = 0;
+    int failed = 0, done = 0, notStarted = 0;
     const std::size_t total = todo.size();
     while (next < todo.size() || !running.empty()) {
         while (next < todo.size() && static_cast<int>(running.size()) < jobs) {
@@ -264,8 +264,11 @@ int runSweepCommand(int argc, char **argv)
             pid_t pid = 0;
             const int rc = ::posix_spawn(&pid, self.c_str(), nullptr, nullptr, argvChild.data(), environ);
             if (rc != 0) {
+                ++notStarted;
                 std::fprintf(stderr, "firstspike-cli sweep: cannot start a training process (%s)\n", std::strerror(rc));
-                ++failed;
+                std::printf("[%zu/%zu] not started  %s  %s (cannot start a training process: %s)\n", next, total,
+                            job.point->id.c_str(), job.point->name.c_str(), std::strerror(rc));
+                std::fflush(stdout);
                 continue;
             }
             running[pid] = job;
@@ -299,7 +302,12 @@ int runSweepCommand(int argc, char **argv)
         }
         std::fflush(stdout);
     }
+    std::string problems;
+    if (failed)
+        problems += ", " + std::to_string(failed) + " failed";
+    if (notStarted)
+        problems += ", " + std::to_string(notStarted) + " could not be started";
     std::printf("sweep %s: %d of %zu runs complete%s\n", spec.name.c_str(), complete + done - failed, points.size(),
-                failed ? (", " + std::to_string(failed) + " failed").c_str() : "");
-    return failed ? 1 : 0;
+                problems.c_str());
+    return failed || notStarted ? 1 : 0;
 }

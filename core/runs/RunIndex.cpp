@@ -10,7 +10,8 @@
 
 namespace firstspike {
 
-std::vector<RunRecord> RunIndex::scan(const std::string &runsDir, bool withCurves, bool *truncated)
+std::vector<RunRecord> RunIndex::scan(const std::string &runsDir, bool withCurves, bool *truncated,
+                                      const std::atomic<bool> *cancel)
 {
     if (truncated)
         *truncated = false;
@@ -40,8 +41,11 @@ std::vector<RunRecord> RunIndex::scan(const std::string &runsDir, bool withCurve
     ::closedir(dir);
     std::vector<RunRecord> runs;
     runs.reserve(names.size());
-    for (const std::string &name : names)
+    for (const std::string &name : names) {
+        if (cancel && cancel->load(std::memory_order_relaxed))
+            break;
         runs.push_back(readRunFolder(runsDir + "/" + name, withCurves));
+    }
     // Newest first (ISO times sort as text); damaged runs by name at the end.
     std::stable_sort(runs.begin(), runs.end(), [](const RunRecord &a, const RunRecord &b) {
         if (a.manifest.started != b.manifest.started)

@@ -24,8 +24,22 @@ RunLock::RunLock(const std::string &folder)
     fd_ = openFolder(folder);
     if (fd_ < 0)
         throw FileError(folder + ": cannot open the run folder (" + std::strerror(errno) + ")");
-    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-        const int err = errno;
+    // isHeld() of another process holds a shared lock for an instant: a lock that stays busy
+    // for kBusyRetryMs is another recorder's.
+    int err = 0;
+    for (int waited = 0;; waited += kBusyRetryStepMs) {
+        if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) {
+            err = 0;
+            break;
+        }
+        err = errno;
+        if (err == EINTR)
+            continue;
+        if (err != EWOULDBLOCK || waited >= kBusyRetryMs)
+            break;
+        ::usleep(kBusyRetryStepMs * 1000);
+    }
+    if (err != 0) {
         ::close(fd_);
         fd_ = -1;
         if (err == EWOULDBLOCK)

@@ -13,8 +13,12 @@ struct RunBusyError : std::runtime_error {
 
 class RunLock {
 public:
-    // Takes the lock; throws RunBusyError when another process (or another RunLock) holds it,
-    // FileError when the folder cannot be opened.
+    static constexpr int kBusyRetryMs = 200;
+    static constexpr int kBusyRetryStepMs = 10;
+
+    // Takes the lock; throws RunBusyError when another process (or another RunLock) holds it
+    // still after kBusyRetryMs of tries (isHeld's brief shared lock is waited out), FileError
+    // when the folder cannot be opened.
     explicit RunLock(const std::string &folder);
     ~RunLock();
     RunLock(const RunLock &) = delete;

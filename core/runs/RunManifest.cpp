@@ -113,6 +113,16 @@ std::string manifestToJson(const RunManifest &m)
     j.endObject();
     j.key("checkpoint").value(m.checkpoint);
     j.key("checkpoint_epoch").value(m.checkpointEpoch);
+    j.key("setting_changes").beginArray();
+    for (const SettingChange &c : m.settingChanges) {
+        j.beginObject();
+        j.key("epoch_position").value(c.epochPosition);
+        j.key("setting").value(c.setting);
+        j.key("from").value(c.from);
+        j.key("to").value(c.to);
+        j.endObject();
+    }
+    j.endArray();
     j.endObject();
     return j.str() + "\n";
 }
@@ -299,6 +309,34 @@ RunManifest parseManifest(const std::string &text)
     if (!m.checkpoint.empty() && (m.checkpoint.find('/') != std::string::npos || m.checkpoint[0] == '.'))
         throw RunFormatError("checkpoint '" + m.checkpoint + "' is not a plain file name in the run folder");
     m.checkpointEpoch = static_cast<int>(f.integer("checkpoint_epoch", 0, limits::kMaxEpochs));
+    // Optional: absent in the manifests of runs whose settings never changed.
+    if (const JsonValue *changes = root.find("setting_changes")) {
+        if (!changes->isArray())
+            throw RunFormatError("setting_changes is not an array");
+        if (changes->array().size() > RunManifest::kMaxSettingChanges)
+            throw RunFormatError("setting_changes has more than " + std::to_string(RunManifest::kMaxSettingChanges)
+                                 + " entries");
+        for (std::size_t i = 0; i < changes->array().size(); ++i) {
+            const JsonValue &item = changes->array()[i];
+            const std::string where = "setting_changes[" + std::to_string(i) + "]";
+            if (!item.isObject())
+                throw RunFormatError(where + " is not an object");
+            Fields c(item, where);
+            SettingChange change;
+            change.epochPosition = c.real("epoch_position", SettingRange{"epoch_position", 0, double(limits::kMaxEpochs)});
+            change.setting = c.text("setting");
+            if (change.setting == "lr") {
+                change.from = c.real("from", limits::kLearningRate);
+                change.to = c.real("to", limits::kLearningRate);
+            } else if (change.setting == "batch") {
+                change.from = static_cast<double>(c.integer("from", 1, limits::kMaxBatchSize));
+                change.to = static_cast<double>(c.integer("to", 1, limits::kMaxBatchSize));
+            } else {
+                throw RunFormatError(where + ".setting '" + change.setting + "' is not lr or batch");
+            }
+            m.settingChanges.push_back(change);
+        }
+    }
     return m;
 }
 

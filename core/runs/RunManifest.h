@@ -27,6 +27,14 @@ enum class RunState { Running, Complete, Stopped, Failed };
 std::string runStateName(RunState state); // "running", "complete", "stopped", "failed"
 bool parseRunState(const std::string &name, RunState &out);
 
+// A setting changed while the run trained (the desktop app's live learning rate and batch size).
+struct SettingChange {
+    double epochPosition = 0; // epochs completed + fraction of the running one, at the change
+    std::string setting;      // "lr" or "batch" (the names of the settings object)
+    double from = 0;
+    double to = 0;
+};
+
 struct RunManifest {
     static constexpr int kFormatVersion = 1;
     static constexpr std::uint64_t kMaxBytes = 1 << 20; // a manifest is about 2 kB
@@ -60,6 +68,10 @@ struct RunManifest {
     double hiddenFiredBeforeDecision = std::numeric_limits<double>::quiet_NaN();
     std::string checkpoint; // file name inside the folder ("checkpoint.fsck"), "" when none yet
     int checkpointEpoch = 0; // epochs trained into the checkpoint
+    // The changes of settings during the run, oldest first (at most kMaxSettingChanges, the
+    // latest kept); `training` holds the values in force at the end. Empty when none.
+    static constexpr std::size_t kMaxSettingChanges = 1000;
+    std::vector<SettingChange> settingChanges;
 };
 
 std::string manifestToJson(const RunManifest &manifest);

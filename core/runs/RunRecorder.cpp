@@ -12,6 +12,7 @@
 #include <cstring>
 #include <ctime>
 #include <dirent.h>
+#include <exception>
 #include <random>
 #include <stdexcept>
 #include <sys/stat.h>
@@ -26,7 +27,8 @@ double monotonicSeconds()
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-// mkdir -p: every missing folder of `path`; a part that exists and is not a folder is refused.
+// mkdir -p: every missing folder of `path`. Each part is followed when it is a symbolic link
+// (a runs folder that links to a shared disk is used); a part that is not a folder is refused.
 void makeFolders(const std::string &path)
 {
     std::string partial;
@@ -37,13 +39,18 @@ void makeFolders(const std::string &path)
         if (partial.empty())
             continue;
         struct stat st {};
-        if (::lstat(partial.c_str(), &st) == 0) {
-            if (!S_ISDIR(st.st_mode) && !(S_ISLNK(st.st_mode) && pos != std::string::npos))
+        if (::stat(partial.c_str(), &st) == 0) {
+            if (!S_ISDIR(st.st_mode))
                 throw FileError(partial + ": not a folder");
             continue;
         }
-        if (::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST)
-            throw FileError(partial + ": cannot create the folder (" + std::strerror(errno) + ")");
+        if (::mkdir(partial.c_str(), 0755) != 0) {
+            const int err = errno;
+            // Created meanwhile by another process, or a link that leads nowhere.
+            if (err != EEXIST || ::stat(partial.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+                throw FileError(partial + ": cannot create the folder ("
+                                + (err == EEXIST ? std::string("not a folder") : std::string(std::strerror(err))) + ")");
+        }
     }
 }
 
@@ -92,8 +99,18 @@ RunRecorder::RunRecorder(const std::string &runsDir, RunManifest manifest) : man
     if (::mkdir(folder_.c_str(), 0755) != 0 && errno != EEXIST)
         throw FileError(folder_ + ": cannot create the run folder (" + std::strerror(errno) + ")");
     lock_ = std::make_unique<RunLock>(folder_);
-    // An earlier attempt's files (a restarted run): its history and network are not this run's,
-    // and the temporary files of a write it was killed in are of no use.
+    manifest_.version = RunManifest::kFormatVersion;
+    manifest_.state = RunState::Running;
+    manifest_.host = hostName();
+    manifest_.pid = ::getpid();
+    manifest_.started = manifest_.updated = currentUtcTime();
+    manifest_.checkpoint.clear();
+    startTime_ = lastCheckpointTime_ = monotonicSeconds();
+    // The new manifest first (no epochs, no checkpoint), then an earlier attempt's files (a
+    // restarted run) go: its history and network are not this run's, and the temporary files of
+    // a write it was killed in are of no use. A reader in between, or a crash, sees a new run
+    // with files it does not need, never an old manifest whose files are gone.
+    writeManifest();
     for (const char *name : {kMetricsFile, kBatchesFile, kCheckpointFile})
         ::unlink((folder_ + "/" + name).c_str());
     if (DIR *dir = ::opendir(folder_.c_str())) {
@@ -107,14 +124,6 @@ RunRecorder::RunRecorder(const std::string &runsDir, RunManifest manifest) : man
         for (const std::string &name : stale)
             ::unlink((folder_ + "/" + name).c_str());
     }
-    manifest_.version = RunManifest::kFormatVersion;
-    manifest_.state = RunState::Running;
-    manifest_.host = hostName();
-    manifest_.pid = ::getpid();
-    manifest_.started = manifest_.updated = currentUtcTime();
-    manifest_.checkpoint.clear();
-    startTime_ = lastCheckpointTime_ = monotonicSeconds();
-    writeManifest();
 }
 
 RunRecorder::~RunRecorder()
@@ -132,6 +141,29 @@ RunRecorder::~RunRecorder()
 void RunRecorder::setBatchesPerEpoch(int batches)
 {
     blockSize_ = std::max(1, batches / kBatchPointsPerEpoch);
+}
+
+void RunRecorder::settingsChanged(double epochPosition, int batchSize, double learningRate)
+{
+    TrainConfig &t = manifest_.training;
+    auto add = [&](const char *setting, double from, double to) {
+        if (manifest_.settingChanges.size() >= RunManifest::kMaxSettingChanges)
+            manifest_.settingChanges.erase(manifest_.settingChanges.begin());
+        manifest_.settingChanges.push_back({std::max(0.0, epochPosition), setting, from, to});
+    };
+    bool changed = false;
+    if (learningRate != t.optimizer.learningRate) {
+        add("lr", t.optimizer.learningRate, learningRate);
+        t.optimizer.learningRate = learningRate;
+        changed = true;
+    }
+    if (batchSize != t.batchSize) {
+        add("batch", t.batchSize, batchSize);
+        t.batchSize = batchSize;
+        changed = true;
+    }
+    if (changed && !finished_)
+        writeManifest();
 }
 
 void RunRecorder::addBatch(long long step, double epochPosition, double loss, double accuracy)
@@ -231,18 +263,37 @@ void RunRecorder::finish(const Trainer *trainer, RunState state, const std::stri
 {
     if (finished_)
         return;
-    finished_ = true;
     flushBlock();
     manifest_.state = state;
     manifest_.stopReason = reason;
-    if (trainer) {
-        takeResults(*trainer);
-        writeFileAtomically(folder_ + "/" + kMetricsFile, metricsToCsv(trainer->history()));
-        writeCheckpoint(*trainer);
+    // The manifest is written last in any case: when a file before it cannot be written (a full
+    // disk), the run is recorded as failed with that reason, then the error is passed on.
+    std::exception_ptr error;
+    try {
+        if (trainer) {
+            takeResults(*trainer);
+            writeFileAtomically(folder_ + "/" + kMetricsFile, metricsToCsv(trainer->history()));
+            writeCheckpoint(*trainer);
+        }
+        writeBatches();
+    } catch (const std::exception &e) {
+        error = std::current_exception();
+        manifest_.state = RunState::Failed;
+        manifest_.stopReason = std::string("the run's files could not be written: ") + e.what();
+        if (!reason.empty() && state != RunState::Complete)
+            manifest_.stopReason = reason + "; " + manifest_.stopReason;
     }
-    writeBatches();
-    writeManifest();
+    try {
+        writeManifest();
+    } catch (...) {
+        finished_ = true; // the attempt was made; the manifest stays as it was
+        lock_.reset();
+        throw;
+    }
+    finished_ = true;
     lock_.reset();
+    if (error)
+        std::rethrow_exception(error);
 }
 
 } // namespace firstspike

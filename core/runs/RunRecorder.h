@@ -51,12 +51,20 @@ public:
 
     // The mini-batches of an epoch at the current batch size (sets the averaging block).
     void setBatchesPerEpoch(int batches);
+    // The learning rate or batch size changed while the run trains (the desktop app's live
+    // settings): the manifest's settings take the new values, each change is added to its
+    // setting_changes (the oldest dropped beyond RunManifest::kMaxSettingChanges), and the
+    // manifest is rewritten. Nothing happens when neither value differs.
+    void settingsChanged(double epochPosition, int batchSize, double learningRate);
     void addBatch(long long step, double epochPosition, double loss, double accuracy);
     // After Trainer::finishEpoch(): rewrites metrics.csv, batches.csv and the manifest, and the
     // checkpoint when it is due.
     void epochEnded(const Trainer &trainer);
     // The run ended (after Trainer::finalize() when complete): the final checkpoint when the
-    // trainer is given, the manifest with its state and reason.
+    // trainer is given, the manifest with its state and reason. The manifest is always written
+    // (attempted) last: when metrics.csv, batches.csv or the checkpoint cannot be written, it
+    // records the run as failed with that reason, and the error is thrown after it. Once called,
+    // the recorder is finished whether it threw or not.
     void finish(const Trainer *trainer, RunState state, const std::string &reason);
     bool finished() const { return finished_; }
 

@@ -111,7 +111,58 @@ const std::set<std::string> &reservedOptions()
     return names;
 }
 
+// Train options that change how a run is done or where it is recorded, never its results.
+const std::set<std::string> &optionsOutsideTheId()
+{
+    static const std::set<std::string> names = {"--threads", "--quiet", "--runs-dir", "--run-name", "--run-id",
+                                                "--skip-if-complete", "--sweep", "--sweep-values", "--no-record",
+                                                "--save", "--metrics-json"};
+    return names;
+}
+
 } // namespace
+
+std::string SweepPlan::sharedArgsKey(const std::vector<std::string> &args)
+{
+    // Option/value pairs: "--name value", "--name=value", or a switch "--name" (the next
+    // argument starts with "--", or there is none).
+    std::vector<std::pair<std::string, std::string>> pairs;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        std::string option = args[i], value;
+        bool hasValue = false;
+        if (option.rfind("--", 0) == 0) {
+            const std::size_t eq = option.find('=');
+            if (eq != std::string::npos) {
+                value = option.substr(eq + 1);
+                option = option.substr(0, eq);
+                hasValue = true;
+            } else if (i + 1 < args.size() && args[i + 1].rfind("--", 0) != 0) {
+                value = args[++i];
+                hasValue = true;
+            }
+        }
+        if (optionsOutsideTheId().count(option))
+            continue;
+        if (hasValue && option.size() > 2) {
+            const std::string name = option.substr(2);
+            const bool known = std::any_of(settings().begin(), settings().end(),
+                                           [&](const Setting &s) { return name == s.name; });
+            if (known) {
+                try {
+                    value = canonicalValue(name, value);
+                } catch (const SweepError &) {
+                    // A value the trainer refuses: each run fails with its message; kept as typed.
+                }
+            }
+        }
+        pairs.emplace_back(option, hasValue ? "=" + value : std::string());
+    }
+    std::sort(pairs.begin(), pairs.end());
+    std::string key;
+    for (const auto &[option, value] : pairs)
+        key += option + value + '\x1f';
+    return key;
+}
 
 std::vector<std::string> SweepPlan::settingNames()
 {
@@ -308,9 +359,7 @@ std::vector<SweepPoint> SweepPlan::expand(const SweepSpec &spec)
     if (combos.size() * spec.seeds.size() > kMaxPoints)
         throw SweepError("the sweep has more than " + std::to_string(kMaxPoints) + " runs");
 
-    std::string shared;
-    for (const std::string &arg : spec.sharedArgs)
-        shared += arg + '\x1f';
+    const std::string shared = sharedArgsKey(spec.sharedArgs);
     std::vector<SweepPoint> points;
     std::set<std::string> ids;
     for (const auto &combo : combos)

@@ -1,8 +1,8 @@
 #pragma once
 // A hyper-parameter sweep (`firstspike-cli sweep`): named settings on a grid or drawn at random,
 // times seeds, expanded into one training run per point. Each point has a deterministic run id
-// derived from its settings, seed and the options shared by every run, so that running the same
-// sweep again finds the runs already done.
+// derived from its settings, seed and the options shared by every run that change its results
+// (sharedArgsKey), so that running the same sweep again finds the runs already done.
 //
 //   --grid hidden=400,800 --grid lr=1e-3,3e-3 --seeds 1-3         2 x 2 x 3 = 12 runs
 //   --random 8 --range lr=1e-4:1e-2:log --grid encoding=latency,binary --seeds 1,2
@@ -69,6 +69,11 @@ public:
     static std::vector<std::string> settingNames();
     // A value's canonical text after the setting's checks; SweepError when refused.
     static std::string canonicalValue(const std::string &name, const std::string &value);
+    // The shared train arguments as they enter the run ids: options that do not change a run's
+    // results (--threads, --quiet, --runs-dir, --run-name, --save, --metrics-json, ...) left
+    // out, values of sweepable settings in canonical text ("1e-3" and "0.001" alike), the
+    // option/value pairs sorted (the order they were given in does not matter).
+    static std::string sharedArgsKey(const std::vector<std::string> &args);
 };
 
 } // namespace firstspike

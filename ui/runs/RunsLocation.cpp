@@ -1,16 +1,17 @@
 #include "ui/runs/RunsLocation.h"
 
-#include <QDir>
+#include "core/runs/RunsFolder.h"
+
+#include <QFile>
 #include <QStandardPaths>
 
 namespace firstspike {
 
 QString RunsLocation::defaultFolder()
 {
-    const QString env = qEnvironmentVariable("FIRSTSPIKE_RUNS_DIR");
-    if (!env.isEmpty())
-        return env;
-    return QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)).filePath(QStringLiteral("runs"));
+    const QString base = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
+    return QFile::decodeName(
+        QByteArray::fromStdString(RunsFolder::choose({}, base.isEmpty() ? std::string() : QFile::encodeName(base).toStdString())));
 }
 
 } // namespace firstspike

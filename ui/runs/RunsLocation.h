@@ -7,8 +7,8 @@ namespace firstspike {
 class RunsLocation {
 public:
     // $FIRSTSPIKE_RUNS_DIR when set, else QStandardPaths::AppDataLocation + "/runs" (e.g.
-    // ~/.local/share/Firstspike/firstspike/runs), the folder `firstspike-cli train` and `sweep`
-    // use by default too.
+    // ~/.local/share/Firstspike/firstspike/runs): RunsFolder::choose, the choice `firstspike-cli
+    // train` and `sweep` make by default too.
     static QString defaultFolder();
 };
 

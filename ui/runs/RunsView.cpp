@@ -2,6 +2,7 @@
 
 #include "core/files/SafeFile.h"
 #include "core/runs/RunIndex.h"
+#include "core/runs/RunReader.h"
 #include "ui/runs/RunsFilterProxy.h"
 #include "ui/runs/RunsOverlayView.h"
 #include "ui/runs/RunsScatterView.h"
@@ -119,6 +120,15 @@ RunsView::RunsView(QWidget *parent) : QWidget(parent)
 
     watcher_ = new QFutureWatcher<ScanResult>(this);
     connect(watcher_, &QFutureWatcher<ScanResult>::finished, this, &RunsView::scanDone);
+    curveWatcher_ = new QFutureWatcher<CurveResults>(this);
+    connect(curveWatcher_, &QFutureWatcher<CurveResults>::finished, this, &RunsView::curvesDone);
+    livePoll_ = new QTimer(this);
+    livePoll_->setInterval(kLivePollMs);
+    connect(livePoll_, &QTimer::timeout, this, &RunsView::livePoll);
+    filterDelay_ = new QTimer(this);
+    filterDelay_->setSingleShot(true);
+    filterDelay_->setInterval(kFilterDelayMs);
+    connect(filterDelay_, &QTimer::timeout, this, &RunsView::applyFilter);
     folderWatcher_ = new QFileSystemWatcher(this);
     debounce_ = new QTimer(this);
     debounce_->setSingleShot(true);
@@ -128,10 +138,12 @@ RunsView::RunsView(QWidget *parent) : QWidget(parent)
 
     connect(refreshButton, &QPushButton::clicked, this, &RunsView::refresh);
     connect(folderButton, &QPushButton::clicked, this, &RunsView::chooseFolder);
+    // Typing is applied once it pauses (each application matches every row); clearing at once.
     connect(filter_, &QLineEdit::textChanged, this, [this](const QString &text) {
-        proxy_->setFilterText(text);
-        updatePlots();
-        updateStatus();
+        if (text.isEmpty())
+            applyFilter();
+        else
+            filterDelay_->start();
     });
     connect(model_, &RunsTableModel::checkedChanged, this, &RunsView::updatePlots);
     connect(table_, &QTableView::clicked, this, [this](const QModelIndex &index) {
@@ -161,9 +173,13 @@ RunsView::RunsView(QWidget *parent) : QWidget(parent)
 
 RunsView::~RunsView()
 {
-    // The scan reads files only; it is waited for, not cancelled (it holds no GUI objects).
+    // The scan and the curve reads hold no GUI objects: told to stop before their next run
+    // folder, they are waited for.
+    cancel_ = true;
     watcher_->disconnect(this);
+    curveWatcher_->disconnect(this);
     watcher_->waitForFinished();
+    curveWatcher_->waitForFinished();
 }
 
 void RunsView::setFolder(const QString &folder)
@@ -187,12 +203,37 @@ void RunsView::showEvent(QShowEvent *event)
 
 bool RunsView::isScanning() const
 {
-    return watcher_->isRunning() || rescanPending_;
+    return scanInFlight_ || rescanPending_;
+}
+
+bool RunsView::isLoadingCurves() const
+{
+    return curvesInFlight_;
+}
+
+bool RunsView::isFilterPending() const
+{
+    return filterDelay_->isActive();
+}
+
+void RunsView::applyFilter()
+{
+    filterDelay_->stop();
+    proxy_->setFilterText(filter_->text());
+    updateScatter();
+    updateStatus();
+}
+
+void RunsView::livePoll()
+{
+    if (isScanning() || !isVisible())
+        return; // a scan in flight brings the news; a hidden view is read again when shown
+    refresh();
 }
 
 void RunsView::refresh()
 {
-    if (watcher_->isRunning()) {
+    if (scanInFlight_) {
         rescanPending_ = true;
         return;
     }
@@ -200,12 +241,14 @@ void RunsView::refresh()
     const std::string folder = folder_.toStdString();
     if (!folder_.isEmpty() && folderWatcher_->directories().isEmpty() && QFileInfo(folder_).isDir())
         folderWatcher_->addPath(folder_); // the folder appeared since
-    watcher_->setFuture(QtConcurrent::run([folder]() {
+    const std::atomic<bool> *cancel = &cancel_;
+    scanInFlight_ = true;
+    watcher_->setFuture(QtConcurrent::run([folder, cancel]() {
         ScanResult result;
         if (folder.empty())
             return result;
         try {
-            std::vector<RunRecord> runs = RunIndex::scan(folder, true, &result.truncated);
+            std::vector<RunRecord> runs = RunIndex::scan(folder, false, &result.truncated, cancel);
             result.runs.reserve(runs.size());
             for (RunRecord &r : runs)
                 result.runs.push_back(std::make_shared<const RunRecord>(std::move(r)));
@@ -224,16 +267,19 @@ bool RunsView::waitForScan(int timeoutMs)
 {
     QElapsedTimer timer;
     timer.start();
-    while (isScanning() && timer.elapsed() < timeoutMs) {
+    while ((isScanning() || isLoadingCurves() || isFilterPending()) && timer.elapsed() < timeoutMs) {
+        if (isFilterPending() && !isScanning())
+            applyFilter();
         QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
         QThread::msleep(2);
     }
     QCoreApplication::processEvents();
-    return !isScanning();
+    return !isScanning() && !isLoadingCurves() && !isFilterPending();
 }
 
 void RunsView::scanDone()
 {
+    scanInFlight_ = false;
     ScanResult result = watcher_->result();
     scanError_ = result.error;
     truncated_ = result.truncated;
@@ -242,7 +288,13 @@ void RunsView::scanDone()
         table_->resizeColumnsToContents();
     if (table_->columnWidth(RunsTableModel::Name) > 320)
         table_->setColumnWidth(RunsTableModel::Name, 320);
-    updatePlots();
+    bool running = false;
+    for (const RunPtr &r : model_->runs())
+        running = running || r->status() == "running";
+    if (running && !livePoll_->isActive())
+        livePoll_->start();
+    else if (!running)
+        livePoll_->stop();
     updateStatus();
     if (rescanPending_)
         refresh();
@@ -271,14 +323,104 @@ QStringList RunsView::legendLabels(const std::vector<RunPtr> &runs)
     return labels;
 }
 
+std::string RunsView::curveKey(const RunRecord &run)
+{
+    return run.manifest.started + '|' + run.manifest.updated + '|' + run.status() + '|' + std::to_string(run.manifest.epochs)
+        + '|' + std::to_string(run.manifest.checkpointEpoch);
+}
+
 void RunsView::updatePlots()
 {
+    updateOverlay();
+    updateScatter();
+}
+
+void RunsView::updateOverlay()
+{
+    const std::vector<RunPtr> checked = model_->checkedRuns();
+    // Only the ticked runs' curves are kept.
+    std::map<QString, Curves> kept;
+    for (const RunPtr &r : checked) {
+        const QString id = QString::fromStdString(r->id);
+        if (const auto it = curves_.find(id); it != curves_.end())
+            kept.insert(*it);
+    }
+    curves_.swap(kept);
+    // A run shows its last curves read until those of its latest scan are in.
     std::vector<RunsOverlayView::Entry> overlay;
+    QStringList unreadable;
+    const QStringList labels = legendLabels(checked);
+    for (std::size_t i = 0; i < checked.size(); ++i) {
+        const QString id = QString::fromStdString(checked[i]->id);
+        const auto it = curves_.find(id);
+        if (it == curves_.end())
+            continue;
+        if (it->second.run->health != RunHealth::Ok) {
+            unreadable << tr("%1 (%2)").arg(id, QString::fromStdString(it->second.run->problem));
+            continue;
+        }
+        overlay.push_back({it->second.run, model_->colorOf(id), labels[int(i)]});
+    }
+    curveProblem_ = unreadable.isEmpty() ? QString() : tr("Curves that cannot be read: %1.").arg(unreadable.join(QStringLiteral(", ")));
+    overlay_->setRuns(std::move(overlay));
+    loadMissingCurves();
+    updateStatus();
+}
+
+void RunsView::loadMissingCurves()
+{
+    if (curvesInFlight_)
+        return; // curvesDone asks again
+    std::vector<CurveRequest> requests;
+    for (const RunPtr &r : model_->checkedRuns()) {
+        const QString id = QString::fromStdString(r->id);
+        const std::string key = curveKey(*r);
+        const auto it = curves_.find(id);
+        if (it == curves_.end() || it->second.key != key)
+            requests.push_back({id, key, r->folder});
+    }
+    if (requests.empty())
+        return;
+    const std::atomic<bool> *cancel = &cancel_;
+    curvesInFlight_ = true;
+    curveWatcher_->setFuture(QtConcurrent::run([requests = std::move(requests), cancel]() {
+        CurveResults results;
+        for (const CurveRequest &request : requests) {
+            if (cancel->load(std::memory_order_relaxed))
+                break;
+            // readRunFolder never throws for what a folder holds; memory may still run out.
+            RunRecord record;
+            try {
+                record = readRunFolder(request.folder, true);
+            } catch (const std::bad_alloc &) {
+                record = RunRecord{};
+                record.folder = request.folder;
+                record.id = request.id.toStdString();
+                record.health = RunHealth::Damaged;
+                record.problem = "not enough memory to read it";
+            }
+            results.emplace_back(request, std::make_shared<const RunRecord>(std::move(record)));
+        }
+        return results;
+    }));
+    updateStatus();
+}
+
+void RunsView::curvesDone()
+{
+    curvesInFlight_ = false;
+    CurveResults results = curveWatcher_->result();
+    // Kept under the key of the scan they were asked for: they are at least that recent.
+    for (auto &[request, run] : results)
+        if (model_->isChecked(request.id))
+            curves_[request.id] = {request.key, std::move(run)};
+    updateOverlay(); // and reads what changed meanwhile
+}
+
+void RunsView::updateScatter()
+{
     const std::vector<RunPtr> checked = model_->checkedRuns();
     const QStringList labels = legendLabels(checked);
-    for (std::size_t i = 0; i < checked.size(); ++i)
-        overlay.push_back({checked[i], model_->colorOf(QString::fromStdString(checked[i]->id)), labels[int(i)]});
-    overlay_->setRuns(std::move(overlay));
     std::vector<RunsScatterView::Entry> scatter;
     for (int row = 0; row < proxy_->rowCount(); ++row) {
         const RunPtr r = model_->run(proxy_->mapToSource(proxy_->index(row, 0)).row());
@@ -289,7 +431,6 @@ void RunsView::updatePlots()
                            at == checked.end() ? QString() : labels[int(at - checked.begin())]});
     }
     scatter_->setRuns(std::move(scatter));
-    updateStatus();
 }
 
 QString RunsView::statusText() const
@@ -325,8 +466,12 @@ void RunsView::updateStatus()
             line += tr(" (only the first %1 folders were read)").arg(RunIndex::kMaxRuns);
         parts << line + QLatin1Char('.');
     }
-    if (watcher_ && watcher_->isRunning())
+    if (scanInFlight_)
         parts << tr("Reading…");
+    else if (curvesInFlight_)
+        parts << tr("Reading curves…");
+    if (!curveProblem_.isEmpty())
+        parts << curveProblem_;
     if (!proxy_->filterProblem().isEmpty())
         parts << tr("Filter: %1.").arg(proxy_->filterProblem());
     if (!message_.isEmpty())

@@ -5,13 +5,24 @@
 // front; a run opened in the Inspect tab; figures and the table exported.
 //
 // The folder is read off the GUI thread (QtConcurrent): a scan of thousands of runs, or a
-// damaged one, never stalls the window. It is read again when the folder changes (a watcher on
-// it), when a recorded run starts or ends (MainWindow), and on Refresh.
+// damaged one, never stalls the window. A scan reads the manifests only (the table and the
+// scatter need nothing else); the curves of the ticked runs are read apart, off the GUI thread
+// too, and kept by run while the scan finds the run unchanged (same manifest update time,
+// state and epochs). The folder is read again when it changes (a watcher on it), when a
+// recorded run starts or ends (MainWindow), on Refresh, and every kLivePollMs while a run of
+// the table is running (a run folder's own changes do not reach the watcher). A scan in
+// progress is cancelled between run folders when the view is destroyed.
 #include "ui/export/FigureExporter.h"
 #include "ui/runs/RunsTableModel.h"
 
 #include <QFutureWatcher>
 #include <QWidget>
+
+#include <atomic>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
 
 class QLabel;
 class QLineEdit;
@@ -36,10 +47,18 @@ public:
     // The runs folder shown (and read again now). Empty: none.
     void setFolder(const QString &folder);
     QString folder() const { return folder_; }
+    static constexpr int kLivePollMs = 3000;
+    static constexpr int kFilterDelayMs = 150;
+
     // Reads the folder again off the GUI thread; scanFinished follows.
     void refresh();
     bool isScanning() const;
-    // Tests and scripts: runs the event loop until the running scan (and a queued one) is in.
+    // True while the curves of a ticked run are being read.
+    bool isLoadingCurves() const;
+    // True while typed filter text waits for its kFilterDelayMs to be applied.
+    bool isFilterPending() const;
+    // Tests and scripts: runs the event loop until the running scan (and a queued one), the
+    // ticked runs' curves and a pending filter are in.
     bool waitForScan(int timeoutMs = 10000);
 
     RunsTableModel *model() const { return model_; }
@@ -80,8 +99,27 @@ private:
         QString error;
         bool truncated = false;
     };
+    // A ticked run's record read with its curves, and the key of the scanned record it was read for.
+    struct Curves {
+        std::string key;
+        RunPtr run;
+    };
+    struct CurveRequest {
+        QString id;
+        std::string key;
+        std::string folder;
+    };
+    using CurveResults = std::vector<std::pair<CurveRequest, RunPtr>>;
+    // What a change of the run folder changes in its manifest.
+    static std::string curveKey(const RunRecord &run);
     void scanDone();
+    void curvesDone();
+    void loadMissingCurves();
+    void applyFilter();
+    void livePoll();
     void updatePlots();
+    void updateOverlay();
+    void updateScatter();
     void updateStatus();
     void chooseFolder();
     void exportInteractively(const QString &what);
@@ -91,13 +129,21 @@ private:
     static QStringList legendLabels(const std::vector<RunPtr> &runs);
 
     QString folder_;
+    bool scanInFlight_ = false;   // from refresh() to scanDone()
+    bool curvesInFlight_ = false; // from loadMissingCurves() to curvesDone()
     bool rescanPending_ = false;
     QString scanError_;
     bool truncated_ = false;
     QString message_;
     QFutureWatcher<ScanResult> *watcher_ = nullptr;
+    QFutureWatcher<CurveResults> *curveWatcher_ = nullptr;
+    std::map<QString, Curves> curves_; // ticked run id -> its curves
+    QString curveProblem_;
+    std::atomic<bool> cancel_{false};  // set when the view goes: scans and curve reads stop
     QFileSystemWatcher *folderWatcher_ = nullptr;
     QTimer *debounce_ = nullptr;
+    QTimer *livePoll_ = nullptr;
+    QTimer *filterDelay_ = nullptr;
     RunsTableModel *model_ = nullptr;
     RunsFilterProxy *proxy_ = nullptr;
     QTableView *table_ = nullptr;

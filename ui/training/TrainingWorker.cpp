@@ -422,6 +422,16 @@ void TrainingWorker::serve(std::optional<RunConfig> &reset, std::shared_ptr<cons
         trainer_->setLiveConfig(live->batchSize, optimizer);
         config_.training.batchSize = live->batchSize;
         config_.training.optimizer.learningRate = live->learningRate;
+        if (recorder_) {
+            recorder_->setBatchesPerEpoch(trainer_->batchesPerEpoch());
+            try {
+                recorder_->settingsChanged(trainer_->epoch()
+                                               + static_cast<double>(trainer_->cursor()) / std::max(1, trainer_->epochSize()),
+                                           live->batchSize, live->learningRate);
+            } catch (const std::exception &e) {
+                recordingFailed(e);
+            }
+        }
     }
     saveRequested();
     if (!trainer_) {

@@ -113,7 +113,8 @@ private:
     void fail(const QString &message);
     void saveRequested();
     void autosave();
-    // Run recording: started at a run's first mini-batch, ended with the run.
+    // Run recording: started at a run's first mini-batch, ended with the run. A live change of
+    // the learning rate or batch size is recorded in the manifest (RunRecorder::settingsChanged).
     void startRecording();
     void endRecording(RunState state, const QString &reason, bool withNetwork);
     void recordingFailed(const std::exception &e);

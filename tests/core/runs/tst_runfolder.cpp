@@ -18,7 +18,12 @@
 
 #include <QtTest>
 
+#include <atomic>
+#include <chrono>
 #include <csignal>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <sys/stat.h>
@@ -382,6 +387,152 @@ private Q_SLOTS:
         QVERIFY(RunIndex::scan(root() + "/absent").empty());
         writeText(root() + "/a-file", "x");
         QVERIFY_THROWS_EXCEPTION(FileError, RunIndex::scan(root() + "/a-file"));
+    }
+
+    void runsFolderMayBeASymbolicLink()
+    {
+        const std::string real = root() + "/shared-runs";
+        QVERIFY(::mkdir(real.c_str(), 0755) == 0);
+        const std::string link = root() + "/linked-runs";
+        QVERIFY(::symlink(real.c_str(), link.c_str()) == 0);
+        NetworkConfig net;
+        net.layerSizes = {784, 4, 10};
+        TrainConfig tc;
+        {
+            RunRecorder recorder(link, manifestFor("via-link", net, tc));
+            recorder.finish(nullptr, RunState::Stopped, "test");
+        }
+        QCOMPARE(readRunFolder(real + "/via-link", false).status(), std::string("stopped"));
+        // The run folder itself as a link is still refused.
+        QVERIFY(::mkdir((real + "/elsewhere").c_str(), 0755) == 0);
+        QVERIFY(::symlink((real + "/elsewhere").c_str(), (real + "/linked-run").c_str()) == 0);
+        QVERIFY_THROWS_EXCEPTION(FileError, RunRecorder(link, manifestFor("linked-run", net, tc)));
+        // A runs folder that is a file, or a link to nothing, is refused with its name.
+        writeText(root() + "/plain-file", "x");
+        QVERIFY_THROWS_EXCEPTION(FileError, RunRecorder(root() + "/plain-file", manifestFor("a", net, tc)));
+        QVERIFY(::symlink((root() + "/nowhere").c_str(), (root() + "/dangling").c_str()) == 0);
+        QVERIFY_THROWS_EXCEPTION(FileError, RunRecorder(root() + "/dangling", manifestFor("a", net, tc)));
+    }
+
+    void lockWaitsOutABriefSharedLock()
+    {
+        const std::string folder = root() + "/brief-lock";
+        QVERIFY(::mkdir(folder.c_str(), 0755) == 0);
+        // What RunLock::isHeld does in another process: a shared lock for an instant.
+        const int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY);
+        QVERIFY(fd >= 0);
+        QVERIFY(::flock(fd, LOCK_SH | LOCK_NB) == 0);
+        std::thread release([fd] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(40));
+            ::close(fd);
+        });
+        bool busy = false;
+        try {
+            RunLock lock(folder);
+        } catch (const RunBusyError &) {
+            busy = true;
+        }
+        release.join();
+        QVERIFY(!busy);
+        // A lock held for good is still refused (after the short wait).
+        RunLock held(folder);
+        QVERIFY_THROWS_EXCEPTION(RunBusyError, RunLock{folder});
+    }
+
+    void finishWritesTheManifestWhenAFileCannotBeWritten()
+    {
+        NetworkConfig net;
+        net.layerSizes = {784, 4, 10};
+        TrainConfig tc;
+        tc.epochs = 1;
+        tc.threads = 1;
+        Trainer trainer(net, tc, smallData());
+        RunRecorder recorder(root() + "/runs", manifestFor("disk-full", net, tc));
+        const std::string folder = root() + "/runs/disk-full";
+        // metrics.csv cannot be replaced: a non-empty folder of that name stands in for a full disk.
+        QVERIFY(::mkdir((folder + "/metrics.csv").c_str(), 0755) == 0);
+        writeText(folder + "/metrics.csv/x", "x");
+        while (!trainer.finished()) {
+            while (!trainer.epochComplete())
+                trainer.trainBatch();
+            trainer.finishEpoch();
+        }
+        trainer.finalize();
+        QVERIFY_THROWS_EXCEPTION(FileError, recorder.finish(&trainer, RunState::Complete, trainer.stopReason()));
+        QVERIFY(recorder.finished());
+        QVERIFY(!RunLock::isHeld(folder));
+        const RunRecord r = readRunFolder(folder, false);
+        QCOMPARE(int(r.health), int(RunHealth::Ok));
+        QCOMPARE(r.status(), std::string("failed"));
+        QVERIFY2(r.manifest.stopReason.find("metrics.csv") != std::string::npos, r.manifest.stopReason.c_str());
+        // The failure path's finish (and the destructor) leave the record as it is.
+        recorder.finish(nullptr, RunState::Failed, "another reason");
+        QCOMPARE(readRunFolder(folder, false).manifest.stopReason, r.manifest.stopReason);
+    }
+
+    void restartWritesTheNewManifestBeforeRemovingOldFiles()
+    {
+        recordRun("restarted", 1);
+        const std::string folder = root() + "/runs/restarted";
+        QVERIFY(QFileInfo::exists(QString::fromStdString(folder + "/metrics.csv")));
+        NetworkConfig net;
+        net.layerSizes = {784, 8, 10};
+        TrainConfig tc;
+        RunRecorder again(root() + "/runs", manifestFor("restarted", net, tc));
+        const RunRecord r = readRunFolder(folder);
+        QCOMPARE(int(r.health), int(RunHealth::Ok));
+        QCOMPARE(r.manifest.epochs, 0);
+        QVERIFY(!QFileInfo::exists(QString::fromStdString(folder + "/metrics.csv")));
+        QVERIFY(!QFileInfo::exists(QString::fromStdString(folder + "/checkpoint.fsck")));
+    }
+
+    void liveSettingChangesAreRecorded()
+    {
+        NetworkConfig net;
+        net.layerSizes = {784, 4, 10};
+        TrainConfig tc;
+        tc.batchSize = 10;
+        tc.optimizer.learningRate = 1e-3;
+        RunRecorder recorder(root() + "/runs", manifestFor("live-change", net, tc));
+        recorder.settingsChanged(0.5, 10, 1e-3); // nothing changed
+        recorder.settingsChanged(1.25, 32, 3e-3);
+        recorder.settingsChanged(2.5, 32, 1e-4);
+        const RunRecord r = readRunFolder(root() + "/runs/live-change", false);
+        QCOMPARE(int(r.health), int(RunHealth::Ok));
+        QCOMPARE(r.manifest.training.batchSize, 32);
+        QCOMPARE(r.manifest.training.optimizer.learningRate, 1e-4);
+        const std::vector<SettingChange> &c = r.manifest.settingChanges;
+        QCOMPARE(c.size(), std::size_t(3));
+        QCOMPARE(c[0].setting, std::string("lr"));
+        QCOMPARE(c[0].epochPosition, 1.25);
+        QCOMPARE(c[0].from, 1e-3);
+        QCOMPARE(c[0].to, 3e-3);
+        QCOMPARE(c[1].setting, std::string("batch"));
+        QCOMPARE(c[1].from, 10.0);
+        QCOMPARE(c[1].to, 32.0);
+        QCOMPARE(c[2].setting, std::string("lr"));
+        QCOMPARE(c[2].to, 1e-4);
+        // A manifest without the list (no changes) reads back with none; a bad entry is refused.
+        recorder.finish(nullptr, RunState::Stopped, "test");
+        const std::string text = readText(root() + "/runs/live-change/manifest.json");
+        RunManifest back = parseManifest(text);
+        QCOMPARE(back.settingChanges.size(), std::size_t(3));
+        std::string bad = text;
+        bad.replace(bad.find("\"setting\":\"batch\""), 17, "\"setting\":\"zzzzz\"");
+        QVERIFY_THROWS_EXCEPTION(RunFormatError, parseManifest(bad));
+    }
+
+    void scanStopsWhenCancelled()
+    {
+        const std::string runs = root() + "/cancel-runs";
+        for (const char *id : {"a", "b", "c"}) {
+            QVERIFY(::mkdir(runs.c_str(), 0755) == 0 || errno == EEXIST);
+            QVERIFY(::mkdir((runs + "/" + id).c_str(), 0755) == 0);
+        }
+        std::atomic<bool> cancel{false};
+        QCOMPARE(RunIndex::scan(runs, false, nullptr, &cancel).size(), std::size_t(3));
+        cancel = true;
+        QVERIFY(RunIndex::scan(runs, false, nullptr, &cancel).empty());
     }
 
     void jsonReaderIsStrict()

@@ -79,6 +79,32 @@ private Q_SLOTS:
         QCOMPARE(SweepPlan::expand(renamed)[0].id.substr(0, 6), std::string("other-"));
     }
 
+    void idsIgnoreOptionsThatDoNotChangeResults()
+    {
+        SweepSpec base = gridSpec();
+        base.sharedArgs = {"--epochs", "2", "--lr-floor", "1e-5", "--threads", "4", "--no-bias"};
+        const std::string id = SweepPlan::expand(base)[0].id;
+        // Another thread count, --quiet: the same runs.
+        SweepSpec same = base;
+        same.sharedArgs = {"--threads", "1", "--quiet", "--epochs", "2", "--no-bias", "--lr-floor", "1e-5"};
+        QCOMPARE(SweepPlan::expand(same)[0].id, id);
+        // The options in another order, a value written differently, the --name=value form.
+        same.sharedArgs = {"--no-bias", "--lr-floor=0.00001", "--epochs", "02"};
+        QCOMPARE(SweepPlan::expand(same)[0].id, id);
+        // Without --threads at all.
+        same.sharedArgs = {"--epochs", "2", "--lr-floor", "1e-5", "--no-bias"};
+        QCOMPARE(SweepPlan::expand(same)[0].id, id);
+        // A setting that changes results gives other runs: another value, or a switch removed.
+        SweepSpec other = base;
+        other.sharedArgs = {"--epochs", "2", "--lr-floor", "2e-5", "--threads", "4", "--no-bias"};
+        QVERIFY(SweepPlan::expand(other)[0].id != id);
+        other.sharedArgs = {"--epochs", "2", "--lr-floor", "1e-5", "--threads", "4"};
+        QVERIFY(SweepPlan::expand(other)[0].id != id);
+        // The runs still get the arguments as given.
+        const std::vector<std::string> &args = SweepPlan::expand(base)[0].trainArgs;
+        QVERIFY(std::find(args.begin(), args.end(), "--threads") != args.end());
+    }
+
     void seedLists()
     {
         QCOMPARE(SweepPlan::parseSeeds("1-3,7"), (std::vector<std::uint64_t>{1, 2, 3, 7}));
