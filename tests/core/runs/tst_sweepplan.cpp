@@ -101,7 +101,7 @@ private Q_SLOTS:
         other.sharedArgs = {"--epochs", "2", "--lr-floor", "1e-5", "--threads", "4"};
         QVERIFY(SweepPlan::expand(other)[0].id != id);
         // The runs still get the arguments as given.
-        const std::vector<std::string> &args = SweepPlan::expand(base)[0].trainArgs;
+        const std::vector<std::string> args = SweepPlan::expand(base)[0].trainArgs;
         QVERIFY(std::find(args.begin(), args.end(), "--threads") != args.end());
     }
 
