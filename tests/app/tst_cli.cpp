@@ -1,6 +1,8 @@
 // firstspike-cli as a user runs it: train writes metrics and a checkpoint, eval and infer read
 // it, and bad input gives one line naming the problem and a non-zero exit status.
 
+#include "tests/common/RunProgram.h"
+
 #include <QtTest>
 
 #include <cmath>
@@ -12,34 +14,12 @@
 
 namespace {
 
-struct Result {
-    int exitCode = -1;
-    QString out;
-    QString err;
-};
+using Result = firstspike::test::ProgramResult;
 
 Result runProgram(const QString &program, const QStringList &args, int timeoutMs,
                   const QStringList &environment = {})
 {
-    QProcess p;
-    if (!environment.isEmpty()) {
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        for (const QString &kv : environment)
-            env.insert(kv.section('=', 0, 0), kv.section('=', 1));
-        p.setProcessEnvironment(env);
-    }
-    p.start(program, args);
-    Result r;
-    if (!p.waitForFinished(timeoutMs)) {
-        p.kill();
-        p.waitForFinished();
-        r.err = "timeout";
-        return r;
-    }
-    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2; // -2: crashed
-    r.out = QString::fromUtf8(p.readAllStandardOutput());
-    r.err = QString::fromUtf8(p.readAllStandardError());
-    return r;
+    return firstspike::test::runToEnd(program, args, timeoutMs, environment);
 }
 
 Result runCli(const QStringList &args, int timeoutMs = 120000, const QStringList &environment = {})

@@ -7,6 +7,8 @@
 #include "core/files/NirFile.h"
 #include "core/model/SpikeNetwork.h"
 
+#include "tests/common/RunProgram.h"
+
 #include <QtTest>
 #include <QThread>
 
@@ -20,26 +22,11 @@ using namespace firstspike;
 
 namespace {
 
-struct Result {
-    int exitCode = -1;
-    QString out, err;
-};
+using Result = firstspike::test::ProgramResult;
 
 Result run(const QString &program, const QStringList &args, int timeoutMs = 120000)
 {
-    QProcess p;
-    p.start(program, args);
-    Result r;
-    if (!p.waitForFinished(timeoutMs)) {
-        p.kill();
-        p.waitForFinished();
-        r.err = "timeout";
-        return r;
-    }
-    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2;
-    r.out = QString::fromUtf8(p.readAllStandardOutput());
-    r.err = QString::fromUtf8(p.readAllStandardError());
-    return r;
+    return firstspike::test::runToEnd(program, args, timeoutMs);
 }
 
 // The command line next to this test in the build tree (build/tests/ -> build/app/).

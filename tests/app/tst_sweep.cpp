@@ -5,6 +5,8 @@
 
 #include "core/runs/RunIndex.h"
 
+#include "tests/common/RunProgram.h"
+
 #include <QtTest>
 
 #include <csignal>
@@ -17,27 +19,11 @@ using namespace firstspike;
 
 namespace {
 
-struct Result {
-    int exitCode = -1;
-    QString out;
-    QString err;
-};
+using Result = firstspike::test::ProgramResult;
 
 Result runProgram(const QString &program, const QStringList &args, int timeoutMs = 60000)
 {
-    QProcess p;
-    p.start(program, args);
-    Result r;
-    if (!p.waitForFinished(timeoutMs)) {
-        p.kill();
-        p.waitForFinished();
-        r.err = "timeout";
-        return r;
-    }
-    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2;
-    r.out = QString::fromUtf8(p.readAllStandardOutput());
-    r.err = QString::fromUtf8(p.readAllStandardError());
-    return r;
+    return firstspike::test::runToEnd(program, args, timeoutMs);
 }
 
 Result runCli(const QStringList &args, int timeoutMs = 60000)
