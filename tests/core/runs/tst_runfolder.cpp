@@ -16,6 +16,8 @@
 #include "core/training/Trainer.h"
 #include "tests/common/FifoGuard.h"
 
+#include "tests/common/EmbeddedSubset.h"
+
 #include <QtTest>
 
 #include <atomic>
@@ -36,17 +38,7 @@ namespace {
 
 std::shared_ptr<const DataSplit> smallData()
 {
-    static const DataSplit full = loadEmbeddedMnist();
-    auto d = std::make_shared<DataSplit>();
-    std::vector<int> train(300), test(100);
-    for (int i = 0; i < 300; ++i)
-        train[i] = i;
-    for (int i = 0; i < 100; ++i)
-        test[i] = i;
-    d->source = "embedded";
-    d->train = full.train.subset(train, "train");
-    d->test = full.test.subset(test, "test");
-    return d;
+    return test::embeddedSubset(300, 100);
 }
 
 RunManifest manifestFor(const std::string &id, const NetworkConfig &net, const TrainConfig &tc)

@@ -6,6 +6,8 @@
 #include "core/parallel/ThreadPool.h"
 #include "core/training/Trainer.h"
 
+#include "tests/common/EmbeddedSubset.h"
+
 #include <QtTest>
 
 #include <cstring>
@@ -17,17 +19,7 @@ namespace {
 
 std::shared_ptr<const DataSplit> data(int trainCount, int testCount)
 {
-    static const DataSplit full = loadEmbeddedMnist();
-    auto d = std::make_shared<DataSplit>();
-    d->source = full.source;
-    std::vector<int> train(trainCount), test(testCount);
-    for (int i = 0; i < trainCount; ++i)
-        train[i] = i;
-    for (int i = 0; i < testCount; ++i)
-        test[i] = i;
-    d->train = full.train.subset(train, "train");
-    d->test = full.test.subset(test, "test");
-    return d;
+    return test::embeddedSubset(trainCount, testCount);
 }
 
 bool bitEqual(const std::vector<Matrix> &a, const std::vector<Matrix> &b)

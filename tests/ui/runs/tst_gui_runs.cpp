@@ -25,6 +25,8 @@
 #include <QLineEdit>
 #include <QPushButton>
 #include <QTableView>
+#include "tests/common/EmbeddedSubset.h"
+
 #include <QtTest>
 
 #include <QPainter>
@@ -41,17 +43,18 @@ namespace {
 
 std::shared_ptr<const DataSplit> smallData()
 {
-    static const DataSplit full = loadEmbeddedMnist();
-    auto d = std::make_shared<DataSplit>();
-    std::vector<int> train(300), test(100);
-    for (int i = 0; i < 300; ++i)
-        train[i] = i;
-    for (int i = 0; i < 100; ++i)
-        test[i] = i;
-    d->source = "embedded";
-    d->train = full.train.subset(train, "train");
-    d->test = full.test.subset(test, "test");
-    return d;
+    return test::embeddedSubset(300, 100);
+}
+
+// The view at a working size, shown, with `folder` scanned; false if either step failed.
+bool showScanned(RunsView &view, const QString &folder)
+{
+    view.resize(1200, 800);
+    view.show();
+    if (!QTest::qWaitForWindowExposed(&view))
+        return false;
+    view.setFolder(folder);
+    return view.waitForScan();
 }
 
 // A complete run recorded as `firstspike-cli sweep` records one.
@@ -147,11 +150,7 @@ private Q_SLOTS:
     void tableListsEveryRunAndMarksTheBrokenOnes()
     {
         RunsView view;
-        view.resize(1200, 800);
-        view.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&view));
-        view.setFolder(runs_);
-        QVERIFY(view.waitForScan());
+        QVERIFY(showScanned(view, runs_));
         QCOMPARE(view.model()->rowCount(), 5);
         QVERIFY2(view.statusText().contains("5 runs") && view.statusText().contains("1 damaged")
                      && view.statusText().contains("1 from a newer Firstspike"),
@@ -175,11 +174,7 @@ private Q_SLOTS:
     void tickingRunsOverlaysTheirCurves()
     {
         RunsView view;
-        view.resize(1200, 800);
-        view.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&view));
-        view.setFolder(runs_);
-        QVERIFY(view.waitForScan());
+        QVERIFY(showScanned(view, runs_));
         QVERIFY(view.overlay()->plot().lines.empty());
         QVERIFY(view.overlay()->plot().isEmpty());
 
@@ -246,11 +241,7 @@ private Q_SLOTS:
     void scansReadManifestsAndTickedRunsTheirCurves()
     {
         RunsView view;
-        view.resize(1200, 800);
-        view.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&view));
-        view.setFolder(runs_);
-        QVERIFY(view.waitForScan());
+        QVERIFY(showScanned(view, runs_));
         for (const RunPtr &r : view.model()->runs()) {
             QVERIFY(r->history.empty());
             QVERIFY(r->batches.empty());
@@ -293,11 +284,7 @@ private Q_SLOTS:
         trainEpoch();
 
         RunsView view;
-        view.resize(1200, 800);
-        view.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&view));
-        view.setFolder(runs);
-        QVERIFY(view.waitForScan());
+        QVERIFY(showScanned(view, runs));
         QCOMPARE(view.model()->rowCount(), 1);
         QCOMPARE(view.model()->run(0)->status(), std::string("running"));
         view.overlay()->metricBox()->setCurrentIndex(
@@ -321,11 +308,7 @@ private Q_SLOTS:
     void filterAndSort()
     {
         RunsView view;
-        view.resize(1200, 800);
-        view.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&view));
-        view.setFolder(runs_);
-        QVERIFY(view.waitForScan());
+        QVERIFY(showScanned(view, runs_));
         typeFilter(view, "lr>0.0015");
         QCOMPARE(shownRows(view), 2); // run-b, run-c
         QCOMPARE(int(view.scatter()->plot().markers.size()), 2);
@@ -361,11 +344,7 @@ private Q_SLOTS:
     void exportsFiguresAndTable()
     {
         RunsView view;
-        view.resize(1200, 800);
-        view.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&view));
-        view.setFolder(runs_);
-        QVERIFY(view.waitForScan());
+        QVERIFY(showScanned(view, runs_));
         clickOverlayBox(view, "run-a");
         clickOverlayBox(view, "run-c");
         QTemporaryDir out;
