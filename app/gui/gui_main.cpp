@@ -93,6 +93,10 @@ bool saveRunsView(MainWindow &window, const QString &prefix)
         if (ticked < 4 && r->status() == "complete" && runs->setRunChecked(QString::fromStdString(r->id), true))
             ++ticked;
     runs->overlay()->setMetric(RunsOverlayView::Metric::TestAccuracy);
+    if (!runs->waitForScan(30000)) { // the ticked runs' curves read
+        std::fprintf(stderr, "firstspike: the ticked runs' curves were not read in time\n");
+        return false;
+    }
     QApplication::processEvents();
     const bool ok = savePng(&window, prefix + QStringLiteral("-runs.png"));
     std::printf("%s\n", qPrintable(runs->statusText()));

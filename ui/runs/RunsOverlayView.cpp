@@ -107,9 +107,10 @@ RunsOverlayView::RunsOverlayView(QWidget *parent) : QWidget(parent)
     rebuild();
 }
 
-void RunsOverlayView::setRuns(std::vector<Entry> runs)
+void RunsOverlayView::setRuns(std::vector<Entry> runs, int reading)
 {
     runs_ = std::move(runs);
+    reading_ = reading;
     rebuild();
 }
 
@@ -154,8 +155,9 @@ void RunsOverlayView::rebuild()
     plot.yLabel = tr(mi.axis);
     plot.logY = logScale_;
     plot.integerX = !mi.perBatch;
-    plot.emptyText = runs_.empty() ? tr("Tick runs in the table to compare their curves here.")
-                                   : tr("The ticked runs have no values of this kind yet.");
+    plot.emptyText = !runs_.empty() ? tr("The ticked runs have no values of this kind yet.")
+                     : reading_ > 0 ? tr("Reading the curves of the ticked runs…")
+                                    : tr("Tick runs in the table to compare their curves here.");
     slider_->setEnabled(mi.perBatch);
     for (const Entry &e : runs_) {
         RunsPlotSeries s;

@@ -34,7 +34,8 @@ public:
         QColor color;
         QString label; // legend text; empty: the run's name
     };
-    void setRuns(std::vector<Entry> runs);
+    // `reading`: ticked runs whose curves are still being read (the empty plot says so).
+    void setRuns(std::vector<Entry> runs, int reading = 0);
     void setMetric(Metric metric);
     Metric metric() const { return metric_; }
     void setSmoothing(double smoothing); // EMA weight of the past, [0, 0.999]
@@ -55,6 +56,7 @@ private:
     void rebuild();
 
     std::vector<Entry> runs_;
+    int reading_ = 0;
     Metric metric_ = Metric::BatchLoss;
     double smoothing_ = 0.9;
     bool logScale_ = false;

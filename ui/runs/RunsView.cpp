@@ -350,11 +350,14 @@ void RunsView::updateOverlay()
     std::vector<RunsOverlayView::Entry> overlay;
     QStringList unreadable;
     const QStringList labels = legendLabels(checked);
+    int reading = 0; // ticked runs without curves yet (loadMissingCurves asks for them)
     for (std::size_t i = 0; i < checked.size(); ++i) {
         const QString id = QString::fromStdString(checked[i]->id);
         const auto it = curves_.find(id);
-        if (it == curves_.end())
+        if (it == curves_.end()) {
+            ++reading;
             continue;
+        }
         if (it->second.run->health != RunHealth::Ok) {
             unreadable << tr("%1 (%2)").arg(id, QString::fromStdString(it->second.run->problem));
             continue;
@@ -362,7 +365,7 @@ void RunsView::updateOverlay()
         overlay.push_back({it->second.run, model_->colorOf(id), labels[int(i)]});
     }
     curveProblem_ = unreadable.isEmpty() ? QString() : tr("Curves that cannot be read: %1.").arg(unreadable.join(QStringLiteral(", ")));
-    overlay_->setRuns(std::move(overlay));
+    overlay_->setRuns(std::move(overlay), reading);
     loadMissingCurves();
     updateStatus();
 }
