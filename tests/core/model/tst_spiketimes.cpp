@@ -220,14 +220,17 @@ private slots:
     }
 
     // orderInputs is the one order by (z, index) whatever the distribution of z: spread, tied,
-    // clustered around one value with far outliers (buckets that must be split again), a few
-    // distinct values, silent (non-finite) inputs left out; checked against std::stable_sort.
+    // clustered around one value with far outliers (its fast path gives up and sorts over every
+    // byte), a few distinct values, silent (non-finite) inputs left out, all equal, a dense
+    // descending run inside one 1/65536th of the range (the fast path's worst case), and times
+    // like a trained hidden layer's (crowded, some silent, some tied); checked against
+    // std::stable_sort.
     void inputOrderMatchesStableSort_data()
     {
         QTest::addColumn<int>("kind");
         QTest::addColumn<int>("size");
         for (int size : {0, 1, 2, 7, 24, 25, 100, 800, 3000})
-            for (int kind = 0; kind < 5; ++kind)
+            for (int kind = 0; kind < 7; ++kind)
                 QTest::addRow("kind %d, %d inputs", kind, size) << kind << size;
     }
     void inputOrderMatchesStableSort()
@@ -245,7 +248,16 @@ private slots:
                                           : 2.0 + 1e-12 * static_cast<double>(rng.below(40));
                 break;
             case 3: z[i] = rng.below(4) == 0 ? std::numeric_limits<double>::infinity() : 1.0 + rng.uniform(); break;
-            default: z[i] = 3.0; break; // all equal
+            case 4: z[i] = 3.0; break; // all equal
+            case 5: // descending, all within one bucket of the top bits, beside two far values
+                z[i] = i == 0 ? 1.0 : i == 1 ? 1000.0 : 2.0 + 1e-13 * static_cast<double>(size - i);
+                break;
+            default: { // t ~ 1.8 +- 0.4 (sum of uniforms), 10 % silent, 5 % tied at t = ln 3
+                const double t = 1.8 + 0.4 * (rng.uniform() + rng.uniform() + rng.uniform() - 1.5) * 2.0;
+                const int r = rng.below(20);
+                z[i] = r < 2 ? std::numeric_limits<double>::infinity() : r == 2 ? 3.0 : std::exp(t);
+                break;
+            }
             }
         }
         std::vector<int> expected(static_cast<std::size_t>(size));
