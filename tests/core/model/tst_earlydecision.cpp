@@ -79,10 +79,10 @@ private slots:
     void sortSpikesMatchesStdSort()
     {
         // The early exit orders the spikes of one check with sortSpikes: ranks (up to 64, equal
-        // pairs included, zeros and negative z too), a radix sort over the top half of z's bits
-        // with an insertion pass for equal top halves (the clustered times differ only in their
-        // low bits), std::sort above 64 when a z is not positive. Every path must give exactly
-        // std::sort's (z, index) order.
+        // pairs included, zeros and negative z too), two counting passes over the top 16 bits of
+        // the range with an insertion pass, std::sort when that pass would move too much (the
+        // clustered times differ only in their low bits) or above 64 when a z is not positive.
+        // Every path must give exactly std::sort's (z, index) order.
         Random rng(5);
         std::vector<std::pair<double, int>> spikes, scratch, expected;
         std::vector<std::uint64_t> keys;
