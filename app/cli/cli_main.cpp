@@ -283,6 +283,7 @@ int trainMlp(const Options &o, const NetworkConfig &net, const TrainConfig &tc, 
         j.key("model").value("mlp");
         j.key("layers").value(layerSizesToString(net.layerSizes));
         j.key("seed").value(static_cast<unsigned long long>(tc.seed));
+        j.key("threads").value(r.threads);
         j.key("data").value(data.source);
         j.key("epochs").value(static_cast<int>(r.history.size()));
         j.key("best_epoch").value(r.bestEpoch);

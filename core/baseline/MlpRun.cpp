@@ -39,6 +39,7 @@ MlpRunResult runDenseMlp(const DataSplit &data, const std::vector<int> &layerSiz
     batch.cols = data.train.cols;
     std::vector<int> batchIndices;
     MlpRunResult result;
+    result.threads = threads;
     // Selection as the spiking Trainer's: validation accuracy (training accuracy without a
     // validation set), the lower loss on a tie.
     double bestAccuracy = -std::numeric_limits<double>::infinity();

@@ -30,6 +30,7 @@ struct MlpRunResult {
     int bestEpoch = 0;                  // by validation accuracy (training accuracy without one)
     double testAccuracy = kNoValue;     // at the best epoch
     bool stoppedEarly = false;
+    int threads = 1;                    // worker threads it ran on
 };
 
 // Trains `layerSizes` (e.g. 784-800-10) on data.train and evaluates every epoch; onEpoch may
