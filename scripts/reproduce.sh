@@ -11,6 +11,7 @@
 #   snn-800        the spiking network 784-800-10 (defaults)
 #   snn-800-lr3e-4 784-800-10 with lr 3e-4 (the best of 1e-3, 5e-4, 3e-4, 2e-4 on validation, seed 1)
 #   snn-400-400    the deeper spiking network 784-400-400-10
+#   snn-400-400-lr3e-4, mlp-800-lr3e-4   the same two with lr 3e-4 (side by side with snn-800-lr3e-4)
 #   mlp-800        the dense ReLU MLP 784-800-10: same digits, schedule and selection (the reference)
 #   snn-800-fast   784-800-10, 4 epochs, cosine schedule, lr 3e-4 (time to accuracy: ~25 s of
 #                  training on 2 cores; the best 4-epoch setting on validation, seed 1)
@@ -32,7 +33,9 @@ args_for() {
     snn-800) echo "--layers 784-800-10" ;;
     snn-800-lr3e-4) echo "--layers 784-800-10 --lr 3e-4" ;;
     snn-400-400) echo "--layers 784-400-400-10" ;;
+    snn-400-400-lr3e-4) echo "--layers 784-400-400-10 --lr 3e-4" ;;
     mlp-800) echo "--model mlp --layers 784-800-10" ;;
+    mlp-800-lr3e-4) echo "--model mlp --layers 784-800-10 --lr 3e-4" ;;
     snn-800-fast) echo "--layers 784-800-10 --epochs 4 --schedule cosine --lr 3e-4" ;;
     snn-800-g0.05) echo "--layers 784-800-10 --decision-cost 0.05" ;;
     snn-800-g0.2) echo "--layers 784-800-10 --decision-cost 0.2" ;;

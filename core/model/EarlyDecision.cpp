@@ -81,7 +81,7 @@ void sortSpikes(std::vector<std::pair<double, int>> &e, std::vector<std::pair<do
             insertionSort(e.data(), n);
         return;
     }
-    if (n > static_cast<std::size_t>(std::numeric_limits<std::uint32_t>::max())) { // positions are 32 bits
+    if (n > static_cast<std::size_t>(std::numeric_limits<int>::max())) { // the counts are ints
         std::sort(e.begin(), e.end());
         return;
     }
