@@ -298,6 +298,7 @@ int trainMlp(const Options &o, const NetworkConfig &net, const TrainConfig &tc, 
             j.key("validation_accuracy").value(m.validationAccuracy);
             j.key("test_accuracy").value(m.testAccuracy);
             j.key("seconds").value(m.seconds);
+            j.key("train_seconds").value(m.trainSeconds);
             j.key("train_samples_per_second").value(m.samplesPerSecond);
             j.endObject();
         }

@@ -99,6 +99,8 @@ MlpRunResult runDenseMlp(const DataSplit &data, const std::vector<int> &layerSiz
         if (!more)
             break;
     }
+    if (!config.restoreBest && !result.history.empty()) // the last weights, as the Trainer keeps them
+        result.testAccuracy = result.history.back().testAccuracy;
     return result;
 }
 

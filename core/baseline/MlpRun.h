@@ -28,7 +28,7 @@ struct MlpEpochMetrics {
 struct MlpRunResult {
     std::vector<MlpEpochMetrics> history;
     int bestEpoch = 0;                  // by validation accuracy (training accuracy without one)
-    double testAccuracy = kNoValue;     // at the best epoch
+    double testAccuracy = kNoValue;     // at the best epoch (the last one without restoreBest)
     bool stoppedEarly = false;
     int threads = 1;                    // worker threads it ran on
 };

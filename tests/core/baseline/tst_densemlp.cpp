@@ -4,6 +4,8 @@
 // speed comparison meaningless.
 
 #include "core/baseline/DenseMlp.h"
+#include "core/baseline/MlpRun.h"
+#include "tests/common/EmbeddedSubset.h"
 #include "core/data/IdxReader.h"
 #include "core/common/Random.h"
 
@@ -150,6 +152,39 @@ private slots:
             }
         QVERIFY2(last < 0.5 * first, qPrintable(QString("mean loss %1 -> %2").arg(first).arg(last)));
         QVERIFY(std::isfinite(last));
+    }
+
+    // The reference run (train --model mlp): the test accuracy it reports is the best
+    // validation epoch's, or the last epoch's without restoreBest (as the Trainer's final
+    // weights); without a validation part the selection falls back to training accuracy.
+    void runReportsTheSelectedEpoch()
+    {
+        const auto data = test::embeddedSubset(600, 300);
+        TrainConfig tc;
+        tc.epochs = 4;
+        tc.threads = 2;
+        tc.validationFraction = 0.2;
+        tc.patience = 0;
+        const MlpRunResult best = runDenseMlp(*data, {784, 32, 10}, tc);
+        QCOMPARE(static_cast<int>(best.history.size()), 4);
+        QCOMPARE(best.threads, 2);
+        QVERIFY(best.bestEpoch >= 1 && best.bestEpoch <= 4);
+        double bestValidation = -1.0;
+        for (const MlpEpochMetrics &m : best.history)
+            bestValidation = std::max(bestValidation, m.validationAccuracy);
+        QCOMPARE(best.history[static_cast<std::size_t>(best.bestEpoch - 1)].validationAccuracy, bestValidation);
+        QCOMPARE(best.testAccuracy, best.history[static_cast<std::size_t>(best.bestEpoch - 1)].testAccuracy);
+
+        tc.restoreBest = false;
+        const MlpRunResult last = runDenseMlp(*data, {784, 32, 10}, tc);
+        QCOMPARE(last.bestEpoch, best.bestEpoch); // same seed, same run
+        QCOMPARE(last.testAccuracy, last.history.back().testAccuracy);
+
+        tc.validationFraction = 0.0;
+        const MlpRunResult noValidation = runDenseMlp(*data, {784, 32, 10}, tc);
+        for (const MlpEpochMetrics &m : noValidation.history)
+            QVERIFY(std::isnan(m.validationAccuracy));
+        QCOMPARE(noValidation.testAccuracy, noValidation.history.back().testAccuracy);
     }
 };
 
