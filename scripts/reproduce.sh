@@ -86,7 +86,8 @@ for c in configs:
         rows.append(dict(config=c, seed=int(s), layers=j["layers"], model=j.get("model", "snn"),
                          epochs=j["epochs"], best_epoch=j["best_epoch"], test_accuracy=100 * j["test_accuracy"],
                          threads=j.get("threads") or float("nan"), seconds=wall(t),
-                         train_seconds=sum(e.get("train_seconds", e.get("seconds", 0.0)) for e in j["history"]),
+                         train_seconds=sum(e["train_seconds"] for e in j["history"])
+                         if all("train_seconds" in e for e in j["history"]) else float("nan"),
                          peak_mb=rss(t),
                          spikes_per_neuron=j.get("hidden_spikes_per_neuron") or float("nan"),
                          before_decision=100 * (j.get("hidden_fired_before_decision") or float("nan")),
@@ -116,8 +117,10 @@ with open(f"{out}/results.md", "w") as f:
                 f"{ms([r['epochs'] for r in rs])} | {ms([r['spikes_per_neuron'] for r in rs])} | "
                 f"{ms([r['before_decision'] for r in rs])} | "
                 f"{ms([r['decision_time'] for r in rs])} |\n")
+    full = " (the last epoch for the -full configurations, trained without a validation part)" \
+        if any(c.endswith("-full") for c in configs) else ""
     f.write(f"\nSeeds {' '.join(seeds)}; mean ± sample standard deviation over seeds; test accuracy at the "
-            f"best validation epoch (the last epoch for the -full configurations, trained without a validation part); training time: the epochs' training without their evaluation; wall time: "
-            f"the whole run.\n")
+            f"best validation epoch{full}; training time: the epochs' training without their evaluation; "
+            f"wall time: the whole run.\n")
 print(open(f"{out}/results.md").read())
 PY

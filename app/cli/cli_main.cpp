@@ -275,8 +275,10 @@ int trainMlp(const Options &o, const NetworkConfig &net, const TrainConfig &tc, 
         return true;
     });
     if (!quiet)
-        std::printf("final (best validation epoch %d): test accuracy %.2f%%, %.1f s%s\n", r.bestEpoch, 100 * r.testAccuracy,
-                    totalSeconds, r.stoppedEarly ? " (stopped early: no validation gain)" : "");
+        std::printf("final (%s epoch %d): test accuracy %.2f%%, %.1f s%s\n",
+                    !tc.restoreBest ? "last" : tc.validationFraction > 0.0 ? "best validation" : "best training",
+                    tc.restoreBest ? r.bestEpoch : static_cast<int>(r.history.size()), 100 * r.testAccuracy, totalSeconds,
+                    r.stoppedEarly ? " (stopped early: no validation gain)" : "");
     if (o.has("metrics-json")) {
         JsonWriter j;
         j.beginObject();

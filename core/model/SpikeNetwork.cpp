@@ -332,8 +332,9 @@ void radixSortAllBytes(std::vector<std::uint64_t> &keys, std::vector<int> &idx, 
 // The fast path: keys relative to the smallest, two stable counting passes over the top 16
 // bits of that range, then an insertion pass in full key order for keys that shared those bits
 // (spike times crowd, but rarely into one 1/65536th of their range: ~5 moves for 800 hidden
-// spikes). False, with the keys in some order of the same set, when the insertion pass would
-// move more than a few keys per key (e.g. a dense cluster beside far outliers).
+// spikes). False, with the keys left in no useful state (the caller collects them again),
+// when the insertion pass would move more than a few keys per key (e.g. a dense cluster beside
+// far outliers).
 bool radixSortTopBits(std::vector<std::uint64_t> &keys, std::vector<int> &idx, std::vector<std::uint64_t> &keysTmp,
                       std::vector<int> &idxTmp)
 {

@@ -95,10 +95,7 @@ RunRecorder::RunRecorder(const std::string &runsDir, RunManifest manifest) : man
     if (!isValidRunId(manifest_.id))
         throw std::invalid_argument("run id '" + manifest_.id + "' is not a plain folder name (letters, digits, . _ - = +)");
     makeFolders(runsDir);
-    folder_ = runsDir + "/" + manifest_.id;
-    if (::mkdir(folder_.c_str(), 0755) != 0 && errno != EEXIST)
-        throw FileError(folder_ + ": cannot create the run folder (" + std::strerror(errno) + ")");
-    lock_ = std::make_unique<RunLock>(folder_);
+    const std::string folder = runsDir + "/" + manifest_.id;
     manifest_.version = RunManifest::kFormatVersion;
     manifest_.state = RunState::Running;
     manifest_.host = hostName();
@@ -106,6 +103,37 @@ RunRecorder::RunRecorder(const std::string &runsDir, RunManifest manifest) : man
     manifest_.started = manifest_.updated = currentUtcTime();
     manifest_.checkpoint.clear();
     startTime_ = lastCheckpointTime_ = monotonicSeconds();
+    struct stat st {};
+    if (::lstat(folder.c_str(), &st) != 0 && errno == ENOENT) {
+        // A new run: its folder is made under a hidden name (which readers skip), locked and
+        // given its manifest there, then renamed into place, so that no reader, and no kill,
+        // ever meets a run folder without a manifest. The lock is on the folder itself and
+        // moves with it.
+        const std::string staging = runsDir + "/." + manifest_.id + ".new-" + std::to_string(::getpid());
+        if (::mkdir(staging.c_str(), 0755) != 0)
+            throw FileError(staging + ": cannot create the run folder (" + std::strerror(errno) + ")");
+        auto discard = [&] {
+            lock_.reset();
+            ::unlink((staging + "/" + kManifestFile).c_str());
+            ::rmdir(staging.c_str());
+        };
+        try {
+            lock_ = std::make_unique<RunLock>(staging);
+            folder_ = staging;
+            writeManifest();
+        } catch (...) {
+            discard();
+            throw;
+        }
+        folder_ = folder;
+        if (::rename(staging.c_str(), folder.c_str()) == 0)
+            return; // a fresh folder: nothing of an earlier attempt to remove
+        discard(); // another process made the folder meanwhile: join it as a restart below
+    }
+    folder_ = folder;
+    if (::mkdir(folder_.c_str(), 0755) != 0 && errno != EEXIST)
+        throw FileError(folder_ + ": cannot create the run folder (" + std::strerror(errno) + ")");
+    lock_ = std::make_unique<RunLock>(folder_);
     // The new manifest first (no epochs, no checkpoint), then an earlier attempt's files (a
     // restarted run) go: its history and network are not this run's, and the temporary files of
     // a write it was killed in are of no use. A reader in between, or a crash, sees a new run

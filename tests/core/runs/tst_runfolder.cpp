@@ -183,6 +183,13 @@ private Q_SLOTS:
         QVERIFY_THROWS_EXCEPTION(RunBusyError, RunRecorder(root() + "/runs", manifestFor("live", net, tc)));
         recorder.reset(); // closed before its end: stopped
         QVERIFY(!RunLock::isHeld(folder));
+        // A new run's folder appears with its manifest already in it (made under a hidden name
+        // and renamed into place): nothing of the staging folder is left beside it.
+        QDir runsDir(QString::fromStdString(root() + "/runs"));
+        const QStringList hidden = runsDir.entryList(QStringList{QStringLiteral(".live.new-*")},
+                                                     QDir::Dirs | QDir::Hidden | QDir::NoDotAndDotDot);
+        QVERIFY2(hidden.isEmpty(), qPrintable(hidden.join(' ')));
+        QVERIFY(QFileInfo::exists(QString::fromStdString(folder + "/manifest.json")));
         const RunRecord r = readRunFolder(folder);
         QCOMPARE(r.status(), std::string("stopped"));
         QVERIFY(r.manifest.stopReason.find("closed") != std::string::npos);
@@ -373,6 +380,11 @@ private Q_SLOTS:
             damaged += r.health == RunHealth::Damaged;
             refused += r.health == RunHealth::Refused;
         }
+        // A staging folder left by a process killed before its rename is not a run.
+        QVERIFY(QDir().mkpath(QString::fromStdString(root() + "/runs/.killed-early.new-12345")));
+        writeText(root() + "/runs/.killed-early.new-12345/manifest.json", "{}");
+        for (const RunRecord &r : RunIndex::scan(root() + "/runs"))
+            QVERIFY(r.id.find("killed-early") == std::string::npos);
         QVERIFY(ok >= 3); // good, live, killed
         QVERIFY(damaged >= 11);
         QCOMPARE(refused, 1);
