@@ -655,7 +655,9 @@ void LayerGradientRecord::accumulate(const Entry &entry, Eigen::Index begin, Eig
 
 void RecordSlice::accumulate(double zi, int group, Eigen::Index n, double *__restrict acc, bool assign) const
 {
-    // Selects of values computed unconditionally: vectorises with -fno-trapping-math.
+    // Selects of values computed unconditionally: vectorises with -fno-trapping-math. The
+    // multiply-add is explicit, so that every build and path (backward()'s writes, the trainer's
+    // GradientRow.h) rounds it once, whatever the compiler's contraction setting.
     const double *__restrict gp = g;
     const double *__restrict gzp = gz;
     const int *__restrict c = cut;
@@ -663,24 +665,24 @@ void RecordSlice::accumulate(double zi, int group, Eigen::Index n, double *__res
         const double *__restrict up = u;
         if (assign) {
             for (Eigen::Index j = 0; j < n; ++j) {
-                const double term = zi * gp[j] - gzp[j] - up[j];
+                const double term = std::fma(zi, gp[j], -gzp[j]) - up[j];
                 acc[j] = c[j] >= group ? term : 0.0;
             }
         } else {
             for (Eigen::Index j = 0; j < n; ++j) {
-                const double term = zi * gp[j] - gzp[j] - up[j];
+                const double term = std::fma(zi, gp[j], -gzp[j]) - up[j];
                 acc[j] += c[j] >= group ? term : 0.0;
             }
         }
     } else {
         if (assign) {
             for (Eigen::Index j = 0; j < n; ++j) {
-                const double term = zi * gp[j] - gzp[j];
+                const double term = std::fma(zi, gp[j], -gzp[j]);
                 acc[j] = c[j] >= group ? term : 0.0;
             }
         } else {
             for (Eigen::Index j = 0; j < n; ++j) {
-                const double term = zi * gp[j] - gzp[j];
+                const double term = std::fma(zi, gp[j], -gzp[j]);
                 acc[j] += c[j] >= group ? term : 0.0;
             }
         }
@@ -807,19 +809,19 @@ void SpikeNetwork::backward(const ForwardPass &pass, const Vector &dLossDzOut, s
                 if (touched[i]) {
                     if (U) {
                         for (int j = 0; j < nOut; ++j)
-                            gr[j] += zi * G[j] - GZ[j] - U[j];
+                            gr[j] += std::fma(zi, G[j], -GZ[j]) - U[j];
                     } else {
                         for (int j = 0; j < nOut; ++j)
-                            gr[j] += zi * G[j] - GZ[j];
+                            gr[j] += std::fma(zi, G[j], -GZ[j]);
                     }
                 } else {
                     touched[i] = 1;
                     if (U) {
                         for (int j = 0; j < nOut; ++j)
-                            gr[j] = zi * G[j] - GZ[j] - U[j];
+                            gr[j] = std::fma(zi, G[j], -GZ[j]) - U[j];
                     } else {
                         for (int j = 0; j < nOut; ++j)
-                            gr[j] = zi * G[j] - GZ[j];
+                            gr[j] = std::fma(zi, G[j], -GZ[j]);
                     }
                 }
                 if (dIn && i < fanInSize)

@@ -73,7 +73,7 @@ struct RecordSlice {
 };
 // One sample's weight gradient for one layer, kept compact instead of written into a gradient
 // matrix: row i of the gradient is sum over the recorded entries for i of
-//   term_j = cut_j >= group ? (z * G_j - GZ_j) - U_j : 0,
+//   term_j = cut_j >= group ? fma(z, G_j, -GZ_j) - U_j : 0,
 // plus the fold row U (when present) broadcast to every row (see SpikeNetwork::backward). A
 // sample touches ~200 rows of 785 x 800 doubles; a mini-batch's records are a few hundred KB and
 // stay in cache, where written gradient rows were ~10 MB of memory traffic per mini-batch.

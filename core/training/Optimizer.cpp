@@ -4,9 +4,7 @@
 #include <cmath>
 #include <functional>
 
-#if defined(__AVX512F__)
-#include <immintrin.h>
-#endif
+#include "core/training/AdamKernel.h"
 #include <stdexcept>
 
 namespace firstspike {
@@ -234,6 +232,27 @@ void Optimizer::updateRow(std::size_t layer, double *w, Eigen::Index row, Eigen:
     }
 }
 
+AdamConstants Optimizer::adamConstants(double gradientScale) const
+{
+    const double b1 = config_.beta1, b2 = config_.beta2;
+    return {b1, (1.0 - b1) * gradientScale, b2, (1.0 - b2) * gradientScale * gradientScale, stepSize_,
+            static_cast<float>(stepEpsilon_)};
+}
+
+bool Optimizer::contiguousMoments(std::size_t layer, Eigen::Index row, Eigen::Index begin, Eigen::Index end, float *&m,
+                                  float *&v)
+{
+    if (config_.kind != OptimizerKind::Adam)
+        return false;
+    Eigen::Index runEnd = 0;
+    const Eigen::Index k = storageIndex(layer, row, begin, &runEnd);
+    if (runEnd < end)
+        return false;
+    m = m_[layer].data() + k;
+    v = v_[layer].data() + k;
+    return true;
+}
+
 void Optimizer::updatePiece(double *__restrict w, float *__restrict m, float *__restrict v, const double *__restrict g,
                             Eigen::Index n, double gradientScale, double *__restrict columnSums) const
 {
@@ -251,54 +270,20 @@ void Optimizer::updatePiece(double *__restrict w, float *__restrict m, float *__
                 columnSums[j] += w[j];
         return;
     }
-    const double b1 = config_.beta1, b2 = config_.beta2;
-    const double c1 = (1.0 - b1) * gradientScale;
-    const double c2 = (1.0 - b2) * gradientScale * gradientScale;
-    const double step = stepSize_;
-    const float eps = static_cast<float>(stepEpsilon_);
+    const AdamConstants constants = adamConstants(gradientScale);
+    const double b1 = constants.b1, c1 = constants.c1, b2 = constants.b2, c2 = constants.c2;
+    const double step = constants.step;
+    const float eps = constants.eps;
     Eigen::Index j = 0;
-#if defined(__AVX512F__) && defined(__AVX512DQ__)
-    // The loop below, 16 weights at a time, written out: GCC's own vectorisation of it juggles
-    // mask registers and ran at ~6 cycles per weight. The same operations in the same order
-    // (no fused multiply-add; vminpd(K, x) is x > K ? K : x, NaN kept; the flushes are zero
-    // masks), so the same bits (tst_training: adamKernelGivesTheSameBitsAtEveryWidth).
+#if FIRSTSPIKE_ADAM_AVX512
+    // The loop below, 16 weights at a time, written out (AdamKernel.h): GCC's own vectorisation
+    // of it juggles mask registers and ran at ~6 cycles per weight. The same bits
+    // (tst_training: adamKernelGivesTheSameBitsAtEveryWidth).
     {
-        const __m512d vb1 = _mm512_set1_pd(b1), vc1 = _mm512_set1_pd(c1);
-        const __m512d vb2 = _mm512_set1_pd(b2), vc2 = _mm512_set1_pd(c2);
-        const __m512d vstep = _mm512_set1_pd(step);
-        const __m512d vmax = _mm512_set1_pd(kFloatMax), vnegMax = _mm512_set1_pd(-kFloatMax);
-        const __m512d vmin = _mm512_set1_pd(kFloatMin);
-        const __m512 veps = _mm512_set1_ps(eps);
+        const AdamVectors k(constants);
         for (; j + 16 <= n; j += 16) {
-            const __m512 mOld = _mm512_loadu_ps(m + j);
-            const __m512 vOld = _mm512_loadu_ps(v + j);
-            __m256 mNew[2], vNew[2];
-            for (int h = 0; h < 2; ++h) {
-                const __m512d gj = _mm512_loadu_pd(g + j + 8 * h);
-                const __m512d mo = _mm512_cvtps_pd(h == 0 ? _mm512_castps512_ps256(mOld) : _mm512_extractf32x8_ps(mOld, 1));
-                const __m512d vo = _mm512_cvtps_pd(h == 0 ? _mm512_castps512_ps256(vOld) : _mm512_extractf32x8_ps(vOld, 1));
-                __m512d md = _mm512_add_pd(_mm512_mul_pd(vb1, mo), _mm512_mul_pd(vc1, gj));
-                md = _mm512_max_pd(vnegMax, _mm512_min_pd(vmax, md));
-                __m512d vd = _mm512_add_pd(_mm512_mul_pd(vb2, vo), _mm512_mul_pd(vc2, _mm512_mul_pd(gj, gj)));
-                vd = _mm512_min_pd(vmax, vd);
-                const __mmask8 mKeep = _mm512_cmp_pd_mask(_mm512_abs_pd(md), vmin, _CMP_NLT_UQ);
-                const __mmask8 vKeep = _mm512_cmp_pd_mask(vd, vmin, _CMP_NLT_UQ);
-                mNew[h] = _mm512_maskz_cvtpd_ps(mKeep, md);
-                vNew[h] = _mm512_maskz_cvtpd_ps(vKeep, vd);
-            }
-            const __m512 mj = _mm512_insertf32x8(_mm512_castps256_ps512(mNew[0]), mNew[1], 1);
-            const __m512 vj = _mm512_insertf32x8(_mm512_castps256_ps512(vNew[0]), vNew[1], 1);
-            _mm512_storeu_ps(m + j, mj);
-            _mm512_storeu_ps(v + j, vj);
-            const __m512 dir = _mm512_div_ps(mj, _mm512_add_ps(_mm512_sqrt_ps(vj), veps));
-            for (int h = 0; h < 2; ++h) {
-                const __m512d d = _mm512_cvtps_pd(h == 0 ? _mm512_castps512_ps256(dir) : _mm512_extractf32x8_ps(dir, 1));
-                const __m512d wj = _mm512_loadu_pd(w + j + 8 * h);
-                const __m512d wNew = _mm512_sub_pd(wj, _mm512_mul_pd(vstep, d));
-                _mm512_storeu_pd(w + j + 8 * h, wNew);
-                if (columnSums)
-                    _mm512_storeu_pd(columnSums + j + 8 * h, _mm512_add_pd(_mm512_loadu_pd(columnSums + j + 8 * h), wNew));
-            }
+            const __m512d gj[2] = {_mm512_loadu_pd(g + j), _mm512_loadu_pd(g + j + 8)};
+            adamStep16(w + j, m + j, v + j, gj, columnSums ? columnSums + j : nullptr, k);
         }
     }
 #endif

@@ -48,6 +48,14 @@ struct OptimizerConfig {
 // The learning rate of the schedule at optimiser step `step` (0-based).
 double learningRateAt(const OptimizerConfig &config, long long step);
 
+// One Adam step's constants (Optimizer::adamConstants): the moments' decay rates b1, b2, the
+// gradient's weights c1 = (1 - b1) s and c2 = (1 - b2) s^2 for a gradient scale s, and the step
+// size and epsilon with the bias corrections folded in.
+struct AdamConstants {
+    double b1, c1, b2, c2, step;
+    float eps;
+};
+
 class Optimizer {
 public:
     Optimizer() = default;
@@ -80,6 +88,12 @@ public:
     // columns [begin, end) of row `row` (e.g. in a trainer's column panel).
     void updateRow(std::size_t layer, double *w, Eigen::Index row, Eigen::Index begin, Eigen::Index end,
                    const double *gradient, double gradientScale, double *columnSums = nullptr);
+    // For a caller that applies Adam itself (AdamKernel.h, between beginStep() and the next
+    // one): this step's constants for a gradient scale, and the moments of the columns
+    // [begin, end) of a row, when Adam is the optimiser and they are contiguous (one panel).
+    AdamConstants adamConstants(double gradientScale) const;
+    bool contiguousMoments(std::size_t layer, Eigen::Index row, Eigen::Index begin, Eigen::Index end, float *&m,
+                           float *&v);
     // Stores the layer's moments as column panels: the columns [bounds[k], bounds[k + 1]) of
     // every row contiguous, panel after panel (bounds ascend from 0 to the column count; empty:
     // plain rows). A trainer thread that updates the same columns in every step then streams

@@ -5,6 +5,7 @@
 #include "core/training/Trainer.h"
 
 #include "core/model/Loss.h"
+#include "core/training/GradientRow.h"
 #include "core/parallel/Prefetch.h"
 #include "core/training/TrainerThreadState.h"
 
@@ -463,6 +464,27 @@ BatchResult Trainer::trainBatch()
                 out[j] = (((base[j] + s0[j]) + s1[j]) * invBatch + h[j]) + l2 * w[j];
         }
     };
+    // The same gradient as rowGradient, as terms for GradientRow.h (the thread's own vectors).
+    auto gradientRow = [&](int l, Eigen::Index i, int t, const RecordSlice *slices, const double *base,
+                           const double *h) {
+        ThreadState &st = *threads_[t];
+        st.gradTerms.clear();
+        st.gradRuns.clear();
+        for (int u = 0; u < threads; ++u) { // each thread's terms of this row, in thread order
+            const int *start = termStarts_[static_cast<std::size_t>(l) * threads + u];
+            const int k0 = start[i], k1 = start[i + 1];
+            if (k0 == k1)
+                continue;
+            const RowTerm *term = termLists_[static_cast<std::size_t>(l) * threads + u];
+            const RecordSlice *own = slices + firstSlot_[static_cast<std::size_t>(u)];
+            st.gradRuns.push_back(static_cast<int>(st.gradTerms.size()));
+            for (int k = k0; k < k1; ++k) // in record order, as backward() wrote them
+                st.gradTerms.push_back({own[term[k].record], term[k].z, term[k].group});
+        }
+        const int runCount = static_cast<int>(st.gradRuns.size());
+        st.gradRuns.push_back(static_cast<int>(st.gradTerms.size()));
+        return GradientRow{st.gradTerms.data(), st.gradRuns.data(), runCount, base, h, invBatch, l2};
+    };
     // Points st.slices at the records' columns from c0 on, by slot. With `copy`, at copies in the
     // thread's own memory, with the broadcast and hinge rows after them (returned through base
     // and h): a column block rereads them for each of its rows, and records written by another
@@ -515,6 +537,7 @@ BatchResult Trainer::trainBatch()
             // order: runs of rows from 0, then the runs in order (a column block takes all the
             // runs of its columns; a row block is one run, added in block order below).
             optimizer_.beginStep();
+            const AdamConstants adam = optimizer_.adamConstants(1.0);
             if (panels) // from here on the panels hold the newest weights, even if a block throws
                 home_ = WeightHome::Panels;
             std::vector<Vector> &sums = network_.columnSumsToFill();
@@ -547,8 +570,24 @@ BatchResult Trainer::trainBatch()
                     if ((i - ub.rowBegin) % run == 0)
                         std::fill(partial, partial + n, 0.0);
                     double *wRow = panel ? panel->row(i).data() : w.row(i).data() + c0;
-                    rowGradient(l, i, c0, ub.colEnd, buffer.data(), t, slices, base, h, wRow);
-                    optimizer_.updateRow(static_cast<std::size_t>(l), wRow, i, c0, ub.colEnd, buffer.data(), 1.0, partial);
+                    float *m = nullptr, *v = nullptr;
+                    if (n >= 16 && optimizer_.contiguousMoments(static_cast<std::size_t>(l), i, c0, ub.colEnd, m, v)) {
+                        // Adam on a wide row: the gradient 16 columns at a time, each piece
+                        // updated while it is in registers; the last columns (fewer than 16) by
+                        // updateRow. (A narrow row, such as the output layer's 10 columns, is
+                        // summed by the vectorised accumulate below instead.)
+                        const GradientRow row = gradientRow(l, i, t, slices, base, h);
+                        const Eigen::Index done = adamRowFromGradient(row, n, wRow, m, v, partial, adam);
+                        if (done < n) {
+                            rowGradientColumns(row, done, n, wRow, buffer.data());
+                            optimizer_.updateRow(static_cast<std::size_t>(l), wRow + done, i, c0 + done, ub.colEnd,
+                                                 buffer.data(), 1.0, partial + done);
+                        }
+                    } else {
+                        rowGradient(l, i, c0, ub.colEnd, buffer.data(), t, slices, base, h, wRow);
+                        optimizer_.updateRow(static_cast<std::size_t>(l), wRow, i, c0, ub.colEnd, buffer.data(), 1.0,
+                                             partial);
+                    }
                     if ((i - ub.rowBegin) % run == run - 1 || i + 1 == ub.rowEnd) {
                         if (columnBlock && i - ub.rowBegin >= run) {
                             for (Eigen::Index j = 0; j < n; ++j)

@@ -3,6 +3,7 @@
 // forward/backward records, the update pass). Private to core/training.
 #pragma once
 
+#include "core/training/GradientRow.h"
 #include "core/training/Trainer.h"
 
 #include <chrono>
@@ -30,6 +31,10 @@ struct Trainer::ThreadState {
     std::vector<std::uint8_t> image;
     std::vector<double> rowBuffer; // one reduced gradient row, then a run's column sums (trainBatch)
     std::vector<double> threadRows; // the per-thread sums of one gradient row (trainBatch)
+    // The record terms of the row being updated, one run per thread with records for it
+    // (trainBatch, GradientRow.h).
+    std::vector<GradientTerm> gradTerms;
+    std::vector<int> gradRuns;
     // This thread's record entries by row, per layer: row i's are rowTerms[l][rowTermStart[l][i]
     // .. rowTermStart[l][i + 1]), in sample order (a counting sort; rowTermFill its cursors).
     std::vector<std::vector<int>> rowTermStart;
