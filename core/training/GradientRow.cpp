@@ -51,40 +51,72 @@ inline void addTerm(const GradientTerm &t, Eigen::Index j, __m512d *s)
 } // namespace
 #endif
 
+#if FIRSTSPIKE_ADAM_AVX512
+namespace {
+
+// Columns [j, j + 16) of the row's gradient into g[0] (j .. j + 7) and g[1].
+inline void gradient16(const GradientRow &row, Eigen::Index j, const double *w, __m512d invBatch, __m512d l2,
+                       __m512d *g)
+{
+    __m512d r[2] = {_mm512_loadu_pd(row.base + j), _mm512_loadu_pd(row.base + j + 8)};
+    for (int k = 0; k < row.runCount; ++k) {
+        __m512d s[2];
+        const int a = row.runs[k], b = row.runs[k + 1];
+        if (row.terms[a].slice.u)
+            addTerm<true, true>(row.terms[a], j, s);
+        else
+            addTerm<true, false>(row.terms[a], j, s);
+        for (int q = a + 1; q < b; ++q) {
+            if (row.terms[q].slice.u)
+                addTerm<false, true>(row.terms[q], j, s);
+            else
+                addTerm<false, false>(row.terms[q], j, s);
+        }
+        r[0] = _mm512_add_pd(r[0], s[0]);
+        r[1] = _mm512_add_pd(r[1], s[1]);
+    }
+    for (int h = 0; h < 2; ++h) {
+        const Eigen::Index c = j + 8 * h;
+        const __m512d scaled = _mm512_fmadd_pd(r[h], invBatch, _mm512_loadu_pd(row.h + c));
+        g[h] = _mm512_fmadd_pd(l2, _mm512_loadu_pd(w + c), scaled);
+    }
+}
+
+} // namespace
+#endif
+
+Eigen::Index rowGradientVectors(const GradientRow &row, Eigen::Index n, const double *w, double *g)
+{
+    Eigen::Index j = 0;
+#if FIRSTSPIKE_ADAM_AVX512
+    const __m512d invBatch = _mm512_set1_pd(row.invBatch), l2 = _mm512_set1_pd(row.l2);
+    for (; j + 16 <= n; j += 16) {
+        __m512d v[2];
+        gradient16(row, j, w, invBatch, l2, v);
+        _mm512_storeu_pd(g + j, v[0]);
+        _mm512_storeu_pd(g + j + 8, v[1]);
+    }
+#else
+    (void)row;
+    (void)n;
+    (void)w;
+    (void)g;
+#endif
+    return j;
+}
+
 Eigen::Index adamRowFromGradient(const GradientRow &row, Eigen::Index n, double *w, float *m, float *v,
                                  double *columnSums, const AdamConstants &adam)
 {
+    Eigen::Index j = 0;
 #if FIRSTSPIKE_ADAM_AVX512
     const AdamVectors k(adam);
     const __m512d invBatch = _mm512_set1_pd(row.invBatch), l2 = _mm512_set1_pd(row.l2);
-    Eigen::Index j = 0;
     for (; j + 16 <= n; j += 16) {
-        __m512d r[2] = {_mm512_loadu_pd(row.base + j), _mm512_loadu_pd(row.base + j + 8)};
-        for (int q0 = 0; q0 < row.runCount; ++q0) {
-            __m512d s[2];
-            const int a = row.runs[q0], b = row.runs[q0 + 1];
-            if (row.terms[a].slice.u)
-                addTerm<true, true>(row.terms[a], j, s);
-            else
-                addTerm<true, false>(row.terms[a], j, s);
-            for (int q = a + 1; q < b; ++q) {
-                if (row.terms[q].slice.u)
-                    addTerm<false, true>(row.terms[q], j, s);
-                else
-                    addTerm<false, false>(row.terms[q], j, s);
-            }
-            r[0] = _mm512_add_pd(r[0], s[0]);
-            r[1] = _mm512_add_pd(r[1], s[1]);
-        }
         __m512d g[2];
-        for (int h = 0; h < 2; ++h) {
-            const Eigen::Index c = j + 8 * h;
-            const __m512d scaled = _mm512_fmadd_pd(r[h], invBatch, _mm512_loadu_pd(row.h + c));
-            g[h] = _mm512_fmadd_pd(l2, _mm512_loadu_pd(w + c), scaled);
-        }
+        gradient16(row, j, w, invBatch, l2, g);
         adamStep16(w + j, m + j, v + j, g, columnSums ? columnSums + j : nullptr, k);
     }
-    return j;
 #else
     (void)row;
     (void)n;
@@ -93,8 +125,8 @@ Eigen::Index adamRowFromGradient(const GradientRow &row, Eigen::Index n, double 
     (void)v;
     (void)columnSums;
     (void)adam;
-    return 0;
 #endif
+    return j;
 }
 
 } // namespace firstspike

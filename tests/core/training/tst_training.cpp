@@ -4,6 +4,7 @@
 #include "core/data/IdxReader.h"
 #include "core/common/Random.h"
 #include "core/parallel/ThreadPool.h"
+#include "core/training/GradientRow.h"
 #include "core/training/Trainer.h"
 
 #include "tests/common/EmbeddedSubset.h"
@@ -391,6 +392,108 @@ private slots:
         }
         QVERIFY(clamped > 100); // the limits were reached, in the vector body too
         QVERIFY(flushed > 100);
+    }
+
+    void fusedRowStepGivesTheSameBits()
+    {
+        // The trainer's update forms a wide row's gradient from the samples' gradient records
+        // and applies Adam 16 columns at a time (adamRowFromGradient), the rest of the row by
+        // rowGradientColumns and updateRow. It must give the bits of the plain form: each run
+        // of terms accumulated into a row (LayerGradientRecord's accumulate, the first term
+        // assigned), the runs added to the broadcast row in order, scaled, the costs added, then
+        // Optimizer::updateRow. Records with and without a fold row, cuts above, at and below
+        // the terms' groups (masked terms), one to three runs, widths with and without a tail.
+        Random rng(2024);
+        for (const int n : {16, 37, 200, 800}) {
+            const int recordCount = 6, rows = 5, groups = 9;
+            std::vector<LayerGradientRecord> records(static_cast<std::size_t>(recordCount));
+            for (int r = 0; r < recordCount; ++r) {
+                LayerGradientRecord &rec = records[static_cast<std::size_t>(r)];
+                rec.G.resize(n);
+                rec.GZ.resize(n);
+                rec.U.resize(n);
+                rec.cut.resize(static_cast<std::size_t>(n));
+                rec.folded = r % 2 == 0;
+                for (int j = 0; j < n; ++j) {
+                    const bool active = rng.below(8) != 0;
+                    rec.G[j] = active ? rng.uniform(-2.0, 2.0) : 0.0;
+                    rec.GZ[j] = active ? rec.G[j] * rng.uniform(1.0, 3.0) : 0.0;
+                    rec.U[j] = rec.folded && rng.below(3) == 0 ? rng.uniform(-1.0, 1.0) : 0.0;
+                    rec.cut[static_cast<std::size_t>(j)] = active ? static_cast<int>(rng.below(groups)) : -1;
+                }
+            }
+            std::vector<double> base(static_cast<std::size_t>(n)), hinge(static_cast<std::size_t>(n));
+            for (int j = 0; j < n; ++j) {
+                base[static_cast<std::size_t>(j)] = rng.uniform(-1.0, 1.0);
+                hinge[static_cast<std::size_t>(j)] = rng.below(4) == 0 ? -0.1 : 0.0;
+            }
+            std::vector<Matrix> w{Matrix(rows, n)};
+            for (Eigen::Index k = 0; k < w[0].size(); ++k)
+                w[0].data()[k] = rng.uniform(-1.0, 1.0);
+            std::vector<Matrix> wPlain = w;
+            OptimizerConfig adam;
+            Optimizer fused(adam, w), plain(adam, w);
+            const double invBatch = 1.0 / 6, l2 = 1e-3;
+            for (int step = 0; step < 3; ++step) {
+                fused.beginStep();
+                plain.beginStep();
+                std::vector<double> sumFused(static_cast<std::size_t>(n), 0.25), sumPlain = sumFused;
+                for (int i = 0; i < rows; ++i) {
+                    // This row's terms: runs of one to three records' entries.
+                    std::vector<GradientTerm> terms;
+                    std::vector<int> runs;
+                    const int runCount = 1 + static_cast<int>(rng.below(3));
+                    for (int k = 0; k < runCount; ++k) {
+                        runs.push_back(static_cast<int>(terms.size()));
+                        const int count = 1 + static_cast<int>(rng.below(3));
+                        for (int q = 0; q < count; ++q)
+                            terms.push_back({records[rng.below(recordCount)].slice(0), rng.uniform(1.0, 3.0),
+                                             static_cast<int>(rng.below(groups))});
+                    }
+                    runs.push_back(static_cast<int>(terms.size()));
+                    // The plain form.
+                    std::vector<double> g(static_cast<std::size_t>(n)), acc(static_cast<std::size_t>(n));
+                    std::vector<double> r = base;
+                    for (int k = 0; k < runCount; ++k) {
+                        for (int q = runs[static_cast<std::size_t>(k)]; q < runs[static_cast<std::size_t>(k) + 1]; ++q) {
+                            const GradientTerm &t = terms[static_cast<std::size_t>(q)];
+                            t.slice.accumulate(t.z, t.group, n, acc.data(), q == runs[static_cast<std::size_t>(k)]);
+                        }
+                        for (int j = 0; j < n; ++j)
+                            r[static_cast<std::size_t>(j)] += acc[static_cast<std::size_t>(j)];
+                    }
+                    for (int j = 0; j < n; ++j)
+                        g[static_cast<std::size_t>(j)] = std::fma(l2, wPlain[0](i, j),
+                                                                  std::fma(r[static_cast<std::size_t>(j)], invBatch,
+                                                                           hinge[static_cast<std::size_t>(j)]));
+                    // The gradient as the fused form computes it, compared before Adam (whose
+                    // float moments would hide a last-bit difference).
+                    const GradientRow row{terms.data(), runs.data(), runCount, base.data(), hinge.data(), invBatch, l2};
+                    std::vector<double> gFused(static_cast<std::size_t>(n));
+                    const Eigen::Index vectors = rowGradientVectors(row, n, wPlain[0].row(i).data(), gFused.data());
+                    rowGradientColumns(row, vectors, n, wPlain[0].row(i).data(), gFused.data() + vectors);
+                    QVERIFY2(std::memcmp(g.data(), gFused.data(), sizeof(double) * g.size()) == 0,
+                             qPrintable(QString("width %1, step %2, row %3: gradients differ").arg(n).arg(step).arg(i)));
+                    plain.updateRow(0, wPlain[0], i, 0, n, g.data(), 1.0, sumPlain.data());
+                    // The fused form, as the trainer runs it.
+                    float *m = nullptr, *v = nullptr;
+                    QVERIFY(fused.contiguousMoments(0, i, 0, n, m, v));
+                    double *wRow = w[0].row(i).data();
+                    const Eigen::Index done = adamRowFromGradient(row, n, wRow, m, v, sumFused.data(),
+                                                                  fused.adamConstants(1.0));
+                    QVERIFY(done % 16 == 0 && done <= n);
+                    if (done < n) {
+                        std::vector<double> tail(static_cast<std::size_t>(n - done));
+                        rowGradientColumns(row, done, n, wRow, tail.data());
+                        fused.updateRow(0, wRow + done, i, done, n, tail.data(), 1.0, sumFused.data() + done);
+                    }
+                }
+                QVERIFY2(bitEqual(w, wPlain), qPrintable(QString("width %1, step %2: weights differ").arg(n).arg(step)));
+                QVERIFY(std::memcmp(sumFused.data(), sumPlain.data(), sizeof(double) * sumPlain.size()) == 0);
+                QVERIFY(bitEqual(fused.firstMoment(), plain.firstMoment()));
+                QVERIFY(bitEqual(fused.secondMoment(), plain.secondMoment()));
+            }
+        }
     }
 
     void momentPanelsKeepTheValuesAndTheBits()
