@@ -1,9 +1,9 @@
 #include "core/model/EarlyDecision.h"
 
 #include "core/model/FiringScreen.h"
+#include "core/model/SpikeOrder.h"
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -16,8 +16,8 @@ namespace {
 
 constexpr std::size_t kRankSortMax = 64;
 
-// For nearly sorted pairs (the radix sort's last pass), and the fallback for keys that are not
-// spike times (a NaN: std::sort needs a strict weak order; this ends whatever the compares say).
+// For short runs of equal z (put in index order), and the fallback for keys that are not spike
+// times (a NaN: std::sort needs a strict weak order; this ends whatever the compares say).
 void insertionSort(std::pair<double, int> *e, std::size_t n)
 {
     for (std::size_t k = 1; k < n; ++k) {
@@ -61,17 +61,11 @@ bool rankSort(std::vector<std::pair<double, int>> &e, std::vector<std::pair<doub
 
 // Spikes in (z, index) order. Most checks emit a few (a rank sort); the interval after the last
 // input emits hundreds (most of the hidden neurons still alive; the output layer then uses about
-// two thirds of them before it decides): two stable counting passes over the top 16 bits of the
-// range of z's bits (monotone for z > 0; keys of those bits over the spike's position), then the
-// spikes gathered by position and put in full (z, index) order by an insertion pass, which
-// nearly always finds them in order already. When it would move more than a few spikes per
-// spike (a dense cluster beside far outliers), std::sort finishes the job. Classification
-// (BM_SnnClassify) 45.4 -> 43.4 us a sample against a radix sort over every differing byte of
-// the top half of z's bits (the XOR of the keys marks high bytes as differing whenever the times
-// cross a power of two, leaving the work to the insertion pass); buckets over z's bits (the
-// times crowd into a few) and std::sort were slower still.
-void sortSpikes(std::vector<std::pair<double, int>> &e, std::vector<std::pair<double, int>> &scratch,
-                std::vector<std::uint64_t> &keys)
+// two thirds of them before it decides): a stable sort of z's bits (monotone for z > 0) with the
+// spikes' positions (stableSortByKey, as the forward pass orders its arrivals), the spikes
+// gathered in that order, then each run of equal z put in index order (the spikes may come in
+// any order; equal times are rare).
+void sortSpikes(std::vector<std::pair<double, int>> &e, std::vector<std::pair<double, int>> &scratch, KeySort &sort)
 {
     const std::size_t n = e.size();
     if (n <= 1)
@@ -81,13 +75,12 @@ void sortSpikes(std::vector<std::pair<double, int>> &e, std::vector<std::pair<do
             insertionSort(e.data(), n);
         return;
     }
-    if (n > static_cast<std::size_t>(std::numeric_limits<int>::max())) { // the counts are ints
+    if (n > static_cast<std::size_t>(std::numeric_limits<int>::max())) { // positions are ints
         std::sort(e.begin(), e.end());
         return;
     }
-    keys.resize(2 * n);
-    std::uint64_t *key = keys.data(), *other = keys.data() + n;
-    std::uint64_t lowest = ~std::uint64_t{0}, highest = 0;
+    sort.keys.resize(n);
+    sort.idx.resize(n);
     for (std::size_t i = 0; i < n; ++i) {
         const double z = e[i].first;
         if (!(z > 0.0)) { // not a spike time (bits not monotone, or NaN); cannot happen
@@ -97,49 +90,20 @@ void sortSpikes(std::vector<std::pair<double, int>> &e, std::vector<std::pair<do
                 std::sort(e.begin(), e.end());
             return;
         }
-        std::uint64_t b;
-        std::memcpy(&b, &z, sizeof b);
-        key[i] = b;
-        lowest = std::min(lowest, b);
-        highest = std::max(highest, b);
+        std::memcpy(&sort.keys[i], &z, sizeof z);
+        sort.idx[i] = static_cast<int>(i);
     }
-    const std::uint64_t range = highest - lowest;
-    const int shift = range == 0 ? 0 : std::max(0, 63 - std::countl_zero(range) - 15);
-    for (std::size_t i = 0; i < n; ++i) // positions start in order
-        key[i] = (((key[i] - lowest) >> shift) << 32) | i;
-    for (int pass = 32; pass < 48; pass += 8) {
-        int count[256] = {0};
-        for (std::size_t i = 0; i < n; ++i)
-            ++count[(key[i] >> pass) & 0xFF];
-        int sum = 0;
-        for (int &c : count) {
-            const int here = c;
-            c = sum;
-            sum += here;
-        }
-        for (std::size_t i = 0; i < n; ++i)
-            other[count[(key[i] >> pass) & 0xFF]++] = key[i];
-        std::swap(key, other);
-    }
+    stableSortByKey(sort);
     scratch.resize(n);
-    for (std::size_t i = 0; i < n; ++i)
-        scratch[i] = e[static_cast<std::size_t>(key[i] & 0xFFFFFFFFu)];
-    // Equal top bits in position order: insertion into full (z, index) order, within a budget.
-    std::pair<double, int> *p = scratch.data();
-    std::size_t budget = 8 * n + 64;
-    for (std::size_t k = 1; k < n; ++k) {
-        if (!(p[k] < p[k - 1]))
-            continue;
-        const std::pair<double, int> x = p[k];
-        std::size_t i = k;
-        for (; i > 0 && x < p[i - 1]; --i) {
-            if (budget-- == 0) {
-                std::sort(e.begin(), e.end());
-                return;
-            }
-            p[i] = p[i - 1];
+    for (std::size_t k = 0; k < n; ++k)
+        scratch[k] = e[static_cast<std::size_t>(sort.idx[k])];
+    for (std::size_t a = 0, b = 0; a < n; a = b) {
+        for (b = a + 1; b < n && sort.keys[b] == sort.keys[a]; ++b) {
         }
-        p[i] = x;
+        if (b - a > 16)
+            std::sort(scratch.begin() + static_cast<std::ptrdiff_t>(a), scratch.begin() + static_cast<std::ptrdiff_t>(b));
+        else if (b - a > 1)
+            insertionSort(scratch.data() + a, b - a);
     }
     e.swap(scratch);
 }

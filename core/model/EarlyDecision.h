@@ -10,6 +10,7 @@
 // before it would be ordered differently from forward()'s sort.
 
 #include "core/model/SpikeNetwork.h"
+#include "core/model/SpikeOrder.h"
 
 #include <cstdint>
 #include <utility>
@@ -38,7 +39,7 @@ struct EarlyDecisionWorkspace {
         int aliveCount = 0;
         std::vector<std::pair<double, int>> emitted; // spikes of this check, sorted
         std::vector<std::pair<double, int>> sortScratch;
-        std::vector<std::uint64_t> sortKeys;
+        KeySort sortKeys;
         std::vector<std::uint8_t> flags;             // candidates of the firing screen
         int spikes = 0;
     };
@@ -48,11 +49,11 @@ struct EarlyDecisionWorkspace {
 };
 
 // Sorts (z, neuron) pairs as std::sort would (by z, then by index), in about O(n) for spike
-// times: ranks counted with branch-free compares for up to 64, else a radix sort over the top
-// half of z's bits and an insertion pass. `scratch` and `keys` are reused memory. (The early
-// exit's order of the spikes of one check.)
+// times: ranks counted with branch-free compares for up to 64, else a stable sort of z's bits
+// (SpikeOrder.h) and equal times put in index order. `scratch` and `sort` are reused memory.
+// (The early exit's order of the spikes of one check.)
 void sortSpikes(std::vector<std::pair<double, int>> &spikes, std::vector<std::pair<double, int>> &scratch,
-                std::vector<std::uint64_t> &keys);
+                KeySort &sort);
 
 // The network must be prepared() (column sums cached), as the trainer leaves it.
 EarlyDecision classifyEarly(const SpikeNetwork &net, const std::uint8_t *pixels, EarlyDecisionWorkspace &ws);

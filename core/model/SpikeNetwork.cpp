@@ -1,5 +1,7 @@
 #include "core/model/SpikeNetwork.h"
 
+#include "core/model/SpikeOrder.h"
+
 #include "core/model/FiringScreen.h"
 #include "core/common/Random.h"
 
@@ -295,137 +297,27 @@ void SpikeNetwork::prepare()
     columnSumsValid_ = true;
 }
 
-namespace {
-
-// Stable LSD radix sort of keys (with their indices) over every byte on which they differ: the
-// exact order whatever the keys, the fallback of orderInputs' fast path.
-void radixSortAllBytes(std::vector<std::uint64_t> &keys, std::vector<int> &idx, std::vector<std::uint64_t> &keysTmp,
-                       std::vector<int> &idxTmp)
-{
-    const std::size_t m = keys.size();
-    keysTmp.resize(m);
-    idxTmp.resize(m);
-    for (int shift = 0; shift < 64; shift += 8) {
-        std::size_t count[257] = {0};
-        for (std::size_t k = 0; k < m; ++k)
-            ++count[((keys[k] >> shift) & 0xFF) + 1];
-        bool trivial = false;
-        for (int b = 1; b <= 256; ++b)
-            if (count[b] == m) {
-                trivial = true;
-                break;
-            }
-        if (trivial)
-            continue;
-        for (int b = 0; b < 256; ++b)
-            count[b + 1] += count[b];
-        for (std::size_t k = 0; k < m; ++k) {
-            const std::size_t dst = count[(keys[k] >> shift) & 0xFF]++;
-            keysTmp[dst] = keys[k];
-            idxTmp[dst] = idx[k];
-        }
-        keys.swap(keysTmp);
-        idx.swap(idxTmp);
-    }
-}
-
-// The fast path: keys relative to the smallest, two stable counting passes over the top 16
-// bits of that range, then an insertion pass in full key order for keys that shared those bits
-// (spike times crowd, but rarely into one 1/65536th of their range: ~5 moves for 800 hidden
-// spikes). False, with the keys left in no useful state (the caller collects them again),
-// when the insertion pass would move more than a few keys per key (e.g. a dense cluster beside
-// far outliers).
-bool radixSortTopBits(std::vector<std::uint64_t> &keys, std::vector<int> &idx, std::vector<std::uint64_t> &keysTmp,
-                      std::vector<int> &idxTmp)
-{
-    const std::size_t m = keys.size();
-    if (m < 2)
-        return true;
-    std::uint64_t lowest = keys[0], highest = keys[0];
-    for (std::size_t k = 1; k < m; ++k) {
-        lowest = std::min(lowest, keys[k]);
-        highest = std::max(highest, keys[k]);
-    }
-    const std::uint64_t range = highest - lowest;
-    if (range == 0)
-        return true; // all equal: index order is the order
-    const int top = 63 - std::countl_zero(range);
-    const int shift = std::max(0, top - 15);
-    keysTmp.resize(m);
-    idxTmp.resize(m);
-    std::uint32_t low[256] = {0}, high[256] = {0};
-    for (std::size_t k = 0; k < m; ++k) {
-        const std::uint64_t d = (keys[k] - lowest) >> shift;
-        ++low[d & 0xFF];
-        ++high[(d >> 8) & 0xFF];
-    }
-    std::uint32_t sumLow = 0, sumHigh = 0;
-    for (int b = 0; b < 256; ++b) {
-        const std::uint32_t l = low[b], h = high[b];
-        low[b] = sumLow;
-        high[b] = sumHigh;
-        sumLow += l;
-        sumHigh += h;
-    }
-    for (std::size_t k = 0; k < m; ++k) {
-        const std::uint32_t dst = low[((keys[k] - lowest) >> shift) & 0xFF]++;
-        keysTmp[dst] = keys[k];
-        idxTmp[dst] = idx[k];
-    }
-    for (std::size_t k = 0; k < m; ++k) {
-        const std::uint32_t dst = high[(((keysTmp[k] - lowest) >> shift) >> 8) & 0xFF]++;
-        keys[dst] = keysTmp[k];
-        idx[dst] = idxTmp[k];
-    }
-    if (shift == 0)
-        return true; // the 16 bits held the whole range
-    std::size_t budget = 8 * m + 64;
-    for (std::size_t k = 1; k < m; ++k) {
-        const std::uint64_t x = keys[k];
-        if (keys[k - 1] <= x)
-            continue;
-        const int xi = idx[k];
-        std::size_t j = k;
-        for (; j > 0 && keys[j - 1] > x; --j) {
-            if (budget-- == 0)
-                return false;
-            keys[j] = keys[j - 1];
-            idx[j] = idx[j - 1];
-        }
-        keys[j] = x;
-        idx[j] = xi;
-    }
-    return true;
-}
-
-} // namespace
-
 void SpikeNetwork::orderInputs(const Vector &inputZ, bool bias, LayerActivity &out)
 {
     const int fanIn = static_cast<int>(inputZ.size());
     // A stable sort of the finite z by their IEEE-754 bits (monotone for z > 0), so ties keep
     // index order: the order is a pure function of the input. Measured on 800 hidden spike
     // times: the fast path ~4 us, a radix sort over every differing byte ~20 us.
-    thread_local std::vector<std::uint64_t> keys, keysTmp;
-    thread_local std::vector<int> idx, idxTmp;
-    auto collect = [&] { // the finite inputs' keys in index order
-        keys.clear();
-        idx.clear();
-        for (int i = 0; i < fanIn; ++i) {
-            const double z = inputZ[i];
-            if (std::isfinite(z)) {
-                std::uint64_t bits;
-                std::memcpy(&bits, &z, sizeof bits);
-                keys.push_back(bits);
-                idx.push_back(i);
-            }
+    thread_local KeySort sort;
+    std::vector<std::uint64_t> &keys = sort.keys;
+    std::vector<int> &idx = sort.idx;
+    keys.clear();
+    idx.clear();
+    for (int i = 0; i < fanIn; ++i) { // the finite inputs' keys in index order
+        const double z = inputZ[i];
+        if (std::isfinite(z)) {
+            std::uint64_t bits;
+            std::memcpy(&bits, &z, sizeof bits);
+            keys.push_back(bits);
+            idx.push_back(i);
         }
-    };
-    collect();
-    if (!radixSortTopBits(keys, idx, keysTmp, idxTmp)) {
-        collect(); // the fast path left them in some other order
-        radixSortAllBytes(keys, idx, keysTmp, idxTmp);
     }
+    stableSortByKey(sort);
     const std::size_t m = keys.size();
     out.inputOrder.clear();
     out.orderedZ.clear();

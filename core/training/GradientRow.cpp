@@ -85,6 +85,15 @@ inline void gradient16(const GradientRow &row, Eigen::Index j, const double *w, 
 } // namespace
 #endif
 
+bool adamRowStepIsVectorised()
+{
+#if FIRSTSPIKE_ADAM_AVX512
+    return true;
+#else
+    return false;
+#endif
+}
+
 Eigen::Index rowGradientVectors(const GradientRow &row, Eigen::Index n, const double *w, double *g)
 {
     Eigen::Index j = 0;

@@ -36,6 +36,10 @@ struct GradientRow {
 // g[0, j1 - j0) = the gradient of columns [j0, j1), one column at a time.
 void rowGradientColumns(const GradientRow &row, Eigen::Index j0, Eigen::Index j1, const double *w, double *g);
 
+// Whether adamRowFromGradient does any columns in this build (AVX-512): without it, the trainer
+// keeps its vectorised row-buffer form, which gives the same bits.
+bool adamRowStepIsVectorised();
+
 // g[0, done) = the gradient of columns [0, done), done (returned) the largest multiple of 16 up
 // to n, 0 where the build has no AVX-512: the vector form adamRowFromGradient uses.
 Eigen::Index rowGradientVectors(const GradientRow &row, Eigen::Index n, const double *w, double *g);

@@ -410,7 +410,8 @@ BatchResult Trainer::trainBatch()
 
     // The gradient of row i of layer l: the broadcast row plus the per-thread sums of the row's
     // record terms, in thread order (the same sum for a given thread count), scaled, plus the
-    // costs, written to `out` (a row that stays in L1 before the update reads it).
+    // costs, written to `out` (a row that stays in L1 before the update reads it). The
+    // multiply-adds are explicit, as in GradientRow.cpp, so both forms agree in every build.
     const double invBatch = 1.0 / batch;
     const double l2 = config_.l2;
     // Columns [c0, c1) of the row; out[0] is column c0's. `slices` are the records' slices from
@@ -452,16 +453,16 @@ BatchResult Trainer::trainBatch()
         }
         if (count == 0) {
             for (Eigen::Index j = 0; j < n; ++j)
-                out[j] = (base[j] * invBatch + h[j]) + l2 * w[j];
+                out[j] = std::fma(l2, w[j], std::fma(base[j], invBatch, h[j]));
         } else if (count == 1) {
             const double *__restrict s0 = written[0];
             for (Eigen::Index j = 0; j < n; ++j)
-                out[j] = ((base[j] + s0[j]) * invBatch + h[j]) + l2 * w[j];
+                out[j] = std::fma(l2, w[j], std::fma(base[j] + s0[j], invBatch, h[j]));
         } else {
             const double *__restrict s0 = written[0];
             const double *__restrict s1 = written[1];
             for (Eigen::Index j = 0; j < n; ++j)
-                out[j] = (((base[j] + s0[j]) + s1[j]) * invBatch + h[j]) + l2 * w[j];
+                out[j] = std::fma(l2, w[j], std::fma((base[j] + s0[j]) + s1[j], invBatch, h[j]));
         }
     };
     // The same gradient as rowGradient, as terms for GradientRow.h (the thread's own vectors).
@@ -538,6 +539,7 @@ BatchResult Trainer::trainBatch()
             // runs of its columns; a row block is one run, added in block order below).
             optimizer_.beginStep();
             const AdamConstants adam = optimizer_.adamConstants(1.0);
+            const bool fusedRowStep = adamRowStepIsVectorised();
             if (panels) // from here on the panels hold the newest weights, even if a block throws
                 home_ = WeightHome::Panels;
             std::vector<Vector> &sums = network_.columnSumsToFill();
@@ -571,7 +573,8 @@ BatchResult Trainer::trainBatch()
                         std::fill(partial, partial + n, 0.0);
                     double *wRow = panel ? panel->row(i).data() : w.row(i).data() + c0;
                     float *m = nullptr, *v = nullptr;
-                    if (n >= 16 && optimizer_.contiguousMoments(static_cast<std::size_t>(l), i, c0, ub.colEnd, m, v)) {
+                    if (fusedRowStep && n >= 16
+                        && optimizer_.contiguousMoments(static_cast<std::size_t>(l), i, c0, ub.colEnd, m, v)) {
                         // Adam on a wide row: the gradient 16 columns at a time, each piece
                         // updated while it is in registers; the last columns (fewer than 16) by
                         // updateRow. (A narrow row, such as the output layer's 10 columns, is

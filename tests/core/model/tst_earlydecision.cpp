@@ -79,13 +79,13 @@ private slots:
     void sortSpikesMatchesStdSort()
     {
         // The early exit orders the spikes of one check with sortSpikes: ranks (up to 64, equal
-        // pairs included, zeros and negative z too), two counting passes over the top 16 bits of
-        // the range with an insertion pass, std::sort when that pass would move too much (the
-        // clustered times differ only in their low bits) or above 64 when a z is not positive.
+        // pairs included, zeros and negative z too), above that a stable sort of z's bits (its
+        // radix fallback when the clustered times differ only in their low bits) with runs of
+        // equal z put in index order, or std::sort when a z is not positive.
         // Every path must give exactly std::sort's (z, index) order.
         Random rng(5);
         std::vector<std::pair<double, int>> spikes, scratch, expected;
-        std::vector<std::uint64_t> keys;
+        KeySort keys;
         int cases = 0;
         for (int n : {0, 1, 2, 7, 16, 17, 33, 64, 65, 100, 301, 700}) {
             for (int kind = 0; kind < 5; ++kind) {

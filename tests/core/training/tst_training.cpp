@@ -402,19 +402,22 @@ private slots:
         // of terms accumulated into a row (LayerGradientRecord's accumulate, the first term
         // assigned), the runs added to the broadcast row in order, scaled, the costs added, then
         // Optimizer::updateRow. Records with and without a fold row, cuts above, at and below
-        // the terms' groups (masked terms), one to three runs, widths with and without a tail.
+        // the terms' groups (masked terms), one to three runs, widths with and without a tail,
+        // slices from the records' first column and from a later one (a column block's).
         Random rng(2024);
         for (const int n : {16, 37, 200, 800}) {
             const int recordCount = 6, rows = 5, groups = 9;
+            const int first = n == 37 ? 3 : n == 200 ? 16 : 0; // the slices' first column
+            const int width = first + n;
             std::vector<LayerGradientRecord> records(static_cast<std::size_t>(recordCount));
             for (int r = 0; r < recordCount; ++r) {
                 LayerGradientRecord &rec = records[static_cast<std::size_t>(r)];
-                rec.G.resize(n);
-                rec.GZ.resize(n);
-                rec.U.resize(n);
-                rec.cut.resize(static_cast<std::size_t>(n));
+                rec.G.resize(width);
+                rec.GZ.resize(width);
+                rec.U.resize(width);
+                rec.cut.resize(static_cast<std::size_t>(width));
                 rec.folded = r % 2 == 0;
-                for (int j = 0; j < n; ++j) {
+                for (int j = 0; j < width; ++j) {
                     const bool active = rng.below(8) != 0;
                     rec.G[j] = active ? rng.uniform(-2.0, 2.0) : 0.0;
                     rec.GZ[j] = active ? rec.G[j] * rng.uniform(1.0, 3.0) : 0.0;
@@ -447,7 +450,7 @@ private slots:
                         runs.push_back(static_cast<int>(terms.size()));
                         const int count = 1 + static_cast<int>(rng.below(3));
                         for (int q = 0; q < count; ++q)
-                            terms.push_back({records[rng.below(recordCount)].slice(0), rng.uniform(1.0, 3.0),
+                            terms.push_back({records[rng.below(recordCount)].slice(first), rng.uniform(1.0, 3.0),
                                              static_cast<int>(rng.below(groups))});
                     }
                     runs.push_back(static_cast<int>(terms.size()));
