@@ -17,7 +17,7 @@
 #   mlp-800-full   the dense ReLU MLP 784-800-10, the same way (the reference: same digits,
 #                  order, shifts and schedule; its lr 1e-3, better on validation than 3e-4)
 #   snn-800        784-800-10 with the defaults (10 % held out, the best validation epoch kept)
-#   snn-800-fast   784-800-10, 4 epochs, cosine schedule, lr 3e-4 (time to accuracy: ~23 s of
+#   snn-800-fast   784-800-10, 4 epochs, cosine schedule, lr 3e-4 (time to accuracy: ~25 s of
 #                  training on 2 cores; the best 4-epoch setting on validation)
 # Others:
 #   snn-400-400, mlp-800   the deeper network and the MLP with the defaults
