@@ -539,7 +539,7 @@ BatchResult Trainer::trainBatch()
             // runs of its columns; a row block is one run, added in block order below).
             optimizer_.beginStep();
             const AdamConstants adam = optimizer_.adamConstants(1.0);
-            const bool fusedRowStep = adamRowStepIsVectorised();
+            const bool fusedRowStep = adamRowStepIsVectorised() && optimizer_.config().kind == OptimizerKind::Adam;
             if (panels) // from here on the panels hold the newest weights, even if a block throws
                 home_ = WeightHome::Panels;
             std::vector<Vector> &sums = network_.columnSumsToFill();
@@ -556,7 +556,9 @@ BatchResult Trainer::trainBatch()
                                                      : blockSums_[static_cast<std::size_t>(block)].setZero(n).data();
                 const int run = SpikeNetwork::columnSumBlockRows(w.cols());
                 const double *base = nullptr, *h = nullptr;
-                prepareSlices(l, c0, ub.colEnd, t, columnBlock, base, h);
+                // The fused row step reads the records where they are (copying them cost more
+                // than it saved: two threads 1.06-1.17 against 1.04-1.08 ms per mini-batch).
+                prepareSlices(l, c0, ub.colEnd, t, columnBlock && !fusedRowStep, base, h);
                 const RecordSlice *slices = threads_[t]->slices.data();
                 // A column block's weight rows are pieces of ~200 columns a row apart, too short
                 // and far apart for the hardware prefetchers (measured: the 2-thread update pass
