@@ -35,11 +35,16 @@ struct AdamVectors {
 
 // Weights w[0, 16) with moments m, v and gradient g[0] (columns 0-7), g[1] (8-15); with
 // columnSums, each new weight is added to columnSums[j]. The portable loop's operations in the
-// same order (vminpd(K, x) is x > K ? K : x, NaN kept; the flushes are zero masks).
-inline void adamStep16(double *w, float *m, float *v, const __m512d *g, double *columnSums, const AdamVectors &k)
+// same order (vminpd(K, x) is x > K ? K : x, NaN kept; the flushes are zero masks). With
+// Masked, only the columns `lanes` selects are read and written (a row's last, partial step);
+// each of them gets the same bits as in a full step.
+template <bool Masked = false>
+inline void adamStep16(double *w, float *m, float *v, const __m512d *g, double *columnSums, const AdamVectors &k,
+                       __mmask16 lanes = 0xFFFF)
 {
-    const __m512 mOld = _mm512_loadu_ps(m);
-    const __m512 vOld = _mm512_loadu_ps(v);
+    const __mmask8 half[2] = {static_cast<__mmask8>(lanes & 0xFF), static_cast<__mmask8>(lanes >> 8)};
+    const __m512 mOld = Masked ? _mm512_maskz_loadu_ps(lanes, m) : _mm512_loadu_ps(m);
+    const __m512 vOld = Masked ? _mm512_maskz_loadu_ps(lanes, v) : _mm512_loadu_ps(v);
     __m256 mNew[2], vNew[2];
     for (int h = 0; h < 2; ++h) {
         const __m512d gj = g[h];
@@ -56,16 +61,32 @@ inline void adamStep16(double *w, float *m, float *v, const __m512d *g, double *
     }
     const __m512 mj = _mm512_insertf32x8(_mm512_castps256_ps512(mNew[0]), mNew[1], 1);
     const __m512 vj = _mm512_insertf32x8(_mm512_castps256_ps512(vNew[0]), vNew[1], 1);
-    _mm512_storeu_ps(m, mj);
-    _mm512_storeu_ps(v, vj);
+    if (Masked) {
+        _mm512_mask_storeu_ps(m, lanes, mj);
+        _mm512_mask_storeu_ps(v, lanes, vj);
+    } else {
+        _mm512_storeu_ps(m, mj);
+        _mm512_storeu_ps(v, vj);
+    }
     const __m512 dir = _mm512_div_ps(mj, _mm512_add_ps(_mm512_sqrt_ps(vj), k.eps));
     for (int h = 0; h < 2; ++h) {
+        if (Masked && half[h] == 0)
+            continue;
         const __m512d d = _mm512_cvtps_pd(h == 0 ? _mm512_castps512_ps256(dir) : _mm512_extractf32x8_ps(dir, 1));
-        const __m512d wj = _mm512_loadu_pd(w + 8 * h);
+        const __m512d wj = Masked ? _mm512_maskz_loadu_pd(half[h], w + 8 * h) : _mm512_loadu_pd(w + 8 * h);
         const __m512d wNew = _mm512_sub_pd(wj, _mm512_mul_pd(k.step, d));
-        _mm512_storeu_pd(w + 8 * h, wNew);
-        if (columnSums)
-            _mm512_storeu_pd(columnSums + 8 * h, _mm512_add_pd(_mm512_loadu_pd(columnSums + 8 * h), wNew));
+        if (Masked)
+            _mm512_mask_storeu_pd(w + 8 * h, half[h], wNew);
+        else
+            _mm512_storeu_pd(w + 8 * h, wNew);
+        if (columnSums) {
+            double *sum = columnSums + 8 * h;
+            const __m512d old = Masked ? _mm512_maskz_loadu_pd(half[h], sum) : _mm512_loadu_pd(sum);
+            if (Masked)
+                _mm512_mask_storeu_pd(sum, half[h], _mm512_add_pd(old, wNew));
+            else
+                _mm512_storeu_pd(sum, _mm512_add_pd(old, wNew));
+        }
     }
 }
 #endif

@@ -575,12 +575,10 @@ BatchResult Trainer::trainBatch()
                         std::fill(partial, partial + n, 0.0);
                     double *wRow = panel ? panel->row(i).data() : w.row(i).data() + c0;
                     float *m = nullptr, *v = nullptr;
-                    if (fusedRowStep && n >= 16
+                    if (fusedRowStep
                         && optimizer_.contiguousMoments(static_cast<std::size_t>(l), i, c0, ub.colEnd, m, v)) {
-                        // Adam on a wide row: the gradient 16 columns at a time, each piece
-                        // updated while it is in registers; the last columns (fewer than 16) by
-                        // updateRow. (A narrow row, such as the output layer's 10 columns, is
-                        // summed by the vectorised accumulate below instead.)
+                        // Adam: the gradient 16 columns at a time (the last step masked), each
+                        // piece updated while it is in registers.
                         const GradientRow row = gradientRow(l, i, t, slices, base, h);
                         const Eigen::Index done = adamRowFromGradient(row, n, wRow, m, v, partial, adam);
                         if (done < n) {
