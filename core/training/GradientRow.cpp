@@ -3,28 +3,9 @@
 #include "core/training/AdamKernel.h"
 
 #include <cmath>
+#include <type_traits>
 
 namespace firstspike {
-
-void rowGradientColumns(const GradientRow &row, Eigen::Index j0, Eigen::Index j1, const double *w, double *g)
-{
-    for (Eigen::Index j = j0; j < j1; ++j) {
-        double r = row.base[j];
-        for (int k = 0; k < row.runCount; ++k) {
-            double s = 0.0;
-            for (int q = row.runs[k]; q < row.runs[k + 1]; ++q) {
-                const GradientTerm &t = row.terms[q];
-                double term = std::fma(t.z, t.slice.g[j], -t.slice.gz[j]);
-                if (t.slice.u)
-                    term -= t.slice.u[j];
-                const double masked = t.slice.cut[j] >= t.group ? term : 0.0;
-                s = q == row.runs[k] ? masked : s + masked;
-            }
-            r += s;
-        }
-        g[j - j0] = std::fma(row.l2, w[j], std::fma(r, row.invBatch, row.h[j]));
-    }
-}
 
 #if FIRSTSPIKE_ADAM_AVX512
 namespace {
@@ -92,14 +73,27 @@ inline void gradient16(const GradientRow &row, Eigen::Index j, const double *w, 
     }
 }
 
-// The lanes of the columns [j, n) among [j, j + 16), as two 8-lane masks and one 16-lane mask.
-inline __mmask16 tailLanes(Eigen::Index j, Eigen::Index n, __mmask8 *halves)
+// The row's gradient 16 columns at a time, each piece handed to
+// visit(std::bool_constant<Masked>, j, g, lanes): columns [j, j + 16) in g[0] (j .. j + 7) and
+// g[1]; the last, partial piece Masked, with lanes its columns among the 16.
+template <typename Visit>
+inline void forEachGradientPiece(const GradientRow &row, Eigen::Index n, const double *w, Visit &&visit)
 {
-    const unsigned count = static_cast<unsigned>(n - j); // 1 .. 15
-    const __mmask16 lanes = static_cast<__mmask16>((1u << count) - 1);
-    halves[0] = static_cast<__mmask8>(lanes & 0xFF);
-    halves[1] = static_cast<__mmask8>(lanes >> 8);
-    return lanes;
+    const __m512d invBatch = _mm512_set1_pd(row.invBatch), l2 = _mm512_set1_pd(row.l2);
+    const __mmask8 all[2] = {0xFF, 0xFF};
+    Eigen::Index j = 0;
+    for (; j + 16 <= n; j += 16) {
+        __m512d g[2];
+        gradient16<false>(row, j, w, invBatch, l2, all, g);
+        visit(std::false_type{}, j, g, __mmask16{0xFFFF});
+    }
+    if (j < n) {
+        const __mmask16 lanes = static_cast<__mmask16>((1u << static_cast<unsigned>(n - j)) - 1); // 1 .. 15 columns
+        const __mmask8 halves[2] = {static_cast<__mmask8>(lanes & 0xFF), static_cast<__mmask8>(lanes >> 8)};
+        __m512d g[2];
+        gradient16<true>(row, j, w, invBatch, l2, halves, g);
+        visit(std::true_type{}, j, g, lanes);
+    }
 }
 
 } // namespace
@@ -114,57 +108,34 @@ bool adamRowStepIsVectorised()
 #endif
 }
 
-Eigen::Index rowGradientVectors(const GradientRow &row, Eigen::Index n, const double *w, double *g)
+void rowGradientVectors(const GradientRow &row, Eigen::Index n, const double *w, double *g)
 {
 #if FIRSTSPIKE_ADAM_AVX512
-    const __m512d invBatch = _mm512_set1_pd(row.invBatch), l2 = _mm512_set1_pd(row.l2);
-    const __mmask8 all[2] = {0xFF, 0xFF};
-    Eigen::Index j = 0;
-    for (; j + 16 <= n; j += 16) {
-        __m512d v[2];
-        gradient16<false>(row, j, w, invBatch, l2, all, v);
-        _mm512_storeu_pd(g + j, v[0]);
-        _mm512_storeu_pd(g + j + 8, v[1]);
-    }
-    if (j < n) {
-        __mmask8 halves[2];
-        tailLanes(j, n, halves);
-        __m512d v[2];
-        gradient16<true>(row, j, w, invBatch, l2, halves, v);
-        _mm512_mask_storeu_pd(g + j, halves[0], v[0]);
-        _mm512_mask_storeu_pd(g + j + 8, halves[1], v[1]);
-    }
-    return n;
+    forEachGradientPiece(row, n, w, [&](auto masked, Eigen::Index j, const __m512d *piece, __mmask16 lanes) {
+        if constexpr (decltype(masked)::value) {
+            _mm512_mask_storeu_pd(g + j, static_cast<__mmask8>(lanes & 0xFF), piece[0]);
+            _mm512_mask_storeu_pd(g + j + 8, static_cast<__mmask8>(lanes >> 8), piece[1]);
+        } else {
+            _mm512_storeu_pd(g + j, piece[0]);
+            _mm512_storeu_pd(g + j + 8, piece[1]);
+        }
+    });
 #else
     (void)row;
     (void)n;
     (void)w;
     (void)g;
-    return 0;
 #endif
 }
 
-Eigen::Index adamRowFromGradient(const GradientRow &row, Eigen::Index n, double *w, float *m, float *v,
-                                 double *columnSums, const AdamConstants &adam)
+void adamRowFromGradient(const GradientRow &row, Eigen::Index n, double *w, float *m, float *v, double *columnSums,
+                         const AdamConstants &adam)
 {
 #if FIRSTSPIKE_ADAM_AVX512
     const AdamVectors k(adam);
-    const __m512d invBatch = _mm512_set1_pd(row.invBatch), l2 = _mm512_set1_pd(row.l2);
-    const __mmask8 all[2] = {0xFF, 0xFF};
-    Eigen::Index j = 0;
-    for (; j + 16 <= n; j += 16) {
-        __m512d g[2];
-        gradient16<false>(row, j, w, invBatch, l2, all, g);
-        adamStep16(w + j, m + j, v + j, g, columnSums ? columnSums + j : nullptr, k);
-    }
-    if (j < n) { // the last, partial step
-        __mmask8 halves[2];
-        const __mmask16 lanes = tailLanes(j, n, halves);
-        __m512d g[2];
-        gradient16<true>(row, j, w, invBatch, l2, halves, g);
-        adamStep16<true>(w + j, m + j, v + j, g, columnSums ? columnSums + j : nullptr, k, lanes);
-    }
-    return n;
+    forEachGradientPiece(row, n, w, [&](auto masked, Eigen::Index j, const __m512d *g, __mmask16 lanes) {
+        adamStep16<decltype(masked)::value>(w + j, m + j, v + j, g, columnSums ? columnSums + j : nullptr, k, lanes);
+    });
 #else
     (void)row;
     (void)n;
@@ -173,7 +144,6 @@ Eigen::Index adamRowFromGradient(const GradientRow &row, Eigen::Index n, double 
     (void)v;
     (void)columnSums;
     (void)adam;
-    return 0;
 #endif
 }
 

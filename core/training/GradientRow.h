@@ -33,23 +33,19 @@ struct GradientRow {
     double invBatch, l2;
 };
 
-// g[0, j1 - j0) = the gradient of columns [j0, j1), one column at a time.
-void rowGradientColumns(const GradientRow &row, Eigen::Index j0, Eigen::Index j1, const double *w, double *g);
-
-// Whether adamRowFromGradient and rowGradientVectors do anything in this build (AVX-512):
-// without it, the trainer keeps its vectorised row-buffer form, which gives the same bits.
+// Whether adamRowFromGradient and rowGradientVectors work in this build (AVX-512). Without
+// it they do nothing, and the trainer keeps its row-buffer form, which gives the same bits.
 bool adamRowStepIsVectorised();
 
-// g[0, done) = the gradient of columns [0, done): done = n where the build has AVX-512 (16
-// columns a step, the last step masked), else 0. The vector form adamRowFromGradient uses.
-Eigen::Index rowGradientVectors(const GradientRow &row, Eigen::Index n, const double *w, double *g);
+// g[0, n) = the row's gradient, 16 columns a step, the last step masked: the form
+// adamRowFromGradient uses.
+void rowGradientVectors(const GradientRow &row, Eigen::Index n, const double *w, double *g);
 
 // Adam (the constants of Optimizer::adamConstants(1.0)) on the row, 16 columns at a time (the
 // last step masked), each piece's gradient as rowGradientVectors computes it, in registers: w, m
 // and v are the weights and moments of columns [0, n); with columnSums, each new weight is added
-// to columnSums[j]. Returns how many columns it did (as rowGradientVectors); the caller does the
-// rest, if any, with rowGradientColumns and Optimizer::updateRow, which give the same bits.
-Eigen::Index adamRowFromGradient(const GradientRow &row, Eigen::Index n, double *w, float *m, float *v,
-                                 double *columnSums, const AdamConstants &adam);
+// to columnSums[j]. The bits of the row-buffer form and Optimizer::updateRow.
+void adamRowFromGradient(const GradientRow &row, Eigen::Index n, double *w, float *m, float *v, double *columnSums,
+                         const AdamConstants &adam);
 
 } // namespace firstspike

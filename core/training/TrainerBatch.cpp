@@ -579,13 +579,7 @@ BatchResult Trainer::trainBatch()
                         && optimizer_.contiguousMoments(static_cast<std::size_t>(l), i, c0, ub.colEnd, m, v)) {
                         // Adam: the gradient 16 columns at a time (the last step masked), each
                         // piece updated while it is in registers.
-                        const GradientRow row = gradientRow(l, i, t, slices, base, h);
-                        const Eigen::Index done = adamRowFromGradient(row, n, wRow, m, v, partial, adam);
-                        if (done < n) {
-                            rowGradientColumns(row, done, n, wRow, buffer.data());
-                            optimizer_.updateRow(static_cast<std::size_t>(l), wRow + done, i, c0 + done, ub.colEnd,
-                                                 buffer.data(), 1.0, partial + done);
-                        }
+                        adamRowFromGradient(gradientRow(l, i, t, slices, base, h), n, wRow, m, v, partial, adam);
                     } else {
                         rowGradient(l, i, c0, ub.colEnd, buffer.data(), t, slices, base, h, wRow);
                         optimizer_.updateRow(static_cast<std::size_t>(l), wRow, i, c0, ub.colEnd, buffer.data(), 1.0,
