@@ -6,6 +6,9 @@
 #include "core/common/Random.h"
 
 #include <algorithm>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 #include <bit>
 #include <limits>
 #include <cstring>
@@ -340,10 +343,84 @@ void SpikeNetwork::orderPixels(const std::uint8_t *pixels, int count, const doub
     orderPixels(pixels, count, byteZ, rankOf, bias, out);
 }
 
+#if defined(__AVX512BW__)
+namespace {
+
+// orderPixels when byte 0 is the only byte of its rank (every encoding but binarised input):
+// the lit pixels are found 64 bytes at a time and counting-sorted on their own; the black ones,
+// in index order, are written by compress-stores into their rank's range. Same order as the
+// scalar form. False (nothing written) when a lit byte shares black's rank.
+bool orderLitPixels(const std::uint8_t *pixels, int count, const double *byteZ, const int *rankOf, int offset,
+                    int *order, double *orderedZ)
+{
+    constexpr int kMaxPixels = 4096;
+    if (count > kMaxPixels)
+        return false;
+    int lit[kMaxPixels];
+    const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    // Indices of the non-zero (or the zero) bytes, in index order, to out; returns how many.
+    auto compress = [&](bool nonZero, int *out) {
+        int written = 0;
+        int i = 0;
+        for (; i + 64 <= count; i += 64) {
+            const __m512i v = _mm512_loadu_si512(pixels + i);
+            const __mmask64 m = nonZero ? _mm512_test_epi8_mask(v, v) : _mm512_testn_epi8_mask(v, v);
+            for (int q = 0; q < 4; ++q) {
+                const auto part = static_cast<__mmask16>(m >> (16 * q));
+                _mm512_mask_compressstoreu_epi32(out + written, part,
+                                                 _mm512_add_epi32(lanes, _mm512_set1_epi32(i + 16 * q)));
+                written += std::popcount(static_cast<unsigned>(part));
+            }
+        }
+        for (; i < count; ++i)
+            if ((pixels[i] != 0) == nonZero)
+                out[written++] = i;
+        return written;
+    };
+    const int nLit = compress(true, lit);
+    const int blackRank = rankOf[0];
+    int start[257] = {0};
+    for (int k = 0; k < nLit; ++k) {
+        const int r = rankOf[pixels[lit[k]]];
+        if (r == blackRank)
+            return false;
+        ++start[r + 1];
+    }
+    start[blackRank + 1] = count - nLit;
+    for (int r = 0; r < 256; ++r)
+        start[r + 1] += start[r];
+    const int blackStart = start[blackRank];
+    for (int k = 0; k < nLit; ++k) {
+        const int i = lit[k];
+        const int at = start[rankOf[pixels[i]]]++;
+        order[offset + at] = i;
+        orderedZ[offset + at] = byteZ[pixels[i]];
+    }
+    compress(false, order + offset + blackStart);
+    std::fill(orderedZ + offset + blackStart, orderedZ + offset + blackStart + (count - nLit), byteZ[0]);
+    return true;
+}
+
+} // namespace
+#endif
+
 void SpikeNetwork::orderPixels(const std::uint8_t *pixels, int count, const double *byteZ, const int *rankOf,
                                bool bias, LayerActivity &out)
 {
     // Counting sort over the byte ranks: the same (z, index) order as orderInputs, in O(n).
+    const int offset = bias ? 1 : 0;
+    out.inputOrder.resize(count + offset);
+    out.orderedZ.resize(count + offset);
+    if (bias) {
+        out.inputOrder[0] = count;
+        out.orderedZ[0] = 1.0;
+    }
+#if defined(__AVX512BW__)
+    if (orderLitPixels(pixels, count, byteZ, rankOf, offset, out.inputOrder.data(), out.orderedZ.data())) {
+        finishOrder(out);
+        return;
+    }
+#endif
     // Most pixels of a digit are black: their rank is counted and placed through a register
     // instead of one counter in memory, which every black pixel would otherwise wait on.
     const int blackRank = rankOf[0];
@@ -361,13 +438,6 @@ void SpikeNetwork::orderPixels(const std::uint8_t *pixels, int count, const doub
     for (int r = 0; r < 256; ++r)
         start[r + 1] += start[r];
     std::copy(start, start + 256, byRank);
-    const int offset = bias ? 1 : 0;
-    out.inputOrder.resize(count + offset);
-    out.orderedZ.resize(count + offset);
-    if (bias) {
-        out.inputOrder[0] = count;
-        out.orderedZ[0] = 1.0;
-    }
     int *order = out.inputOrder.data() + offset;
     double *orderedZ = out.orderedZ.data() + offset;
     int blackNext = byRank[blackRank];
@@ -384,10 +454,26 @@ void SpikeNetwork::finishOrder(LayerActivity &out)
 {
     // Ties: inputs with equal time form one step of the scan (docs/MODEL.md, "Pitfalls").
     const int n = static_cast<int>(out.inputOrder.size());
-    out.groupEnd.clear();
-    for (int k = 1; k <= n; ++k)
-        if (k == n || out.orderedZ[k] != out.orderedZ[k - 1])
-            out.groupEnd.push_back(k);
+    out.groupEnd.resize(static_cast<std::size_t>(n));
+    const double *z = out.orderedZ.data();
+    int *ends = out.groupEnd.data();
+    int groups = 0;
+    int k = 1;
+#if defined(__AVX512F__) && defined(__AVX512VL__)
+    // k ends a group iff z[k] != z[k - 1]: eight compares at a time, the ends compress-stored.
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (; k + 8 <= n; k += 8) {
+        const __mmask8 m = _mm512_cmp_pd_mask(_mm512_loadu_pd(z + k), _mm512_loadu_pd(z + k - 1), _CMP_NEQ_UQ);
+        _mm256_mask_compressstoreu_epi32(ends + groups, m, _mm256_add_epi32(lanes, _mm256_set1_epi32(k)));
+        groups += std::popcount(static_cast<unsigned>(m));
+    }
+#endif
+    for (; k < n; ++k)
+        if (z[k] != z[k - 1])
+            ends[groups++] = k;
+    if (n > 0)
+        ends[groups++] = n;
+    out.groupEnd.resize(static_cast<std::size_t>(groups));
 }
 
 void SpikeNetwork::forwardLayer(const Matrix &weights, bool bias, double threshold, double maxZ,

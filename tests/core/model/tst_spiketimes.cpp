@@ -276,6 +276,58 @@ private slots:
                 QCOMPARE(act.orderedZ[k], bias && k == 0 ? 1.0 : z[act.inputOrder[k]]);
         }
     }
+    // The pixel path (orderPixels: counting sort, lit pixels found 64 bytes at a time) gives
+    // orderInputs' order, z and groups for both encodings, images from all black to all lit,
+    // sizes around the 64-byte steps and above the fast path's limit, with and without bias.
+    void pixelOrderMatchesInputOrder_data()
+    {
+        QTest::addColumn<int>("encoding");
+        QTest::addColumn<int>("size");
+        QTest::addColumn<int>("litPercent");
+        for (int encoding : {0, 1})
+            for (int size : {1, 63, 64, 65, 784, 5000})
+                for (int lit : {0, 3, 19, 60, 100})
+                    QTest::addRow("encoding %d, %d pixels, %d %% lit", encoding, size, lit) << encoding << size << lit;
+    }
+    void pixelOrderMatchesInputOrder()
+    {
+        QFETCH(int, encoding);
+        QFETCH(int, size);
+        QFETCH(int, litPercent);
+        NetworkConfig cfg;
+        cfg.layerSizes = {size, 4};
+        cfg.encoding.kind = encoding == 0 ? InputEncoding::LinearLatency : InputEncoding::Binarized;
+        Random rng(static_cast<std::uint64_t>(31 * size + litPercent + 7 * encoding));
+        std::vector<std::uint8_t> pixels(static_cast<std::size_t>(size));
+        for (auto &p : pixels) // lit pixels: mostly a few grey levels, some white, some anything
+            p = static_cast<int>(rng.below(100)) >= litPercent ? 0
+                : rng.below(3) == 0                             ? 255
+                : rng.below(2) == 0                             ? static_cast<std::uint8_t>(1 + rng.below(255))
+                                                                : static_cast<std::uint8_t>(100 + 10 * rng.below(5));
+        for (bool bias : {false, true}) {
+            cfg.bias = bias;
+            const SpikeNetwork net(cfg);
+            double table[256];
+            net.encodingTable(table);
+            Vector z(size);
+            for (int i = 0; i < size; ++i)
+                z[i] = table[pixels[static_cast<std::size_t>(i)]];
+            LayerActivity expected, got, gotStatic;
+            SpikeNetwork::orderInputs(z, bias, expected);
+            net.orderInput(pixels.data(), got);
+            SpikeNetwork::orderPixels(pixels.data(), size, table, bias, gotStatic);
+            for (const LayerActivity *a : {&got, &gotStatic}) {
+                QCOMPARE(a->inputOrder, expected.inputOrder);
+                QCOMPARE(a->orderedZ, expected.orderedZ);
+                QCOMPARE(a->groupEnd, expected.groupEnd);
+            }
+            std::vector<int> ends; // the groups by their definition
+            for (std::size_t k = 1; k <= expected.orderedZ.size(); ++k)
+                if (k == expected.orderedZ.size() || expected.orderedZ[k] != expected.orderedZ[k - 1])
+                    ends.push_back(static_cast<int>(k));
+            QCOMPARE(got.groupEnd, ends);
+        }
+    }
 };
 
 QTEST_APPLESS_MAIN(TestSpikeTimes)
