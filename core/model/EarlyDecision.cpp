@@ -4,6 +4,10 @@
 #include "core/model/SpikeOrder.h"
 
 #include <algorithm>
+#include <bit>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -144,6 +148,86 @@ void checkInterval(Layer &layer, double threshold, double maxZ, double limit)
     finishCheck(layer);
 }
 
+#if defined(__AVX512F__)
+// The groups of a narrow layer (at most 16 neurons: the output layer) whose next arrival is
+// already received, in one loop with A and B in registers: the same row sums (left to right),
+// fma, screen and exact tests in the same order as accumulateGroupAndScreen, without its
+// per-group setup (most of the early exit's output-layer time: each hidden spike is a group of
+// its own). Stops before a group whose end is not yet known. Returns true if it stopped at a
+// spike (stopAtFirstSpike).
+bool advanceNarrow(Layer &layer, int received, const Matrix &w, double threshold, double maxZ,
+                   std::vector<std::pair<double, int>> &out, bool stopAtFirstSpike)
+{
+    const int n = static_cast<int>(w.cols());
+    const __mmask8 in0 = n >= 8 ? __mmask8(0xFF) : static_cast<__mmask8>((1u << n) - 1u);
+    const __mmask8 in1 = n >= 16 ? __mmask8(0xFF) : n > 8 ? static_cast<__mmask8>((1u << (n - 8)) - 1u) : __mmask8(0);
+    double *A = layer.A.data();
+    double *B = layer.B.data();
+    const double *W = w.data();
+    const long stride = w.outerStride();
+    const int *order = layer.order.data();
+    const double *z = layer.z.data();
+    const __m512d vtheta = _mm512_set1_pd(threshold);
+    const __m512d zero = _mm512_setzero_pd();
+    __m512d a0 = _mm512_maskz_loadu_pd(in0, A), a1 = _mm512_maskz_loadu_pd(in1, A + 8);
+    __m512d b0 = _mm512_maskz_loadu_pd(in0, B), b1 = _mm512_maskz_loadu_pd(in1, B + 8);
+    bool stopped = false;
+    for (int begin = layer.integrated;;) {
+        int end = begin + 1;
+        while (end < received && z[end] == z[begin])
+            ++end;
+        if (end >= received)
+            break;
+        const double *x = W + stride * order[begin];
+        __m512d s0 = _mm512_maskz_loadu_pd(in0, x), s1 = _mm512_maskz_loadu_pd(in1, x + 8);
+        for (int k = begin + 1; k < end; ++k) {
+            x = W + stride * order[k];
+            s0 = _mm512_add_pd(s0, _mm512_maskz_loadu_pd(in0, x));
+            s1 = _mm512_add_pd(s1, _mm512_maskz_loadu_pd(in1, x + 8));
+        }
+        const __m512d vz = _mm512_set1_pd(z[begin]);
+        a0 = _mm512_fmadd_pd(vz, s0, a0);
+        a1 = _mm512_fmadd_pd(vz, s1, a1);
+        b0 = _mm512_add_pd(b0, s0);
+        b1 = _mm512_add_pd(b1, s1);
+        const double limit = z[end];
+        const __m512d vloose = _mm512_set1_pd(limit * (1.0 + 1e-9));
+        const __m512d d0 = _mm512_sub_pd(b0, vtheta), d1 = _mm512_sub_pd(b1, vtheta);
+        const __mmask8 c0 = _mm512_mask_cmp_pd_mask(_mm512_mask_cmp_pd_mask(in0, d0, zero, _CMP_GT_OQ), a0,
+                                                    _mm512_mul_pd(vloose, d0), _CMP_LE_OQ);
+        const __mmask8 c1 = _mm512_mask_cmp_pd_mask(_mm512_mask_cmp_pd_mask(in1, d1, zero, _CMP_GT_OQ), a1,
+                                                    _mm512_mul_pd(vloose, d1), _CMP_LE_OQ);
+        layer.integrated = end;
+        begin = end;
+        unsigned bits = static_cast<unsigned>(c0) | (static_cast<unsigned>(c1) << 8);
+        if (bits == 0)
+            continue;
+        _mm512_mask_storeu_pd(A, in0, a0);
+        _mm512_mask_storeu_pd(A + 8, in1, a1);
+        _mm512_mask_storeu_pd(B, in0, b0);
+        _mm512_mask_storeu_pd(B + 8, in1, b1);
+        layer.emitted.clear();
+        for (; bits != 0; bits &= bits - 1)
+            fireIfDue(layer, std::countr_zero(bits), threshold, maxZ, limit);
+        finishCheck(layer);
+        b0 = _mm512_maskz_loadu_pd(in0, B); // the neurons that fired now have B = -inf
+        b1 = _mm512_maskz_loadu_pd(in1, B + 8);
+        out.insert(out.end(), layer.emitted.begin(), layer.emitted.end());
+        if (stopAtFirstSpike && !out.empty()) {
+            stopped = true;
+            break;
+        }
+        if (layer.aliveCount == 0)
+            break;
+    }
+    _mm512_mask_storeu_pd(A, in0, a0);
+    _mm512_mask_storeu_pd(A + 8, in1, a1);
+    _mm512_mask_storeu_pd(B, in0, b0);
+    _mm512_mask_storeu_pd(B + 8, in1, b1);
+    return stopped;
+}
+#endif
+
 // Integrates every complete group among the first `received` arrivals and checks each interval
 // as far as the known arrivals allow. `frontier`: no arrival not yet received comes before it
 // (+inf when the stream is complete). Emitted spikes are appended to `out`.
@@ -172,6 +256,13 @@ void advance(Layer &layer, int received, const Matrix &w, const Vector &columnSu
             ++end;
         if (end == received && !(layer.z[begin] < frontier))
             return; // an arrival not yet received could still join this group (a tie)
+#if defined(__AVX512F__)
+        if (nOut <= 16 && end < received) {
+            if (advanceNarrow(layer, received, w, threshold, maxZ, out, stopAtFirstSpike))
+                return;
+            continue;
+        }
+#endif
         double *A = layer.A.data();
         double *B = layer.B.data();
         // As SpikeNetwork::scanLayer: when every input arrives, the closing group through the
