@@ -40,8 +40,8 @@ void insertionSort(std::pair<double, int> *e, std::size_t n)
 bool rankSort(std::vector<std::pair<double, int>> &e, std::vector<std::pair<double, int>> &scratch)
 {
     const std::size_t n = e.size();
-    double z[kRankSortMax];
-    std::int64_t key[kRankSortMax]; // index, then position
+    alignas(64) double z[kRankSortMax];
+    alignas(64) std::int64_t key[kRankSortMax]; // index, then position
     for (std::size_t i = 0; i < n; ++i) {
         z[i] = e[i].first;
         if (std::isnan(z[i]))
@@ -49,6 +49,29 @@ bool rankSort(std::vector<std::pair<double, int>> &e, std::vector<std::pair<doub
         key[i] = static_cast<std::int64_t>(e[i].second) * static_cast<std::int64_t>(kRankSortMax) + static_cast<std::int64_t>(i);
     }
     scratch.resize(n);
+#if defined(__AVX512F__)
+    // Eight compares at a time; the lanes past n are masked off.
+    const std::size_t chunks = (n + 7) / 8;
+    const auto lastMask = static_cast<__mmask8>(0xFFu >> (8 * chunks - n));
+    for (std::size_t i = n; i < 8 * chunks; ++i) { // never compared; set so that no lane is read unset
+        z[i] = 0.0;
+        key[i] = 0;
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+        const __m512d zi = _mm512_set1_pd(z[i]);
+        const __m512i ki = _mm512_set1_epi64(key[i]);
+        unsigned rank = 0;
+        for (std::size_t c = 0; c < chunks; ++c) {
+            const __mmask8 valid = c + 1 < chunks ? __mmask8(0xFF) : lastMask;
+            const __m512d zc = _mm512_load_pd(z + 8 * c);
+            const __mmask8 lt = _mm512_mask_cmp_pd_mask(valid, zc, zi, _CMP_LT_OQ);
+            const __mmask8 eq = _mm512_mask_cmp_pd_mask(valid, zc, zi, _CMP_EQ_OQ);
+            const __mmask8 before = _mm512_mask_cmplt_epi64_mask(eq, _mm512_load_si512(key + 8 * c), ki);
+            rank += static_cast<unsigned>(std::popcount(static_cast<unsigned>(lt | before)));
+        }
+        scratch[rank] = e[i];
+    }
+#else
     for (std::size_t i = 0; i < n; ++i) {
         const double zi = z[i];
         const std::int64_t ki = key[i];
@@ -57,6 +80,7 @@ bool rankSort(std::vector<std::pair<double, int>> &e, std::vector<std::pair<doub
             rank += (z[j] < zi) | ((z[j] == zi) & (key[j] < ki));
         scratch[static_cast<std::size_t>(rank)] = e[i];
     }
+#endif
     e.swap(scratch);
     return true;
 }
