@@ -138,22 +138,28 @@ void sortSpikes(std::vector<std::pair<double, int>> &e, std::vector<std::pair<do
 
 namespace {
 
-using Layer = EarlyDecisionWorkspace::Layer;
+template <typename T>
+using Layer = typename EarlyDecisionWorkspaceOf<T>::Layer;
+
+template <typename T>
+using LayerWeights = typename EarlyDecisionWorkspaceOf<T>::Weights;
 
 // The exact test for candidate j: it fires at zc = A/(B - theta) if that is no later than limit.
-inline void fireIfDue(Layer &layer, int j, double threshold, double maxZ, double limit)
+template <typename T>
+inline void fireIfDue(Layer<T> &layer, int j, T threshold, T maxZ, T limit)
 {
-    const double zc = layer.A[j] / (layer.B[j] - threshold);
+    const T zc = layer.A[j] / (layer.B[j] - threshold);
     if (!(zc <= limit))
         return;
-    layer.alive[j] = 0.0;
-    layer.B[j] = -std::numeric_limits<double>::infinity(); // as accumulateGroupAndScreen requires
+    layer.alive[j] = T(0);
+    layer.B[j] = -std::numeric_limits<T>::infinity(); // as accumulateGroupAndScreen requires
     --layer.aliveCount;
     if (zc <= maxZ)
-        layer.emitted.emplace_back(zc, j);
+        layer.emitted.emplace_back(static_cast<double>(zc), j);
 }
 
-void finishCheck(Layer &layer)
+template <typename LayerOfT>
+void finishCheck(LayerOfT &layer)
 {
     if (layer.emitted.size() > 1) // most checks emit nothing
         sortSpikes(layer.emitted, layer.sortScratch, layer.sortKeys);
@@ -163,7 +169,8 @@ void finishCheck(Layer &layer)
 // Tests the interval after the last integrated group: a neuron fires at z = A/(B - theta) if
 // that is no later than `limit` (the next arrival, or the earliest time any further input can
 // arrive). Spikes within the horizon are appended to layer.emitted in (z, index) order.
-void checkInterval(Layer &layer, double threshold, double maxZ, double limit)
+template <typename T>
+void checkInterval(Layer<T> &layer, T threshold, T maxZ, T limit)
 {
     layer.emitted.clear();
     const int n = static_cast<int>(layer.A.size());
@@ -179,22 +186,25 @@ void checkInterval(Layer &layer, double threshold, double maxZ, double limit)
 // per-group setup (most of the early exit's output-layer time: each hidden spike is a group of
 // its own). Stops before a group whose end is not yet known. Returns true if it stopped at a
 // spike (stopAtFirstSpike).
-bool advanceNarrow(Layer &layer, int received, const Matrix &w, double threshold, double maxZ,
+template <typename T>
+bool advanceNarrow(Layer<T> &layer, int received, const LayerWeights<T> &w, T threshold, T maxZ,
                    std::vector<std::pair<double, int>> &out, bool stopAtFirstSpike)
 {
-    const int n = static_cast<int>(w.cols());
-    const __mmask8 in0 = n >= 8 ? __mmask8(0xFF) : static_cast<__mmask8>((1u << n) - 1u);
-    const __mmask8 in1 = n >= 16 ? __mmask8(0xFF) : n > 8 ? static_cast<__mmask8>((1u << (n - 8)) - 1u) : __mmask8(0);
-    double *A = layer.A.data();
-    double *B = layer.B.data();
-    const double *W = w.data();
-    const long stride = w.outerStride();
+    using S = Simd<T>;
+    using V = typename S::V;
+    constexpr int L = S::lanes;
+    const int n = w.cols;
+    const auto in0 = lanesBelow<T>(0, n), in1 = lanesBelow<T>(L, n); // in1 is empty for floats
+    T *A = layer.A.data();
+    T *B = layer.B.data();
+    const T *W = w.w;
+    const long stride = w.stride;
     const int *order = layer.order.data();
-    const double *z = layer.z.data();
-    const __m512d vtheta = _mm512_set1_pd(threshold);
-    const __m512d zero = _mm512_setzero_pd();
-    __m512d a0 = _mm512_maskz_loadu_pd(in0, A), a1 = _mm512_maskz_loadu_pd(in1, A + 8);
-    __m512d b0 = _mm512_maskz_loadu_pd(in0, B), b1 = _mm512_maskz_loadu_pd(in1, B + 8);
+    const T *z = layer.z.data();
+    const V vtheta = S::set1(threshold);
+    const V zero = S::zero();
+    V a0 = S::load(in0, A), a1 = S::load(in1, A + L);
+    V b0 = S::load(in0, B), b1 = S::load(in1, B + L);
     bool stopped = false;
     for (int begin = layer.integrated;;) {
         int end = begin + 1;
@@ -202,40 +212,38 @@ bool advanceNarrow(Layer &layer, int received, const Matrix &w, double threshold
             ++end;
         if (end >= received)
             break;
-        const double *x = W + stride * order[begin];
-        __m512d s0 = _mm512_maskz_loadu_pd(in0, x), s1 = _mm512_maskz_loadu_pd(in1, x + 8);
+        const T *x = W + stride * order[begin];
+        V s0 = S::load(in0, x), s1 = S::load(in1, x + L);
         for (int k = begin + 1; k < end; ++k) {
             x = W + stride * order[k];
-            s0 = _mm512_add_pd(s0, _mm512_maskz_loadu_pd(in0, x));
-            s1 = _mm512_add_pd(s1, _mm512_maskz_loadu_pd(in1, x + 8));
+            s0 = S::add(s0, S::load(in0, x));
+            s1 = S::add(s1, S::load(in1, x + L));
         }
-        const __m512d vz = _mm512_set1_pd(z[begin]);
-        a0 = _mm512_fmadd_pd(vz, s0, a0);
-        a1 = _mm512_fmadd_pd(vz, s1, a1);
-        b0 = _mm512_add_pd(b0, s0);
-        b1 = _mm512_add_pd(b1, s1);
-        const double limit = z[end];
-        const __m512d vloose = _mm512_set1_pd(limit * (1.0 + 1e-9));
-        const __m512d d0 = _mm512_sub_pd(b0, vtheta), d1 = _mm512_sub_pd(b1, vtheta);
-        const __mmask8 c0 = _mm512_mask_cmp_pd_mask(_mm512_mask_cmp_pd_mask(in0, d0, zero, _CMP_GT_OQ), a0,
-                                                    _mm512_mul_pd(vloose, d0), _CMP_LE_OQ);
-        const __mmask8 c1 = _mm512_mask_cmp_pd_mask(_mm512_mask_cmp_pd_mask(in1, d1, zero, _CMP_GT_OQ), a1,
-                                                    _mm512_mul_pd(vloose, d1), _CMP_LE_OQ);
+        const V vz = S::set1(z[begin]);
+        a0 = S::fmadd(vz, s0, a0);
+        a1 = S::fmadd(vz, s1, a1);
+        b0 = S::add(b0, s0);
+        b1 = S::add(b1, s1);
+        const T limit = z[end];
+        const V vloose = S::set1(limit * ScreenSlack<T>::factor);
+        const V d0 = S::sub(b0, vtheta), d1 = S::sub(b1, vtheta);
+        const auto c0 = S::lessEqual(S::greater(in0, d0, zero), a0, S::mul(vloose, d0));
+        const auto c1 = S::lessEqual(S::greater(in1, d1, zero), a1, S::mul(vloose, d1));
         layer.integrated = end;
         begin = end;
-        unsigned bits = static_cast<unsigned>(c0) | (static_cast<unsigned>(c1) << 8);
+        std::uint32_t bits = static_cast<std::uint32_t>(c0) | (static_cast<std::uint32_t>(c1) << L);
         if (bits == 0)
             continue;
-        _mm512_mask_storeu_pd(A, in0, a0);
-        _mm512_mask_storeu_pd(A + 8, in1, a1);
-        _mm512_mask_storeu_pd(B, in0, b0);
-        _mm512_mask_storeu_pd(B + 8, in1, b1);
+        S::store(A, in0, a0);
+        S::store(A + L, in1, a1);
+        S::store(B, in0, b0);
+        S::store(B + L, in1, b1);
         layer.emitted.clear();
         for (; bits != 0; bits &= bits - 1)
             fireIfDue(layer, std::countr_zero(bits), threshold, maxZ, limit);
         finishCheck(layer);
-        b0 = _mm512_maskz_loadu_pd(in0, B); // the neurons that fired now have B = -inf
-        b1 = _mm512_maskz_loadu_pd(in1, B + 8);
+        b0 = S::load(in0, B); // the neurons that fired now have B = -inf
+        b1 = S::load(in1, B + L);
         out.insert(out.end(), layer.emitted.begin(), layer.emitted.end());
         if (stopAtFirstSpike && !out.empty()) {
             stopped = true;
@@ -244,10 +252,10 @@ bool advanceNarrow(Layer &layer, int received, const Matrix &w, double threshold
         if (layer.aliveCount == 0)
             break;
     }
-    _mm512_mask_storeu_pd(A, in0, a0);
-    _mm512_mask_storeu_pd(A + 8, in1, a1);
-    _mm512_mask_storeu_pd(B, in0, b0);
-    _mm512_mask_storeu_pd(B + 8, in1, b1);
+    S::store(A, in0, a0);
+    S::store(A + L, in1, a1);
+    S::store(B, in0, b0);
+    S::store(B + L, in1, b1);
     return stopped;
 }
 #endif
@@ -255,15 +263,15 @@ bool advanceNarrow(Layer &layer, int received, const Matrix &w, double threshold
 // Integrates every complete group among the first `received` arrivals and checks each interval
 // as far as the known arrivals allow. `frontier`: no arrival not yet received comes before it
 // (+inf when the stream is complete). Emitted spikes are appended to `out`.
-void advance(Layer &layer, int received, const Matrix &w, const Vector &columnSums, double threshold, double maxZ,
-             double frontier, bool frontierIsNextArrival, std::vector<std::pair<double, int>> &out,
-             bool stopAtFirstSpike)
+template <typename T>
+void advance(Layer<T> &layer, int received, const LayerWeights<T> &w, T threshold, T maxZ, T frontier,
+             bool frontierIsNextArrival, std::vector<std::pair<double, int>> &out, bool stopAtFirstSpike)
 {
-    const int nOut = static_cast<int>(w.cols());
+    const int nOut = w.cols;
     for (;;) {
         if (layer.checkPending) {
             const bool exact = layer.integrated < received || std::isinf(frontier) || frontierIsNextArrival;
-            const double limit = layer.integrated < received ? layer.z[layer.integrated] : frontier;
+            const T limit = layer.integrated < received ? layer.z[layer.integrated] : frontier;
             checkInterval(layer, threshold, maxZ, limit);
             out.insert(out.end(), layer.emitted.begin(), layer.emitted.end());
             if (stopAtFirstSpike && !out.empty())
@@ -287,20 +295,20 @@ void advance(Layer &layer, int received, const Matrix &w, const Vector &columnSu
             continue;
         }
 #endif
-        double *A = layer.A.data();
-        double *B = layer.B.data();
+        T *A = layer.A.data();
+        T *B = layer.B.data();
         // As SpikeNetwork::scanLayer: when every input arrives, the closing group through the
         // column sums (same numbers, so the same spikes).
-        if (std::isinf(frontier) && end == received && received == w.rows() && end - begin > 4) {
-            foldClosingGroup(layer.z[begin], columnSums.data(), layer.alive.data(), A, B, nOut);
+        if (std::isinf(frontier) && end == received && received == w.rows && end - begin > 4) {
+            foldClosingGroup(layer.z[begin], w.columnSums, layer.alive.data(), A, B, nOut);
         } else if (frontierIsNextArrival || end < received) {
             // The interval after this group ends at the next arrival, known now (a later arrival
             // is already received, or the input layer's frontier is its next arrival): the group
             // and its check in one pass, as checkPending would run it (exact, so not pending).
-            const double limit = end < received ? layer.z[end] : frontier;
+            const T limit = end < received ? layer.z[end] : frontier;
             layer.emitted.clear();
-            double *M = layer.alive.data();
-            accumulateGroupAndScreen(w.data(), w.outerStride(), layer.order.data() + begin, layer.z[begin], end - begin,
+            T *M = layer.alive.data();
+            accumulateGroupAndScreen(w.w, w.stride, layer.order.data() + begin, layer.z[begin], end - begin,
                                      A, B, M, nOut, layer.groupSum.data(), threshold, limit, layer.flags,
                                      [&](int j) { fireIfDue(layer, j, threshold, maxZ, limit); });
             finishCheck(layer);
@@ -310,7 +318,7 @@ void advance(Layer &layer, int received, const Matrix &w, const Vector &columnSu
                 return;
             continue;
         } else {
-            accumulateGroup(w.data(), w.outerStride(), layer.order.data() + begin, layer.z[begin], end - begin, A, B,
+            accumulateGroup(w.w, w.stride, layer.order.data() + begin, layer.z[begin], end - begin, A, B,
                             nOut, layer.groupSum.data());
         }
         layer.integrated = end;
@@ -318,38 +326,35 @@ void advance(Layer &layer, int received, const Matrix &w, const Vector &columnSu
     }
 }
 
-} // namespace
-
-EarlyDecision classifyEarly(const SpikeNetwork &net, const std::uint8_t *pixels, EarlyDecisionWorkspace &ws)
+// The early exit over any layer storage: `weights` per layer, layer 0's arrivals already in
+// ws.inputOrder.
+template <typename T>
+EarlyDecision run(const NetworkConfig &cfg, const LayerWeights<T> *weights, EarlyDecisionWorkspaceOf<T> &ws)
 {
-    if (!net.prepared())
-        throw std::logic_error("classifyEarly needs a prepared network (SpikeNetwork::prepare)");
-    const NetworkConfig &cfg = net.config();
-    const int L = net.layerCount();
-    const double theta = cfg.threshold, maxZ = cfg.maxSpikeZ();
+    const int L = static_cast<int>(cfg.layerSizes.size()) - 1;
+    const T theta = static_cast<T>(cfg.threshold), maxZ = static_cast<T>(cfg.maxSpikeZ());
+    const T never = std::numeric_limits<T>::infinity();
     EarlyDecision result;
     result.spikesBeforeDecision.assign(L, 0);
 
-    // Layer 0's arrivals are all known up front: the same order as forward() (counting sort).
-    net.orderInput(pixels, ws.inputOrder);
     ws.layers.resize(L);
     for (int l = 0; l < L; ++l) {
-        Layer &layer = ws.layers[l];
-        const int nOut = net.fanOut(l);
+        Layer<T> &layer = ws.layers[l];
+        const int nOut = cfg.layerSizes[l + 1];
         layer.order.clear();
         layer.z.clear();
         if (l == 0) {
             layer.order = ws.inputOrder.inputOrder;
-            layer.z = ws.inputOrder.orderedZ;
+            layer.z.assign(ws.inputOrder.orderedZ.begin(), ws.inputOrder.orderedZ.end());
         } else if (cfg.bias) {
-            layer.order.push_back(net.fanIn(l)); // the bias leads, at z = 1
-            layer.z.push_back(1.0);
+            layer.order.push_back(cfg.layerSizes[l]); // the bias leads, at z = 1
+            layer.z.push_back(T(1));
         }
         layer.integrated = 0;
         layer.checkPending = false;
-        layer.A.setZero(nOut);
-        layer.B.setZero(nOut);
-        layer.alive.setOnes(nOut);
+        layer.A.assign(nOut, T(0));
+        layer.B.assign(nOut, T(0));
+        layer.alive.assign(nOut, T(1));
         layer.groupSum.resize(nOut);
         layer.aliveCount = nOut;
         layer.spikes = 0;
@@ -357,26 +362,24 @@ EarlyDecision classifyEarly(const SpikeNetwork &net, const std::uint8_t *pixels,
 
     // Release the input arrivals one group at a time; after each release every downstream
     // layer catches up as far as its upstream frontier allows. Stop at the first output spike.
-    const std::vector<Matrix> &weights = net.allWeights();
-    const std::vector<Vector> &sums = net.cachedColumnSums();
     const int inputCount = static_cast<int>(ws.layers[0].order.size());
-    std::vector<std::pair<double, int>> emitted;
+    std::vector<std::pair<double, int>> &emitted = ws.delivered;
     int released = 0;
     for (bool last = false; !last;) {
         if (released < inputCount) {
-            const double z = ws.layers[0].z[released];
+            const T z = ws.layers[0].z[released];
             while (released < inputCount && ws.layers[0].z[released] == z)
                 ++released;
         }
         last = released >= inputCount;
         // Nothing not yet released arrives before the next arrival of the input layer.
-        double frontier = last ? kSilent : ws.layers[0].z[released];
+        T frontier = last ? never : ws.layers[0].z[released];
         for (int l = 0; l < L; ++l) {
-            Layer &layer = ws.layers[l];
+            Layer<T> &layer = ws.layers[l];
             const int received = l == 0 ? released : static_cast<int>(layer.order.size());
             emitted.clear();
             // The input layer's frontier is its own next arrival, known exactly.
-            advance(layer, received, weights[l], sums[l], theta, maxZ, frontier, l == 0, emitted, l + 1 == L);
+            advance(layer, received, weights[l], theta, maxZ, frontier, l == 0, emitted, l + 1 == L);
             if (l + 1 == L) {
                 if (!emitted.empty()) {
                     result.predictedClass = emitted.front().second;
@@ -384,15 +387,15 @@ EarlyDecision classifyEarly(const SpikeNetwork &net, const std::uint8_t *pixels,
                     break;
                 }
             } else {
-                Layer &next = ws.layers[l + 1];
+                Layer<T> &next = ws.layers[l + 1];
                 for (const auto &[z, j] : emitted) {
                     next.order.push_back(j);
-                    next.z.push_back(z);
+                    next.z.push_back(static_cast<T>(z)); // exact: z came from a T
                 }
             }
             // Every spike of this layer before `frontier` is out; a finished layer emits no more.
             if (layer.aliveCount == 0)
-                frontier = kSilent;
+                frontier = never;
         }
         if (result.predictedClass >= 0 || ws.layers.back().aliveCount == 0)
             break;
@@ -401,6 +404,54 @@ EarlyDecision classifyEarly(const SpikeNetwork &net, const std::uint8_t *pixels,
     for (int l = 0; l < L; ++l)
         result.spikesBeforeDecision[l] = ws.layers[l].spikes;
     return result;
+}
+
+} // namespace
+
+EarlyDecision classifyEarly(const SpikeNetwork &net, const std::uint8_t *pixels, EarlyDecisionWorkspace &ws)
+{
+    if (!net.prepared())
+        throw std::logic_error("classifyEarly needs a prepared network (SpikeNetwork::prepare)");
+    const int L = net.layerCount();
+    ws.weights.resize(static_cast<std::size_t>(L));
+    for (int l = 0; l < L; ++l) {
+        const Matrix &w = net.allWeights()[l];
+        ws.weights[l] = {w.data(), static_cast<long>(w.outerStride()), static_cast<int>(w.rows()),
+                         static_cast<int>(w.cols()), net.cachedColumnSums()[l].data()};
+    }
+    net.orderInput(pixels, ws.inputOrder);
+    return run(net.config(), ws.weights.data(), ws);
+}
+
+FloatNetwork::FloatNetwork(const SpikeNetwork &net)
+    : config_(net.config())
+{
+    if (!net.prepared())
+        throw std::logic_error("FloatNetwork needs a prepared network (SpikeNetwork::prepare)");
+    for (int l = 0; l < net.layerCount(); ++l) {
+        weights_.push_back(net.allWeights()[l].cast<float>());
+        columnSums_.push_back(net.cachedColumnSums()[l].cast<float>());
+    }
+    net.encodingTable(byteZ_);
+    SpikeNetwork::rankBytes(byteZ_, byteRank_);
+}
+
+void FloatNetwork::orderInput(const std::uint8_t *pixels, LayerActivity &out) const
+{
+    SpikeNetwork::orderPixels(pixels, config_.inputSize(), byteZ_, byteRank_, config_.bias, out);
+}
+
+EarlyDecision classifyEarly(const FloatNetwork &net, const std::uint8_t *pixels, EarlyDecisionWorkspace32 &ws)
+{
+    const int L = net.layerCount();
+    ws.weights.resize(static_cast<std::size_t>(L));
+    for (int l = 0; l < L; ++l) {
+        const MatrixF &w = net.weights()[l];
+        ws.weights[l] = {w.data(), static_cast<long>(w.outerStride()), static_cast<int>(w.rows()),
+                         static_cast<int>(w.cols()), net.columnSums()[l].data()};
+    }
+    net.orderInput(pixels, ws.inputOrder);
+    return run(net.config(), ws.weights.data(), ws);
 }
 
 } // namespace firstspike

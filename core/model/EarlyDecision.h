@@ -27,15 +27,16 @@ struct EarlyDecision {
     std::vector<int> spikesBeforeDecision;
 };
 
-// Scratch memory reused across calls (one per thread).
-struct EarlyDecisionWorkspace {
+// Scratch memory reused across calls (one per thread), for scan state of type T.
+template <typename T>
+struct EarlyDecisionWorkspaceOf {
     struct Layer {
         std::vector<int> order;    // inputs received, in arrival order (bias = fanIn)
-        std::vector<double> z;
+        std::vector<T> z;
         int integrated = 0;        // inputs added to A and B so far
         bool checkPending = false; // the last group's interval is not fully checked yet
-        Vector A, B, alive;
-        Vector groupSum;           // scratch of the group sums (FiringScreen.h)
+        std::vector<T> A, B, alive;
+        std::vector<T> groupSum;   // scratch of the group sums (FiringScreen.h)
         int aliveCount = 0;
         std::vector<std::pair<double, int>> emitted; // spikes of this check, sorted
         std::vector<std::pair<double, int>> sortScratch;
@@ -43,10 +44,20 @@ struct EarlyDecisionWorkspace {
         std::vector<std::uint8_t> flags;             // candidates of the firing screen
         int spikes = 0;
     };
+    // One layer's weights (row-major, rows = inputs with the bias last) and column sums.
+    struct Weights {
+        const T *w = nullptr;
+        long stride = 0;
+        int rows = 0, cols = 0;
+        const T *columnSums = nullptr;
+    };
     std::vector<Layer> layers;
-    Vector inputZ;
+    std::vector<Weights> weights;
     LayerActivity inputOrder;
+    std::vector<std::pair<double, int>> delivered; // one layer's spikes for the next
 };
+using EarlyDecisionWorkspace = EarlyDecisionWorkspaceOf<double>;
+using EarlyDecisionWorkspace32 = EarlyDecisionWorkspaceOf<float>;
 
 // Sorts (z, neuron) pairs as std::sort would (by z, then by index), in about O(n) for spike
 // times: ranks counted with branch-free compares for up to 64, else a stable sort of z's bits
@@ -57,5 +68,29 @@ void sortSpikes(std::vector<std::pair<double, int>> &spikes, std::vector<std::pa
 
 // The network must be prepared() (column sums cached), as the trainer leaves it.
 EarlyDecision classifyEarly(const SpikeNetwork &net, const std::uint8_t *pixels, EarlyDecisionWorkspace &ws);
+
+// A single-precision copy of a network for the early exit: weights and column sums rounded to
+// float, the scan's A and B and the spike times in float (twice the vector lanes, half the
+// memory). Not bit-identical to forward(): decision times differ in their last float digits
+// and a class can differ where two output neurons fire within that of each other (docs/
+// PERFORMANCE.md, "Single-precision early exit", has the agreement on trained networks).
+class FloatNetwork {
+public:
+    explicit FloatNetwork(const SpikeNetwork &net); // net must be prepared()
+    const NetworkConfig &config() const { return config_; }
+    int layerCount() const { return static_cast<int>(weights_.size()); }
+    const std::vector<MatrixF> &weights() const { return weights_; }
+    const std::vector<VectorF> &columnSums() const { return columnSums_; }
+    void orderInput(const std::uint8_t *pixels, LayerActivity &out) const;
+
+private:
+    NetworkConfig config_;
+    std::vector<MatrixF> weights_;
+    std::vector<VectorF> columnSums_;
+    double byteZ_[256];
+    int byteRank_[256];
+};
+
+EarlyDecision classifyEarly(const FloatNetwork &net, const std::uint8_t *pixels, EarlyDecisionWorkspace32 &ws);
 
 } // namespace firstspike

@@ -26,15 +26,29 @@
 
 namespace firstspike {
 
-template <typename Visit>
-void forEachFiringCandidate(const double *A, const double *B, const double *alive, int n, double threshold,
-                            double limit, std::vector<std::uint8_t> &flags, Visit &&visit)
+// The slack of the loose screen below, relative to the limit: larger than the rounding of the
+// screen's product and of the exact test's division (a few units in the last place of T), so
+// the screen never drops a neuron the exact test A / (B - theta) <= limit accepts.
+template <typename T>
+struct ScreenSlack;
+template <>
+struct ScreenSlack<double> {
+    static constexpr double factor = 1.0 + 1e-9;
+};
+template <>
+struct ScreenSlack<float> {
+    static constexpr float factor = 1.0f + 1e-6f;
+};
+
+template <typename T, typename Visit>
+void forEachFiringCandidate(const T *A, const T *B, const T *alive, int n, T threshold, T limit,
+                            std::vector<std::uint8_t> &flags, Visit &&visit)
 {
-    const double loose = limit * (1.0 + 1e-9);
+    const T loose = limit * ScreenSlack<T>::factor;
     if (n <= 32) { // a narrow layer (the output layer): no flags pass
         for (int j = 0; j < n; ++j) {
-            const double d = B[j] - threshold;
-            if ((alive[j] != 0.0) & (d > 0.0) & (A[j] <= loose * d))
+            const T d = B[j] - threshold;
+            if ((alive[j] != T(0)) & (d > T(0)) & (A[j] <= loose * d))
                 visit(j);
         }
         return;
@@ -43,8 +57,8 @@ void forEachFiringCandidate(const double *A, const double *B, const double *aliv
     std::uint8_t *F = flags.data();
     int candidates = 0;
     for (int j = 0; j < n; ++j) {
-        const double d = B[j] - threshold;
-        const std::uint8_t c = (alive[j] != 0.0) & (d > 0.0) & (A[j] <= loose * d);
+        const T d = B[j] - threshold;
+        const std::uint8_t c = (alive[j] != T(0)) & (d > T(0)) & (A[j] <= loose * d);
         F[j] = c;
         candidates += c;
     }
@@ -63,9 +77,9 @@ void forEachFiringCandidate(const double *A, const double *B, const double *aliv
 
 // scratch = (((scratch + y0) + y1) + y2) + y3. Out of line: inlined into sumGroupInto's loop
 // over the chunks, GCC vectorised that outer loop with gathers, at a third of the speed.
-[[gnu::noinline]] inline void addFourRows(const double *__restrict y0, const double *__restrict y1,
-                                          const double *__restrict y2, const double *__restrict y3,
-                                          double *__restrict scratch, int n)
+template <typename T>
+[[gnu::noinline]] void addFourRows(const T *__restrict y0, const T *__restrict y1, const T *__restrict y2,
+                                   const T *__restrict y3, T *__restrict scratch, int n)
 {
     for (int j = 0; j < n; ++j)
         scratch[j] = (((scratch[j] + y0[j]) + y1[j]) + y2[j]) + y3[j];
@@ -73,9 +87,10 @@ void forEachFiringCandidate(const double *A, const double *B, const double *aliv
 
 // Column j of one tie group, summed as sumGroupInto sums it (for a scan that visits a few
 // neurons; add it with std::fma(z, sum, A[j]) and B[j] += sum).
-inline double sumGroupAt(const double *weights, long stride, const int *order, int count, int j)
+template <typename T>
+T sumGroupAt(const T *weights, long stride, const int *order, int count, int j)
 {
-    double s = weights[stride * order[0] + j];
+    T s = weights[stride * order[0] + j];
     for (int k = 1; k < count; ++k)
         s += weights[stride * order[k] + j];
     return s;
@@ -83,23 +98,23 @@ inline double sumGroupAt(const double *weights, long stride, const int *order, i
 
 // scratch = the sum of one tie group's rows (count >= 2), left to right as described at the
 // top (sumGroupAt sums one column the same way).
-inline void sumGroupInto(const double *weights, long stride, const int *order, int count, double *__restrict scratch,
-                         int n)
+template <typename T>
+void sumGroupInto(const T *weights, long stride, const int *order, int count, T *__restrict scratch, int n)
 {
-    const double *__restrict x0 = weights + stride * order[0];
-    const double *__restrict x1 = weights + stride * order[1];
+    const T *__restrict x0 = weights + stride * order[0];
+    const T *__restrict x1 = weights + stride * order[1];
     if (count == 2) {
         for (int j = 0; j < n; ++j)
             scratch[j] = x0[j] + x1[j];
         return;
     }
-    const double *__restrict x2 = weights + stride * order[2];
+    const T *__restrict x2 = weights + stride * order[2];
     if (count == 3) {
         for (int j = 0; j < n; ++j)
             scratch[j] = (x0[j] + x1[j]) + x2[j];
         return;
     }
-    const double *__restrict x3 = weights + stride * order[3];
+    const T *__restrict x3 = weights + stride * order[3];
     for (int j = 0; j < n; ++j)
         scratch[j] = ((x0[j] + x1[j]) + x2[j]) + x3[j];
     int k = 4;
@@ -107,7 +122,7 @@ inline void sumGroupInto(const double *weights, long stride, const int *order, i
         addFourRows(weights + stride * order[k], weights + stride * order[k + 1], weights + stride * order[k + 2],
                     weights + stride * order[k + 3], scratch, n);
     for (; k < count; ++k) {
-        const double *__restrict y = weights + stride * order[k];
+        const T *__restrict y = weights + stride * order[k];
         for (int j = 0; j < n; ++j)
             scratch[j] += y[j];
     }
@@ -115,8 +130,8 @@ inline void sumGroupInto(const double *weights, long stride, const int *order, i
 
 // The sum of one tie group's rows (the inputs order[0, count)): the row itself for one input,
 // else summed into scratch (n doubles) by sumGroupInto.
-inline const double *groupRowSum(const double *weights, long stride, const int *order, int count, double *scratch,
-                                 int n)
+template <typename T>
+const T *groupRowSum(const T *weights, long stride, const int *order, int count, T *scratch, int n)
 {
     if (count == 1)
         return weights + stride * order[0];
@@ -129,23 +144,24 @@ inline const double *groupRowSum(const double *weights, long stride, const int *
 // 2m (the brightest pixels arrive together as one group of ~80 rows). Up to four rows are
 // summed in registers (GCC unswitches the loop on count: a pass through scratch made groups of
 // two rows 1.6x slower with AVX2); larger groups go through scratch (n doubles).
-inline void accumulateGroup(const double *weights, long stride, const int *order, double z, int count,
-                            double *__restrict A, double *__restrict B, int n, double *scratch)
+template <typename T>
+void accumulateGroup(const T *weights, long stride, const int *order, T z, int count, T *__restrict A,
+                     T *__restrict B, int n, T *scratch)
 {
     if (count > 4) {
-        const double *__restrict s = groupRowSum(weights, stride, order, count, scratch, n);
+        const T *__restrict s = groupRowSum(weights, stride, order, count, scratch, n);
         for (int j = 0; j < n; ++j) {
             A[j] = std::fma(z, s[j], A[j]);
             B[j] += s[j];
         }
         return;
     }
-    const double *__restrict x0 = weights + stride * order[0];
-    const double *__restrict x1 = count > 1 ? weights + stride * order[1] : x0;
-    const double *__restrict x2 = count > 2 ? weights + stride * order[2] : x0;
-    const double *__restrict x3 = count > 3 ? weights + stride * order[3] : x0;
+    const T *__restrict x0 = weights + stride * order[0];
+    const T *__restrict x1 = count > 1 ? weights + stride * order[1] : x0;
+    const T *__restrict x2 = count > 2 ? weights + stride * order[2] : x0;
+    const T *__restrict x3 = count > 3 ? weights + stride * order[3] : x0;
     for (int j = 0; j < n; ++j) {
-        double s = x0[j];
+        T s = x0[j];
         if (count > 1)
             s += x1[j];
         if (count > 2)
@@ -159,14 +175,68 @@ inline void accumulateGroup(const double *weights, long stride, const int *order
 
 // The closing group when every input arrives: its rows sum to the column sums S minus what was
 // added so far (B), so A += z * (S - B) and B = S; a neuron that fired keeps B = -inf.
-inline void foldClosingGroup(double z, const double *__restrict S, const double *__restrict alive, double *__restrict A,
-                             double *__restrict B, int n)
+template <typename T>
+void foldClosingGroup(T z, const T *__restrict S, const T *__restrict alive, T *__restrict A, T *__restrict B, int n)
 {
     for (int j = 0; j < n; ++j) {
         A[j] = std::fma(z, S[j] - B[j], A[j]);
-        B[j] = alive[j] != 0.0 ? S[j] : B[j];
+        B[j] = alive[j] != T(0) ? S[j] : B[j];
     }
 }
+
+#if defined(__AVX512F__)
+// One 512-bit vector of T (8 doubles or 16 floats) and its mask, for the passes below.
+template <typename T>
+struct Simd;
+
+template <>
+struct Simd<double> {
+    using V = __m512d;
+    using M = __mmask8;
+    static constexpr int lanes = 8;
+    static constexpr M full = 0xFF;
+    static V set1(double x) { return _mm512_set1_pd(x); }
+    static V zero() { return _mm512_setzero_pd(); }
+    static V load(const double *p) { return _mm512_loadu_pd(p); }
+    static V load(M m, const double *p) { return _mm512_maskz_loadu_pd(m, p); }
+    static void store(double *p, V v) { _mm512_storeu_pd(p, v); }
+    static void store(double *p, M m, V v) { _mm512_mask_storeu_pd(p, m, v); }
+    static V fmadd(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
+    static V add(V a, V b) { return _mm512_add_pd(a, b); }
+    static V sub(V a, V b) { return _mm512_sub_pd(a, b); }
+    static V mul(V a, V b) { return _mm512_mul_pd(a, b); }
+    static M greater(M in, V a, V b) { return _mm512_mask_cmp_pd_mask(in, a, b, _CMP_GT_OQ); }
+    static M lessEqual(M in, V a, V b) { return _mm512_mask_cmp_pd_mask(in, a, b, _CMP_LE_OQ); }
+};
+
+template <>
+struct Simd<float> {
+    using V = __m512;
+    using M = __mmask16;
+    static constexpr int lanes = 16;
+    static constexpr M full = 0xFFFF;
+    static V set1(float x) { return _mm512_set1_ps(x); }
+    static V zero() { return _mm512_setzero_ps(); }
+    static V load(const float *p) { return _mm512_loadu_ps(p); }
+    static V load(M m, const float *p) { return _mm512_maskz_loadu_ps(m, p); }
+    static void store(float *p, V v) { _mm512_storeu_ps(p, v); }
+    static void store(float *p, M m, V v) { _mm512_mask_storeu_ps(p, m, v); }
+    static V fmadd(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+    static V add(V a, V b) { return _mm512_add_ps(a, b); }
+    static V sub(V a, V b) { return _mm512_sub_ps(a, b); }
+    static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
+    static M greater(M in, V a, V b) { return _mm512_mask_cmp_ps_mask(in, a, b, _CMP_GT_OQ); }
+    static M lessEqual(M in, V a, V b) { return _mm512_mask_cmp_ps_mask(in, a, b, _CMP_LE_OQ); }
+};
+
+// The lanes [first, first + lanes) that fall below n, as a mask.
+template <typename T>
+typename Simd<T>::M lanesBelow(int first, int n)
+{
+    const int k = std::clamp(n - first, 0, Simd<T>::lanes);
+    return static_cast<typename Simd<T>::M>(k == Simd<T>::lanes ? Simd<T>::full : (1u << k) - 1u);
+}
+#endif
 
 // accumulateGroup followed by forEachFiringCandidate(limit) in one pass over the neurons: the
 // same sums, the same loose test and the candidates visited in the same (increasing) order, so
@@ -174,54 +244,55 @@ inline void foldClosingGroup(double z, const double *__restrict S, const double 
 // two-pass form otherwise. The pass is bound by vector-instruction throughput, so the alive
 // test is not made here: a neuron that fired must have B = -inf (it then never passes B > theta),
 // and `alive` is read only by the two-pass form.
-template <typename Visit>
-void accumulateGroupAndScreen(const double *weights, long stride, const int *order, double z, int count, double *A,
-                              double *B, const double *alive, int n, double *scratch, double threshold, double limit,
+template <typename T, typename Visit>
+void accumulateGroupAndScreen(const T *weights, long stride, const int *order, T z, int count, T *A, T *B,
+                              const T *alive, int n, T *scratch, T threshold, T limit,
                               std::vector<std::uint8_t> &flags, Visit &&visit)
 {
 #if defined(__AVX512F__)
+    using S = Simd<T>;
+    using V = typename S::V;
+    using M = typename S::M;
+    constexpr int L = S::lanes;
     (void)flags;
     (void)alive;
-    const double *s = groupRowSum(weights, stride, order, count, scratch, n);
-    const __m512d vz = _mm512_set1_pd(z);
-    const __m512d vtheta = _mm512_set1_pd(threshold);
-    const __m512d vloose = _mm512_set1_pd(limit * (1.0 + 1e-9));
-    const __m512d zero = _mm512_setzero_pd();
-    // Eight neurons: A = fma(z, s, A), B += s (returned in a and b), and their candidate mask.
-    // Full vectors use plain loads and stores (masked stores are slow on AMD), the tail masked
-    // ones.
-    auto step = [&](__m512d sv, __m512d a0, __m512d b0, __mmask8 in, __m512d &a, __m512d &b) -> unsigned {
-        a = _mm512_fmadd_pd(vz, sv, a0);
-        b = _mm512_add_pd(b0, sv);
-        const __m512d d = _mm512_sub_pd(b, vtheta);
-        const __mmask8 m = _mm512_mask_cmp_pd_mask(in, d, zero, _CMP_GT_OQ);
-        return _mm512_mask_cmp_pd_mask(m, a, _mm512_mul_pd(vloose, d), _CMP_LE_OQ);
+    const T *s = groupRowSum(weights, stride, order, count, scratch, n);
+    const V vz = S::set1(z);
+    const V vtheta = S::set1(threshold);
+    const V vloose = S::set1(limit * ScreenSlack<T>::factor);
+    const V zero = S::zero();
+    // One vector of neurons: A = fma(z, s, A), B += s (returned in a and b), and their
+    // candidate mask. Full vectors use plain loads and stores (masked stores are slow on AMD),
+    // the tail masked ones.
+    auto step = [&](V sv, V a0, V b0, M in, V &a, V &b) -> unsigned {
+        a = S::fmadd(vz, sv, a0);
+        b = S::add(b0, sv);
+        const V d = S::sub(b, vtheta);
+        return S::lessEqual(S::greater(in, d, zero), a, S::mul(vloose, d));
     };
-    auto visitMask = [&](int j0, unsigned bits) {
+    auto visitMask = [&](int j0, std::uint32_t bits) {
         for (; bits != 0; bits &= bits - 1)
             visit(j0 + std::countr_zero(bits));
     };
-    // Sixteen neurons per step, one branch for both masks (candidates are rare).
+    // Two vectors per step, one branch for both masks (candidates are rare).
     int j0 = 0;
-    for (; j0 + 16 <= n; j0 += 16) {
-        __m512d a0, b0, a1, b1;
-        const unsigned m0 = step(_mm512_loadu_pd(s + j0), _mm512_loadu_pd(A + j0), _mm512_loadu_pd(B + j0), 0xFF, a0, b0);
-        const unsigned m1 = step(_mm512_loadu_pd(s + j0 + 8), _mm512_loadu_pd(A + j0 + 8), _mm512_loadu_pd(B + j0 + 8),
-                                 0xFF, a1, b1);
-        _mm512_storeu_pd(A + j0, a0);
-        _mm512_storeu_pd(B + j0, b0);
-        _mm512_storeu_pd(A + j0 + 8, a1);
-        _mm512_storeu_pd(B + j0 + 8, b1);
+    for (; j0 + 2 * L <= n; j0 += 2 * L) {
+        V a0, b0, a1, b1;
+        const unsigned m0 = step(S::load(s + j0), S::load(A + j0), S::load(B + j0), S::full, a0, b0);
+        const unsigned m1 = step(S::load(s + j0 + L), S::load(A + j0 + L), S::load(B + j0 + L), S::full, a1, b1);
+        S::store(A + j0, a0);
+        S::store(B + j0, b0);
+        S::store(A + j0 + L, a1);
+        S::store(B + j0 + L, b1);
         if ((m0 | m1) != 0)
-            visitMask(j0, m0 | (m1 << 8));
+            visitMask(j0, static_cast<std::uint32_t>(m0) | (static_cast<std::uint32_t>(m1) << L));
     }
-    for (; j0 < n; j0 += 8) {
-        const __mmask8 in = n - j0 >= 8 ? __mmask8(0xFF) : static_cast<__mmask8>((1u << (n - j0)) - 1u);
-        __m512d a, b;
-        const unsigned m = step(_mm512_maskz_loadu_pd(in, s + j0), _mm512_maskz_loadu_pd(in, A + j0),
-                                _mm512_maskz_loadu_pd(in, B + j0), in, a, b);
-        _mm512_mask_storeu_pd(A + j0, in, a);
-        _mm512_mask_storeu_pd(B + j0, in, b);
+    for (; j0 < n; j0 += L) {
+        const M in = lanesBelow<T>(j0, n);
+        V a, b;
+        const unsigned m = step(S::load(in, s + j0), S::load(in, A + j0), S::load(in, B + j0), in, a, b);
+        S::store(A + j0, in, a);
+        S::store(B + j0, in, b);
         visitMask(j0, m);
     }
 #else

@@ -21,6 +21,8 @@ namespace firstspike {
 
 using Matrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using Vector = Eigen::VectorXd;
+using MatrixF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>; // FloatNetwork
+using VectorF = Eigen::VectorXf;
 
 inline constexpr double kSilent = std::numeric_limits<double>::infinity();
 
