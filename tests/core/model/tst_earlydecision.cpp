@@ -47,10 +47,29 @@ private:
         total += static_cast<long long>(pass.layers[0].inputOrder.size());
     }
 
+    // The single-precision early exit against the exact one: the same class, unless two output
+    // neurons fire within float rounding of each other, and the decision time to float accuracy.
+    static void expectClose(const SpikeNetwork &net, const FloatNetwork &single, const std::uint8_t *pixels,
+                            EarlyDecisionWorkspace &ws, EarlyDecisionWorkspace32 &ws32, int &same, int &total)
+    {
+        const EarlyDecision exact = classifyEarly(net, pixels, ws);
+        const EarlyDecision approx = classifyEarly(single, pixels, ws32);
+        ++total;
+        if (exact.predictedClass != approx.predictedClass)
+            return;
+        ++same;
+        if (exact.predictedClass >= 0) {
+            const double rel = std::abs(approx.decisionZ - exact.decisionZ) / exact.decisionZ;
+            QVERIFY2(rel < 1e-4, qPrintable(QString("decision z %1 against %2").arg(approx.decisionZ).arg(exact.decisionZ)));
+        }
+    }
+
 private slots:
     void randomNetworksMatchTheFullPass()
     {
         EarlyDecisionWorkspace ws;
+        EarlyDecisionWorkspace32 ws32;
+        int same = 0, compared = 0;
         int decided = 0;
         long long integrated = 0, total = 0;
         for (std::uint64_t seed = 1; seed <= 40; ++seed) {
@@ -66,16 +85,19 @@ private slots:
                     w.data()[k] = rng.uniform(-2.0 / n, 6.0 / n);
             }
             net.prepare();
+            const FloatNetwork single(net);
             for (int s = 0; s < 20; ++s) {
                 std::vector<std::uint8_t> pixels(49);
                 for (auto &p : pixels)
                     p = rng.uniform() < 0.6 ? 0 : static_cast<std::uint8_t>(rng.below(256));
                 expectSame(net, pixels.data(), ws, decided, integrated, total);
+                expectClose(net, single, pixels.data(), ws, ws32, same, compared);
             }
         }
-        qInfo("%d of 800 random samples decided; %.1f%% of input arrivals integrated", decided,
-              100.0 * integrated / total);
+        qInfo("%d of 800 random samples decided; %.1f%% of input arrivals integrated; single precision: "
+              "same class in %d", decided, 100.0 * integrated / total, same);
         QVERIFY(decided > 400);
+        QVERIFY(same >= compared - 8); // random weights put output spikes close together
     }
 
     // Narrow layers (at most 16 neurons: one loop with A and B in registers) of every width up
@@ -84,6 +106,8 @@ private slots:
     void narrowLayersMatchTheFullPass()
     {
         EarlyDecisionWorkspace ws;
+        EarlyDecisionWorkspace32 ws32;
+        int same = 0, compared = 0;
         int decided = 0;
         long long integrated = 0, total = 0;
         const std::vector<std::vector<int>> shapes = {{49, 40, 1},  {49, 40, 3},      {49, 40, 8},     {49, 40, 9},
@@ -106,15 +130,18 @@ private slots:
                             w.col(c) = w.col(c - 1);
                 }
                 net.prepare();
+                const FloatNetwork single(net);
                 for (int s = 0; s < 10; ++s) {
                     std::vector<std::uint8_t> pixels(49);
                     for (auto &p : pixels)
                         p = rng.uniform() < 0.6 ? 0 : static_cast<std::uint8_t>(rng.below(256));
                     expectSame(net, pixels.data(), ws, decided, integrated, total);
+                    expectClose(net, single, pixels.data(), ws, ws32, same, compared);
                 }
             }
-        qInfo("%d of 1200 samples of narrow networks decided", decided);
+        qInfo("%d of 1200 samples of narrow networks decided; single precision: same class in %d", decided, same);
         QVERIFY(decided > 600);
+        QVERIFY(same >= compared - 12);
     }
 
     void sortSpikesMatchesStdSort()
@@ -193,11 +220,17 @@ private slots:
         EarlyDecisionWorkspace ws;
         int decided = 0;
         long long integrated = 0, total = 0;
-        for (int i = 0; i < 400; ++i)
+        const FloatNetwork single(trained);
+        EarlyDecisionWorkspace32 ws32;
+        int same = 0, compared = 0;
+        for (int i = 0; i < 400; ++i) {
             expectSame(trained, data->test.image(i), ws, decided, integrated, total);
-        qInfo("%d of 400 test digits decided; %.1f%% of input arrivals integrated before the decision", decided,
-              100.0 * integrated / total);
+            expectClose(trained, single, data->test.image(i), ws, ws32, same, compared);
+        }
+        qInfo("%d of 400 test digits decided; %.1f%% of input arrivals integrated before the decision; "
+              "single precision: same class for %d", decided, 100.0 * integrated / total, same);
         QVERIFY(integrated < total);
+        QVERIFY(same >= compared - 1);
     }
 };
 

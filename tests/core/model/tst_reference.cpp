@@ -235,35 +235,38 @@ private slots:
 
     // The one-pass group-and-screen kernel (AVX-512) against the two-pass form it replaces (and
     // sumGroupAt, the path for a few surviving neurons): the same A and B bits and the same
-    // candidates in the same order, for group sizes 1-13, widths with and without a 16-wide
-    // body, an 8-wide step and a masked tail, an infinite limit (the last interval), and dead
-    // neurons (B = -inf). Without AVX-512 the kernel is the two-pass form and only the
-    // sumGroupAt comparison tests something.
-    void groupScreenKernelMatchesTheTwoPassForm()
+    // candidates in the same order, for group sizes 1-13, widths with and without a two-vector
+    // body, a one-vector step and a masked tail, an infinite limit (the last interval), and dead
+    // neurons (B = -inf); in double (the training and exact paths) and in float (FloatNetwork).
+    // Without AVX-512 the kernel is the two-pass form and only the sumGroupAt comparison tests
+    // something.
+private:
+    template <typename T>
+    void groupScreenKernelMatches()
     {
         Random rng(77);
         const int rows = 40;
         int candidatesSeen = 0;
-        for (int n : {1, 7, 8, 9, 10, 17, 25, 31, 33, 47, 800, 801}) {
-            std::vector<double> w(static_cast<std::size_t>(rows) * n);
-            for (double &x : w)
-                x = rng.uniform(-0.3, 0.5);
+        for (int n : {1, 7, 8, 9, 10, 15, 16, 17, 25, 31, 32, 33, 47, 63, 64, 65, 800, 801}) {
+            std::vector<T> w(static_cast<std::size_t>(rows) * n);
+            for (T &x : w)
+                x = static_cast<T>(rng.uniform(-0.3, 0.5));
             for (int count = 1; count <= 13; ++count) {
                 std::vector<int> order(static_cast<std::size_t>(count));
                 for (int &o : order)
                     o = static_cast<int>(rng.below(rows));
-                const double z = rng.uniform(1.0, 5.0), threshold = 1.0;
-                const double limit = count % 5 == 0 ? std::numeric_limits<double>::infinity() : z * rng.uniform(1.0, 1.5);
-                std::vector<double> A(n), B(n), alive(n, 1.0);
+                const T z = static_cast<T>(rng.uniform(1.0, 5.0)), threshold = 1;
+                const T limit = count % 5 == 0 ? std::numeric_limits<T>::infinity() : z * static_cast<T>(rng.uniform(1.0, 1.5));
+                std::vector<T> A(n), B(n), alive(n, T(1));
                 for (int j = 0; j < n; ++j) {
-                    A[j] = rng.uniform(-1.0, 3.0);
-                    B[j] = rng.uniform(-0.5, 2.0);
+                    A[j] = static_cast<T>(rng.uniform(-1.0, 3.0));
+                    B[j] = static_cast<T>(rng.uniform(-0.5, 2.0));
                     if (rng.uniform() < 0.2) {
-                        alive[j] = 0.0;
-                        B[j] = -std::numeric_limits<double>::infinity();
+                        alive[j] = T(0);
+                        B[j] = -std::numeric_limits<T>::infinity();
                     }
                 }
-                std::vector<double> A1 = A, B1 = B, A2 = A, B2 = B, scratch(n);
+                std::vector<T> A1 = A, B1 = B, A2 = A, B2 = B, scratch(n);
                 std::vector<std::uint8_t> flags;
                 std::vector<int> seen1, seen2;
                 accumulateGroupAndScreen(w.data(), n, order.data(), z, count, A1.data(), B1.data(), alive.data(), n,
@@ -271,19 +274,58 @@ private slots:
                 accumulateGroup(w.data(), n, order.data(), z, count, A2.data(), B2.data(), n, scratch.data());
                 forEachFiringCandidate(A2.data(), B2.data(), alive.data(), n, threshold, limit, flags,
                                        [&](int j) { seen2.push_back(j); });
-                QCOMPARE(std::memcmp(A1.data(), A2.data(), sizeof(double) * n), 0);
-                QCOMPARE(std::memcmp(B1.data(), B2.data(), sizeof(double) * n), 0);
+                QCOMPARE(std::memcmp(A1.data(), A2.data(), sizeof(T) * n), 0);
+                QCOMPARE(std::memcmp(B1.data(), B2.data(), sizeof(T) * n), 0);
                 QCOMPARE(seen1, seen2);
                 candidatesSeen += static_cast<int>(seen1.size());
                 for (int j = 0; j < n; ++j) { // the sparse path's sum, added the same way
-                    const double sum = sumGroupAt(w.data(), n, order.data(), count, j);
-                    const double a = std::fma(z, sum, A[j]), b = B[j] + sum;
+                    const T sum = sumGroupAt(w.data(), n, order.data(), count, j);
+                    const T a = std::fma(z, sum, A[j]), b = B[j] + sum;
                     QCOMPARE(std::memcmp(&a, &A2[j], sizeof a), 0);
                     QCOMPARE(std::memcmp(&b, &B2[j], sizeof b), 0);
                 }
             }
         }
         QVERIFY(candidatesSeen > 100); // the screen was exercised
+    }
+
+private slots:
+    void groupScreenKernelMatchesTheTwoPassForm()
+    {
+        groupScreenKernelMatches<double>();
+        groupScreenKernelMatches<float>();
+    }
+
+    // The loose screen A <= limit * slack * (B - theta) lets through every neuron the exact test
+    // fl(A / (B - theta)) <= limit accepts, at the edge where they disagree by rounding: A set a
+    // few units in the last place around limit * d, for both scan types.
+private:
+    template <typename T>
+    void screenKeepsEveryExactSpike()
+    {
+        Random rng(91);
+        int accepted = 0;
+        for (int k = 0; k < 200000; ++k) {
+            const T d = static_cast<T>(std::exp(rng.uniform(-12.0, 4.0)));
+            const T limit = static_cast<T>(std::exp(rng.uniform(0.0, 9.0)));
+            T a = limit * d;
+            for (int step = static_cast<int>(rng.below(9)) - 4; step != 0; step += step > 0 ? -1 : 1)
+                a = std::nextafter(a, step > 0 ? std::numeric_limits<T>::infinity() : T(0));
+            if (!(a / d <= limit))
+                continue;
+            ++accepted;
+            QVERIFY2(a <= limit * ScreenSlack<T>::factor * d, qPrintable(QString("a %1 d %2 limit %3")
+                                                                              .arg(double(a), 0, 'g', 17)
+                                                                              .arg(double(d), 0, 'g', 17)
+                                                                              .arg(double(limit), 0, 'g', 17)));
+        }
+        QVERIFY(accepted > 50000);
+    }
+private slots:
+    void screenKeepsEveryExactSpike()
+    {
+        screenKeepsEveryExactSpike<double>();
+        screenKeepsEveryExactSpike<float>();
     }
 
     void randomNetworksAgree()
