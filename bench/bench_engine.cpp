@@ -91,6 +91,20 @@ void BM_SnnClassify(benchmark::State &state)
     state.SetItemsProcessed(state.iterations());
 }
 
+// The same in single precision (FloatNetwork).
+void BM_SnnClassify32(benchmark::State &state)
+{
+    const auto trainer = warmedUpTrainer(static_cast<int>(state.range(0)));
+    const FloatNetwork net(trainer->network());
+    EarlyDecisionWorkspace32 ws;
+    int i = 0;
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(classifyEarly(net, data()->test.image(i), ws).predictedClass);
+        i = (i + 1) % data()->test.size();
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+
 void BM_MlpTrainBatch(benchmark::State &state)
 {
     DenseMlp mlp(architecture(static_cast<int>(state.range(0))).layerSizes, static_cast<int>(state.range(1)), 1);
@@ -113,5 +127,6 @@ BENCHMARK(BM_SnnTrainBatch)->ArgsProduct({{0, 1}, {1, 2}})->Unit(benchmark::kMic
 BENCHMARK(BM_MlpTrainBatch)->ArgsProduct({{0, 1}, {1, 2}})->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_SnnForward)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_SnnClassify)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_SnnClassify32)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
 
 BENCHMARK_MAIN();

@@ -607,6 +607,7 @@ int cmdEval(int argc, char **argv)
                        {"data", "DIR", "IDX folder (default: embedded 10k digits)"},
                        {"set", "NAME", "test or train (default test)"},
                        {"threads", "N", "worker threads (default: all cores)"},
+                       {"float32", "", "also classify in single precision (float32 early exit): accuracy, differing classes"},
                        {"json", "FILE", "also write accuracy and confusion matrix as JSON"}});
     o.parse(argc, argv, 2);
     if (o.help()) {
@@ -638,11 +639,46 @@ int cmdEval(int argc, char **argv)
             std::printf("%6d", r.confusion[static_cast<std::size_t>(t) * r.classes + c]);
         std::printf("\n");
     }
+    // Single precision against the exact early exit (the same class and decision time as the
+    // evaluation's forward passes), sample by sample.
+    struct SingleCheck {
+        int correct = 0, differing = 0, firstDiffering = -1;
+        double maxRelativeZ = 0.0;
+    } single;
+    if (o.has("float32")) {
+        trainer.network().prepare();
+        const SpikeNetwork &net = std::as_const(trainer).network();
+        const FloatNetwork net32(net);
+        EarlyDecisionWorkspace ws;
+        EarlyDecisionWorkspace32 ws32;
+        for (int i = 0; i < set.size(); ++i) {
+            const EarlyDecision exact = classifyEarly(net, set.image(i), ws);
+            const EarlyDecision approx = classifyEarly(net32, set.image(i), ws32);
+            single.correct += approx.predictedClass == set.labels[static_cast<std::size_t>(i)] ? 1 : 0;
+            if (approx.predictedClass != exact.predictedClass) {
+                if (single.differing++ == 0)
+                    single.firstDiffering = i;
+            } else if (exact.predictedClass >= 0) {
+                single.maxRelativeZ =
+                    std::max(single.maxRelativeZ, std::abs(approx.decisionZ - exact.decisionZ) / exact.decisionZ);
+            }
+        }
+        std::printf("single precision (float32 early exit): accuracy %.2f%% (%d / %d); class differs from the exact "
+                    "one on %d sample(s)%s; decision z within %.1e (relative) where the class agrees\n",
+                    100.0 * single.correct / std::max(1, set.size()), single.correct, set.size(), single.differing,
+                    single.differing > 0 ? (", the first " + std::to_string(single.firstDiffering)).c_str() : "",
+                    single.maxRelativeZ);
+    }
     if (o.has("json")) {
         JsonWriter j;
         j.beginObject();
         j.key(o.has("nir") ? "nir" : "checkpoint").value(modelSource(o));
         j.key("set").value(set.name);
+        if (o.has("float32")) {
+            j.key("float32_accuracy").value(static_cast<double>(single.correct) / std::max(1, set.size()));
+            j.key("float32_differing_classes").value(single.differing);
+            j.key("float32_max_relative_decision_z_difference").value(single.maxRelativeZ);
+        }
         j.key("samples").value(r.samples);
         j.key("accuracy").value(r.accuracy());
         j.key("loss").value(r.loss);
@@ -956,8 +992,9 @@ int cmdBench(int argc, char **argv)
     j.key("data").value(data->source);
     j.key("results").beginArray();
     std::printf("medians of %d interleaved rounds (batch %d, %d timed mini-batches per round)\n", rounds, batch, batches);
-    std::printf("%-16s %7s %12s %12s %12s %12s %8s %10s %15s\n", "layers", "threads", "snn train/s", "forward/s",
-                "classify/s", "mlp train/s", "snn/mlp", "fwd/train", "classify/train");
+    std::printf("%-16s %7s %12s %12s %12s %12s %12s %8s %10s %15s %14s\n", "layers", "threads", "snn train/s",
+                "forward/s", "classify/s", "float32 cl/s", "mlp train/s", "snn/mlp", "fwd/train", "classify/train",
+                "float32/train");
     for (const auto &sizes : archs) {
         NetworkConfig net;
         net.layerSizes = sizes;
@@ -971,8 +1008,8 @@ int cmdBench(int argc, char **argv)
             mlp.push_back(std::make_unique<MlpBench>(sizes, data, threads, batch, warmup));
         }
         // Per thread count: per-round speeds and ratios.
-        std::vector<std::vector<double>> train(T), infer(T), classify(T), mlpTrain(T), snnOverMlp(T), fwdOverTrain(T),
-            classifyOverTrain(T), scaling(T);
+        std::vector<std::vector<double>> train(T), infer(T), classify(T), classify32(T), mlpTrain(T), snnOverMlp(T),
+            fwdOverTrain(T), classifyOverTrain(T), classify32OverTrain(T), scaling(T);
         std::vector<double> roundTrip, computeScaling, streamScaling; // the machine, once per round
         for (int r = 0; r < rounds; ++r) {
             for (std::size_t t = 0; t < T; ++t) {
@@ -980,13 +1017,16 @@ int cmdBench(int argc, char **argv)
                 const double ml = mlp[t]->train(batches).samplesPerSecond();
                 const double in = snn[t]->infer(static_cast<int>(samplesPerRound * 2)).samplesPerSecond();
                 const double cl = snn[t]->classify(static_cast<int>(samplesPerRound * 4)).samplesPerSecond();
+                const double c32 = snn[t]->classifySingle(static_cast<int>(samplesPerRound * 4)).samplesPerSecond();
                 train[t].push_back(tr);
                 mlpTrain[t].push_back(ml);
                 infer[t].push_back(in);
                 classify[t].push_back(cl);
+                classify32[t].push_back(c32);
                 snnOverMlp[t].push_back(ml / tr); // SNN time per sample / MLP time per sample
                 fwdOverTrain[t].push_back(in / tr);
                 classifyOverTrain[t].push_back(cl / tr);
+                classify32OverTrain[t].push_back(c32 / tr);
                 if (t > 0)
                     scaling[t].push_back(tr / train[0].back());
             }
@@ -998,12 +1038,14 @@ int cmdBench(int argc, char **argv)
             }
         }
         for (std::size_t t = 0; t < T; ++t) {
-            const Spread sm = spread(snnOverMlp[t]), sf = spread(fwdOverTrain[t]), sc = spread(classifyOverTrain[t]);
-            std::printf("%-16s %7d %12.0f %12.0f %12.0f %12.0f %7.2fx %9.1fx %14.1fx\n", layerSizesToString(sizes).c_str(),
-                        threadCounts[t], median(train[t]), median(infer[t]), median(classify[t]), median(mlpTrain[t]),
-                        sm.median, sf.median, sc.median);
-            std::printf("%-16s %7s %12s %12s %12s %12s %8s %10s %15s\n", "", "range", "", "", "", "",
-                        rangeText(sm).c_str(), rangeText(sf).c_str(), rangeText(sc).c_str());
+            const Spread sm = spread(snnOverMlp[t]), sf = spread(fwdOverTrain[t]), sc = spread(classifyOverTrain[t]),
+                         s32 = spread(classify32OverTrain[t]);
+            std::printf("%-16s %7d %12.0f %12.0f %12.0f %12.0f %12.0f %7.2fx %9.1fx %14.1fx %13.1fx\n",
+                        layerSizesToString(sizes).c_str(), threadCounts[t], median(train[t]), median(infer[t]),
+                        median(classify[t]), median(classify32[t]), median(mlpTrain[t]), sm.median, sf.median,
+                        sc.median, s32.median);
+            std::printf("%-16s %7s %12s %12s %12s %12s %12s %8s %10s %15s %14s\n", "", "range", "", "", "", "", "",
+                        rangeText(sm).c_str(), rangeText(sf).c_str(), rangeText(sc).c_str(), rangeText(s32).c_str());
             j.beginObject();
             j.key("layers").value(layerSizesToString(sizes));
             j.key("threads").value(threadCounts[t]);
@@ -1014,6 +1056,8 @@ int cmdBench(int argc, char **argv)
             j.key("snn_over_mlp_training_time").value(sm.median);
             j.key("inference_over_training_speed").value(sf.median);
             j.key("classify_over_training_speed").value(sc.median);
+            j.key("snn_classify_float32_samples_per_second").value(median(classify32[t]));
+            j.key("classify_float32_over_training_speed").value(s32.median);
             if (t > 0)
                 j.key("snn_training_speedup_over_1_thread").value(median(scaling[t]));
             auto array = [&](const char *name, const std::vector<double> &v) {
@@ -1025,6 +1069,7 @@ int cmdBench(int argc, char **argv)
             array("rounds_snn_train_samples_per_second", train[t]);
             array("rounds_snn_inference_samples_per_second", infer[t]);
             array("rounds_snn_classify_samples_per_second", classify[t]);
+            array("rounds_snn_classify_float32_samples_per_second", classify32[t]);
             array("rounds_mlp_train_samples_per_second", mlpTrain[t]);
             if (t > 0) {
                 array("rounds_snn_training_speedup_over_1_thread", scaling[t]);

@@ -38,6 +38,7 @@ SnnBench::SnnBench(const NetworkConfig &net, std::shared_ptr<const DataSplit> da
     , trainer_(net, benchConfig(threads, batchSize), data)
     , pool_(threads)
     , workspaces_(static_cast<std::size_t>(pool_.size()))
+    , workspaces32_(static_cast<std::size_t>(pool_.size()))
 {
     for (int b = 0; b < warmupBatches; ++b) {
         if (trainer_.epochComplete())
@@ -90,6 +91,26 @@ Throughput SnnBench::classify(int samples)
             const int index = i % n;
             const EarlyDecision d = classifyEarly(snn, data_->test.image(index), workspaces_[static_cast<std::size_t>(t)]);
             correct[static_cast<std::size_t>(t)] += d.predictedClass == data_->test.labels[index] ? 1 : 0;
+        }
+    });
+    r.seconds = now() - t0;
+    r.samples = samples;
+    return r;
+}
+
+Throughput SnnBench::classifySingle(int samples)
+{
+    if (!std::as_const(trainer_).network().prepared())
+        trainer_.network().prepare();
+    const FloatNetwork single(std::as_const(trainer_).network());
+    const int n = data_->test.size();
+    std::vector<int> decided(static_cast<std::size_t>(pool_.size()), 0);
+    Throughput r;
+    const double t0 = now();
+    pool_.run([&](int t) {
+        for (int i = t; i < samples; i += pool_.size()) {
+            const EarlyDecision d = classifyEarly(single, data_->test.image(i % n), workspaces32_[static_cast<std::size_t>(t)]);
+            decided[static_cast<std::size_t>(t)] += d.predictedClass >= 0 ? 1 : 0;
         }
     });
     r.seconds = now() - t0;

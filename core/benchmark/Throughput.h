@@ -35,12 +35,15 @@ public:
     Throughput infer(int samples);
     // Classification only, with the decision-time early exit (EarlyDecision.h).
     Throughput classify(int samples);
+    // The same in single precision (FloatNetwork, converted from the current weights untimed).
+    Throughput classifySingle(int samples);
 
 private:
     std::shared_ptr<const DataSplit> data_;
     Trainer trainer_;
     ThreadPool pool_;
     std::vector<EarlyDecisionWorkspace> workspaces_;
+    std::vector<EarlyDecisionWorkspace32> workspaces32_;
 };
 
 // A dense Eigen MLP of the same shape, batch size, threads and Adam.

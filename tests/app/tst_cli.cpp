@@ -88,6 +88,18 @@ private slots:
         QCOMPARE(ev["confusion"].toArray().size(), 10);
         QCOMPARE(ev["accuracy"].toDouble(), m["test_accuracy"].toDouble()); // same weights, same data
 
+        // Single precision beside the exact classification: the same digits right, give or take
+        // one whose two first output spikes are within float rounding of each other.
+        r = runCli({"eval", "--checkpoint", ck, "--float32", "--json", dir_.filePath("eval32.json")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QVERIFY(r.out.contains("single precision (float32 early exit): accuracy"));
+        QFile e32(dir_.filePath("eval32.json"));
+        QVERIFY(e32.open(QIODevice::ReadOnly));
+        const QJsonObject ev32 = QJsonDocument::fromJson(e32.readAll()).object();
+        QVERIFY(ev32["float32_differing_classes"].toInt() <= 1);
+        QVERIFY(std::abs(ev32["float32_accuracy"].toDouble() - ev32["accuracy"].toDouble()) <= 1.0 / ev32["samples"].toInt());
+        QVERIFY(ev32["float32_max_relative_decision_z_difference"].toDouble() < 1e-4);
+
         r = runCli({"infer", "--checkpoint", ck, "--sample", "5"});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         const QJsonObject inf = QJsonDocument::fromJson(r.out.toUtf8()).object();
