@@ -13,6 +13,7 @@
 #include <cstring>
 #include <limits>
 #include <stdexcept>
+#include <type_traits>
 
 namespace firstspike {
 
@@ -158,12 +159,55 @@ inline void fireIfDue(Layer<T> &layer, int j, T threshold, T maxZ, T limit)
         layer.emitted.emplace_back(static_cast<double>(zc), j);
 }
 
+#if defined(__AVX512F__)
+// A check's spikes of a single-precision layer (at most kRankSortMax) in (z, index) order: z is
+// a positive float and each neuron spikes once, so (z's bits << 32 | index) is one distinct
+// integer key per spike in that order, ranked eight compares an instruction. False (untouched)
+// if a z is not positive (its bits would not be in order; sortSpikes handles it).
+bool rankSortFloatSpikes(std::vector<std::pair<double, int>> &e, std::vector<std::pair<double, int>> &scratch)
+{
+    const std::size_t n = e.size();
+    alignas(64) std::uint64_t key[kRankSortMax];
+    const std::size_t chunks = (n + 7) / 8;
+    for (std::size_t i = 0; i < n; ++i) {
+        const float z = static_cast<float>(e[i].first);
+        if (!(z > 0.0f))
+            return false;
+        std::uint32_t bits;
+        std::memcpy(&bits, &z, sizeof bits);
+        key[i] = (static_cast<std::uint64_t>(bits) << 32) | static_cast<std::uint32_t>(e[i].second);
+    }
+    for (std::size_t i = n; i < 8 * chunks; ++i)
+        key[i] = ~std::uint64_t{0}; // after every key: never counted
+    scratch.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        const __m512i ki = _mm512_set1_epi64(static_cast<long long>(key[i]));
+        unsigned rank = 0;
+        for (std::size_t c = 0; c < chunks; ++c)
+            rank += static_cast<unsigned>(
+                std::popcount(static_cast<unsigned>(_mm512_cmplt_epu64_mask(_mm512_load_si512(key + 8 * c), ki))));
+        scratch[rank] = e[i];
+    }
+    e.swap(scratch);
+    return true;
+}
+#endif
+
 template <typename LayerOfT>
 void finishCheck(LayerOfT &layer)
 {
-    if (layer.emitted.size() > 1) // most checks emit nothing
+    const std::size_t n = layer.emitted.size();
+#if defined(__AVX512F__)
+    if constexpr (std::is_same_v<decltype(layer.z), std::vector<float>>) {
+        if (n > 1 && n <= kRankSortMax && rankSortFloatSpikes(layer.emitted, layer.sortScratch)) {
+            layer.spikes += static_cast<int>(n);
+            return;
+        }
+    }
+#endif
+    if (n > 1) // most checks emit nothing
         sortSpikes(layer.emitted, layer.sortScratch, layer.sortKeys);
-    layer.spikes += static_cast<int>(layer.emitted.size());
+    layer.spikes += static_cast<int>(n);
 }
 
 // Tests the interval after the last integrated group: a neuron fires at z = A/(B - theta) if
@@ -174,6 +218,23 @@ void checkInterval(Layer<T> &layer, T threshold, T maxZ, T limit)
 {
     layer.emitted.clear();
     const int n = static_cast<int>(layer.A.size());
+#if defined(__AVX512F__)
+    if (n <= 2 * Simd<T>::lanes) { // a narrow layer: two vectors (a neuron that fired has B = -inf)
+        using S = Simd<T>;
+        constexpr int L = S::lanes;
+        const auto in0 = lanesBelow<T>(0, n), in1 = lanesBelow<T>(L, n);
+        const auto vtheta = S::set1(threshold), vloose = S::set1(limit * ScreenSlack<T>::factor), zero = S::zero();
+        const auto d0 = S::sub(S::load(in0, layer.B.data()), vtheta);
+        const auto d1 = S::sub(S::load(in1, layer.B.data() + L), vtheta);
+        const auto c0 = S::lessEqual(S::greater(in0, d0, zero), S::load(in0, layer.A.data()), S::mul(vloose, d0));
+        const auto c1 = S::lessEqual(S::greater(in1, d1, zero), S::load(in1, layer.A.data() + L), S::mul(vloose, d1));
+        for (std::uint32_t bits = static_cast<std::uint32_t>(c0) | (static_cast<std::uint32_t>(c1) << L); bits != 0;
+             bits &= bits - 1)
+            fireIfDue(layer, std::countr_zero(bits), threshold, maxZ, limit);
+        finishCheck(layer);
+        return;
+    }
+#endif
     forEachFiringCandidate(layer.A.data(), layer.B.data(), layer.alive.data(), n, threshold, limit, layer.flags,
                            [&](int j) { fireIfDue(layer, j, threshold, maxZ, limit); });
     finishCheck(layer);
