@@ -205,6 +205,8 @@ struct Simd<double> {
     static V add(V a, V b) { return _mm512_add_pd(a, b); }
     static V sub(V a, V b) { return _mm512_sub_pd(a, b); }
     static V mul(V a, V b) { return _mm512_mul_pd(a, b); }
+    static V div(M m, V a, V b) { return _mm512_maskz_div_pd(m, a, b); }
+    static V select(M m, V a, V b) { return _mm512_mask_mov_pd(a, m, b); } // b where m, else a
     static M greater(M in, V a, V b) { return _mm512_mask_cmp_pd_mask(in, a, b, _CMP_GT_OQ); }
     static M lessEqual(M in, V a, V b) { return _mm512_mask_cmp_pd_mask(in, a, b, _CMP_LE_OQ); }
 };
@@ -225,6 +227,8 @@ struct Simd<float> {
     static V add(V a, V b) { return _mm512_add_ps(a, b); }
     static V sub(V a, V b) { return _mm512_sub_ps(a, b); }
     static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
+    static V div(M m, V a, V b) { return _mm512_maskz_div_ps(m, a, b); }
+    static V select(M m, V a, V b) { return _mm512_mask_mov_ps(a, m, b); } // b where m, else a
     static M greater(M in, V a, V b) { return _mm512_mask_cmp_ps_mask(in, a, b, _CMP_GT_OQ); }
     static M lessEqual(M in, V a, V b) { return _mm512_mask_cmp_ps_mask(in, a, b, _CMP_LE_OQ); }
 };
