@@ -210,6 +210,20 @@ void finishCheck(LayerOfT &layer)
     layer.spikes += static_cast<int>(n);
 }
 
+// A check's spikes appended to `out` (moved when it is empty, as it mostly is).
+inline void deliver(std::vector<std::pair<double, int>> &emitted, std::vector<std::pair<double, int>> &out)
+{
+    if (out.empty())
+        out.swap(emitted);
+    else
+        out.insert(out.end(), emitted.begin(), emitted.end());
+}
+
+#if defined(__AVX512F__)
+template <typename T>
+void screenAndFire(Layer<T> &layer, const LayerWeights<T> *w, int begin, int count, T threshold, T maxZ, T limit);
+#endif
+
 // Tests the interval after the last integrated group: a neuron fires at z = A/(B - theta) if
 // that is no later than `limit` (the next arrival, or the earliest time any further input can
 // arrive). Spikes within the horizon are appended to layer.emitted in (z, index) order.
@@ -219,25 +233,15 @@ void checkInterval(Layer<T> &layer, T threshold, T maxZ, T limit)
     layer.emitted.clear();
     const int n = static_cast<int>(layer.A.size());
 #if defined(__AVX512F__)
-    if (n <= 2 * Simd<T>::lanes) { // a narrow layer: two vectors (a neuron that fired has B = -inf)
-        using S = Simd<T>;
-        constexpr int L = S::lanes;
-        const auto in0 = lanesBelow<T>(0, n), in1 = lanesBelow<T>(L, n);
-        const auto vtheta = S::set1(threshold), vloose = S::set1(limit * ScreenSlack<T>::factor), zero = S::zero();
-        const auto d0 = S::sub(S::load(in0, layer.B.data()), vtheta);
-        const auto d1 = S::sub(S::load(in1, layer.B.data() + L), vtheta);
-        const auto c0 = S::lessEqual(S::greater(in0, d0, zero), S::load(in0, layer.A.data()), S::mul(vloose, d0));
-        const auto c1 = S::lessEqual(S::greater(in1, d1, zero), S::load(in1, layer.A.data() + L), S::mul(vloose, d1));
-        for (std::uint32_t bits = static_cast<std::uint32_t>(c0) | (static_cast<std::uint32_t>(c1) << L); bits != 0;
-             bits &= bits - 1)
-            fireIfDue(layer, std::countr_zero(bits), threshold, maxZ, limit);
-        finishCheck(layer);
-        return;
-    }
-#endif
+    (void)n;
+    screenAndFire(layer, nullptr, 0, 0, threshold, maxZ, limit); // B = -inf marks a neuron that fired
+    finishCheck(layer);
+    return;
+#else
     forEachFiringCandidate(layer.A.data(), layer.B.data(), layer.alive.data(), n, threshold, limit, layer.flags,
                            [&](int j) { fireIfDue(layer, j, threshold, maxZ, limit); });
     finishCheck(layer);
+#endif
 }
 
 #if defined(__AVX512F__)
@@ -305,7 +309,7 @@ bool advanceNarrow(Layer<T> &layer, int received, const LayerWeights<T> &w, T th
         finishCheck(layer);
         b0 = S::load(in0, B); // the neurons that fired now have B = -inf
         b1 = S::load(in1, B + L);
-        out.insert(out.end(), layer.emitted.begin(), layer.emitted.end());
+        deliver(layer.emitted, out);
         if (stopAtFirstSpike && !out.empty()) {
             stopped = true;
             break;
@@ -322,31 +326,39 @@ bool advanceNarrow(Layer<T> &layer, int received, const LayerWeights<T> &w, T th
 #endif
 
 #if defined(__AVX512F__)
-// accumulateGroupAndScreen with fireIfDue done a vector at a time: where the screen finds
+// The screen and fireIfDue a vector at a time over a whole layer: where the screen finds
 // candidates, their exact times A / (B - theta) in one division, and those due (<= limit)
-// retired with masked stores and emitted in increasing index order. The same operations on the
-// same values as the scalar test, so the same spikes.
+// retired with masked stores and emitted in increasing index order: the same operations on the
+// same values as the scalar test, so the same spikes. With a group (`count` rows from `begin`),
+// its sum is first added as accumulateGroupAndScreen adds it (the group and its check in one
+// pass); without (count 0), the check of the interval after the last group (checkInterval).
 template <typename T>
-void accumulateGroupAndFire(Layer<T> &layer, const LayerWeights<T> &w, int begin, int count, T threshold, T maxZ,
-                            T limit)
+void screenAndFire(Layer<T> &layer, const LayerWeights<T> *w, int begin, int count, T threshold, T maxZ, T limit)
 {
     using S = Simd<T>;
     using V = typename S::V;
     using M = typename S::M;
     constexpr int L = S::lanes;
-    const int n = w.cols;
+    const int n = static_cast<int>(layer.A.size());
     T *A = layer.A.data();
     T *B = layer.B.data();
     T *alive = layer.alive.data();
-    const T *s = groupRowSum(w.w, w.stride, layer.order.data() + begin, count, layer.groupSum.data(), n);
-    const V vz = S::set1(layer.z[begin]), vtheta = S::set1(threshold);
+    const T *s = count > 0 ? groupRowSum(w->w, w->stride, layer.order.data() + begin, count, layer.groupSum.data(), n)
+                           : nullptr;
+    const V vz = S::set1(count > 0 ? layer.z[begin] : T(0)), vtheta = S::set1(threshold);
     const V vloose = S::set1(limit * ScreenSlack<T>::factor), vlimit = S::set1(limit), vmaxZ = S::set1(maxZ);
     const V zero = S::zero(), never = S::set1(-std::numeric_limits<T>::infinity());
     alignas(64) T due[L];
     // One vector: A and B updated (returned in a, b) and its candidates (the screen).
-    auto step = [&](V sv, V a0, V b0, M in, V &a, V &b) -> M {
-        a = S::fmadd(vz, sv, a0);
-        b = S::add(b0, sv);
+    auto step = [&](int j, V a0, V b0, M in, V &a, V &b) -> M {
+        if (s != nullptr) {
+            const V sv = in == S::full ? S::load(s + j) : S::load(in, s + j);
+            a = S::fmadd(vz, sv, a0);
+            b = S::add(b0, sv);
+        } else {
+            a = a0;
+            b = b0;
+        }
         const V d = S::sub(b, vtheta);
         return S::lessEqual(S::greater(in, d, zero), a, S::mul(vloose, d));
     };
@@ -371,8 +383,8 @@ void accumulateGroupAndFire(Layer<T> &layer, const LayerWeights<T> &w, int begin
     int j0 = 0;
     for (; j0 + 2 * L <= n; j0 += 2 * L) {
         V a0, b0, a1, b1;
-        const M m0 = step(S::load(s + j0), S::load(A + j0), S::load(B + j0), S::full, a0, b0);
-        const M m1 = step(S::load(s + j0 + L), S::load(A + j0 + L), S::load(B + j0 + L), S::full, a1, b1);
+        const M m0 = step(j0, S::load(A + j0), S::load(B + j0), S::full, a0, b0);
+        const M m1 = step(j0 + L, S::load(A + j0 + L), S::load(B + j0 + L), S::full, a1, b1);
         if ((m0 | m1) != 0) { // candidates are rare
             if (m0 != 0)
                 fire(j0, m0, a0, b0);
@@ -387,7 +399,7 @@ void accumulateGroupAndFire(Layer<T> &layer, const LayerWeights<T> &w, int begin
     for (; j0 < n; j0 += L) {
         const M in = lanesBelow<T>(j0, n);
         V a, b;
-        const M m = step(S::load(in, s + j0), S::load(in, A + j0), S::load(in, B + j0), in, a, b);
+        const M m = step(j0, S::load(in, A + j0), S::load(in, B + j0), in, a, b);
         if (m != 0)
             fire(j0, m, a, b);
         S::store(A + j0, in, a);
@@ -409,7 +421,7 @@ void advance(Layer<T> &layer, int received, const LayerWeights<T> &w, T threshol
             const bool exact = layer.integrated < received || std::isinf(frontier) || frontierIsNextArrival;
             const T limit = layer.integrated < received ? layer.z[layer.integrated] : frontier;
             checkInterval(layer, threshold, maxZ, limit);
-            out.insert(out.end(), layer.emitted.begin(), layer.emitted.end());
+            deliver(layer.emitted, out);
             if (stopAtFirstSpike && !out.empty())
                 return;
             if (!exact)
@@ -444,7 +456,7 @@ void advance(Layer<T> &layer, int received, const LayerWeights<T> &w, T threshol
             const T limit = end < received ? layer.z[end] : frontier;
             layer.emitted.clear();
 #if defined(__AVX512F__)
-            accumulateGroupAndFire(layer, w, begin, end - begin, threshold, maxZ, limit);
+            screenAndFire(layer, &w, begin, end - begin, threshold, maxZ, limit);
 #else
             accumulateGroupAndScreen(w.w, w.stride, layer.order.data() + begin, layer.z[begin], end - begin, A, B,
                                      layer.alive.data(), nOut, layer.groupSum.data(), threshold, limit, layer.flags,
@@ -452,7 +464,7 @@ void advance(Layer<T> &layer, int received, const LayerWeights<T> &w, T threshol
 #endif
             finishCheck(layer);
             layer.integrated = end;
-            out.insert(out.end(), layer.emitted.begin(), layer.emitted.end());
+            deliver(layer.emitted, out);
             if (stopAtFirstSpike && !out.empty())
                 return;
             continue;
@@ -527,9 +539,12 @@ EarlyDecision run(const NetworkConfig &cfg, const LayerWeights<T> *weights, Earl
                 }
             } else {
                 Layer<T> &next = ws.layers[l + 1];
-                for (const auto &[z, j] : emitted) {
-                    next.order.push_back(j);
-                    next.z.push_back(static_cast<T>(z)); // exact: z came from a T
+                const std::size_t base = next.order.size();
+                next.order.resize(base + emitted.size());
+                next.z.resize(base + emitted.size());
+                for (std::size_t k = 0; k < emitted.size(); ++k) {
+                    next.order[base + k] = emitted[k].second;
+                    next.z[base + k] = static_cast<T>(emitted[k].first); // exact: z came from a T
                 }
             }
             // Every spike of this layer before `frontier` is out; a finished layer emits no more.
