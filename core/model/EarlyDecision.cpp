@@ -210,6 +210,29 @@ void finishCheck(LayerOfT &layer)
     layer.spikes += static_cast<int>(n);
 }
 
+// The end of the tie group that starts at `begin` among z[0, received): the first later index
+// whose z differs (compared as `==` does: a NaN ends a group). Most groups are one arrival; the
+// black pixels are one group of hundreds, compared a vector at a time.
+template <typename T>
+int tieGroupEnd(const T *z, int begin, int received)
+{
+    int k = begin + 1;
+    if (k >= received || z[k] != z[begin])
+        return k;
+#if defined(__AVX512F__)
+    using S = Simd<T>;
+    const auto zb = S::set1(z[begin]);
+    for (; k + S::lanes <= received; k += S::lanes) {
+        const auto differs = S::notEqual(S::full, S::load(z + k), zb);
+        if (differs != 0)
+            return k + std::countr_zero(static_cast<unsigned>(differs));
+    }
+#endif
+    while (k < received && z[k] == z[begin])
+        ++k;
+    return k;
+}
+
 // A check's spikes appended to `out` (moved when it is empty, as it mostly is).
 inline void deliver(std::vector<std::pair<double, int>> &emitted, std::vector<std::pair<double, int>> &out)
 {
@@ -272,9 +295,7 @@ bool advanceNarrow(Layer<T> &layer, int received, const LayerWeights<T> &w, T th
     V b0 = S::load(in0, B), b1 = S::load(in1, B + L);
     bool stopped = false;
     for (int begin = layer.integrated;;) {
-        int end = begin + 1;
-        while (end < received && z[end] == z[begin])
-            ++end;
+        const int end = tieGroupEnd(z, begin, received);
         if (end >= received)
             break;
         const T *x = W + stride * order[begin];
@@ -431,9 +452,7 @@ void advance(Layer<T> &layer, int received, const LayerWeights<T> &w, T threshol
         if (layer.integrated >= received || layer.aliveCount == 0)
             return;
         const int begin = layer.integrated;
-        int end = begin;
-        while (end < received && layer.z[end] == layer.z[begin])
-            ++end;
+        const int end = tieGroupEnd(layer.z.data(), begin, received);
         if (end == received && !(layer.z[begin] < frontier))
             return; // an arrival not yet received could still join this group (a tie)
 #if defined(__AVX512F__)
@@ -517,11 +536,8 @@ EarlyDecision run(const NetworkConfig &cfg, const LayerWeights<T> *weights, Earl
     std::vector<std::pair<double, int>> &emitted = ws.delivered;
     int released = 0;
     for (bool last = false; !last;) {
-        if (released < inputCount) {
-            const T z = ws.layers[0].z[released];
-            while (released < inputCount && ws.layers[0].z[released] == z)
-                ++released;
-        }
+        if (released < inputCount)
+            released = tieGroupEnd(ws.layers[0].z.data(), released, inputCount);
         last = released >= inputCount;
         // Nothing not yet released arrives before the next arrival of the input layer.
         T frontier = last ? never : ws.layers[0].z[released];

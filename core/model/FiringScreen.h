@@ -209,6 +209,7 @@ struct Simd<double> {
     static V select(M m, V a, V b) { return _mm512_mask_mov_pd(a, m, b); } // b where m, else a
     static M greater(M in, V a, V b) { return _mm512_mask_cmp_pd_mask(in, a, b, _CMP_GT_OQ); }
     static M lessEqual(M in, V a, V b) { return _mm512_mask_cmp_pd_mask(in, a, b, _CMP_LE_OQ); }
+    static M notEqual(M in, V a, V b) { return _mm512_mask_cmp_pd_mask(in, a, b, _CMP_NEQ_UQ); }
 };
 
 template <>
@@ -231,6 +232,7 @@ struct Simd<float> {
     static V select(M m, V a, V b) { return _mm512_mask_mov_ps(a, m, b); } // b where m, else a
     static M greater(M in, V a, V b) { return _mm512_mask_cmp_ps_mask(in, a, b, _CMP_GT_OQ); }
     static M lessEqual(M in, V a, V b) { return _mm512_mask_cmp_ps_mask(in, a, b, _CMP_LE_OQ); }
+    static M notEqual(M in, V a, V b) { return _mm512_mask_cmp_ps_mask(in, a, b, _CMP_NEQ_UQ); }
 };
 
 // The lanes [first, first + lanes) that fall below n, as a mask.
