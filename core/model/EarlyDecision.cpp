@@ -283,6 +283,9 @@ bool advanceNarrow(Layer<T> &layer, int received, const LayerWeights<T> &w, T th
     constexpr int L = S::lanes;
     const int n = w.cols;
     const auto in0 = lanesBelow<T>(0, n), in1 = lanesBelow<T>(L, n); // in1 is empty for floats
+    // The second vector's lanes start at L; with n <= L it has none and its (masked, empty)
+    // accesses use the first vector's address, so that no pointer points past an array.
+    const int second = n > L ? L : 0;
     T *A = layer.A.data();
     T *B = layer.B.data();
     const T *W = w.w;
@@ -291,19 +294,19 @@ bool advanceNarrow(Layer<T> &layer, int received, const LayerWeights<T> &w, T th
     const T *z = layer.z.data();
     const V vtheta = S::set1(threshold);
     const V zero = S::zero();
-    V a0 = S::load(in0, A), a1 = S::load(in1, A + L);
-    V b0 = S::load(in0, B), b1 = S::load(in1, B + L);
+    V a0 = S::load(in0, A), a1 = S::load(in1, A + second);
+    V b0 = S::load(in0, B), b1 = S::load(in1, B + second);
     bool stopped = false;
     for (int begin = layer.integrated;;) {
         const int end = tieGroupEnd(z, begin, received);
         if (end >= received)
             break;
         const T *x = W + stride * order[begin];
-        V s0 = S::load(in0, x), s1 = S::load(in1, x + L);
+        V s0 = S::load(in0, x), s1 = S::load(in1, x + second);
         for (int k = begin + 1; k < end; ++k) {
             x = W + stride * order[k];
             s0 = S::add(s0, S::load(in0, x));
-            s1 = S::add(s1, S::load(in1, x + L));
+            s1 = S::add(s1, S::load(in1, x + second));
         }
         const V vz = S::set1(z[begin]);
         a0 = S::fmadd(vz, s0, a0);
@@ -321,15 +324,15 @@ bool advanceNarrow(Layer<T> &layer, int received, const LayerWeights<T> &w, T th
         if (bits == 0)
             continue;
         S::store(A, in0, a0);
-        S::store(A + L, in1, a1);
+        S::store(A + second, in1, a1);
         S::store(B, in0, b0);
-        S::store(B + L, in1, b1);
+        S::store(B + second, in1, b1);
         layer.emitted.clear();
         for (; bits != 0; bits &= bits - 1)
             fireIfDue(layer, std::countr_zero(bits), threshold, maxZ, limit);
         finishCheck(layer);
         b0 = S::load(in0, B); // the neurons that fired now have B = -inf
-        b1 = S::load(in1, B + L);
+        b1 = S::load(in1, B + second);
         deliver(layer.emitted, out);
         if (stopAtFirstSpike && !out.empty()) {
             stopped = true;
@@ -339,9 +342,9 @@ bool advanceNarrow(Layer<T> &layer, int received, const LayerWeights<T> &w, T th
             break;
     }
     S::store(A, in0, a0);
-    S::store(A + L, in1, a1);
+    S::store(A + second, in1, a1);
     S::store(B, in0, b0);
-    S::store(B + L, in1, b1);
+    S::store(B + second, in1, b1);
     return stopped;
 }
 #endif
@@ -598,9 +601,11 @@ FloatNetwork::FloatNetwork(const SpikeNetwork &net)
 {
     if (!net.prepared())
         throw std::logic_error("FloatNetwork needs a prepared network (SpikeNetwork::prepare)");
+    // The column sums of the float weights (summed in double, then rounded), so that the closing
+    // group's fold, S - B, stands for the float rows it replaces.
     for (int l = 0; l < net.layerCount(); ++l) {
         weights_.push_back(net.allWeights()[l].cast<float>());
-        columnSums_.push_back(net.cachedColumnSums()[l].cast<float>());
+        columnSums_.push_back(weights_.back().cast<double>().colwise().sum().transpose().cast<float>());
     }
     net.encodingTable(byteZ_);
     SpikeNetwork::rankBytes(byteZ_, byteRank_);

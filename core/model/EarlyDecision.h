@@ -69,8 +69,8 @@ void sortSpikes(std::vector<std::pair<double, int>> &spikes, std::vector<std::pa
 // The network must be prepared() (column sums cached), as the trainer leaves it.
 EarlyDecision classifyEarly(const SpikeNetwork &net, const std::uint8_t *pixels, EarlyDecisionWorkspace &ws);
 
-// A single-precision copy of a network for the early exit: weights and column sums rounded to
-// float, the scan's A and B and the spike times in float (twice the vector lanes, half the
+// A single-precision copy of a network for the early exit: weights rounded to float and their
+// column sums, the scan's A and B and the spike times in float (twice the vector lanes, half the
 // memory). Not bit-identical to forward(): decision times differ in their last float digits
 // and a class can differ where two output neurons fire within that of each other (docs/
 // PERFORMANCE.md, "Single-precision early exit", has the agreement on trained networks).

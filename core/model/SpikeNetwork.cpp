@@ -356,7 +356,10 @@ bool orderLitPixels(const std::uint8_t *pixels, int count, const double *byteZ, 
     constexpr int kMaxPixels = 4096;
     if (count > kMaxPixels)
         return false;
-    int lit[kMaxPixels];
+    // Compressed in registers and stored whole (a compress-store to memory is microcoded on some
+    // AMD cores): each store may write up to 15 entries past the count, hence the slack.
+    int lit[kMaxPixels + 16];
+    int black[kMaxPixels + 16];
     const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     // Indices of the non-zero (or the zero) bytes, in index order, to out; returns how many.
     auto compress = [&](bool nonZero, int *out) {
@@ -367,8 +370,8 @@ bool orderLitPixels(const std::uint8_t *pixels, int count, const double *byteZ, 
             const __mmask64 m = nonZero ? _mm512_test_epi8_mask(v, v) : _mm512_testn_epi8_mask(v, v);
             for (int q = 0; q < 4; ++q) {
                 const auto part = static_cast<__mmask16>(m >> (16 * q));
-                _mm512_mask_compressstoreu_epi32(out + written, part,
-                                                 _mm512_add_epi32(lanes, _mm512_set1_epi32(i + 16 * q)));
+                _mm512_storeu_si512(out + written,
+                                    _mm512_maskz_compress_epi32(part, _mm512_add_epi32(lanes, _mm512_set1_epi32(i + 16 * q))));
                 written += std::popcount(static_cast<unsigned>(part));
             }
         }
@@ -396,7 +399,8 @@ bool orderLitPixels(const std::uint8_t *pixels, int count, const double *byteZ, 
         order[offset + at] = i;
         orderedZ[offset + at] = byteZ[pixels[i]];
     }
-    compress(false, order + offset + blackStart);
+    const int nBlack = compress(false, black);
+    std::copy(black, black + nBlack, order + offset + blackStart);
     std::fill(orderedZ + offset + blackStart, orderedZ + offset + blackStart + (count - nLit), byteZ[0]);
     return true;
 }
@@ -454,17 +458,19 @@ void SpikeNetwork::finishOrder(LayerActivity &out)
 {
     // Ties: inputs with equal time form one step of the scan (docs/MODEL.md, "Pitfalls").
     const int n = static_cast<int>(out.inputOrder.size());
-    out.groupEnd.resize(static_cast<std::size_t>(n));
+    out.groupEnd.resize(static_cast<std::size_t>(n) + 8); // slack for whole 8-entry stores
     const double *z = out.orderedZ.data();
     int *ends = out.groupEnd.data();
     int groups = 0;
     int k = 1;
 #if defined(__AVX512F__) && defined(__AVX512VL__)
-    // k ends a group iff z[k] != z[k - 1]: eight compares at a time, the ends compress-stored.
+    // k ends a group iff z[k] != z[k - 1]: eight compares at a time, the ends compressed in a
+    // register and stored whole (up to 7 entries past them, overwritten or cut off below).
     const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     for (; k + 8 <= n; k += 8) {
         const __mmask8 m = _mm512_cmp_pd_mask(_mm512_loadu_pd(z + k), _mm512_loadu_pd(z + k - 1), _CMP_NEQ_UQ);
-        _mm256_mask_compressstoreu_epi32(ends + groups, m, _mm256_add_epi32(lanes, _mm256_set1_epi32(k)));
+        _mm256_storeu_si256(reinterpret_cast<__m256i *>(ends + groups),
+                            _mm256_maskz_compress_epi32(m, _mm256_add_epi32(lanes, _mm256_set1_epi32(k))));
         groups += std::popcount(static_cast<unsigned>(m));
     }
 #endif

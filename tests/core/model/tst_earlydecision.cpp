@@ -97,7 +97,7 @@ private slots:
         qInfo("%d of 800 random samples decided; %.1f%% of input arrivals integrated; single precision: "
               "same class in %d", decided, 100.0 * integrated / total, same);
         QVERIFY(decided > 400);
-        QVERIFY(same >= compared - 8); // random weights put output spikes close together
+        QVERIFY(same >= compared - 2); // 800 of 800 measured; random weights can put two output spikes close
     }
 
     // Narrow layers (at most 16 neurons: one loop with A and B in registers) of every width up
@@ -141,7 +141,7 @@ private slots:
             }
         qInfo("%d of 1200 samples of narrow networks decided; single precision: same class in %d", decided, same);
         QVERIFY(decided > 600);
-        QVERIFY(same >= compared - 12);
+        QVERIFY(same >= compared - 2); // 1200 of 1200 measured
     }
 
     void sortSpikesMatchesStdSort()
