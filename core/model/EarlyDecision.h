@@ -27,9 +27,10 @@ struct EarlyDecision {
     std::vector<int> spikesBeforeDecision;
 };
 
-// Scratch memory reused across calls (one per thread), for scan state of type T.
+// Scratch memory reused across calls (one per thread), for scan state of type T. Aligned to a
+// cache line, so that threads' workspaces side by side in an array share none.
 template <typename T>
-struct EarlyDecisionWorkspaceOf {
+struct alignas(64) EarlyDecisionWorkspaceOf {
     struct Layer {
         std::vector<int> order;    // inputs received, in arrival order (bias = fanIn)
         std::vector<T> z;
