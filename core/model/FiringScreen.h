@@ -13,6 +13,9 @@
 // loose form never misses a neuron the exact test accepts. forEachFiringCandidate does this as
 // a pass of its own (flags stored and walked eight at a time; a plain loop for at most 32
 // neurons); accumulateGroupAndScreen fuses it into the group's last pass (AVX-512).
+//
+// Every function is a template on the scan's scalar type: double for training and the exact
+// classification, float for the single-precision early exit (FloatNetwork, EarlyDecision.h).
 
 #include <algorithm>
 #include <bit>
@@ -129,7 +132,7 @@ void sumGroupInto(const T *weights, long stride, const int *order, int count, T 
 }
 
 // The sum of one tie group's rows (the inputs order[0, count)): the row itself for one input,
-// else summed into scratch (n doubles) by sumGroupInto.
+// else summed into scratch (n values) by sumGroupInto.
 template <typename T>
 const T *groupRowSum(const T *weights, long stride, const int *order, int count, T *scratch, int n)
 {
@@ -143,7 +146,7 @@ const T *groupRowSum(const T *weights, long stride, const int *order, int count,
 // B, summed as described at the top: m + 1 vector operations per neuron for m rows instead of
 // 2m (the brightest pixels arrive together as one group of ~80 rows). Up to four rows are
 // summed in registers (GCC unswitches the loop on count: a pass through scratch made groups of
-// two rows 1.6x slower with AVX2); larger groups go through scratch (n doubles).
+// two rows 1.6x slower with AVX2); larger groups go through scratch (n values).
 template <typename T>
 void accumulateGroup(const T *weights, long stride, const int *order, T z, int count, T *__restrict A,
                      T *__restrict B, int n, T *scratch)
