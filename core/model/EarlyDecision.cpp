@@ -293,7 +293,6 @@ bool advanceNarrow(Layer<T> &layer, int received, const LayerWeights<T> &w, T th
     const int *order = layer.order.data();
     const T *z = layer.z.data();
     const V vtheta = S::set1(threshold);
-    const V zero = S::zero();
     V a0 = S::load(in0, A), a1 = S::load(in1, A + second);
     V b0 = S::load(in0, B), b1 = S::load(in1, B + second);
     bool stopped = false;
@@ -315,9 +314,8 @@ bool advanceNarrow(Layer<T> &layer, int received, const LayerWeights<T> &w, T th
         b1 = S::add(b1, s1);
         const T limit = z[end];
         const V vloose = S::set1(limit * ScreenSlack<T>::factor);
-        const V d0 = S::sub(b0, vtheta), d1 = S::sub(b1, vtheta);
-        const auto c0 = S::lessEqual(S::greater(in0, d0, zero), a0, S::mul(vloose, d0));
-        const auto c1 = S::lessEqual(S::greater(in1, d1, zero), a1, S::mul(vloose, d1));
+        const auto c0 = screenVector<T>(in0, a0, b0, vtheta, vloose);
+        const auto c1 = screenVector<T>(in1, a1, b1, vtheta, vloose);
         layer.integrated = end;
         begin = end;
         std::uint32_t bits = static_cast<std::uint32_t>(c0) | (static_cast<std::uint32_t>(c1) << L);
@@ -383,8 +381,7 @@ void screenAndFire(Layer<T> &layer, const LayerWeights<T> *w, int begin, int cou
             a = a0;
             b = b0;
         }
-        const V d = S::sub(b, vtheta);
-        return S::lessEqual(S::greater(in, d, zero), a, S::mul(vloose, d));
+        return screenVector<T>(in, a, b, vtheta, vloose);
     };
     // The exact test of a vector's candidates; those due fire (B = -inf in b, alive = 0).
     auto fire = [&](int j0, M candidates, V a, V &b) {

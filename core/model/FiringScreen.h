@@ -245,6 +245,17 @@ typename Simd<T>::M lanesBelow(int first, int n)
     const int k = std::clamp(n - first, 0, Simd<T>::lanes);
     return static_cast<typename Simd<T>::M>(k == Simd<T>::lanes ? Simd<T>::full : (1u << k) - 1u);
 }
+
+// The loose firing screen on one vector of neurons (forEachFiringCandidate's test): the lanes of
+// `in` with d = B - theta > 0 and A <= loose * d, where vloose = limit * ScreenSlack<T>::factor.
+template <typename T>
+typename Simd<T>::M screenVector(typename Simd<T>::M in, typename Simd<T>::V a, typename Simd<T>::V b,
+                                 typename Simd<T>::V vtheta, typename Simd<T>::V vloose)
+{
+    using S = Simd<T>;
+    const typename S::V d = S::sub(b, vtheta);
+    return S::lessEqual(S::greater(in, d, S::zero()), a, S::mul(vloose, d));
+}
 #endif
 
 // accumulateGroup followed by forEachFiringCandidate(limit) in one pass over the neurons: the
@@ -269,15 +280,13 @@ void accumulateGroupAndScreen(const T *weights, long stride, const int *order, T
     const V vz = S::set1(z);
     const V vtheta = S::set1(threshold);
     const V vloose = S::set1(limit * ScreenSlack<T>::factor);
-    const V zero = S::zero();
     // One vector of neurons: A = fma(z, s, A), B += s (returned in a and b), and their
     // candidate mask. Full vectors use plain loads and stores (masked stores are slow on AMD),
     // the tail masked ones.
     auto step = [&](V sv, V a0, V b0, M in, V &a, V &b) -> unsigned {
         a = S::fmadd(vz, sv, a0);
         b = S::add(b0, sv);
-        const V d = S::sub(b, vtheta);
-        return S::lessEqual(S::greater(in, d, zero), a, S::mul(vloose, d));
+        return screenVector<T>(in, a, b, vtheta, vloose);
     };
     auto visitMask = [&](int j0, std::uint32_t bits) {
         for (; bits != 0; bits &= bits - 1)
