@@ -576,21 +576,30 @@ EarlyDecision run(const NetworkConfig &cfg, const LayerWeights<T> *weights, Earl
     return result;
 }
 
+// The early exit of a network (SpikeNetwork or FloatNetwork) whose layers' weights and column
+// sums are `weights` and `sums`.
+template <typename T, typename Network, typename WeightMatrix, typename SumVector>
+EarlyDecision classifyNetwork(const Network &net, const std::vector<WeightMatrix> &weights,
+                              const std::vector<SumVector> &sums, const std::uint8_t *pixels,
+                              EarlyDecisionWorkspaceOf<T> &ws)
+{
+    ws.weights.resize(weights.size());
+    for (std::size_t l = 0; l < weights.size(); ++l) {
+        const WeightMatrix &w = weights[l];
+        ws.weights[l] = {w.data(), static_cast<long>(w.outerStride()), static_cast<int>(w.rows()),
+                         static_cast<int>(w.cols()), sums[l].data()};
+    }
+    net.orderInput(pixels, ws.inputOrder);
+    return run(net.config(), ws.weights.data(), ws);
+}
+
 } // namespace
 
 EarlyDecision classifyEarly(const SpikeNetwork &net, const std::uint8_t *pixels, EarlyDecisionWorkspace &ws)
 {
     if (!net.prepared())
         throw std::logic_error("classifyEarly needs a prepared network (SpikeNetwork::prepare)");
-    const int L = net.layerCount();
-    ws.weights.resize(static_cast<std::size_t>(L));
-    for (int l = 0; l < L; ++l) {
-        const Matrix &w = net.allWeights()[l];
-        ws.weights[l] = {w.data(), static_cast<long>(w.outerStride()), static_cast<int>(w.rows()),
-                         static_cast<int>(w.cols()), net.cachedColumnSums()[l].data()};
-    }
-    net.orderInput(pixels, ws.inputOrder);
-    return run(net.config(), ws.weights.data(), ws);
+    return classifyNetwork(net, net.allWeights(), net.cachedColumnSums(), pixels, ws);
 }
 
 FloatNetwork::FloatNetwork(const SpikeNetwork &net)
@@ -615,15 +624,7 @@ void FloatNetwork::orderInput(const std::uint8_t *pixels, LayerActivity &out) co
 
 EarlyDecision classifyEarly(const FloatNetwork &net, const std::uint8_t *pixels, EarlyDecisionWorkspace32 &ws)
 {
-    const int L = net.layerCount();
-    ws.weights.resize(static_cast<std::size_t>(L));
-    for (int l = 0; l < L; ++l) {
-        const MatrixF &w = net.weights()[l];
-        ws.weights[l] = {w.data(), static_cast<long>(w.outerStride()), static_cast<int>(w.rows()),
-                         static_cast<int>(w.cols()), net.columnSums()[l].data()};
-    }
-    net.orderInput(pixels, ws.inputOrder);
-    return run(net.config(), ws.weights.data(), ws);
+    return classifyNetwork(net, net.weights(), net.columnSums(), pixels, ws);
 }
 
 } // namespace firstspike
