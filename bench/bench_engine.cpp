@@ -76,13 +76,11 @@ void BM_SnnForward(benchmark::State &state)
     state.SetItemsProcessed(state.iterations());
 }
 
-// Early-exit classification (stops at the first output spike), as `firstspike-cli bench`'s
-// classify column, on one thread.
-void BM_SnnClassify(benchmark::State &state)
+// Early-exit classification (stops at the first output spike) of the test digits in turn by
+// `net` (a SpikeNetwork or a FloatNetwork), one thread.
+template <typename Network, typename Workspace>
+void classifyDigits(benchmark::State &state, const Network &net, Workspace &ws)
 {
-    const auto trainer = warmedUpTrainer(static_cast<int>(state.range(0)));
-    const SpikeNetwork &net = trainer->network();
-    EarlyDecisionWorkspace ws;
     int i = 0;
     for (auto _ : state) {
         benchmark::DoNotOptimize(classifyEarly(net, data()->test.image(i), ws).predictedClass);
@@ -91,18 +89,21 @@ void BM_SnnClassify(benchmark::State &state)
     state.SetItemsProcessed(state.iterations());
 }
 
-// The same in single precision (FloatNetwork).
+// As `firstspike-cli bench`'s classify column.
+void BM_SnnClassify(benchmark::State &state)
+{
+    const auto trainer = warmedUpTrainer(static_cast<int>(state.range(0)));
+    EarlyDecisionWorkspace ws;
+    classifyDigits(state, trainer->network(), ws);
+}
+
+// The same in single precision (FloatNetwork), as its float32 column.
 void BM_SnnClassify32(benchmark::State &state)
 {
     const auto trainer = warmedUpTrainer(static_cast<int>(state.range(0)));
     const FloatNetwork net(trainer->network());
     EarlyDecisionWorkspace32 ws;
-    int i = 0;
-    for (auto _ : state) {
-        benchmark::DoNotOptimize(classifyEarly(net, data()->test.image(i), ws).predictedClass);
-        i = (i + 1) % data()->test.size();
-    }
-    state.SetItemsProcessed(state.iterations());
+    classifyDigits(state, net, ws);
 }
 
 void BM_MlpTrainBatch(benchmark::State &state)

@@ -64,6 +64,32 @@ private:
         }
     }
 
+    // A network of the given shape with weights uniform in [-2/n, 6/n] (n: the layer's inputs);
+    // with tiedColumns, every third neuron a copy of its neighbour (tied spikes). Prepared.
+    static SpikeNetwork randomNetwork(const NetworkConfig &cfg, Random &rng, bool tiedColumns)
+    {
+        SpikeNetwork net(cfg);
+        for (Matrix &w : net.allWeights()) {
+            const double n = static_cast<double>(w.rows());
+            for (Eigen::Index k = 0; k < w.size(); ++k)
+                w.data()[k] = rng.uniform(-2.0 / n, 6.0 / n);
+            if (tiedColumns)
+                for (Eigen::Index c = 1; c < w.cols(); c += 3)
+                    w.col(c) = w.col(c - 1);
+        }
+        net.prepare();
+        return net;
+    }
+
+    // 49 pixels, about 60 % black, the others any byte.
+    static std::vector<std::uint8_t> randomPixels(Random &rng)
+    {
+        std::vector<std::uint8_t> pixels(49);
+        for (auto &p : pixels)
+            p = rng.uniform() < 0.6 ? 0 : static_cast<std::uint8_t>(rng.below(256));
+        return pixels;
+    }
+
 private slots:
     void randomNetworksMatchTheFullPass()
     {
@@ -77,19 +103,11 @@ private slots:
             cfg.layerSizes = seed % 3 == 0 ? std::vector<int>{49, 30, 20, 10} : std::vector<int>{49, 40, 10};
             cfg.bias = seed % 5 != 0;
             cfg.encoding.kind = seed % 2 ? InputEncoding::LinearLatency : InputEncoding::Binarized;
-            SpikeNetwork net(cfg);
             Random rng(seed);
-            for (Matrix &w : net.allWeights()) {
-                const double n = static_cast<double>(w.rows());
-                for (Eigen::Index k = 0; k < w.size(); ++k)
-                    w.data()[k] = rng.uniform(-2.0 / n, 6.0 / n);
-            }
-            net.prepare();
+            const SpikeNetwork net = randomNetwork(cfg, rng, false);
             const FloatNetwork single(net);
             for (int s = 0; s < 20; ++s) {
-                std::vector<std::uint8_t> pixels(49);
-                for (auto &p : pixels)
-                    p = rng.uniform() < 0.6 ? 0 : static_cast<std::uint8_t>(rng.below(256));
+                const std::vector<std::uint8_t> pixels = randomPixels(rng);
                 expectSame(net, pixels.data(), ws, decided, integrated, total);
                 expectClose(net, single, pixels.data(), ws, ws32, same, compared);
             }
@@ -119,22 +137,11 @@ private slots:
                 cfg.layerSizes = shapes[shape];
                 cfg.bias = seed % 4 != 0;
                 cfg.encoding.kind = seed % 2 ? InputEncoding::LinearLatency : InputEncoding::Binarized;
-                SpikeNetwork net(cfg);
                 Random rng(100 * shape + seed);
-                for (Matrix &w : net.allWeights()) {
-                    const double n = static_cast<double>(w.rows());
-                    for (Eigen::Index k = 0; k < w.size(); ++k)
-                        w.data()[k] = rng.uniform(-2.0 / n, 6.0 / n);
-                    if (seed % 3 == 0) // tied spikes: some neurons are copies of their neighbour
-                        for (Eigen::Index c = 1; c < w.cols(); c += 3)
-                            w.col(c) = w.col(c - 1);
-                }
-                net.prepare();
+                const SpikeNetwork net = randomNetwork(cfg, rng, seed % 3 == 0);
                 const FloatNetwork single(net);
                 for (int s = 0; s < 10; ++s) {
-                    std::vector<std::uint8_t> pixels(49);
-                    for (auto &p : pixels)
-                        p = rng.uniform() < 0.6 ? 0 : static_cast<std::uint8_t>(rng.below(256));
+                    const std::vector<std::uint8_t> pixels = randomPixels(rng);
                     expectSame(net, pixels.data(), ws, decided, integrated, total);
                     expectClose(net, single, pixels.data(), ws, ws32, same, compared);
                 }
