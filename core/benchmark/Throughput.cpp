@@ -75,22 +75,23 @@ Throughput SnnBench::infer(int samples)
     return r;
 }
 
-Throughput SnnBench::classify(int samples)
+namespace {
+
+// Early-exit classification of `samples` test digits (in turn, repeated) by `net`, the pool's
+// threads taking every size()-th one, each with its own workspace.
+template <typename Network, typename Workspace>
+Throughput classifyDigits(ThreadPool &pool, const Dataset &test, const Network &net,
+                          std::vector<Workspace> &workspaces, int samples)
 {
-    // Read-only access where possible: a write through network() makes the trainer reload its
-    // weight panels before its next mini-batch.
-    if (!std::as_const(trainer_).network().prepared())
-        trainer_.network().prepare();
-    const SpikeNetwork &snn = std::as_const(trainer_).network();
-    std::vector<int> correct(static_cast<std::size_t>(pool_.size()), 0);
-    const int n = data_->test.size();
+    std::vector<int> correct(static_cast<std::size_t>(pool.size()), 0); // keeps the results live
+    const int n = test.size();
     Throughput r;
     const double t0 = now();
-    pool_.run([&](int t) {
-        for (int i = t; i < samples; i += pool_.size()) {
+    pool.run([&](int t) {
+        for (int i = t; i < samples; i += pool.size()) {
             const int index = i % n;
-            const EarlyDecision d = classifyEarly(snn, data_->test.image(index), workspaces_[static_cast<std::size_t>(t)]);
-            correct[static_cast<std::size_t>(t)] += d.predictedClass == data_->test.labels[index] ? 1 : 0;
+            const EarlyDecision d = classifyEarly(net, test.image(index), workspaces[static_cast<std::size_t>(t)]);
+            correct[static_cast<std::size_t>(t)] += d.predictedClass == test.labels[index] ? 1 : 0;
         }
     });
     r.seconds = now() - t0;
@@ -98,24 +99,26 @@ Throughput SnnBench::classify(int samples)
     return r;
 }
 
-Throughput SnnBench::classifySingle(int samples)
+} // namespace
+
+const SpikeNetwork &SnnBench::preparedNetwork()
 {
+    // Read-only access where possible: a write through network() makes the trainer reload its
+    // weight panels before its next mini-batch.
     if (!std::as_const(trainer_).network().prepared())
         trainer_.network().prepare();
-    const FloatNetwork single(std::as_const(trainer_).network());
-    const int n = data_->test.size();
-    std::vector<int> decided(static_cast<std::size_t>(pool_.size()), 0);
-    Throughput r;
-    const double t0 = now();
-    pool_.run([&](int t) {
-        for (int i = t; i < samples; i += pool_.size()) {
-            const EarlyDecision d = classifyEarly(single, data_->test.image(i % n), workspaces32_[static_cast<std::size_t>(t)]);
-            decided[static_cast<std::size_t>(t)] += d.predictedClass >= 0 ? 1 : 0;
-        }
-    });
-    r.seconds = now() - t0;
-    r.samples = samples;
-    return r;
+    return std::as_const(trainer_).network();
+}
+
+Throughput SnnBench::classify(int samples)
+{
+    return classifyDigits(pool_, data_->test, preparedNetwork(), workspaces_, samples);
+}
+
+Throughput SnnBench::classifySingle(int samples)
+{
+    const FloatNetwork single(preparedNetwork());
+    return classifyDigits(pool_, data_->test, single, workspaces32_, samples);
 }
 
 MlpBench::MlpBench(const std::vector<int> &sizes, std::shared_ptr<const DataSplit> data, int threads, int batchSize,

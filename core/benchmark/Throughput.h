@@ -39,6 +39,7 @@ public:
     Throughput classifySingle(int samples);
 
 private:
+    const SpikeNetwork &preparedNetwork(); // the trainer's network, column sums cached
     std::shared_ptr<const DataSplit> data_;
     Trainer trainer_;
     ThreadPool pool_;
