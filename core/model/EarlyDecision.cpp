@@ -268,6 +268,36 @@ void checkInterval(Layer<T> &layer, T threshold, T maxZ, T limit)
 }
 
 #if defined(__AVX512F__)
+// fireIfDue for a vector of candidates (neurons j0 + lane, their A and B in a and b): the exact
+// times A / (B - theta) in one division, and those due (<= limit) retired (B = -inf in b,
+// alive = 0) and, within the horizon, emitted in increasing index order. The same operations on
+// the same values as fireIfDue, so the same spikes.
+template <typename T>
+void fireVector(Layer<T> &layer, int j0, typename Simd<T>::M candidates, typename Simd<T>::V a,
+                typename Simd<T>::V &b, T threshold, T maxZ, T limit)
+{
+    using S = Simd<T>;
+    using M = typename S::M;
+    const typename S::V zc = S::div(candidates, a, S::sub(b, S::set1(threshold)));
+    const M fired = S::lessEqual(candidates, zc, S::set1(limit));
+    if (fired == 0)
+        return;
+    b = S::select(fired, b, S::set1(-std::numeric_limits<T>::infinity()));
+    S::store(layer.alive.data() + j0, fired, S::zero());
+    layer.aliveCount -= std::popcount(static_cast<unsigned>(fired));
+    const M emit = S::lessEqual(fired, zc, S::set1(maxZ));
+    if (emit == 0)
+        return;
+    alignas(64) T due[S::lanes];
+    S::store(due, zc);
+    for (unsigned bits = emit; bits != 0; bits &= bits - 1) {
+        const int lane = std::countr_zero(bits);
+        layer.emitted.emplace_back(static_cast<double>(due[lane]), j0 + lane);
+    }
+}
+#endif
+
+#if defined(__AVX512F__)
 // The groups of a narrow layer (at most 16 neurons: the output layer) whose next arrival is
 // already received, in one loop with A and B in registers: the same row sums (left to right),
 // fma, screen and exact tests in the same order as accumulateGroupAndScreen, without its
@@ -318,19 +348,14 @@ bool advanceNarrow(Layer<T> &layer, int received, const LayerWeights<T> &w, T th
         const auto c1 = screenVector<T>(in1, a1, b1, vtheta, vloose);
         layer.integrated = end;
         begin = end;
-        std::uint32_t bits = static_cast<std::uint32_t>(c0) | (static_cast<std::uint32_t>(c1) << L);
-        if (bits == 0)
+        if ((c0 | c1) == 0)
             continue;
-        S::store(A, in0, a0);
-        S::store(A + second, in1, a1);
-        S::store(B, in0, b0);
-        S::store(B + second, in1, b1);
         layer.emitted.clear();
-        for (; bits != 0; bits &= bits - 1)
-            fireIfDue(layer, std::countr_zero(bits), threshold, maxZ, limit);
+        if (c0 != 0)
+            fireVector(layer, 0, c0, a0, b0, threshold, maxZ, limit);
+        if (c1 != 0)
+            fireVector(layer, second, c1, a1, b1, threshold, maxZ, limit);
         finishCheck(layer);
-        b0 = S::load(in0, B); // the neurons that fired now have B = -inf
-        b1 = S::load(in1, B + second);
         deliver(layer.emitted, out);
         if (stopAtFirstSpike && !out.empty()) {
             stopped = true;
@@ -364,13 +389,10 @@ void screenAndFire(Layer<T> &layer, const LayerWeights<T> *w, int begin, int cou
     const int n = static_cast<int>(layer.A.size());
     T *A = layer.A.data();
     T *B = layer.B.data();
-    T *alive = layer.alive.data();
     const T *s = count > 0 ? groupRowSum(w->w, w->stride, layer.order.data() + begin, count, layer.groupSum.data(), n)
                            : nullptr;
     const V vz = S::set1(count > 0 ? layer.z[begin] : T(0)), vtheta = S::set1(threshold);
-    const V vloose = S::set1(limit * ScreenSlack<T>::factor), vlimit = S::set1(limit), vmaxZ = S::set1(maxZ);
-    const V zero = S::zero(), never = S::set1(-std::numeric_limits<T>::infinity());
-    alignas(64) T due[L];
+    const V vloose = S::set1(limit * ScreenSlack<T>::factor);
     // One vector: A and B updated (returned in a, b) and its candidates (the screen).
     auto step = [&](int j, V a0, V b0, M in, V &a, V &b) -> M {
         if (s != nullptr) {
@@ -383,24 +405,6 @@ void screenAndFire(Layer<T> &layer, const LayerWeights<T> *w, int begin, int cou
         }
         return screenVector<T>(in, a, b, vtheta, vloose);
     };
-    // The exact test of a vector's candidates; those due fire (B = -inf in b, alive = 0).
-    auto fire = [&](int j0, M candidates, V a, V &b) {
-        const V zc = S::div(candidates, a, S::sub(b, vtheta));
-        const M fired = S::lessEqual(candidates, zc, vlimit);
-        if (fired == 0)
-            return;
-        b = S::select(fired, b, never);
-        S::store(alive + j0, fired, zero);
-        layer.aliveCount -= std::popcount(static_cast<unsigned>(fired));
-        const M emit = S::lessEqual(fired, zc, vmaxZ);
-        if (emit == 0)
-            return;
-        S::store(due, zc);
-        for (unsigned bits = emit; bits != 0; bits &= bits - 1) {
-            const int lane = std::countr_zero(bits);
-            layer.emitted.emplace_back(static_cast<double>(due[lane]), j0 + lane);
-        }
-    };
     int j0 = 0;
     for (; j0 + 2 * L <= n; j0 += 2 * L) {
         V a0, b0, a1, b1;
@@ -408,9 +412,9 @@ void screenAndFire(Layer<T> &layer, const LayerWeights<T> *w, int begin, int cou
         const M m1 = step(j0 + L, S::load(A + j0 + L), S::load(B + j0 + L), S::full, a1, b1);
         if ((m0 | m1) != 0) { // candidates are rare
             if (m0 != 0)
-                fire(j0, m0, a0, b0);
+                fireVector(layer, j0, m0, a0, b0, threshold, maxZ, limit);
             if (m1 != 0)
-                fire(j0 + L, m1, a1, b1);
+                fireVector(layer, j0 + L, m1, a1, b1, threshold, maxZ, limit);
         }
         S::store(A + j0, a0);
         S::store(B + j0, b0);
@@ -422,7 +426,7 @@ void screenAndFire(Layer<T> &layer, const LayerWeights<T> *w, int begin, int cou
         V a, b;
         const M m = step(j0, S::load(in, A + j0), S::load(in, B + j0), in, a, b);
         if (m != 0)
-            fire(j0, m, a, b);
+            fireVector(layer, j0, m, a, b, threshold, maxZ, limit);
         S::store(A + j0, in, a);
         S::store(B + j0, in, b);
     }
