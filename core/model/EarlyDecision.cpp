@@ -254,17 +254,13 @@ template <typename T>
 void checkInterval(Layer<T> &layer, T threshold, T maxZ, T limit)
 {
     layer.emitted.clear();
-    const int n = static_cast<int>(layer.A.size());
 #if defined(__AVX512F__)
-    (void)n;
     screenAndFire(layer, nullptr, 0, 0, threshold, maxZ, limit); // B = -inf marks a neuron that fired
-    finishCheck(layer);
-    return;
 #else
-    forEachFiringCandidate(layer.A.data(), layer.B.data(), layer.alive.data(), n, threshold, limit, layer.flags,
-                           [&](int j) { fireIfDue(layer, j, threshold, maxZ, limit); });
-    finishCheck(layer);
+    forEachFiringCandidate(layer.A.data(), layer.B.data(), layer.alive.data(), static_cast<int>(layer.A.size()),
+                           threshold, limit, layer.flags, [&](int j) { fireIfDue(layer, j, threshold, maxZ, limit); });
 #endif
+    finishCheck(layer);
 }
 
 #if defined(__AVX512F__)
