@@ -304,53 +304,28 @@ template <typename T>
 bool advanceNarrow(Layer<T> &layer, int received, const LayerWeights<T> &w, T threshold, T maxZ,
                    std::vector<std::pair<double, int>> &out, bool stopAtFirstSpike)
 {
-    using S = Simd<T>;
-    using V = typename S::V;
-    constexpr int L = S::lanes;
-    const int n = w.cols;
-    const auto in0 = lanesBelow<T>(0, n), in1 = lanesBelow<T>(L, n); // in1 is empty for floats
-    // The second vector's lanes start at L; with n <= L it has none and its (masked, empty)
-    // accesses use the first vector's address, so that no pointer points past an array.
-    const int second = n > L ? L : 0;
-    T *A = layer.A.data();
-    T *B = layer.B.data();
-    const T *W = w.w;
-    const long stride = w.stride;
+    NarrowSums<T> sums(w.cols);
+    sums.load(layer.A.data(), layer.B.data());
     const int *order = layer.order.data();
     const T *z = layer.z.data();
-    const V vtheta = S::set1(threshold);
-    V a0 = S::load(in0, A), a1 = S::load(in1, A + second);
-    V b0 = S::load(in0, B), b1 = S::load(in1, B + second);
     bool stopped = false;
     for (int begin = layer.integrated;;) {
         const int end = tieGroupEnd(z, begin, received);
         if (end >= received)
             break;
-        const T *x = W + stride * order[begin];
-        V s0 = S::load(in0, x), s1 = S::load(in1, x + second);
-        for (int k = begin + 1; k < end; ++k) {
-            x = W + stride * order[k];
-            s0 = S::add(s0, S::load(in0, x));
-            s1 = S::add(s1, S::load(in1, x + second));
-        }
-        const V vz = S::set1(z[begin]);
-        a0 = S::fmadd(vz, s0, a0);
-        a1 = S::fmadd(vz, s1, a1);
-        b0 = S::add(b0, s0);
-        b1 = S::add(b1, s1);
+        sums.addGroup(w.w, w.stride, order + begin, end - begin, z[begin]);
         const T limit = z[end];
-        const V vloose = S::set1(limit * ScreenSlack<T>::factor);
-        const auto c0 = screenVector<T>(in0, a0, b0, vtheta, vloose);
-        const auto c1 = screenVector<T>(in1, a1, b1, vtheta, vloose);
+        typename Simd<T>::M candidates[2];
+        sums.screen(threshold, limit, candidates);
         layer.integrated = end;
         begin = end;
-        if ((c0 | c1) == 0)
+        if ((candidates[0] | candidates[1]) == 0)
             continue;
         layer.emitted.clear();
-        if (c0 != 0)
-            fireVector(layer, 0, c0, a0, b0, threshold, maxZ, limit);
-        if (c1 != 0)
-            fireVector(layer, second, c1, a1, b1, threshold, maxZ, limit);
+        if (candidates[0] != 0)
+            fireVector(layer, 0, candidates[0], sums.a[0], sums.b[0], threshold, maxZ, limit);
+        if (candidates[1] != 0)
+            fireVector(layer, sums.second, candidates[1], sums.a[1], sums.b[1], threshold, maxZ, limit);
         finishCheck(layer);
         deliver(layer.emitted, out);
         if (stopAtFirstSpike && !out.empty()) {
@@ -360,10 +335,7 @@ bool advanceNarrow(Layer<T> &layer, int received, const LayerWeights<T> &w, T th
         if (layer.aliveCount == 0)
             break;
     }
-    S::store(A, in0, a0);
-    S::store(A + second, in1, a1);
-    S::store(B, in0, b0);
-    S::store(B + second, in1, b1);
+    sums.store(layer.A.data(), layer.B.data());
     return stopped;
 }
 #endif

@@ -256,6 +256,70 @@ typename Simd<T>::M screenVector(typename Simd<T>::M in, typename Simd<T>::V a, 
     const typename S::V d = S::sub(b, vtheta);
     return S::lessEqual(S::greater(in, d, S::zero()), a, S::mul(vloose, d));
 }
+
+// A narrow layer (at most two vectors of neurons: the output layer, where each hidden spike is
+// a tie group of its own) with A and B in registers for a whole scan, instead of one pass
+// through memory per group: neurons [0, L) in a[0], b[0], [L, n) in a[1], b[1]. The same row
+// sums (left to right), fma and screen as accumulateGroupAndScreen, so the same spikes.
+template <typename T>
+struct NarrowSums {
+    using S = Simd<T>;
+    using V = typename S::V;
+    using M = typename S::M;
+    M in[2];
+    // The second vector's first neuron: L, or 0 when it has none (n <= L), so that its masked,
+    // empty accesses use the first vector's address and no pointer points past an array.
+    int second;
+    V a[2], b[2];
+
+    explicit NarrowSums(int n)
+        : in{lanesBelow<T>(0, n), lanesBelow<T>(S::lanes, n)}
+        , second(n > S::lanes ? S::lanes : 0)
+        , a{S::zero(), S::zero()}
+        , b{S::zero(), S::zero()}
+    {
+    }
+    void load(const T *A, const T *B)
+    {
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; ++h) {
+            a[h] = S::load(in[h], A + h * second);
+            b[h] = S::load(in[h], B + h * second);
+        }
+    }
+    void store(T *A, T *B) const
+    {
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; ++h) {
+            S::store(A + h * second, in[h], a[h]);
+            S::store(B + h * second, in[h], b[h]);
+        }
+    }
+    // The tie group order[0, count) (count >= 1) arriving at z: A = fma(z, s, A), B += s.
+    void addGroup(const T *W, long stride, const int *order, int count, T z)
+    {
+        const T *x = W + stride * order[0];
+        V s0 = S::load(in[0], x), s1 = S::load(in[1], x + second);
+        for (int k = 1; k < count; ++k) {
+            x = W + stride * order[k];
+            s0 = S::add(s0, S::load(in[0], x));
+            s1 = S::add(s1, S::load(in[1], x + second));
+        }
+        const V vz = S::set1(z);
+        a[0] = S::fmadd(vz, s0, a[0]);
+        a[1] = S::fmadd(vz, s1, a[1]);
+        b[0] = S::add(b[0], s0);
+        b[1] = S::add(b[1], s1);
+    }
+    // The loose screen's candidates for the interval ending at `limit`, per vector.
+    void screen(T threshold, T limit, M *candidates) const
+    {
+        const V vtheta = S::set1(threshold), vloose = S::set1(limit * ScreenSlack<T>::factor);
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; ++h)
+            candidates[h] = screenVector<T>(in[h], a[h], b[h], vtheta, vloose);
+    }
+};
 #endif
 
 // accumulateGroup followed by forEachFiringCandidate(limit) in one pass over the neurons: the

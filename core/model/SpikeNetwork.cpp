@@ -513,6 +513,75 @@ void SpikeNetwork::scanRange(const Matrix &weights, double threshold, double max
              columnSums, c0, c1);
 }
 
+#if defined(__AVX512F__)
+namespace {
+// scanView for a narrow layer (at most 16 neurons: the output layer, where each hidden spike
+// is a tie group of its own): A and B in registers for the whole scan (NarrowSums), each
+// vector's candidates tested in one division. The same sums, closing-group fold, screen and
+// exact test (B > theta, A / (B - theta) <= z_next) as the wide scan, so the same spikes.
+void scanNarrow(const double *W, Eigen::Index stride, const LayerActivity &act, const double *columnSums,
+                int nOut, double threshold, double maxZ, double *spikeZ, double *denominator, int *causalSetSize,
+                int *firedInGroup)
+{
+    using S = Simd<double>;
+    NarrowSums<double> sums(nOut);
+    S::M alive[2] = {sums.in[0], sums.in[1]};
+    int aliveCount = nOut;
+    const S::V vtheta = S::set1(threshold);
+    const int groups = static_cast<int>(act.groupEnd.size());
+    int begin = 0;
+    for (int g = 0; g < groups && aliveCount > 0; ++g) {
+        const int end = act.groupEnd[g];
+        const double z = act.orderedZ[static_cast<std::size_t>(begin)];
+        const double zNext = g + 1 < groups ? act.orderedZ[static_cast<std::size_t>(end)] : kSilent;
+        if (columnSums != nullptr && g + 1 == groups && end - begin > 4) {
+            // foldClosingGroup: A = fma(z, S - B, A), B = S where alive.
+#pragma GCC unroll 2
+            for (int h = 0; h < 2; ++h) {
+                const S::V sum = S::load(sums.in[h], columnSums + h * sums.second);
+                sums.a[h] = S::fmadd(S::set1(z), S::sub(sum, sums.b[h]), sums.a[h]);
+                sums.b[h] = S::select(alive[h], sums.b[h], sum);
+            }
+        } else {
+            sums.addGroup(W, static_cast<long>(stride), act.inputOrder.data() + begin, end - begin, z);
+        }
+        S::M candidates[2];
+        sums.screen(threshold, zNext, candidates);
+        // The exact test on vector h's candidates; those due retire (B = -inf) and, within the
+        // horizon (beyond it a neuron counts as silent), record their spike.
+        auto fire = [&](int h) {
+            const S::V d = S::sub(sums.b[h], vtheta);
+            const S::V zc = S::div(candidates[h], sums.a[h], d);
+            const S::M fired = S::lessEqual(candidates[h], zc, S::set1(zNext));
+            if (fired == 0)
+                return;
+            sums.b[h] = S::select(fired, sums.b[h], S::set1(-std::numeric_limits<double>::infinity()));
+            alive[h] = static_cast<S::M>(alive[h] & ~fired);
+            aliveCount -= std::popcount(static_cast<unsigned>(fired));
+            alignas(64) double zs[S::lanes], ds[S::lanes];
+            S::store(zs, zc);
+            S::store(ds, d);
+            for (unsigned bits = S::lessEqual(fired, zc, S::set1(maxZ)); bits != 0; bits &= bits - 1) {
+                const int lane = std::countr_zero(bits);
+                const int j = h * sums.second + lane;
+                spikeZ[j] = zs[lane];
+                denominator[j] = ds[lane];
+                causalSetSize[j] = end;
+                firedInGroup[j] = g;
+            }
+        };
+        if ((candidates[0] | candidates[1]) != 0) { // rare
+            if (candidates[0] != 0)
+                fire(0);
+            if (candidates[1] != 0)
+                fire(1);
+        }
+        begin = end;
+    }
+}
+} // namespace
+#endif
+
 void SpikeNetwork::scanView(const double *W, Eigen::Index stride, Eigen::Index rows, Eigen::Index cols,
                             double threshold, double maxZ, LayerActivity &out, const Vector *columnSums, int c0,
                             int c1)
@@ -531,6 +600,16 @@ void SpikeNetwork::scanView(const double *W, Eigen::Index stride, Eigen::Index r
     double *denominator = out.denominator.data() + c0;
     int *causalSetSize = out.causalSetSize.data() + c0;
     int *firedInGroup = out.firedInGroup.data() + c0;
+    // When every input arrives, the last group is "all the rest": its weights sum to the
+    // column sum minus what was added so far, so it costs one step instead of one per input.
+    const bool allArrive = n == static_cast<int>(rows) && columnSums != nullptr;
+#if defined(__AVX512F__)
+    if (nOut <= 2 * Simd<double>::lanes) {
+        scanNarrow(W, stride, out, allArrive ? columnSums->data() + c0 : nullptr, nOut, threshold, maxZ, spikeZ,
+                   denominator, causalSetSize, firedInGroup);
+        return;
+    }
+#endif
 
     thread_local Vector sumWZ, sumW, aliveMask, groupSum; // A_k and B_k of docs/MODEL.md, per neuron
     thread_local std::vector<int> alive;
@@ -569,9 +648,6 @@ void SpikeNetwork::scanView(const double *W, Eigen::Index stride, Eigen::Index r
 
     int begin = 0;
     const int groups = static_cast<int>(out.groupEnd.size());
-    // When every input arrives, the last group is "all the rest": its weights sum to the
-    // column sum minus what was added so far, so it costs one step instead of one per input.
-    const bool allArrive = n == static_cast<int>(rows) && columnSums != nullptr;
     for (int g = 0; g < groups && aliveCount > 0; ++g) {
         const int end = out.groupEnd[g];
         if (!sparse && aliveCount * 4 < nOut) {

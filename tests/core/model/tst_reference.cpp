@@ -233,6 +233,47 @@ private slots:
         QVERIFY(compared > 1000);
     }
 
+    void narrowScanGivesTheWideScansBits()
+    {
+        // A range of at most 16 neurons (the output layer's width) is scanned with its sums in
+        // registers (scanNarrow in SpikeNetwork.cpp); every width from 1 to 17 at every offset
+        // must give the bits of the wide scan over the whole layer: the closing black-pixel
+        // group folded through the column sums (prepared) or summed row by row, tied pixel
+        // levels (quantised) and the hidden layer's spikes as one-input groups.
+        int compared = 0;
+        for (std::uint64_t seed = 400; seed <= 405; ++seed) {
+            const std::vector<int> sizes{196, 40, 36};
+            Random rng(seed);
+            SpikeNetwork net = randomNetwork(sizes, seed != 402, rng, 1.0 + 0.4 * static_cast<double>(seed % 3));
+            if (seed % 2 == 0)
+                net.prepare();
+            const std::vector<std::uint8_t> pixels = randomPixels(sizes.front(), rng, 0.6, seed % 3 == 1);
+            ForwardPass whole;
+            net.forward(pixels.data(), whole);
+            for (int l = 0; l < net.layerCount(); ++l) {
+                const LayerActivity &a = whole.layers[static_cast<std::size_t>(l)];
+                const int n = net.fanOut(l);
+                for (int width = 1; width <= 17; ++width) {
+                    for (int c0 = 0; c0 + width <= n; c0 += 3) {
+                        LayerActivity b = a; // the same order; the outputs overwritten in [c0, c0 + width)
+                        b.spikeZ.setConstant(-1.0);
+                        net.scanColumns(l, b, c0, c0 + width);
+                        const std::size_t w = static_cast<std::size_t>(width);
+                        QVERIFY(std::memcmp(a.spikeZ.data() + c0, b.spikeZ.data() + c0, sizeof(double) * w) == 0);
+                        QVERIFY(std::memcmp(a.denominator.data() + c0, b.denominator.data() + c0, sizeof(double) * w) == 0);
+                        QVERIFY(std::equal(a.causalSetSize.begin() + c0, a.causalSetSize.begin() + c0 + width,
+                                           b.causalSetSize.begin() + c0));
+                        QVERIFY(std::equal(a.firedInGroup.begin() + c0, a.firedInGroup.begin() + c0 + width,
+                                           b.firedInGroup.begin() + c0));
+                        compared += static_cast<int>((a.spikeZ.segment(c0, width).array() < kSilent).count());
+                    }
+                }
+            }
+        }
+        qInfo("%d spikes compared bit for bit", compared);
+        QVERIFY(compared > 5000);
+    }
+
     // The one-pass group-and-screen kernel (AVX-512) against the two-pass form it replaces (and
     // sumGroupAt, the path for a few surviving neurons): the same A and B bits and the same
     // candidates in the same order, for group sizes 1-13, widths with and without a two-vector
