@@ -239,15 +239,16 @@ AdamConstants Optimizer::adamConstants(double gradientScale) const
             static_cast<float>(stepEpsilon_)};
 }
 
-bool Optimizer::contiguousMoments(std::size_t layer, Eigen::Index row, Eigen::Index begin, Eigen::Index end, float *&m,
-                                  float *&v)
+bool Optimizer::momentRows(std::size_t layer, Eigen::Index begin, Eigen::Index end, float *&m, float *&v,
+                           Eigen::Index &rowStride)
 {
-    if (config_.kind != OptimizerKind::Adam)
+    if (config_.kind != OptimizerKind::Adam || m_[layer].rows() == 0)
         return false;
     Eigen::Index runEnd = 0;
-    const Eigen::Index k = storageIndex(layer, row, begin, &runEnd);
+    const Eigen::Index k = storageIndex(layer, 0, begin, &runEnd);
     if (runEnd < end)
         return false;
+    rowStride = storageIndex(layer, 1 % m_[layer].rows(), begin, nullptr) - k; // the panel's width
     m = m_[layer].data() + k;
     v = v_[layer].data() + k;
     return true;

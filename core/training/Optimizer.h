@@ -90,10 +90,11 @@ public:
                    const double *gradient, double gradientScale, double *columnSums = nullptr);
     // For a caller that applies Adam itself (AdamKernel.h, between beginStep() and the next
     // one): this step's constants for a gradient scale, and the moments of the columns
-    // [begin, end) of a row, when Adam is the optimiser and they are contiguous (one panel).
+    // [begin, end) of the layer's rows, when Adam is the optimiser and they lie in one panel:
+    // row i's moments are m + i * rowStride and v + i * rowStride, contiguous.
     AdamConstants adamConstants(double gradientScale) const;
-    bool contiguousMoments(std::size_t layer, Eigen::Index row, Eigen::Index begin, Eigen::Index end, float *&m,
-                           float *&v);
+    bool momentRows(std::size_t layer, Eigen::Index begin, Eigen::Index end, float *&m, float *&v,
+                    Eigen::Index &rowStride);
     // Stores the layer's moments as column panels: the columns [bounds[k], bounds[k + 1]) of
     // every row contiguous, panel after panel (bounds ascend from 0 to the column count; empty:
     // plain rows). A trainer thread that updates the same columns in every step then streams

@@ -482,9 +482,11 @@ private slots:
                     plain.updateRow(0, wPlain[0], i, 0, n, g.data(), 1.0, sumPlain.data());
                     // The fused form, as the trainer runs it.
                     float *m = nullptr, *v = nullptr;
-                    QVERIFY(fused.contiguousMoments(0, i, 0, n, m, v));
+                    Eigen::Index stride = 0;
+                    QVERIFY(fused.momentRows(0, 0, n, m, v, stride));
                     double *wRow = w[0].row(i).data();
-                    adamRowFromGradient(row, n, wRow, m, v, sumFused.data(), fused.adamConstants(1.0));
+                    adamRowFromGradient(row, n, wRow, m + i * stride, v + i * stride, sumFused.data(),
+                                        fused.adamConstants(1.0));
                 }
                 QVERIFY2(bitEqual(w, wPlain), qPrintable(QString("width %1, step %2: weights differ").arg(n).arg(step)));
                 QVERIFY(std::memcmp(sumFused.data(), sumPlain.data(), sizeof(double) * sumPlain.size()) == 0);
@@ -537,6 +539,22 @@ private slots:
             const Matrix v1 = plain.secondMoment()[0], v2 = panels.secondMoment()[0];
             QVERIFY(std::memcmp(m1.data(), m2.data(), sizeof(double) * m1.size()) == 0);
             QVERIFY(std::memcmp(v1.data(), v2.data(), sizeof(double) * v1.size()) == 0);
+            // A column range within one panel: row r's moments at m + r * stride (what the
+            // trainer's fused update reads); a range across two panels has no such form.
+            const std::pair<Eigen::Index, Eigen::Index> ranges[] = {{0, 16}, {16, 100}, {120, 200}, {311, cols}};
+            for (const auto &[c0, c1] : ranges) {
+                float *m = nullptr, *v = nullptr;
+                Eigen::Index stride = 0;
+                QVERIFY(panels.momentRows(0, c0, c1, m, v, stride));
+                for (Eigen::Index r = 0; r < rows; ++r)
+                    for (Eigen::Index j = c0; j < c1; ++j) {
+                        QCOMPARE(static_cast<double>(m[r * stride + j - c0]), m1(r, j));
+                        QCOMPARE(static_cast<double>(v[r * stride + j - c0]), v1(r, j));
+                    }
+            }
+            float *m = nullptr, *v = nullptr;
+            Eigen::Index stride = 0;
+            QVERIFY(!panels.momentRows(0, 190, 320, m, v, stride));
         }
         // Moments set from outside (a checkpoint) land in the panels' layout.
         Optimizer restored(adam, w);
