@@ -265,31 +265,34 @@ void checkInterval(Layer<T> &layer, T threshold, T maxZ, T limit)
 
 #if defined(__AVX512F__)
 // fireIfDue for a vector of candidates (neurons j0 + lane, their A and B in a and b): the exact
-// times A / (B - theta) in one division, and those due (<= limit) retired (B = -inf in b,
-// alive = 0) and, within the horizon, emitted in increasing index order. The same operations on
-// the same values as fireIfDue, so the same spikes.
+// times A / (B - theta) in one division, and those due (<= limit) retired (alive = 0, and B =
+// -inf in the returned b: passed by value, so that the caller's b stays in a register) and,
+// within the horizon, emitted in increasing index order. The same operations on the same
+// values as fireIfDue, so the same spikes.
 template <typename T>
-void fireVector(Layer<T> &layer, int j0, typename Simd<T>::M candidates, typename Simd<T>::V a,
-                typename Simd<T>::V &b, T threshold, T maxZ, T limit)
+[[nodiscard]] typename Simd<T>::V fireVector(Layer<T> &layer, int j0, typename Simd<T>::M candidates,
+                                            typename Simd<T>::V a, typename Simd<T>::V b, T threshold, T maxZ,
+                                            T limit)
 {
     using S = Simd<T>;
     using M = typename S::M;
     const typename S::V zc = S::div(candidates, a, S::sub(b, S::set1(threshold)));
     const M fired = S::lessEqual(candidates, zc, S::set1(limit));
     if (fired == 0)
-        return;
-    b = S::select(fired, b, S::set1(-std::numeric_limits<T>::infinity()));
+        return b;
+    const typename S::V retired = S::select(fired, b, S::set1(-std::numeric_limits<T>::infinity()));
     S::store(layer.alive.data() + j0, fired, S::zero());
     layer.aliveCount -= std::popcount(static_cast<unsigned>(fired));
     const M emit = S::lessEqual(fired, zc, S::set1(maxZ));
     if (emit == 0)
-        return;
+        return retired;
     alignas(64) T due[S::lanes];
     S::store(due, zc);
     for (unsigned bits = emit; bits != 0; bits &= bits - 1) {
         const int lane = std::countr_zero(bits);
         layer.emitted.emplace_back(static_cast<double>(due[lane]), j0 + lane);
     }
+    return retired;
 }
 #endif
 
@@ -323,9 +326,9 @@ bool advanceNarrow(Layer<T> &layer, int received, const LayerWeights<T> &w, T th
             continue;
         layer.emitted.clear();
         if (candidates[0] != 0)
-            fireVector(layer, 0, candidates[0], sums.a[0], sums.b[0], threshold, maxZ, limit);
+            sums.b[0] = fireVector(layer, 0, candidates[0], sums.a[0], sums.b[0], threshold, maxZ, limit);
         if (candidates[1] != 0)
-            fireVector(layer, sums.second, candidates[1], sums.a[1], sums.b[1], threshold, maxZ, limit);
+            sums.b[1] = fireVector(layer, sums.second, candidates[1], sums.a[1], sums.b[1], threshold, maxZ, limit);
         finishCheck(layer);
         deliver(layer.emitted, out);
         if (stopAtFirstSpike && !out.empty()) {
@@ -347,8 +350,10 @@ bool advanceNarrow(Layer<T> &layer, int received, const LayerWeights<T> &w, T th
 // same values as the scalar test, so the same spikes. With a group (`count` rows from `begin`),
 // its sum is first added as accumulateGroupAndScreen adds it (the group and its check in one
 // pass); without (count 0), the check of the interval after the last group (checkInterval).
-template <typename T>
-void screenAndFire(Layer<T> &layer, const LayerWeights<T> *w, int begin, int count, T threshold, T maxZ, T limit)
+// The pass is its own function, one instance with a group and one without: inlined into the
+// layers' loop, its constants were spilled and reloaded every vector.
+template <bool Group, typename T>
+[[gnu::noinline]] void screenAndFirePass(Layer<T> &layer, const T *s, T z, T threshold, T maxZ, T limit)
 {
     using S = Simd<T>;
     using V = typename S::V;
@@ -357,13 +362,11 @@ void screenAndFire(Layer<T> &layer, const LayerWeights<T> *w, int begin, int cou
     const int n = static_cast<int>(layer.A.size());
     T *A = layer.A.data();
     T *B = layer.B.data();
-    const T *s = count > 0 ? groupRowSum(w->w, w->stride, layer.order.data() + begin, count, layer.groupSum.data(), n)
-                           : nullptr;
-    const V vz = S::set1(count > 0 ? layer.z[begin] : T(0)), vtheta = S::set1(threshold);
+    const V vz = S::set1(z), vtheta = S::set1(threshold);
     const V vloose = S::set1(limit * ScreenSlack<T>::factor);
     // One vector: A and B updated (returned in a, b) and its candidates (the screen).
     auto step = [&](int j, V a0, V b0, M in, V &a, V &b) -> M {
-        if (s != nullptr) {
+        if constexpr (Group) {
             const V sv = in == S::full ? S::load(s + j) : S::load(in, s + j);
             a = S::fmadd(vz, sv, a0);
             b = S::add(b0, sv);
@@ -380,9 +383,9 @@ void screenAndFire(Layer<T> &layer, const LayerWeights<T> *w, int begin, int cou
         const M m1 = step(j0 + L, S::load(A + j0 + L), S::load(B + j0 + L), S::full, a1, b1);
         if ((m0 | m1) != 0) { // candidates are rare
             if (m0 != 0)
-                fireVector(layer, j0, m0, a0, b0, threshold, maxZ, limit);
+                b0 = fireVector(layer, j0, m0, a0, b0, threshold, maxZ, limit);
             if (m1 != 0)
-                fireVector(layer, j0 + L, m1, a1, b1, threshold, maxZ, limit);
+                b1 = fireVector(layer, j0 + L, m1, a1, b1, threshold, maxZ, limit);
         }
         S::store(A + j0, a0);
         S::store(B + j0, b0);
@@ -394,10 +397,22 @@ void screenAndFire(Layer<T> &layer, const LayerWeights<T> *w, int begin, int cou
         V a, b;
         const M m = step(j0, S::load(in, A + j0), S::load(in, B + j0), in, a, b);
         if (m != 0)
-            fireVector(layer, j0, m, a, b, threshold, maxZ, limit);
+            b = fireVector(layer, j0, m, a, b, threshold, maxZ, limit);
         S::store(A + j0, in, a);
         S::store(B + j0, in, b);
     }
+}
+
+template <typename T>
+void screenAndFire(Layer<T> &layer, const LayerWeights<T> *w, int begin, int count, T threshold, T maxZ, T limit)
+{
+    if (count == 0) {
+        screenAndFirePass<false>(layer, static_cast<const T *>(nullptr), T(0), threshold, maxZ, limit);
+        return;
+    }
+    const int n = static_cast<int>(layer.A.size());
+    const T *s = groupRowSum(w->w, w->stride, layer.order.data() + begin, count, layer.groupSum.data(), n);
+    screenAndFirePass<true>(layer, s, layer.z[begin], threshold, maxZ, limit);
 }
 #endif
 
