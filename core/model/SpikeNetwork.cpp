@@ -309,29 +309,45 @@ void SpikeNetwork::orderInputs(const Vector &inputZ, bool bias, LayerActivity &o
     thread_local KeySort sort;
     std::vector<std::uint64_t> &keys = sort.keys;
     std::vector<int> &idx = sort.idx;
-    keys.clear();
-    idx.clear();
-    for (int i = 0; i < fanIn; ++i) { // the finite inputs' keys in index order
+    keys.resize(static_cast<std::size_t>(fanIn) + 8); // slack for whole 8-entry stores
+    idx.resize(static_cast<std::size_t>(fanIn) + 8);
+    std::size_t m = 0;
+    int i = 0;
+#if defined(__AVX512F__) && defined(__AVX512VL__)
+    // The finite inputs' keys (z's bits) and indices in index order, eight at a time: compressed
+    // in registers and stored whole (up to 7 entries past them, cut off below).
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m512d infinity = _mm512_set1_pd(std::numeric_limits<double>::infinity());
+    for (; i + 8 <= fanIn; i += 8) {
+        const __m512d z = _mm512_loadu_pd(inputZ.data() + i);
+        const __mmask8 finite = _mm512_cmp_pd_mask(_mm512_abs_pd(z), infinity, _CMP_LT_OQ);
+        _mm512_storeu_si512(keys.data() + m, _mm512_maskz_compress_epi64(finite, _mm512_castpd_si512(z)));
+        _mm256_storeu_si256(reinterpret_cast<__m256i *>(idx.data() + m),
+                            _mm256_maskz_compress_epi32(finite, _mm256_add_epi32(lanes, _mm256_set1_epi32(i))));
+        m += static_cast<std::size_t>(std::popcount(static_cast<unsigned>(finite)));
+    }
+#endif
+    for (; i < fanIn; ++i) {
         const double z = inputZ[i];
         if (std::isfinite(z)) {
-            std::uint64_t bits;
-            std::memcpy(&bits, &z, sizeof bits);
-            keys.push_back(bits);
-            idx.push_back(i);
+            std::memcpy(&keys[m], &z, sizeof z);
+            idx[m++] = i;
         }
     }
+    keys.resize(m);
+    idx.resize(m);
     stableSortByKey(sort);
-    const std::size_t m = keys.size();
-    out.inputOrder.clear();
-    out.orderedZ.clear();
-    if (bias) { // z = 1 is the earliest possible arrival (t = 0), so the bias leads the order
-        out.inputOrder.push_back(fanIn);
-        out.orderedZ.push_back(1.0);
+    // The bias, if any, leads: z = 1 is the earliest possible arrival (t = 0). Each ordered z
+    // is its key's bits.
+    const std::size_t lead = bias ? 1 : 0;
+    out.inputOrder.resize(lead + m);
+    out.orderedZ.resize(lead + m);
+    if (bias) {
+        out.inputOrder[0] = fanIn;
+        out.orderedZ[0] = 1.0;
     }
-    for (std::size_t k = 0; k < m; ++k) {
-        out.inputOrder.push_back(idx[k]);
-        out.orderedZ.push_back(inputZ[idx[k]]);
-    }
+    std::copy_n(idx.data(), m, out.inputOrder.data() + lead);
+    std::memcpy(out.orderedZ.data() + lead, keys.data(), m * sizeof(double));
     finishOrder(out);
 }
 

@@ -247,7 +247,13 @@ private slots:
                 z[i] = rng.below(50) == 0 ? std::exp(30.0 * rng.uniform())
                                           : 2.0 + 1e-12 * static_cast<double>(rng.below(40));
                 break;
-            case 3: z[i] = rng.below(4) == 0 ? std::numeric_limits<double>::infinity() : 1.0 + rng.uniform(); break;
+            case 3: { // silent (+inf) and, as any non-finite time would be, NaN and -inf: left out
+                const int r = rng.below(8);
+                z[i] = r < 2   ? std::numeric_limits<double>::infinity()
+                       : r == 2 ? (i % 2 == 0 ? std::numeric_limits<double>::quiet_NaN() : -std::numeric_limits<double>::infinity())
+                                : 1.0 + rng.uniform();
+                break;
+            }
             case 4: z[i] = 3.0; break; // all equal
             case 5: // descending, all within one bucket of the top bits, beside two far values
                 z[i] = i == 0 ? 1.0 : i == 1 ? 1000.0 : 2.0 + 1e-13 * static_cast<double>(size - i);
