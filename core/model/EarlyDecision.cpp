@@ -159,24 +159,31 @@ inline void fireIfDue(Layer<T> &layer, int j, T threshold, T maxZ, T limit)
         layer.emitted.emplace_back(static_cast<double>(zc), j);
 }
 
-#if defined(__AVX512F__)
-// A check's spikes of a single-precision layer (at most kRankSortMax) in (z, index) order: z is
-// a positive float and each neuron spikes once, so (z's bits << 32 | index) is one distinct
-// integer key per spike in that order, ranked eight compares an instruction. False (untouched)
+// A check's spikes of a single-precision layer as one distinct integer key each, in (z, index)
+// order: z is a positive float and each neuron spikes once, so (z's bits << 32 | index). False
 // if a z is not positive (its bits would not be in order; sortSpikes handles it).
-bool rankSortFloatSpikes(std::vector<std::pair<double, int>> &e, std::vector<std::pair<double, int>> &scratch)
+bool packFloatSpikes(const std::vector<std::pair<double, int>> &e, std::uint64_t *key)
 {
-    const std::size_t n = e.size();
-    alignas(64) std::uint64_t key[kRankSortMax];
-    const std::size_t chunks = (n + 7) / 8;
-    for (std::size_t i = 0; i < n; ++i) {
-        const float z = static_cast<float>(e[i].first);
+    for (std::size_t i = 0; i < e.size(); ++i) {
+        const float z = static_cast<float>(e[i].first); // exact: z came from a float
         if (!(z > 0.0f))
             return false;
         std::uint32_t bits;
         std::memcpy(&bits, &z, sizeof bits);
         key[i] = (static_cast<std::uint64_t>(bits) << 32) | static_cast<std::uint32_t>(e[i].second);
     }
+    return true;
+}
+
+#if defined(__AVX512F__)
+// Up to kRankSortMax of them ranked by their keys, eight compares an instruction.
+bool rankSortFloatSpikes(std::vector<std::pair<double, int>> &e, std::vector<std::pair<double, int>> &scratch)
+{
+    const std::size_t n = e.size();
+    alignas(64) std::uint64_t key[kRankSortMax];
+    if (!packFloatSpikes(e, key))
+        return false;
+    const std::size_t chunks = (n + 7) / 8;
     for (std::size_t i = n; i < 8 * chunks; ++i)
         key[i] = ~std::uint64_t{0}; // after every key: never counted
     scratch.resize(n);
@@ -193,6 +200,25 @@ bool rankSortFloatSpikes(std::vector<std::pair<double, int>> &e, std::vector<std
 }
 #endif
 
+// More of them (hundreds when the black pixels arrive): the keys sorted by sortDistinctKeys,
+// each spike read back from its key (one array moved, no gather, no ties to settle).
+bool sortFloatSpikes(std::vector<std::pair<double, int>> &e, KeySort &sort)
+{
+    const std::size_t n = e.size();
+    sort.keys.resize(n);
+    if (!packFloatSpikes(e, sort.keys.data()))
+        return false;
+    sortDistinctKeys(sort);
+    for (std::size_t k = 0; k < n; ++k) {
+        const std::uint64_t key = sort.keys[k];
+        const std::uint32_t bits = static_cast<std::uint32_t>(key >> 32);
+        float z;
+        std::memcpy(&z, &bits, sizeof z);
+        e[k] = {static_cast<double>(z), static_cast<int>(static_cast<std::uint32_t>(key))};
+    }
+    return true;
+}
+
 template <typename LayerOfT>
 void finishCheck(LayerOfT &layer)
 {
@@ -205,6 +231,12 @@ void finishCheck(LayerOfT &layer)
         }
     }
 #endif
+    if constexpr (std::is_same_v<decltype(layer.z), std::vector<float>>) {
+        if (n > kRankSortMax && sortFloatSpikes(layer.emitted, layer.sortKeys)) {
+            layer.spikes += static_cast<int>(n);
+            return;
+        }
+    }
     if (n > 1) // most checks emit nothing
         sortSpikes(layer.emitted, layer.sortScratch, layer.sortKeys);
     layer.spikes += static_cast<int>(n);

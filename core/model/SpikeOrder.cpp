@@ -43,7 +43,9 @@ void radixSortAllBytes(KeySort &s)
 
 // The fast path: false when the insertion pass ran out of its budget, leaving the keys sorted
 // stably up to some point (every step so far was stable, so equal keys are still in their
-// original relative order).
+// original relative order). With Payload, s.idx moves with the keys; without, only the keys
+// (s.idx is not touched).
+template <bool Payload>
 bool sortByTopBits(KeySort &s)
 {
     std::vector<std::uint64_t> &keys = s.keys;
@@ -62,9 +64,10 @@ bool sortByTopBits(KeySort &s)
     const int top = 63 - std::countl_zero(range);
     const int shift = std::max(0, top - 15);
     s.keysScratch.resize(m);
-    s.idxScratch.resize(m);
+    if constexpr (Payload)
+        s.idxScratch.resize(m);
     std::uint64_t *keysTmp = s.keysScratch.data();
-    int *idxTmp = s.idxScratch.data();
+    int *idxTmp = Payload ? s.idxScratch.data() : nullptr;
     std::uint32_t low[256] = {0}, high[256] = {0};
     for (std::size_t k = 0; k < m; ++k) {
         const std::uint64_t d = (keys[k] - lowest) >> shift;
@@ -82,12 +85,14 @@ bool sortByTopBits(KeySort &s)
     for (std::size_t k = 0; k < m; ++k) {
         const std::uint32_t dst = low[((keys[k] - lowest) >> shift) & 0xFF]++;
         keysTmp[dst] = keys[k];
-        idxTmp[dst] = idx[k];
+        if constexpr (Payload)
+            idxTmp[dst] = idx[k];
     }
     for (std::size_t k = 0; k < m; ++k) {
         const std::uint32_t dst = high[(((keysTmp[k] - lowest) >> shift) >> 8) & 0xFF]++;
         keys[dst] = keysTmp[k];
-        idx[dst] = idxTmp[k];
+        if constexpr (Payload)
+            idx[dst] = idxTmp[k];
     }
     if (shift == 0)
         return true; // the 16 bits held the whole range
@@ -96,19 +101,22 @@ bool sortByTopBits(KeySort &s)
         const std::uint64_t x = keys[k];
         if (keys[k - 1] <= x)
             continue;
-        const int xi = idx[k];
+        const int xi = Payload ? idx[k] : 0;
         std::size_t j = k;
         for (; j > 0 && keys[j - 1] > x; --j) {
             if (budget-- == 0) {
                 keys[j] = x; // the key being moved goes back in: nothing is lost
-                idx[j] = xi;
+                if constexpr (Payload)
+                    idx[j] = xi;
                 return false;
             }
             keys[j] = keys[j - 1];
-            idx[j] = idx[j - 1];
+            if constexpr (Payload)
+                idx[j] = idx[j - 1];
         }
         keys[j] = x;
-        idx[j] = xi;
+        if constexpr (Payload)
+            idx[j] = xi;
     }
     return true;
 }
@@ -119,8 +127,14 @@ void stableSortByKey(KeySort &s)
 {
     if (s.idx.size() != s.keys.size())
         s.idx.resize(s.keys.size());
-    if (!sortByTopBits(s))
+    if (!sortByTopBits<true>(s))
         radixSortAllBytes(s);
+}
+
+void sortDistinctKeys(KeySort &s)
+{
+    if (!sortByTopBits<false>(s))
+        std::sort(s.keys.begin(), s.keys.end()); // distinct keys: no order among equals to keep
 }
 
 } // namespace firstspike

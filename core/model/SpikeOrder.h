@@ -21,4 +21,8 @@ struct KeySort {
 // fallback alone: about 20 us).
 void stableSortByKey(KeySort &s);
 
+// Sorts s.keys ascending when no two are equal (s.idx is neither read nor moved): the same
+// counting passes and insertion pass, then std::sort if the insertion pass gives up.
+void sortDistinctKeys(KeySort &s);
+
 } // namespace firstspike

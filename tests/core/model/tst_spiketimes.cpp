@@ -2,6 +2,7 @@
 // numerical integration of the neuron's ODE: dI/dt = -I + sum_i w_i delta(t - t_i), dV/dt = I.
 
 #include "core/model/SpikeNetwork.h"
+#include "core/model/SpikeOrder.h"
 #include "core/common/Random.h"
 
 #include <QtTest>
@@ -282,6 +283,33 @@ private slots:
                 QCOMPARE(act.orderedZ[k], bias && k == 0 ? 1.0 : z[act.inputOrder[k]]);
         }
     }
+    // sortDistinctKeys (the single-precision early exit's packed (z bits, index) keys) sorts
+    // like std::sort: spread keys, keys that share their top bits in long descending runs
+    // (the insertion pass gives up and std::sort finishes), and keys all but equal.
+    void distinctKeysSort()
+    {
+        for (int kind = 0; kind < 3; ++kind) {
+            for (int size : {0, 1, 2, 65, 640, 3000}) {
+                Random rng(static_cast<std::uint64_t>(31 * size + kind));
+                KeySort s;
+                for (int i = 0; i < size; ++i) {
+                    const std::uint32_t index = static_cast<std::uint32_t>(i);
+                    std::uint64_t high = 0;
+                    switch (kind) {
+                    case 0: high = 0x3F800000u + rng.below(1u << 23); break;                 // floats in [1, 2)
+                    case 1: high = i < 2 ? 0x41000000u * (i + 1) : 0x40000000u + static_cast<std::uint32_t>(size - i); break;
+                    default: high = 0x40400000u; break;                                      // one z, distinct indices
+                    }
+                    s.keys.push_back(high << 32 | index);
+                }
+                std::vector<std::uint64_t> expected = s.keys;
+                std::sort(expected.begin(), expected.end());
+                sortDistinctKeys(s);
+                QVERIFY2(s.keys == expected, qPrintable(QString("kind %1, %2 keys").arg(kind).arg(size)));
+            }
+        }
+    }
+
     // The pixel path (orderPixels: counting sort, lit pixels found 64 bytes at a time) gives
     // orderInputs' order, z and groups for both encodings, images from all black to all lit,
     // sizes around the 64-byte steps and above the fast path's limit, with and without bias.
