@@ -770,8 +770,15 @@ void SpikeNetwork::backward(const ForwardPass &pass, const Vector &dLossDzOut, s
                             std::vector<Eigen::RowVectorXd> *rowBroadcast, GradientRecord *record) const
 {
     const int L = layerCount();
-    if (!record && static_cast<int>(gradients.size()) != L)
-        throw std::invalid_argument("gradient buffers do not match the network");
+    const int denseFrom = record ? std::max(0, record->denseFrom) : 0; // layers written into `gradients`
+    if (denseFrom < L) {
+        if (static_cast<int>(gradients.size()) != L)
+            throw std::invalid_argument("gradient buffers do not match the network");
+        for (int l = denseFrom; l < L; ++l)
+            if (gradients[static_cast<std::size_t>(l)].rows() != weights_[static_cast<std::size_t>(l)].rows()
+                || gradients[static_cast<std::size_t>(l)].cols() != weights_[static_cast<std::size_t>(l)].cols())
+                throw std::invalid_argument("gradient buffers do not match the network");
+    }
     if (record)
         record->layers.resize(L);
     ws.dLossDz.resize(L);
@@ -783,7 +790,7 @@ void SpikeNetwork::backward(const ForwardPass &pass, const Vector &dLossDzOut, s
     for (int l = L - 1; l >= 0; --l) {
         const LayerActivity &act = pass.layers[l];
         const Matrix &W = weights_[l];
-        Matrix *grad = record ? nullptr : &gradients[l];
+        Matrix *grad = l >= denseFrom ? &gradients[l] : nullptr;
         const int fanInSize = fanIn(l);
         const int nOut = fanOut(l);
         const bool needInput = l > 0 || dLossDzInput != nullptr;
@@ -793,10 +800,10 @@ void SpikeNetwork::backward(const ForwardPass &pass, const Vector &dLossDzOut, s
             dIn->setZero(fanInSize);
         }
 
-        LayerGradientRecord *rec = record ? &record->layers[l] : nullptr;
-        if (rec) {
-            rec->entries.clear();
-            rec->folded = false; // U keeps its buffer for the next sample
+        LayerGradientRecord *rec = grad ? nullptr : &record->layers[l];
+        if (record) {
+            record->layers[l].entries.clear();
+            record->layers[l].folded = false; // U keeps its buffer for the next sample
         }
 
         // g_j = dL/dz_j / (sum_C w - theta); dz_j/dw_ij = (z_i - z_j)/den, dz_j/dz_i = w_ij/den.

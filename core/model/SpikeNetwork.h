@@ -98,6 +98,10 @@ struct LayerGradientRecord {
 };
 struct GradientRecord {
     std::vector<LayerGradientRecord> layers;
+    // The layers from this one on are written into backward()'s gradient matrices instead (with
+    // their touchedRows flags; their entries here are left empty): for a narrow layer (the
+    // output layer) a dense row of a few columns is cheaper than records sorted by row.
+    int denseFrom = std::numeric_limits<int>::max();
 };
 
 class SpikeNetwork {
@@ -173,8 +177,9 @@ public:
     // With `rowBroadcast` (one row vector per layer), a large tie group that closes the scan
     // (e.g. all black pixels) is accumulated once into rowBroadcast[l] instead of into each of
     // its rows; the caller adds rowBroadcast[l] to every row of gradients[l] afterwards.
-    // With `record`, the weight gradient goes into the record instead (gradients and the
-    // touchedRows flags are then left alone; rowBroadcast still gets the fold rows).
+    // With `record`, the weight gradient of the layers before record->denseFrom goes into the
+    // record instead (their gradients and touchedRows flags are then left alone; rowBroadcast
+    // still gets the fold rows); only the later layers' gradient matrices need their shapes.
     void backward(const ForwardPass &pass, const Vector &dLossDzOut, std::vector<Matrix> &gradients,
                   BackwardWorkspace &workspace, Vector *dLossDzInput = nullptr,
                   std::vector<Eigen::RowVectorXd> *rowBroadcast = nullptr, GradientRecord *record = nullptr) const;

@@ -66,6 +66,10 @@ inline void gradient16(const GradientRow &row, Eigen::Index j, const double *w, 
         r[0] = _mm512_add_pd(r[0], s[0]);
         r[1] = _mm512_add_pd(r[1], s[1]);
     }
+    for (int k = 0; k < row.denseCount; ++k) {
+        r[0] = _mm512_add_pd(r[0], load8<Masked>(row.dense[k] + j, lanes[0]));
+        r[1] = _mm512_add_pd(r[1], load8<Masked>(row.dense[k] + j + 8, lanes[1]));
+    }
     for (int h = 0; h < 2; ++h) {
         const Eigen::Index c = j + 8 * h;
         const __m512d scaled = _mm512_fmadd_pd(r[h], invBatch, load8<Masked>(row.h + c, lanes[h]));

@@ -23,14 +23,18 @@ struct GradientTerm {
 //   r = ((base + s_0) + s_1) + ... + s_{runCount-1},
 //   s_k = t_a + t_{a+1} + ... + t_{b-1}    (left to right; run k is terms[runs[k]] ..
 //         terms[runs[k + 1]], one thread's records of the row, never empty),
-// t_q being term q. The additions of Trainer's accumulate-then-reduce form in the same order
-// (the first term of a run assigned), so the same bits.
+// t_q being term q; or, for a layer whose gradient the threads keep as dense rows
+// (GradientRecord::denseFrom), s_k = dense[k][j], k < denseCount. The additions of Trainer's
+// accumulate-then-reduce form in the same order (the first term of a run assigned), so the
+// same bits.
 struct GradientRow {
     const GradientTerm *terms;
     const int *runs;
     int runCount;
     const double *base, *h;
     double invBatch, l2;
+    const double *const *dense = nullptr;
+    int denseCount = 0;
 };
 
 // Whether adamRowFromGradient and rowGradientVectors work in this build (AVX-512). Without

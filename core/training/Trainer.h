@@ -133,6 +133,9 @@ private:
         int panel; // its weights' panel in weightPanels_, or -1: in the network
     };
     int wideLayers_ = 0;
+    // The narrow layers after the wide ones (at most 16 neurons each, e.g. the output layer)
+    // keep their gradient as dense per-thread rows, not records (GradientRecord::denseFrom).
+    int denseFrom_ = 0;
     std::vector<std::vector<ColumnRange>> scanBlocks_; // per wide layer
     std::vector<std::vector<int>> scanHome_;
     std::vector<UpdateBlock> updateBlocks_;

@@ -112,6 +112,18 @@ void Trainer::buildBlocks()
     if (threadCount > 1)
         while (wideLayers_ < layers && network_.fanOut(wideLayers_) >= 32 * threadCount)
             ++wideLayers_;
+    // Dense gradient rows for the trailing layers of at most 16 neurons: their records would
+    // have one entry per hidden spike and sample, sorted by row and summed term by term.
+    denseFrom_ = layers;
+    while (denseFrom_ > wideLayers_ && network_.fanOut(denseFrom_ - 1) <= 16)
+        --denseFrom_;
+    for (auto &t : threads_) {
+        t->denseGradients.assign(static_cast<std::size_t>(layers), Matrix());
+        for (int l = denseFrom_; l < layers; ++l) {
+            const Matrix &w = std::as_const(network_).weights(l);
+            t->denseGradients[static_cast<std::size_t>(l)].resize(w.rows(), w.cols());
+        }
+    }
     scanBlocks_.assign(static_cast<std::size_t>(wideLayers_), {});
     scanHome_.assign(static_cast<std::size_t>(wideLayers_), {});
     std::vector<std::vector<UpdateBlock>> perThread(static_cast<std::size_t>(threadCount));
@@ -181,7 +193,7 @@ void Trainer::sortRecordEntries(ThreadState &st) const
     const int layers = network_.layerCount();
     st.rowTermStart.resize(static_cast<std::size_t>(layers));
     st.rowTerms.resize(static_cast<std::size_t>(layers));
-    for (int l = 0; l < layers; ++l) {
+    for (int l = 0; l < std::min(layers, denseFrom_); ++l) { // the dense layers have no entries
         std::vector<int> &start = st.rowTermStart[static_cast<std::size_t>(l)];
         std::vector<RowTerm> &terms = st.rowTerms[static_cast<std::size_t>(l)];
         start.assign(static_cast<std::size_t>(network_.weights(l).rows()) + 1, 0);
@@ -239,7 +251,6 @@ BatchResult Trainer::trainBatch()
     const double horizon = network_.config().maxSpikeZ();
     const int batchStart = cursor_;
     const int layers = network_.layerCount();
-    static std::vector<Matrix> noGradients; // backward() writes records, not matrices
 
     // Balance the threads: a sample costs about as much as it has non-black pixels (the rows the
     // scans visit). Longest first, each to the least loaded thread; the assignment depends only
@@ -284,6 +295,11 @@ BatchResult Trainer::trainBatch()
             st.correct = 0;
             st.recordCount = 0;
             st.image.resize(train.pixelCount());
+            // No dense gradient row is written yet in this batch (also on a thread without samples).
+            st.workspace.touchedRows.resize(static_cast<std::size_t>(layers));
+            for (int l = 0; l < layers; ++l)
+                st.workspace.touchedRows[static_cast<std::size_t>(l)].assign(
+                    static_cast<std::size_t>(std::as_const(network_).weights(l).rows()), 0);
             for (int b : assignment_[t]) {
                 const int position = batchStart + b;
                 const std::uint8_t *pixels = train.image(order_[position]);
@@ -336,8 +352,10 @@ BatchResult Trainer::trainBatch()
                 st.correct += pass.predictedClass() == label ? 1 : 0;
                 if (st.recordCount == static_cast<int>(st.records.size()))
                     st.records.emplace_back();
-                network_.backward(pass, st.dLossDz, noGradients, st.workspace, nullptr, &st.rowBroadcast,
-                                  &st.records[static_cast<std::size_t>(st.recordCount++)]);
+                GradientRecord &record = st.records[static_cast<std::size_t>(st.recordCount++)];
+                record.denseFrom = denseFrom_;
+                network_.backward(pass, st.dLossDz, st.denseGradients, st.workspace, nullptr, &st.rowBroadcast,
+                                  &record);
             }
             sortRecordEntries(st);
         });
@@ -424,7 +442,10 @@ BatchResult Trainer::trainBatch()
         std::vector<double> &threadRows = threads_[t]->threadRows;
         thread_local std::vector<const double *> written;
         written.clear();
-        for (int u = 0; u < threads; ++u) { // each thread's sum of this row, in thread order
+        for (int u = 0; u < threads && l >= denseFrom_; ++u) // dense rows: each thread's sum as it is
+            if (threads_[u]->workspace.touchedRows[static_cast<std::size_t>(l)][static_cast<std::size_t>(i)])
+                written.push_back(threads_[u]->denseGradients[static_cast<std::size_t>(l)].row(i).data() + c0);
+        for (int u = 0; u < threads && l < denseFrom_; ++u) { // each thread's sum of this row, in thread order
             const int *start = termStarts_[static_cast<std::size_t>(l) * threads + u];
             const int k0 = start[i], k1 = start[i + 1];
             if (k0 == k1)
@@ -466,11 +487,22 @@ BatchResult Trainer::trainBatch()
         }
     };
     // The same gradient as rowGradient, as terms for GradientRow.h (the thread's own vectors).
-    auto gradientRow = [&](int l, Eigen::Index i, int t, const RecordSlice *slices, const double *base,
-                           const double *h) {
+    auto gradientRow = [&](int l, Eigen::Index i, Eigen::Index c0, int t, const RecordSlice *slices,
+                           const double *base, const double *h) {
         ThreadState &st = *threads_[t];
         st.gradTerms.clear();
         st.gradRuns.clear();
+        st.gradDense.clear();
+        if (l >= denseFrom_) { // each thread's dense row, in thread order
+            for (int u = 0; u < threads; ++u)
+                if (threads_[u]->workspace.touchedRows[static_cast<std::size_t>(l)][static_cast<std::size_t>(i)])
+                    st.gradDense.push_back(threads_[u]->denseGradients[static_cast<std::size_t>(l)].row(i).data() + c0);
+            st.gradRuns.push_back(0);
+            GradientRow row{st.gradTerms.data(), st.gradRuns.data(), 0, base, h, invBatch, l2};
+            row.dense = st.gradDense.data();
+            row.denseCount = static_cast<int>(st.gradDense.size());
+            return row;
+        }
         for (int u = 0; u < threads; ++u) { // each thread's terms of this row, in thread order
             const int *start = termStarts_[static_cast<std::size_t>(l) * threads + u];
             const int k0 = start[i], k1 = start[i + 1];
@@ -584,7 +616,7 @@ BatchResult Trainer::trainBatch()
                     if (fusedRows) {
                         // Adam: the gradient 16 columns at a time (the last step masked), each
                         // piece updated while it is in registers.
-                        adamRowFromGradient(gradientRow(l, i, t, slices, base, h), n, wRow, m0 + i * momentStride,
+                        adamRowFromGradient(gradientRow(l, i, c0, t, slices, base, h), n, wRow, m0 + i * momentStride,
                                             v0 + i * momentStride, partial, adam);
                     } else {
                         rowGradient(l, i, c0, ub.colEnd, buffer.data(), t, slices, base, h, wRow);

@@ -26,6 +26,9 @@ struct Trainer::ThreadState {
     // LayerGradientRecord); kept across batches so their buffers are reused.
     std::vector<GradientRecord> records;
     int recordCount = 0;
+    // The layers from Trainer's denseFrom_ on: this batch's gradient as dense rows (backward()
+    // with the workspace's touchedRows flags, cleared at each batch's start); empty elsewhere.
+    std::vector<Matrix> denseGradients;
     std::vector<Eigen::RowVectorXd> rowBroadcast; // see SpikeNetwork::backward
     Vector dLossDz;
     std::vector<std::uint8_t> image;
@@ -35,6 +38,7 @@ struct Trainer::ThreadState {
     // (trainBatch, GradientRow.h).
     std::vector<GradientTerm> gradTerms;
     std::vector<int> gradRuns;
+    std::vector<const double *> gradDense; // or its threads' dense rows (a dense layer's row)
     // This thread's record entries by row, per layer: row i's are rowTerms[l][rowTermStart[l][i]
     // .. rowTermStart[l][i + 1]), in sample order (a counting sort; rowTermFill its cursors).
     std::vector<std::vector<int>> rowTermStart;

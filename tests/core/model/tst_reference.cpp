@@ -127,8 +127,15 @@ private slots:
                 broadcastDense.push_back(Eigen::RowVectorXd::Zero(w.cols()));
                 broadcastRecords.push_back(Eigen::RowVectorXd::Zero(w.cols()));
             }
-            BackwardWorkspace denseWs, recordWs;
+            // And the trainer's mix: records for all but the last layer, whose gradient goes
+            // into dense rows (GradientRecord::denseFrom).
+            std::vector<Matrix> mixed(static_cast<std::size_t>(L));
+            mixed.back() = Matrix::Zero(dense.back().rows(), dense.back().cols());
+            std::vector<Eigen::RowVectorXd> broadcastMixed = broadcastRecords;
+            BackwardWorkspace denseWs, recordWs, mixedWs;
             std::vector<GradientRecord> records(6);
+            GradientRecord mixedRecord;
+            mixedRecord.denseFrom = L - 1;
             for (GradientRecord &record : records) {
                 const std::vector<std::uint8_t> pixels = randomPixels(sizes.front(), rng, 0.75);
                 ForwardPass pass;
@@ -138,6 +145,10 @@ private slots:
                 net.backward(pass, dLdz, dense, denseWs, nullptr, &broadcastDense);
                 static std::vector<Matrix> none;
                 net.backward(pass, dLdz, none, recordWs, nullptr, &broadcastRecords, &record);
+                net.backward(pass, dLdz, mixed, mixedWs, nullptr, &broadcastMixed, &mixedRecord);
+                QVERIFY(mixedRecord.layers.back().entries.empty());
+                for (int l = 0; l + 1 < L; ++l)
+                    QCOMPARE(mixedRecord.layers[l].entries.size(), record.layers[l].entries.size());
                 const int lastGroup = static_cast<int>(pass.layers[0].groupEnd.size()) - 1;
                 for (int c : record.layers[0].cut)
                     cutBeforeLast += c >= 0 && c < lastGroup ? 1 : 0;
@@ -147,7 +158,23 @@ private slots:
                 for (int l = 0; l < L; ++l)
                     referenceSum[l] += gr[l];
             }
+            QVERIFY(mixedWs.touchedRows.back() == denseWs.touchedRows.back());
+            { // dense layers need gradient matrices of their shapes
+                ForwardPass pass;
+                const std::vector<std::uint8_t> pixels = randomPixels(sizes.front(), rng, 0.75);
+                net.forward(pixels.data(), pass);
+                Vector dLdz = Vector::Zero(sizes.back());
+                GradientRecord r;
+                r.denseFrom = 0;
+                std::vector<Matrix> wrongShapes = mixed;
+                QVERIFY_THROWS_EXCEPTION(std::invalid_argument, net.backward(pass, dLdz, wrongShapes, mixedWs, nullptr, nullptr, &r));
+            }
+            for (Eigen::Index i = 0; i < dense.back().rows(); ++i)
+                if (denseWs.touchedRows.back()[static_cast<std::size_t>(i)])
+                    QVERIFY(std::memcmp(mixed.back().row(i).data(), dense.back().row(i).data(),
+                                        sizeof(double) * dense.back().cols()) == 0);
             for (int l = 0; l < L; ++l) {
+                QVERIFY(std::memcmp(broadcastDense[l].data(), broadcastMixed[l].data(), sizeof(double) * broadcastDense[l].size()) == 0);
                 QVERIFY(std::memcmp(broadcastDense[l].data(), broadcastRecords[l].data(), sizeof(double) * broadcastDense[l].size()) == 0);
                 Matrix fromRecords = Matrix::Zero(dense[l].rows(), dense[l].cols());
                 for (Eigen::Index i = 0; i < dense[l].rows(); ++i) {
