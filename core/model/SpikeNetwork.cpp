@@ -309,13 +309,14 @@ void SpikeNetwork::orderInputs(const Vector &inputZ, bool bias, LayerActivity &o
     thread_local KeySort sort;
     std::vector<std::uint64_t> &keys = sort.keys;
     std::vector<int> &idx = sort.idx;
-    keys.resize(static_cast<std::size_t>(fanIn) + 8); // slack for whole 8-entry stores
-    idx.resize(static_cast<std::size_t>(fanIn) + 8);
+    keys.resize(static_cast<std::size_t>(fanIn));
+    idx.resize(static_cast<std::size_t>(fanIn));
     std::size_t m = 0;
     int i = 0;
 #if defined(__AVX512F__) && defined(__AVX512VL__)
     // The finite inputs' keys (z's bits) and indices in index order, eight at a time: compressed
-    // in registers and stored whole (up to 7 entries past them, cut off below).
+    // in registers and stored whole (entries past the m kept are overwritten or cut off below;
+    // a store ends at m + 8 <= i + 8 <= fanIn).
     const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     const __m512d infinity = _mm512_set1_pd(std::numeric_limits<double>::infinity());
     for (; i + 8 <= fanIn; i += 8) {

@@ -242,13 +242,15 @@ AdamConstants Optimizer::adamConstants(double gradientScale) const
 bool Optimizer::momentRows(std::size_t layer, Eigen::Index begin, Eigen::Index end, float *&m, float *&v,
                            Eigen::Index &rowStride)
 {
-    if (config_.kind != OptimizerKind::Adam || m_[layer].rows() == 0)
+    if (config_.kind != OptimizerKind::Adam || m_[layer].rows() == 0 || begin < 0 || begin >= end
+        || end > m_[layer].cols())
         return false;
     Eigen::Index runEnd = 0;
     const Eigen::Index k = storageIndex(layer, 0, begin, &runEnd);
     if (runEnd < end)
         return false;
-    rowStride = storageIndex(layer, 1 % m_[layer].rows(), begin, nullptr) - k; // the panel's width
+    // The panel's width (row 1's offset); 0 for a one-row layer, where only row 0 exists.
+    rowStride = storageIndex(layer, 1 % m_[layer].rows(), begin, nullptr) - k;
     m = m_[layer].data() + k;
     v = v_[layer].data() + k;
     return true;

@@ -297,7 +297,7 @@ BatchResult Trainer::trainBatch()
             st.image.resize(train.pixelCount());
             // No dense gradient row is written yet in this batch (also on a thread without samples).
             st.workspace.touchedRows.resize(static_cast<std::size_t>(layers));
-            for (int l = 0; l < layers; ++l)
+            for (int l = denseFrom_; l < layers; ++l)
                 st.workspace.touchedRows[static_cast<std::size_t>(l)].assign(
                     static_cast<std::size_t>(std::as_const(network_).weights(l).rows()), 0);
             for (int b : assignment_[t]) {
@@ -435,6 +435,13 @@ BatchResult Trainer::trainBatch()
     // Columns [c0, c1) of the row; out[0] is column c0's. `slices` are the records' slices from
     // column c0 on, by slot; `base` and `h` the broadcast and hinge rows from column c0 on.
     // `w` is the row's weights from column c0 on (for the L2 term).
+    // A dense layer's row i from column c0 on: each thread's row that backward() wrote, in
+    // thread order (GradientRecord::denseFrom).
+    auto denseRows = [&](int l, Eigen::Index i, Eigen::Index c0, std::vector<const double *> &rows) {
+        for (int u = 0; u < threads; ++u)
+            if (threads_[u]->workspace.touchedRows[static_cast<std::size_t>(l)][static_cast<std::size_t>(i)])
+                rows.push_back(threads_[u]->denseGradients[static_cast<std::size_t>(l)].row(i).data() + c0);
+    };
     auto rowGradient = [&](int l, Eigen::Index i, Eigen::Index c0, Eigen::Index c1, double *out, int t,
                            const RecordSlice *slices, const double *base, const double *__restrict h,
                            const double *__restrict w) {
@@ -442,9 +449,8 @@ BatchResult Trainer::trainBatch()
         std::vector<double> &threadRows = threads_[t]->threadRows;
         thread_local std::vector<const double *> written;
         written.clear();
-        for (int u = 0; u < threads && l >= denseFrom_; ++u) // dense rows: each thread's sum as it is
-            if (threads_[u]->workspace.touchedRows[static_cast<std::size_t>(l)][static_cast<std::size_t>(i)])
-                written.push_back(threads_[u]->denseGradients[static_cast<std::size_t>(l)].row(i).data() + c0);
+        if (l >= denseFrom_) // each thread's sum as it is
+            denseRows(l, i, c0, written);
         for (int u = 0; u < threads && l < denseFrom_; ++u) { // each thread's sum of this row, in thread order
             const int *start = termStarts_[static_cast<std::size_t>(l) * threads + u];
             const int k0 = start[i], k1 = start[i + 1];
@@ -493,11 +499,8 @@ BatchResult Trainer::trainBatch()
         st.gradTerms.clear();
         st.gradRuns.clear();
         st.gradDense.clear();
-        if (l >= denseFrom_) { // each thread's dense row, in thread order
-            for (int u = 0; u < threads; ++u)
-                if (threads_[u]->workspace.touchedRows[static_cast<std::size_t>(l)][static_cast<std::size_t>(i)])
-                    st.gradDense.push_back(threads_[u]->denseGradients[static_cast<std::size_t>(l)].row(i).data() + c0);
-            st.gradRuns.push_back(0);
+        if (l >= denseFrom_) {
+            denseRows(l, i, c0, st.gradDense);
             GradientRow row{st.gradTerms.data(), st.gradRuns.data(), 0, base, h, invBatch, l2};
             row.dense = st.gradDense.data();
             row.denseCount = static_cast<int>(st.gradDense.size());

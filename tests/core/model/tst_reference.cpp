@@ -266,22 +266,35 @@ private slots:
         // registers (scanNarrow in SpikeNetwork.cpp); every width from 1 to 17 at every offset
         // must give the bits of the wide scan over the whole layer: the closing black-pixel
         // group folded through the column sums (prepared) or summed row by row, tied pixel
-        // levels (quantised) and the hidden layer's spikes as one-input groups.
-        int compared = 0;
+        // levels (quantised), the hidden layer's spikes as one-input groups, and neurons that
+        // reach theta beyond a short horizon (silent).
+        int compared = 0, beyondHorizon = 0;
         for (std::uint64_t seed = 400; seed <= 405; ++seed) {
             const std::vector<int> sizes{196, 40, 36};
             Random rng(seed);
             SpikeNetwork net = randomNetwork(sizes, seed != 402, rng, 1.0 + 0.4 * static_cast<double>(seed % 3));
+            const std::vector<std::uint8_t> pixels = randomPixels(sizes.front(), rng, 0.6, seed % 3 == 1);
+            if (seed >= 404) { // a short horizon: some neurons reach theta beyond it (silent)
+                ForwardPass longHorizon;
+                net.forward(pixels.data(), longHorizon);
+                NetworkConfig cfg = net.config();
+                cfg.maxSpikeTime = 1.2;
+                SpikeNetwork shorter(cfg);
+                shorter.allWeights() = net.allWeights();
+                net = shorter;
+                for (const LayerActivity &a : longHorizon.layers)
+                    beyondHorizon += static_cast<int>(
+                        (a.spikeZ.array() > cfg.maxSpikeZ() && a.spikeZ.array() < kSilent).count());
+            }
             if (seed % 2 == 0)
                 net.prepare();
-            const std::vector<std::uint8_t> pixels = randomPixels(sizes.front(), rng, 0.6, seed % 3 == 1);
             ForwardPass whole;
             net.forward(pixels.data(), whole);
             for (int l = 0; l < net.layerCount(); ++l) {
                 const LayerActivity &a = whole.layers[static_cast<std::size_t>(l)];
                 const int n = net.fanOut(l);
                 for (int width = 1; width <= 17; ++width) {
-                    for (int c0 = 0; c0 + width <= n; c0 += 3) {
+                    for (int c0 = 0; c0 + width <= n; ++c0) {
                         LayerActivity b = a; // the same order; the outputs overwritten in [c0, c0 + width)
                         b.spikeZ.setConstant(-1.0);
                         net.scanColumns(l, b, c0, c0 + width);
@@ -297,8 +310,9 @@ private slots:
                 }
             }
         }
-        qInfo("%d spikes compared bit for bit", compared);
+        qInfo("%d spikes compared bit for bit; %d beyond the short horizon", compared, beyondHorizon);
         QVERIFY(compared > 5000);
+        QVERIFY(beyondHorizon > 5);
     }
 
     // The one-pass group-and-screen kernel (AVX-512) against the two-pass form it replaces (and

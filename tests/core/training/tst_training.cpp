@@ -406,7 +406,9 @@ private slots:
         // added, then Optimizer::updateRow. Records with and without a fold row, cuts above, at
         // and below the terms' groups (masked terms), one to three runs, widths with and
         // without a partial last step (10: the output layer's rows), slices from the records'
-        // first column and from a later one (a column block's).
+        // first column and from a later one (a column block's). Every other row has no terms
+        // but zero to three threads' dense rows (GradientRow::dense, the output layer's form),
+        // added to the broadcast row in order.
         Random rng(2024);
         for (const int n : {10, 16, 37, 200, 800}) {
             const int recordCount = 6, rows = 5, groups = 9;
@@ -445,10 +447,19 @@ private slots:
                 plain.beginStep();
                 std::vector<double> sumFused(static_cast<std::size_t>(n), 0.25), sumPlain = sumFused;
                 for (int i = 0; i < rows; ++i) {
-                    // This row's terms: runs of one to three records' entries.
+                    // This row's terms: runs of one to three records' entries; or dense rows.
                     std::vector<GradientTerm> terms;
                     std::vector<int> runs;
-                    const int runCount = 1 + static_cast<int>(rng.below(3));
+                    const bool denseRow = i % 2 == 1;
+                    std::vector<std::vector<double>> dense(denseRow ? rng.below(4) : 0);
+                    std::vector<const double *> densePointers;
+                    for (std::vector<double> &d : dense) {
+                        d.resize(static_cast<std::size_t>(n));
+                        for (double &x : d)
+                            x = rng.below(5) == 0 ? -0.0 : rng.uniform(-1.0, 1.0);
+                        densePointers.push_back(d.data());
+                    }
+                    const int runCount = denseRow ? 0 : 1 + static_cast<int>(rng.below(3));
                     for (int k = 0; k < runCount; ++k) {
                         runs.push_back(static_cast<int>(terms.size()));
                         const int count = 1 + static_cast<int>(rng.below(3));
@@ -468,13 +479,18 @@ private slots:
                         for (int j = 0; j < n; ++j)
                             r[static_cast<std::size_t>(j)] += acc[static_cast<std::size_t>(j)];
                     }
+                    for (const std::vector<double> &d : dense)
+                        for (int j = 0; j < n; ++j)
+                            r[static_cast<std::size_t>(j)] += d[static_cast<std::size_t>(j)];
                     for (int j = 0; j < n; ++j)
                         g[static_cast<std::size_t>(j)] = std::fma(l2, wPlain[0](i, j),
                                                                   std::fma(r[static_cast<std::size_t>(j)], invBatch,
                                                                            hinge[static_cast<std::size_t>(j)]));
                     // The gradient as the fused form computes it, compared before Adam (whose
                     // float moments would hide a last-bit difference).
-                    const GradientRow row{terms.data(), runs.data(), runCount, base.data(), hinge.data(), invBatch, l2};
+                    GradientRow row{terms.data(), runs.data(), runCount, base.data(), hinge.data(), invBatch, l2};
+                    row.dense = densePointers.data();
+                    row.denseCount = static_cast<int>(densePointers.size());
                     std::vector<double> gFused(static_cast<std::size_t>(n));
                     rowGradientVectors(row, n, wPlain[0].row(i).data(), gFused.data());
                     QVERIFY2(std::memcmp(g.data(), gFused.data(), sizeof(double) * g.size()) == 0,
