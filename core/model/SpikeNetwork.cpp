@@ -347,8 +347,10 @@ void SpikeNetwork::orderInputs(const Vector &inputZ, bool bias, LayerActivity &o
         out.inputOrder[0] = fanIn;
         out.orderedZ[0] = 1.0;
     }
-    std::copy_n(idx.data(), m, out.inputOrder.data() + lead);
-    std::memcpy(out.orderedZ.data() + lead, keys.data(), m * sizeof(double));
+    if (m > 0) { // (memcpy must not see the null data of an empty vector)
+        std::copy_n(idx.data(), m, out.inputOrder.data() + lead);
+        std::memcpy(out.orderedZ.data() + lead, keys.data(), m * sizeof(double));
+    }
     finishOrder(out);
 }
 
