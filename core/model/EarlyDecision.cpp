@@ -223,23 +223,17 @@ template <typename LayerOfT>
 void finishCheck(LayerOfT &layer)
 {
     const std::size_t n = layer.emitted.size();
+    layer.spikes += static_cast<int>(n);
+    if constexpr (std::is_same_v<decltype(layer.z), std::vector<float>>) { // packed (z bits, index) keys
 #if defined(__AVX512F__)
-    if constexpr (std::is_same_v<decltype(layer.z), std::vector<float>>) {
-        if (n > 1 && n <= kRankSortMax && rankSortFloatSpikes(layer.emitted, layer.sortScratch)) {
-            layer.spikes += static_cast<int>(n);
+        if (n > 1 && n <= kRankSortMax && rankSortFloatSpikes(layer.emitted, layer.sortScratch))
             return;
-        }
-    }
 #endif
-    if constexpr (std::is_same_v<decltype(layer.z), std::vector<float>>) {
-        if (n > kRankSortMax && sortFloatSpikes(layer.emitted, layer.sortKeys)) {
-            layer.spikes += static_cast<int>(n);
+        if (n > kRankSortMax && sortFloatSpikes(layer.emitted, layer.sortKeys))
             return;
-        }
     }
     if (n > 1) // most checks emit nothing
         sortSpikes(layer.emitted, layer.sortScratch, layer.sortKeys);
-    layer.spikes += static_cast<int>(n);
 }
 
 // The end of the tie group that starts at `begin` among z[0, received): the first later index

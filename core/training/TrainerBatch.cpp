@@ -432,9 +432,6 @@ BatchResult Trainer::trainBatch()
     // multiply-adds are explicit, as in GradientRow.cpp, so both forms agree in every build.
     const double invBatch = 1.0 / batch;
     const double l2 = config_.l2;
-    // Columns [c0, c1) of the row; out[0] is column c0's. `slices` are the records' slices from
-    // column c0 on, by slot; `base` and `h` the broadcast and hinge rows from column c0 on.
-    // `w` is the row's weights from column c0 on (for the L2 term).
     // A dense layer's row i from column c0 on: each thread's row that backward() wrote, in
     // thread order (GradientRecord::denseFrom).
     auto denseRows = [&](int l, Eigen::Index i, Eigen::Index c0, std::vector<const double *> &rows) {
@@ -442,6 +439,9 @@ BatchResult Trainer::trainBatch()
             if (threads_[u]->workspace.touchedRows[static_cast<std::size_t>(l)][static_cast<std::size_t>(i)])
                 rows.push_back(threads_[u]->denseGradients[static_cast<std::size_t>(l)].row(i).data() + c0);
     };
+    // Columns [c0, c1) of the row; out[0] is column c0's. `slices` are the records' slices from
+    // column c0 on, by slot; `base` and `h` the broadcast and hinge rows from column c0 on.
+    // `w` is the row's weights from column c0 on (for the L2 term).
     auto rowGradient = [&](int l, Eigen::Index i, Eigen::Index c0, Eigen::Index c1, double *out, int t,
                            const RecordSlice *slices, const double *base, const double *__restrict h,
                            const double *__restrict w) {
@@ -451,18 +451,19 @@ BatchResult Trainer::trainBatch()
         written.clear();
         if (l >= denseFrom_) // each thread's sum as it is
             denseRows(l, i, c0, written);
-        for (int u = 0; u < threads && l < denseFrom_; ++u) { // each thread's sum of this row, in thread order
-            const int *start = termStarts_[static_cast<std::size_t>(l) * threads + u];
-            const int k0 = start[i], k1 = start[i + 1];
-            if (k0 == k1)
-                continue;
-            double *acc = threadRows.data() + written.size() * static_cast<std::size_t>(n); // sized in reset()
-            written.push_back(acc);
-            const RowTerm *term = termLists_[static_cast<std::size_t>(l) * threads + u];
-            const RecordSlice *own = slices + firstSlot_[static_cast<std::size_t>(u)];
-            for (int k = k0; k < k1; ++k) // the first assigned, as backward did
-                own[term[k].record].accumulate(term[k].z, term[k].group, n, acc, k == k0);
-        }
+        else
+            for (int u = 0; u < threads; ++u) { // each thread's sum of this row, in thread order
+                const int *start = termStarts_[static_cast<std::size_t>(l) * threads + u];
+                const int k0 = start[i], k1 = start[i + 1];
+                if (k0 == k1)
+                    continue;
+                double *acc = threadRows.data() + written.size() * static_cast<std::size_t>(n); // sized in reset()
+                written.push_back(acc);
+                const RowTerm *term = termLists_[static_cast<std::size_t>(l) * threads + u];
+                const RecordSlice *own = slices + firstSlot_[static_cast<std::size_t>(u)];
+                for (int k = k0; k < k1; ++k) // the first assigned, as backward did
+                    own[term[k].record].accumulate(term[k].z, term[k].group, n, acc, k == k0);
+            }
         std::size_t count = written.size();
         if (count > 2) { // all but the last summed into out, in thread order
             const double *__restrict w0 = written[0];
