@@ -21,17 +21,6 @@
 
 namespace firstspike {
 
-namespace {
-
-double threadCpuSeconds()
-{
-    timespec ts{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-
-} // namespace
-
 GuiBenchmark::GuiBenchmark(MainWindow &window, int epochs, QObject *parent)
     : QObject(parent)
     , window_(window)
@@ -56,11 +45,11 @@ void GuiBenchmark::start()
             return;
         stalls_->stop();
         guiSeconds_ += guiWall_.elapsed() / 1000.0;
-        guiCpuSeconds_ += threadCpuSeconds() - guiCpuStart_;
+        guiCpuSeconds_ += FrameBudget::threadCpuSeconds() - guiCpuStart_;
         frames_ += window_.framesRendered() - framesStart_;
         snapshots_ += window_.snapshotsReceived() - snapshotsStart_;
         // Let the slice's last snapshot reach the window, then read its counters.
-        QTimer::singleShot(3 * MainWindow::kRefreshMs, this, &GuiBenchmark::onGuiSliceDone);
+        QTimer::singleShot(3 * FrameBudget::kSlowestMs, this, &GuiBenchmark::onGuiSliceDone);
     });
     if (controller->data())
         begin();
@@ -95,7 +84,7 @@ void GuiBenchmark::begin()
     const int batch = std::max(1, config.training.batchSize);
     const int batchesPerEpoch = (headless_->epochSize() + batch - 1) / batch;
     totalBatches_ = static_cast<long long>(batchesPerEpoch) * epochs_;
-    sliceBatches_ = std::clamp(1000 / batch, 1, batchesPerEpoch);
+    sliceBatches_ = std::clamp((getenv("SLICE") ? atoi(getenv("SLICE")) : 1000) / batch, 1, batchesPerEpoch);
     std::printf("firstspike GUI benchmark: %s, %d epoch(s) in slices of %d mini-batches of %d; each slice trained with "
                 "every view open, then by an identical headless trainer (the CLI's code path) in this process; %d "
                 "trainer threads\n",
@@ -117,9 +106,9 @@ void GuiBenchmark::runGuiSlice()
         stalls_->start();
     else
         stalls_->resume();
-    guiCpuStart_ = threadCpuSeconds();
+    guiCpuStart_ = FrameBudget::threadCpuSeconds();
     guiWall_.start();
-    window_.controller()->trainSteps(static_cast<int>(std::min<long long>(sliceBatches_, totalBatches_ - batchesDone_)));
+    window_.controller()->trainStepsHeld(static_cast<int>(std::min<long long>(sliceBatches_, totalBatches_ - batchesDone_)));
 }
 
 void GuiBenchmark::onGuiSliceDone()

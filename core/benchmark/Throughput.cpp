@@ -231,7 +231,7 @@ MachineProbe probeMachine(int threads)
         std::atomic<int> &turn = line.turn;
         int trips = 0;
         double seconds = 0.0;
-        pool.run([&](int t) {
+        pool.runOnEachThread([&](int t) {
             if (t == 0) {
                 while (turn.load(std::memory_order_acquire) != kStart) {} // thread 1 is running
                 const double t0 = now();
@@ -270,7 +270,7 @@ MachineProbe probeMachine(int threads)
         const double one = now() - t0;
         std::atomic<int> next{0};
         t0 = now();
-        pool.run([&](int t) {
+        pool.runOnEachThread([&](int t) {
             for (int i; (i = next.fetch_add(1)) < items;)
                 sink[static_cast<std::size_t>(t)] += computeItem(i);
         });
@@ -282,7 +282,7 @@ MachineProbe probeMachine(int threads)
     {
         std::vector<std::unique_ptr<StreamRegion>> regions(static_cast<std::size_t>(threads));
         const int steps = 8;
-        pool.run([&](int t) { // allocated and first written by its thread
+        pool.runOnEachThread([&](int t) { // allocated and first written by its thread
             regions[static_cast<std::size_t>(t)] = std::make_unique<StreamRegion>();
             regions[static_cast<std::size_t>(t)]->step();
         });
@@ -292,7 +292,7 @@ MachineProbe probeMachine(int threads)
                 r->step();
         const double one = now() - t0;
         t0 = now();
-        pool.run([&](int t) {
+        pool.runOnEachThread([&](int t) {
             for (int s = 0; s < steps; ++s)
                 regions[static_cast<std::size_t>(t)]->step();
         });

@@ -40,6 +40,7 @@ int ThreadPool::hardwareThreads()
 
 ThreadPool::ThreadPool(int threads)
     : threadCount_(threads <= 0 ? hardwareThreads() : std::min(threads, 256))
+    , claims_(static_cast<std::size_t>(threadCount_))
 {
     errors_.resize(threadCount_);
     for (int i = 1; i < threadCount_; ++i)
@@ -59,21 +60,52 @@ ThreadPool::~ThreadPool()
 
 void ThreadPool::run(const std::function<void(int)> &task)
 {
-    std::fill(errors_.begin(), errors_.end(), nullptr);
-    if (threadCount_ > 1) {
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            task_ = &task;
-            pending_.store(threadCount_ - 1, std::memory_order_relaxed);
-            generation_.fetch_add(1, std::memory_order_release);
+    start(task, true);
+}
+
+void ThreadPool::runOnEachThread(const std::function<void(int)> &task)
+{
+    start(task, false);
+}
+
+bool ThreadPool::takeTasks(int first, unsigned long generation, const std::function<void(int)> *task, bool shared)
+{
+    bool finishedLast = false;
+    for (int k = 0; k < (shared ? threadCount_ : 1); ++k) {
+        const int t = (first + k) % threadCount_;
+        // Every task is taken once in every generation, so before this one each claim holds the
+        // previous generation. A thread that slept through this generation fails here with the
+        // same test; a relaxed read first costs a taken task no write to its line.
+        std::atomic<unsigned long> &claim = claims_[static_cast<std::size_t>(t)].generation;
+        unsigned long expected = generation - 1;
+        if (claim.load(std::memory_order_relaxed) != expected
+            || !claim.compare_exchange_strong(expected, generation, std::memory_order_acq_rel))
+            continue;
+        try {
+            (*task)(t);
+        } catch (...) {
+            errors_[static_cast<std::size_t>(t)] = std::current_exception();
         }
+        if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1)
+            finishedLast = true;
+    }
+    return finishedLast;
+}
+
+void ThreadPool::start(const std::function<void(int)> &task, bool shared)
+{
+    std::fill(errors_.begin(), errors_.end(), nullptr);
+    unsigned long generation = 0;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        task_ = &task;
+        shared_ = shared;
+        pending_.store(threadCount_, std::memory_order_relaxed);
+        generation = generation_.fetch_add(1, std::memory_order_release) + 1;
+    }
+    if (threadCount_ > 1)
         wake_.notify_all();
-    }
-    try {
-        task(0);
-    } catch (...) {
-        errors_[0] = std::current_exception();
-    }
+    takeTasks(0, generation, &task, shared);
     if (threadCount_ > 1) {
         for (int spin = 0; spin < kSpinIterations && pending_.load(std::memory_order_acquire) != 0; ++spin)
             FIRSTSPIKE_CPU_RELAX();
@@ -141,6 +173,7 @@ void ThreadPool::workerLoop(int index)
              ++spin)
             FIRSTSPIKE_CPU_RELAX();
         const std::function<void(int)> *task = nullptr;
+        bool shared = true;
         {
             std::unique_lock<std::mutex> lock(mutex_);
             wake_.wait(lock, [&] { return quit_.load() || generation_.load(std::memory_order_acquire) != seen; });
@@ -148,13 +181,11 @@ void ThreadPool::workerLoop(int index)
                 return;
             seen = generation_.load(std::memory_order_acquire);
             task = task_;
+            shared = shared_;
         }
-        try {
-            (*task)(index);
-        } catch (...) {
-            errors_[index] = std::current_exception();
-        }
-        if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        // A worker that wakes after the others took every task of this generation (and the
+        // caller may have returned, `task` gone) finds them all claimed and runs nothing.
+        if (takeTasks(index, seen, task, shared)) {
             std::lock_guard<std::mutex> lock(mutex_); // pairs with the caller's wait predicate
             done_.notify_all();
         }

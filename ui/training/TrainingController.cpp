@@ -323,11 +323,21 @@ void TrainingController::step()
 
 void TrainingController::trainSteps(int batches)
 {
+    runSteps(batches, false);
+}
+
+void TrainingController::trainStepsHeld(int batches)
+{
+    runSteps(batches, true);
+}
+
+void TrainingController::runSteps(int batches, bool held)
+{
     if (state_ == State::Finished || (state_ != State::Paused && state_ != State::Running && configPending_))
         startNewRun();
     worker_->setLiveConfig({config_.training.batchSize, config_.training.optimizer.learningRate});
-    pauseAtTarget_ = true;
-    worker_->runFor(batches);
+    pauseAtTarget_ = !held;
+    worker_->runFor(batches, held);
     setState(State::Running);
 }
 

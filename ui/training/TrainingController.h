@@ -87,6 +87,10 @@ public Q_SLOTS:
     void togglePause();  // Space: Train / Pause / Resume
     void step();         // one mini-batch, then paused
     void trainSteps(int batches); // this many mini-batches, then paused (screenshots, demos)
+    // This many mini-batches, then the worker waits with the state left Running: the views stay
+    // in their live mode, as in a run that never stops (the GUI benchmark's measured slices,
+    // which a pause and resume would each time redraw in the paused look and back).
+    void trainStepsHeld(int batches);
     void stop();
     void reset();        // new weights from the seed, with the current settings
     // All settings; when a run is live only the live-safe ones (batch, lr) are applied now,
@@ -111,6 +115,7 @@ Q_SIGNALS:
     void runRecorded(const QString &folder, bool ended, const QString &error);
 
 private:
+    void runSteps(int batches, bool held);
     void setState(State state);
     void startNewRun();
 

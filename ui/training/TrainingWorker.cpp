@@ -140,11 +140,12 @@ void TrainingWorker::announceData()
     Q_EMIT dataLoaded(baseData_->train.size(), baseData_->test.size(), QString::fromStdString(baseData_->source));
 }
 
-void TrainingWorker::runFor(int count)
+void TrainingWorker::runFor(int count, bool held)
 {
     {
         std::lock_guard lock(mutex_);
         pendingRunFor_ = count;
+        pendingHeld_ = held;
         pendingSteps_ = 0;
         mailPending_ = true;
     }
@@ -350,6 +351,7 @@ void TrainingWorker::run()
         std::optional<LiveConfig> live;
         bool step = false, republish = false;
         int runFor = 0;
+        bool held = false;
         {
             std::unique_lock lock(mutex_);
             wake_.wait(lock, [&] { return quit_ || mailPending_ || running_ || pendingSteps_ > 0; });
@@ -363,6 +365,7 @@ void TrainingWorker::run()
                 republish = true;
                 mailPending_ = false;
                 runFor = pendingRunFor_;
+                held = pendingHeld_;
                 pendingRunFor_ = 0;
                 if (reset)
                     generation_ = pendingGeneration_;
@@ -373,7 +376,7 @@ void TrainingWorker::run()
             }
         }
         try {
-            serve(reset, restore, newData, live, step, republish, runFor);
+            serve(reset, restore, newData, live, step, republish, runFor, held);
         } catch (const std::exception &e) {
             fail(describe(e, "while training"));
         } catch (...) {
@@ -396,7 +399,7 @@ void TrainingWorker::fail(const QString &message)
 
 void TrainingWorker::serve(std::optional<RunConfig> &reset, std::shared_ptr<const Checkpoint> &restore,
                            std::optional<std::shared_ptr<const DataSplit>> &newData, std::optional<LiveConfig> &live,
-                           bool step, bool republish, int runFor)
+                           bool step, bool republish, int runFor, bool held)
 {
     if (newData) {
         try {
@@ -440,6 +443,7 @@ void TrainingWorker::serve(std::optional<RunConfig> &reset, std::shared_ptr<cons
     }
     if (runFor > 0) {
         pauseAtStep_ = trainer_->optimizer().stepCount() + runFor;
+        heldAtTarget_ = held;
         running_ = true;
     }
     if (running_ || step) {
@@ -448,6 +452,13 @@ void TrainingWorker::serve(std::optional<RunConfig> &reset, std::shared_ptr<cons
         if (running_ && pauseAt >= 0 && trainer_ && trainer_->optimizer().stepCount() >= pauseAt) {
             running_ = false;
             pauseAtStep_ = -1;
+            if (heldAtTarget_) {
+                // A hold: the views stay live, so the metrics (steps, samples, times) are enough.
+                heldAtTarget_ = false;
+                publish({});
+                Q_EMIT stepDone(generation_);
+                return;
+            }
             step = true;
         }
         if (step && trainer_) {

@@ -58,8 +58,9 @@ public:
     // Thread-safe commands, applied between mini-batches.
     void setRunning(bool running);
     void requestSteps(int count);
-    // Runs `count` more mini-batches, then pauses (emits stepDone).
-    void runFor(int count);
+    // Runs `count` more mini-batches, then pauses (emits stepDone). Held: the pause is a hold
+    // between measured slices (GUI benchmark), published as metrics only.
+    void runFor(int count, bool held = false);
     void requestReset(const RunConfig &config, std::uint64_t generation);
     // Replaces the data set (null: the embedded MNIST set) and starts a new run on it.
     void requestData(std::shared_ptr<const DataSplit> data, const RunConfig &config, std::uint64_t generation);
@@ -108,7 +109,7 @@ private:
     // One pass of the loop, after the mailbox was read: apply what came, train a batch.
     void serve(std::optional<RunConfig> &reset, std::shared_ptr<const Checkpoint> &restore,
                std::optional<std::shared_ptr<const DataSplit>> &newData, std::optional<LiveConfig> &live, bool step,
-               bool republish, int runFor);
+               bool republish, int runFor, bool held);
     // Ends the run with an error (the trainer is dropped) and tells the GUI.
     void fail(const QString &message);
     void saveRequested();
@@ -140,6 +141,8 @@ private:
     std::atomic<long long> pauseAtStep_{-1};
     int pendingSteps_ = 0;
     int pendingRunFor_ = 0;
+    bool pendingHeld_ = false;
+    bool heldAtTarget_ = false; // the running runFor() ends in a hold
     std::optional<RunConfig> pendingReset_;
     std::optional<std::shared_ptr<const DataSplit>> pendingData_;
     std::uint64_t pendingGeneration_ = 0;

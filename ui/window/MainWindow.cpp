@@ -43,6 +43,7 @@
 #include <QStatusBar>
 #include <QStyle>
 #include <QTabWidget>
+#include <QThread>
 #include <QTimer>
 #include <QToolBar>
 #include <QToolButton>
@@ -450,6 +451,8 @@ void MainWindow::createStatusBar()
     for (QLabel *l : {stateLabel_, epochLabel_, sampleLabel_, lossLabel_, accuracyLabel_, speedLabel_, etaLabel_})
         statusBar()->addPermanentWidget(l);
     statusBar()->addPermanentWidget(progress_);
+    // The bar paints its own background: its numbers changing do not repaint the window behind.
+    statusBar()->setAutoFillBackground(true);
 }
 
 void MainWindow::showInspect(bool inspect)
@@ -494,33 +497,52 @@ void MainWindow::refreshViews()
     if (!dirty_)
         return;
     dirty_ = false;
-    curves_->refresh();
-    if (pendingTiles_) {
-        weights_->setTiles(pendingTiles_);
-        detail_->setTiles(pendingTiles_);
-        pendingTiles_.reset();
-    }
-    if (pendingActivity_) {
-        weights_->setActivity(pendingActivity_);
-        detail_->setActivity(pendingActivity_);
-        pendingActivity_.reset();
-    }
-    if (pendingSample_) {
-        sample_->setSample(pendingSample_);
-        pendingSample_.reset();
-    }
-    // The plots move at the refresh rate; the status bar's numbers are read, not watched, and
-    // re-laying out its labels every frame would cost more than the plots (a run's last
-    // snapshot and every state change still show at once).
     const bool running = controller_->state() == TrainingController::State::Running;
-    if (!running || !statusClock_.isValid() || statusClock_.elapsed() >= kStatusMs || (latest_ && latest_->runFinished)) {
+    if (running) {
+        const int threads = controller_->config().training.threads;
+        const bool crowded = threads <= 0 || threads >= QThread::idealThreadCount();
+        refreshTimer_->setInterval(frameBudget_.nextIntervalMs(FrameBudget::threadCpuSeconds(), crowded));
+    } else if (refreshTimer_->interval() != kRefreshMs) {
+        frameBudget_.reset();
+        refreshTimer_->setInterval(kRefreshMs);
+    }
+    curves_->refresh();
+    // The curves move at the refresh rate. The weight maps, the test sample and the status bar
+    // (its numbers are read, not watched) change every kSlowViewFrames frames at most: each of
+    // them costs more to draw than a frame of the curves. A paused or finished run, and every
+    // state change, still show at once.
+    const int slowPeriodMs = std::max(kStatusMs, kSlowViewFrames * refreshTimer_->interval());
+    const bool finished = latest_ && latest_->runFinished;
+    if (!running || finished || !slowViewsClock_.isValid() || slowViewsClock_.elapsed() >= slowPeriodMs) {
+        bool shown = false;
+        if (pendingTiles_) {
+            weights_->setTiles(pendingTiles_);
+            detail_->setTiles(pendingTiles_);
+            pendingTiles_.reset();
+            shown = true;
+        }
+        if (pendingActivity_) {
+            weights_->setActivity(pendingActivity_);
+            detail_->setActivity(pendingActivity_);
+            pendingActivity_.reset();
+            shown = true;
+        }
+        if (pendingSample_) {
+            sample_->setSample(pendingSample_);
+            pendingSample_.reset();
+            shown = true;
+        }
+        if (shown)
+            slowViewsClock_.start();
+    }
+    if (!running || !statusClock_.isValid() || statusClock_.elapsed() >= slowPeriodMs || finished) {
         updateStatus();
         statusClock_.start();
     } else if (!statusPending_) {
         // Skipped: show the latest state when the period is up even if no snapshot follows
         // (e.g. "evaluating epoch k" while the epoch-end evaluation runs).
         statusPending_ = true;
-        QTimer::singleShot(static_cast<int>(std::max<qint64>(1, kStatusMs - statusClock_.elapsed())), this, [this] {
+        QTimer::singleShot(static_cast<int>(std::max<qint64>(1, slowPeriodMs - statusClock_.elapsed())), this, [this] {
             statusPending_ = false;
             updateStatus();
             statusClock_.start();

@@ -1,12 +1,14 @@
 #pragma once
 // The application window: settings on the left, loss and accuracy curves in the middle, the
 // weight maps and the test sample in docks. Snapshots from the controller are coalesced by a
-// timer (kRefreshMs) so the views redraw at a steady rate whatever the training speed.
+// timer (kRefreshMs) so the views redraw at a steady rate whatever the training speed; while
+// the trainer takes every core, FrameBudget spaces the frames out.
 
 #include "ui/data/DataDownloader.h"
 #include "ui/export/FigureExporter.h"
 #include "ui/training/TrainingController.h"
 #include "ui/training/TrainingSnapshot.h"
+#include "ui/window/FrameBudget.h"
 
 #include <QElapsedTimer>
 #include <QMainWindow>
@@ -70,7 +72,7 @@ struct MainWindowOptions {
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
-    static constexpr int kRefreshMs = 40; // coalescing period: 25 frames per second
+    static constexpr int kRefreshMs = FrameBudget::kFastestMs; // coalescing period: 25 frames per second
 
     explicit MainWindow(const MainWindowOptions &options = {}, QWidget *parent = nullptr);
     ~MainWindow() override;
@@ -230,6 +232,7 @@ private:
     QProgressBar *progress_ = nullptr;
 
     QTimer *refreshTimer_ = nullptr;
+    FrameBudget frameBudget_; // the refresh period while training (FrameBudget.h)
     SnapshotPtr latest_;
     bool dirty_ = false;
     std::shared_ptr<const WeightTiles> pendingTiles_;
@@ -241,7 +244,9 @@ private:
     long long snapshotsReceived_ = 0;
     long long framesRendered_ = 0;
     QElapsedTimer statusClock_; // the status bar's numbers change at most kStatusMs apart while running
+    QElapsedTimer slowViewsClock_; // the same for the weight maps and the test sample
     static constexpr int kStatusMs = 200;
+    static constexpr int kSlowViewFrames = 5; // the slow views' period in frames, while running
     bool statusPending_ = false;
     int trainSize_ = 0, testSize_ = 0;
 };

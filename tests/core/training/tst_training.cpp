@@ -13,6 +13,8 @@
 
 #include <cstring>
 #include <limits>
+#include <thread>
+#include <chrono>
 
 using namespace firstspike;
 
@@ -299,6 +301,73 @@ private slots:
             std::atomic<int> count{0};
             pool.forEachBlock(even, [&](int, int) { count.fetch_add(1); });
             QCOMPARE(count.load(), 41);
+        }
+    }
+
+    void runTakesEveryTaskOnceWhicheverThreadIsFree()
+    {
+        // run(): every task index exactly once per call, never two at once with the same index,
+        // whichever thread takes it; 3 threads on this 2-core machine, many short calls, so
+        // workers wake late, sleep through calls and find tasks already taken.
+        for (int threads : {1, 2, 3}) {
+            ThreadPool pool(threads);
+            std::vector<std::atomic<int>> running(static_cast<std::size_t>(threads)), runs(static_cast<std::size_t>(threads));
+            std::atomic<int> overlaps{0};
+            long long takenByOthers = 0;
+            for (int call = 0; call < 3000; ++call) {
+                std::vector<std::thread::id> ranOn(static_cast<std::size_t>(threads));
+                for (std::atomic<int> &r : runs)
+                    r.store(0);
+                pool.run([&](int t) {
+                    if (running[static_cast<std::size_t>(t)].fetch_add(1) != 0)
+                        overlaps.fetch_add(1);
+                    runs[static_cast<std::size_t>(t)].fetch_add(1);
+                    ranOn[static_cast<std::size_t>(t)] = std::this_thread::get_id();
+                    for (int spin = 0; spin < (call * 7 + t * 13) % 50; ++spin)
+                        std::this_thread::yield();
+                    running[static_cast<std::size_t>(t)].fetch_sub(1);
+                });
+                for (int t = 0; t < threads; ++t) {
+                    QCOMPARE(runs[static_cast<std::size_t>(t)].load(), 1);
+                    takenByOthers += t > 0 && ranOn[static_cast<std::size_t>(t)] == std::this_thread::get_id();
+                }
+                if (call % 300 == 0) // the workers fall asleep
+                    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+            }
+            QCOMPARE(overlaps.load(), 0);
+            // A sleeping worker's task goes to the caller, which has finished its own long
+            // before the worker wakes (some of the ten calls after a sleep, at least).
+            if (threads > 1)
+                QVERIFY2(takenByOthers > 0, "no task was ever taken by the calling thread");
+            qInfo("%d threads: %lld tasks of the workers taken by the calling thread", threads, takenByOthers);
+
+            // Exceptions: the lowest task index's, after every task ran.
+            std::atomic<int> ran{0};
+            try {
+                pool.run([&](int t) {
+                    ran.fetch_add(1);
+                    if (t >= 1)
+                        throw std::runtime_error("task " + std::to_string(t));
+                });
+                QVERIFY(threads == 1);
+            } catch (const std::runtime_error &e) {
+                QCOMPARE(QString(e.what()), QStringLiteral("task 1"));
+            }
+            QCOMPARE(ran.load(), threads);
+
+            // runOnEachThread(): task t on thread t, all at once (each waits for all to start).
+            std::atomic<int> started{0};
+            std::vector<std::thread::id> ids(static_cast<std::size_t>(threads));
+            pool.runOnEachThread([&](int t) {
+                ids[static_cast<std::size_t>(t)] = std::this_thread::get_id();
+                started.fetch_add(1);
+                while (started.load() < threads)
+                    std::this_thread::yield();
+            });
+            QCOMPARE(ids[0], std::this_thread::get_id());
+            for (int a = 0; a < threads; ++a)
+                for (int b = a + 1; b < threads; ++b)
+                    QVERIFY(ids[static_cast<std::size_t>(a)] != ids[static_cast<std::size_t>(b)]);
         }
     }
 

@@ -8,6 +8,7 @@
 #include "ui/weights/NeuronDetailView.h"
 #include "ui/inspect/SamplePanel.h"
 #include "ui/window/StallMonitor.h"
+#include "ui/window/FrameBudget.h"
 #include "ui/training/TrainingController.h"
 #include "ui/weights/WeightMapView.h"
 
@@ -299,6 +300,69 @@ private Q_SLOTS:
         QVERIFY(ms < 5000);
         QCOMPARE(TrainingWorker::instances(), 0);
         QTest::qWait(100); // no late queued signal may reach the deleted window
+    }
+
+    void heldStepsKeepTheRunLive()
+    {
+        // The GUI benchmark's slices: N mini-batches, then the worker waits while the window
+        // stays in its running state (no pause and resume between slices), exactly N each time.
+        MainWindow w(options(smallRun()));
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QTRY_COMPARE_WITH_TIMEOUT(w.controller()->state(), State::Ready, 10000);
+        QSignalSpy states(w.controller(), &TrainingController::stateChanged);
+        QSignalSpy steps(w.controller(), &TrainingController::stepsDone);
+        w.controller()->trainStepsHeld(7);
+        QTRY_COMPARE_WITH_TIMEOUT(steps.count(), 1, 20000);
+        QTRY_COMPARE(currentStep(w), 7LL);
+        QCOMPARE(steps.at(0).at(0).toLongLong(), 7LL);
+        QCOMPARE(w.controller()->state(), State::Running);
+        QCOMPARE(w.trainAction()->text(), QStringLiteral("&Pause"));
+        QTest::qWait(300);
+        QCOMPARE(currentStep(w), 7LL); // held, not training
+        w.controller()->trainStepsHeld(5);
+        QTRY_COMPARE_WITH_TIMEOUT(steps.count(), 2, 20000);
+        QTRY_COMPARE(currentStep(w), 12LL);
+        QCOMPARE(w.controller()->state(), State::Running);
+        QCOMPARE(states.count(), 1); // Ready -> Running once, never paused in between
+        // A plain trainSteps() still ends paused.
+        w.controller()->trainSteps(2);
+        QTRY_COMPARE_WITH_TIMEOUT(steps.count(), 3, 20000);
+        QTRY_COMPARE(w.controller()->state(), State::Paused);
+        QCOMPARE(currentStep(w), 14LL);
+    }
+
+    void frameBudgetSpacesFramesWhenCrowded()
+    {
+        FrameBudget b;
+        // The first frame has no cost measured yet; a free core keeps every frame fast.
+        QCOMPARE(b.nextIntervalMs(10.0, true), FrameBudget::kFastestMs);
+        QCOMPARE(b.nextIntervalMs(10.010, false), FrameBudget::kFastestMs);
+        b.reset();
+        // Crowded: 1.5 ms of GUI-thread time a frame at 3 % of a core is a frame every 50 ms.
+        double cpu = 5.0;
+        QCOMPARE(b.nextIntervalMs(cpu, true), FrameBudget::kFastestMs);
+        int interval = 0;
+        for (int i = 0; i < 20; ++i)
+            interval = b.nextIntervalMs(cpu += 0.0015, true);
+        QCOMPARE(interval, 50);
+        QVERIFY(std::abs(b.cpuPerFrameSeconds() - 0.0015) < 1e-9);
+        // Cheap frames: never faster than 25 a second; expensive ones: never slower than 10.
+        for (int i = 0; i < 40; ++i)
+            interval = b.nextIntervalMs(cpu += 0.0002, true);
+        QCOMPARE(interval, FrameBudget::kFastestMs);
+        for (int i = 0; i < 40; ++i)
+            interval = b.nextIntervalMs(cpu += 0.020, true);
+        QCOMPARE(interval, FrameBudget::kSlowestMs);
+        // One slow frame among cheap ones moves the mean by an eighth of its excess only.
+        for (int i = 0; i < 200; ++i)
+            b.nextIntervalMs(cpu += 0.0006, true);
+        QCOMPARE(b.nextIntervalMs(cpu += 0.0006 + 0.008, true), 53); // (0.6 + 8 / 8) ms / 3 %
+        // A clock that goes backwards (or is missing) changes nothing.
+        const double mean = b.cpuPerFrameSeconds();
+        b.nextIntervalMs(cpu - 1.0, true);
+        QCOMPARE(b.cpuPerFrameSeconds(), mean);
+        QVERIFY(FrameBudget::threadCpuSeconds() > 0.0);
     }
 
     void guiThreadStaysResponsive()
