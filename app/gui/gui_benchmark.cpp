@@ -84,7 +84,7 @@ void GuiBenchmark::begin()
     const int batch = std::max(1, config.training.batchSize);
     const int batchesPerEpoch = (headless_->epochSize() + batch - 1) / batch;
     totalBatches_ = static_cast<long long>(batchesPerEpoch) * epochs_;
-    sliceBatches_ = std::clamp((getenv("SLICE") ? atoi(getenv("SLICE")) : 1000) / batch, 1, batchesPerEpoch);
+    sliceBatches_ = std::clamp(1000 / batch, 1, batchesPerEpoch);
     std::printf("firstspike GUI benchmark: %s, %d epoch(s) in slices of %d mini-batches of %d; each slice trained with "
                 "every view open, then by an identical headless trainer (the CLI's code path) in this process; %d "
                 "trainer threads\n",
