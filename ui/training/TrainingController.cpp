@@ -401,6 +401,11 @@ void TrainingController::setConfig(const RunConfig &requested)
     }
 }
 
+void TrainingController::setShownPeriod(int ms)
+{
+    worker_->setShownPeriod(ms / 1000.0);
+}
+
 void TrainingController::setWatchedNeurons(int count)
 {
     watchedNeurons_ = count;

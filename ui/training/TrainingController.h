@@ -97,6 +97,8 @@ public Q_SLOTS:
     // the rest at the next Reset (or Train after Stop).
     void setConfig(const firstspike::RunConfig &config);
     void setWatchedNeurons(int count);
+    // How often the window shows the weight maps and the test sample while training (ms).
+    void setShownPeriod(int ms);
 
 Q_SIGNALS:
     void stateChanged(firstspike::TrainingController::State state);

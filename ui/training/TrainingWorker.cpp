@@ -169,6 +169,11 @@ void TrainingWorker::setLiveConfig(const LiveConfig &requested)
     wake_.notify_one();
 }
 
+void TrainingWorker::setShownPeriod(double seconds)
+{
+    shownPeriod_ = std::isfinite(seconds) ? std::clamp(seconds, 0.0, 10.0) : 0.0;
+}
+
 void TrainingWorker::setWatchedNeurons(int count)
 {
     watchedCount_ = std::max(1, count);
@@ -598,8 +603,9 @@ void TrainingWorker::trainOneBatch()
         return;
     }
     Publication what;
-    what.weights = seconds(lastWeights_, now) >= kWeightsPeriod;
-    what.sample = seconds(lastSample_, now) >= kSamplePeriod;
+    const double shown = shownPeriod_;
+    what.weights = seconds(lastWeights_, now) >= std::max(kWeightsPeriod, shown);
+    what.sample = seconds(lastSample_, now) >= std::max(kSamplePeriod, shown);
     what.activity = seconds(lastActivity_, now) >= kActivityPeriod;
     if (what.weights || what.sample || what.activity || seconds(lastMetrics_, now) >= kMetricsPeriod)
         publish(what);

@@ -66,6 +66,9 @@ public:
     void requestData(std::shared_ptr<const DataSplit> data, const RunConfig &config, std::uint64_t generation);
     void setLiveConfig(const LiveConfig &live);
     void setWatchedNeurons(int count);
+    // How often the window shows the weights and the test sample (seconds): they are built no
+    // more often than that, nor than kWeightsPeriod and kSamplePeriod.
+    void setShownPeriod(double seconds);
     void requestQuit();
     // Replaces the run by the checkpoint's network, optimiser state and metrics history
     // (config: the checkpoint's settings plus the caller's data limits).
@@ -138,6 +141,7 @@ private:
     std::atomic<bool> quit_{false};
     std::atomic<bool> mailPending_{false};
     std::atomic<int> watchedCount_{64};
+    std::atomic<double> shownPeriod_{0.0};
     std::atomic<long long> pauseAtStep_{-1};
     int pendingSteps_ = 0;
     int pendingRunFor_ = 0;

@@ -512,6 +512,10 @@ void MainWindow::refreshViews()
     // them costs more to draw than a frame of the curves. A paused or finished run, and every
     // state change, still show at once.
     const int slowPeriodMs = std::max(kStatusMs, kSlowViewFrames * refreshTimer_->interval());
+    if (slowPeriodMs != shownPeriodMs_) { // the worker builds these parts no more often
+        shownPeriodMs_ = slowPeriodMs;
+        controller_->setShownPeriod(slowPeriodMs);
+    }
     const bool finished = latest_ && latest_->runFinished;
     if (!running || finished || !slowViewsClock_.isValid() || slowViewsClock_.elapsed() >= slowPeriodMs) {
         bool shown = false;

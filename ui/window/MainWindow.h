@@ -247,6 +247,7 @@ private:
     QElapsedTimer slowViewsClock_; // the same for the weight maps and the test sample
     static constexpr int kStatusMs = 200;
     static constexpr int kSlowViewFrames = 5; // the slow views' period in frames, while running
+    int shownPeriodMs_ = 0;                   // the slow views' period the worker was last told
     bool statusPending_ = false;
     int trainSize_ = 0, testSize_ = 0;
 };
