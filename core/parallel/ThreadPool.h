@@ -46,8 +46,8 @@ public:
     // whose blocks are independent and write disjoint data: which thread runs a block must not
     // change the result (so no per-thread accumulators).
     void forEachBlock(int blocks, const std::function<void(int block, int t)> &body);
-    // The same with a home range per thread, blocks [home[t], home[t + 1]) (home has size() + 1
-    // ascending entries from 0 to the block count): each thread takes its own blocks first, in
+    // The same with a home range per task, blocks [home[t], home[t + 1]) (home has size() + 1
+    // ascending entries from 0 to the block count): each task takes its own blocks first, in
     // order, then helps with the others' that are left. A thread that runs every mini-batch on
     // the same blocks finds their data in its own cache; data written by another core comes at
     // about DRAM speed on the 2-core machines we measure on.

@@ -18,8 +18,6 @@ const QColor kHidden(31, 119, 180);
 SamplePanel::SamplePanel(QWidget *parent)
     : QWidget(parent)
 {
-    // It fills every pixel (paintEvent): a repaint does not repaint the dock behind it first.
-    setAttribute(Qt::WA_OpaquePaintEvent);
     setToolTip(tr("A test digit through the current network: output spike times (the first spike is the decision)\n"
                   "and the distribution of hidden spike times; the dashed line marks the decision."));
 }
@@ -55,7 +53,6 @@ QString SamplePanel::summary() const
 void SamplePanel::paintEvent(QPaintEvent *)
 {
     QPainter p(this);
-    p.fillRect(rect(), palette().window());
     p.setRenderHint(QPainter::Antialiasing, true);
     const QColor text = palette().color(QPalette::WindowText);
     const QColor faint = palette().color(QPalette::PlaceholderText);

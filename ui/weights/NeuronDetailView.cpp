@@ -14,8 +14,6 @@ namespace firstspike {
 NeuronDetailView::NeuronDetailView(QWidget *parent)
     : QWidget(parent)
 {
-    // It fills every pixel (paintEvent): a repaint does not repaint the splitter and dock behind it.
-    setAttribute(Qt::WA_OpaquePaintEvent);
     text_ = new QLabel(this);
     text_->setTextFormat(Qt::RichText);
     text_->setAlignment(Qt::AlignLeft | Qt::AlignTop);
@@ -84,7 +82,6 @@ void NeuronDetailView::resizeEvent(QResizeEvent *event)
 void NeuronDetailView::paintEvent(QPaintEvent *)
 {
     QPainter p(this);
-    p.fillRect(rect(), palette().window());
     if (!tiles_ || tile_ < 0 || tile_ >= static_cast<int>(tiles_->neurons.size()))
         return;
     const int rows = tiles_->rows, cols = tiles_->cols, pixels = rows * cols;

@@ -494,17 +494,20 @@ void MainWindow::onSnapshot(const SnapshotPtr &snapshot)
 
 void MainWindow::refreshViews()
 {
-    if (!dirty_)
+    const bool running = controller_->state() == TrainingController::State::Running;
+    // Parts held back while running (slow views, below) are shown as soon as the run is not.
+    const bool slowPending = pendingTiles_ || pendingActivity_ || pendingSample_;
+    if (!dirty_ && (running || !slowPending))
         return;
     dirty_ = false;
-    const bool running = controller_->state() == TrainingController::State::Running;
     if (running) {
         const int threads = controller_->config().training.threads;
         const bool crowded = threads <= 0 || threads >= QThread::idealThreadCount();
         refreshTimer_->setInterval(frameBudget_.nextIntervalMs(FrameBudget::threadCpuSeconds(), crowded));
-    } else if (refreshTimer_->interval() != kRefreshMs) {
-        frameBudget_.reset();
-        refreshTimer_->setInterval(kRefreshMs);
+    } else {
+        frameBudget_.reset(); // the next run measures its own frames from its first
+        if (refreshTimer_->interval() != kRefreshMs)
+            refreshTimer_->setInterval(kRefreshMs);
     }
     curves_->refresh();
     // The curves move at the refresh rate. The weight maps, the test sample and the status bar
@@ -568,6 +571,9 @@ void MainWindow::onRunReset()
 
 void MainWindow::onStateChanged(TrainingController::State state)
 {
+    if (state != TrainingController::State::Running)
+        dirty_ = true; // the next tick shows what the last frames of the run held back
+    frameBudget_.reset();
     curves_->setLiveRendering(state == TrainingController::State::Running);
     updateActions();
     updateStatus();

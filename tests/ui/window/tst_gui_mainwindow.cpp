@@ -330,6 +330,12 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(steps.count(), 3, 20000);
         QTRY_COMPARE(w.controller()->state(), State::Paused);
         QCOMPARE(currentStep(w), 14LL);
+        // Paused, the views the running window shows every fifth frame at most show the network
+        // it stopped on, and so does an export made at once.
+        QTRY_VERIFY(w.weightMapView()->tiles() && w.weightMapView()->tiles()->step == 14);
+        QTRY_VERIFY(w.samplePanel()->sample() && w.samplePanel()->sample()->step == 14);
+        w.refreshViews();
+        QCOMPARE(w.weightMapView()->tiles()->step, 14LL);
     }
 
     void frameBudgetSpacesFramesWhenCrowded()
