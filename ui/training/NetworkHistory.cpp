@@ -61,7 +61,8 @@ HistoryEntryPtr NetworkHistory::makeEntry(const SpikeNetwork &network, long long
     entry->epochEnd = epochEnd;
     entry->current = current;
     auto copy = std::make_shared<SpikeNetwork>(network);
-    copy->prepare();
+    if (!copy->prepared()) // a prepared network's column sums come with the copy
+        copy->prepare();
     entry->network = std::move(copy);
     return entry;
 }
