@@ -1,6 +1,7 @@
 #include "app/gui/gui_benchmark.h"
 
 #include "ui/window/MainWindow.h"
+#include "ui/window/FrameBudget.h"
 #include "ui/window/StallMonitor.h"
 #include "core/benchmark/Throughput.h"
 #include "core/common/MemoryBudget.h"
@@ -16,7 +17,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <new>
 
 namespace firstspike {

@@ -6,9 +6,9 @@
 // slices (about 1,000 samples each): the GUI trains a slice (views live, refreshed at the normal
 // frame rate) and holds (TrainingController::trainStepsHeld: the window stays in its running
 // state, as in a run that never stops), then an identical headless Trainer in the same process,
-// with the same seed, data and threads, trains the same slice while the GUI idles. Both do bit-identical work
-// (training is deterministic for a thread count), so each ratio compares the same mini-batches
-// measured a second apart. Reported: the median of the per-slice ratios and the pooled ratio
+// with the same seed, data and threads, trains the same slice while the GUI idles. Both do
+// bit-identical work (training is deterministic for a thread count), so each ratio compares the
+// same mini-batches measured a second apart. Reported: the median of the per-slice ratios and the pooled ratio
 // over all slices, both for the trainer's own batch time (what the CLI's samples/s counts) and
 // for the GUI worker's whole loop (snapshot building included). During the GUI slices the GUI
 // thread's stalls, frame rate and CPU time are recorded too.

@@ -6,10 +6,9 @@
 //
 // A task goes to the first free thread, its own thread first. On a machine where the threads
 // share the cores with other work (the GUI thread, other processes), a thread the OS has
-// descheduled, or one still waking, leaves its task to a thread that is running; without that,
-// every other thread would wait at the end of the loop for as long as the OS keeps it off a core
-// (measured: a spinning thread that takes 9 % of one core of two cost two-thread training 6-14 %
-// with fixed tasks).
+// descheduled, or one still waking, leaves its task to a thread that is running; with fixed
+// tasks every other thread would wait at the end of the loop for as long as the OS keeps it off
+// a core. (A thread descheduled inside its task still holds the others until it runs again.)
 //
 // Mini-batches are short (~1 ms), so waking a sleeping thread through the kernel would cost a
 // noticeable share of each one: workers and the caller spin briefly on an atomic generation

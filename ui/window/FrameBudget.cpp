@@ -2,10 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
-
-#if defined(__unix__) || defined(__APPLE__)
 #include <ctime>
-#endif
 
 namespace firstspike {
 
