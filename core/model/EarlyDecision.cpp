@@ -388,44 +388,63 @@ template <bool Group, typename T>
     const int n = static_cast<int>(layer.A.size());
     T *A = layer.A.data();
     T *B = layer.B.data();
-    const V vz = S::set1(z), vtheta = S::set1(threshold);
-    const V vloose = S::set1(limit * ScreenSlack<T>::factor);
-    // One vector: A and B updated (returned in a, b) and its candidates (the screen).
-    auto step = [&](int j, V a0, V b0, M in, V &a, V &b) -> M {
-        if constexpr (Group) {
-            const V sv = in == S::full ? S::load(s + j) : S::load(in, s + j);
-            a = S::fmadd(vz, sv, a0);
-            b = S::add(b0, sv);
-        } else {
-            a = a0;
-            b = b0;
+    // The vectors with candidates, (first neuron, mask), in increasing order; sized in run().
+    std::pair<int, std::uint32_t> *candidates = layer.candidates.data();
+    int found = 0;
+    {
+        const V vz = S::set1(z), vtheta = S::set1(threshold);
+        const V vloose = S::set1(limit * ScreenSlack<T>::factor);
+        // One vector: A and B updated (returned in a, b) and its candidates (the screen).
+        auto step = [&](int j, V a0, V b0, M in, V &a, V &b) -> M {
+            if constexpr (Group) {
+                const V sv = in == S::full ? S::load(s + j) : S::load(in, s + j);
+                a = S::fmadd(vz, sv, a0);
+                b = S::add(b0, sv);
+            } else {
+                a = a0;
+                b = b0;
+            }
+            return screenVector<T>(in, a, b, vtheta, vloose);
+        };
+        int j0 = 0;
+        for (; j0 + 2 * L <= n; j0 += 2 * L) {
+            V a0, b0, a1, b1;
+            const M m0 = step(j0, S::load(A + j0), S::load(B + j0), S::full, a0, b0);
+            const M m1 = step(j0 + L, S::load(A + j0 + L), S::load(B + j0 + L), S::full, a1, b1);
+            if constexpr (Group) {
+                S::store(A + j0, a0);
+                S::store(B + j0, b0);
+                S::store(A + j0 + L, a1);
+                S::store(B + j0 + L, b1);
+            }
+            // Written always, kept if not empty: candidates come at random, a branch on them
+            // mispredicts.
+            candidates[found] = {j0, static_cast<std::uint32_t>(m0)};
+            found += m0 != 0 ? 1 : 0;
+            candidates[found] = {j0 + L, static_cast<std::uint32_t>(m1)};
+            found += m1 != 0 ? 1 : 0;
         }
-        return screenVector<T>(in, a, b, vtheta, vloose);
-    };
-    int j0 = 0;
-    for (; j0 + 2 * L <= n; j0 += 2 * L) {
-        V a0, b0, a1, b1;
-        const M m0 = step(j0, S::load(A + j0), S::load(B + j0), S::full, a0, b0);
-        const M m1 = step(j0 + L, S::load(A + j0 + L), S::load(B + j0 + L), S::full, a1, b1);
-        if ((m0 | m1) != 0) { // candidates are rare
-            if (m0 != 0)
-                b0 = fireVector(layer, j0, m0, a0, b0, threshold, maxZ, limit);
-            if (m1 != 0)
-                b1 = fireVector(layer, j0 + L, m1, a1, b1, threshold, maxZ, limit);
+        for (; j0 < n; j0 += L) {
+            const M in = lanesBelow<T>(j0, n);
+            V a, b;
+            const M m = step(j0, S::load(in, A + j0), S::load(in, B + j0), in, a, b);
+            if constexpr (Group) {
+                S::store(A + j0, in, a);
+                S::store(B + j0, in, b);
+            }
+            if (m != 0)
+                candidates[found++] = {j0, static_cast<std::uint32_t>(m)};
         }
-        S::store(A + j0, a0);
-        S::store(B + j0, b0);
-        S::store(A + j0 + L, a1);
-        S::store(B + j0 + L, b1);
     }
-    for (; j0 < n; j0 += L) {
+    // The exact tests after the pass, on the A and B it stored: the same values, tested and
+    // emitted in the same (increasing) order as within the pass, without the pass's registers
+    // spilled around each test, and with the tests' divisions independent of each other.
+    for (int k = 0; k < found; ++k) {
+        const int j0 = candidates[k].first;
         const M in = lanesBelow<T>(j0, n);
-        V a, b;
-        const M m = step(j0, S::load(in, A + j0), S::load(in, B + j0), in, a, b);
-        if (m != 0)
-            b = fireVector(layer, j0, m, a, b, threshold, maxZ, limit);
-        S::store(A + j0, in, a);
-        S::store(B + j0, in, b);
+        const V retired = fireVector(layer, j0, static_cast<M>(candidates[k].second), S::load(in, A + j0),
+                                     S::load(in, B + j0), threshold, maxZ, limit);
+        S::store(B + j0, in, retired);
     }
 }
 
@@ -539,6 +558,7 @@ EarlyDecision run(const NetworkConfig &cfg, const LayerWeights<T> *weights, Earl
         layer.B.assign(nOut, T(0));
         layer.alive.assign(nOut, T(1));
         layer.groupSum.resize(nOut);
+        layer.candidates.resize(static_cast<std::size_t>(nOut) / 8 + 2); // a vector has 8 or 16 lanes; + a slot written past the last
         layer.aliveCount = nOut;
         layer.spikes = 0;
     }
