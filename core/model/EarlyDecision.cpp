@@ -370,17 +370,19 @@ bool advanceNarrow(Layer<T> &layer, int received, const LayerWeights<T> &w, T th
 #endif
 
 #if defined(__AVX512F__)
-// The screen and fireIfDue a vector at a time over a whole layer: where the screen finds
-// candidates, their exact times A / (B - theta) in one division, and those due (<= limit)
-// retired with masked stores and emitted in increasing index order: the same operations on the
-// same values as the scalar test, so the same spikes. With a group (`count` rows from `begin`),
-// its sum is first added as accumulateGroupAndScreen adds it (the group and its check in one
-// pass); without (count 0), the check of the interval after the last group (checkInterval).
-// The pass is its own function, one instance with a group and one without: inlined into the
-// layers' loop, its constants were spilled and reloaded every vector.
-template <bool Group, typename T>
-[[gnu::noinline]] void screenAndFirePass(Layer<T> &layer, const T *s, T z, T threshold, T maxZ, T limit)
+// The screen and fireIfDue a vector at a time over a whole layer: the screen marks the vectors
+// with candidates; after the pass their exact times A / (B - theta) come from one division a
+// vector, and those due (<= limit) are retired with masked stores and emitted in increasing
+// index order: the same operations on the same values as the scalar test, so the same spikes.
+// With a group (`Rows` rows, or one row of their sum), its sum is first added as
+// accumulateGroupAndScreen adds it (the group and its check in one pass); without (Rows 0), the
+// check of the interval after the last group (checkInterval). The pass is its own function, one
+// instance per row count: inlined into the layers' loop, its constants were spilled and
+// reloaded every vector.
+template <int Rows, typename T>
+[[gnu::noinline]] void screenAndFirePass(Layer<T> &layer, const T *const *rows, T z, T threshold, T maxZ, T limit)
 {
+    constexpr bool Group = Rows > 0;
     using S = Simd<T>;
     using V = typename S::V;
     using M = typename S::M;
@@ -397,7 +399,16 @@ template <bool Group, typename T>
         // One vector: A and B updated (returned in a, b) and its candidates (the screen).
         auto step = [&](int j, V a0, V b0, M in, V &a, V &b) -> M {
             if constexpr (Group) {
-                const V sv = in == S::full ? S::load(s + j) : S::load(in, s + j);
+                // The group's sum: its row, or up to four rows added left to right as
+                // sumGroupInto adds them (here in registers, not through scratch).
+                auto row = [&](int r) { return in == S::full ? S::load(rows[r] + j) : S::load(in, rows[r] + j); };
+                V sv = row(0);
+                if constexpr (Rows > 1)
+                    sv = S::add(sv, row(1));
+                if constexpr (Rows > 2)
+                    sv = S::add(sv, row(2));
+                if constexpr (Rows > 3)
+                    sv = S::add(sv, row(3));
                 a = S::fmadd(vz, sv, a0);
                 b = S::add(b0, sv);
             } else {
@@ -452,12 +463,25 @@ template <typename T>
 void screenAndFire(Layer<T> &layer, const LayerWeights<T> *w, int begin, int count, T threshold, T maxZ, T limit)
 {
     if (count == 0) {
-        screenAndFirePass<false>(layer, static_cast<const T *>(nullptr), T(0), threshold, maxZ, limit);
+        screenAndFirePass<0>(layer, static_cast<const T *const *>(nullptr), T(0), threshold, maxZ, limit);
         return;
     }
     const int n = static_cast<int>(layer.A.size());
-    const T *s = groupRowSum(w->w, w->stride, layer.order.data() + begin, count, layer.groupSum.data(), n);
-    screenAndFirePass<true>(layer, s, layer.z[begin], threshold, maxZ, limit);
+    const int *order = layer.order.data() + begin;
+    const T *rows[4];
+    for (int k = 0; k < std::min(count, 4); ++k)
+        rows[k] = w->w + w->stride * order[k];
+    const T z = layer.z[begin];
+    switch (count) {
+    case 1: screenAndFirePass<1>(layer, rows, z, threshold, maxZ, limit); return;
+    case 2: screenAndFirePass<2>(layer, rows, z, threshold, maxZ, limit); return;
+    case 3: screenAndFirePass<3>(layer, rows, z, threshold, maxZ, limit); return;
+    case 4: screenAndFirePass<4>(layer, rows, z, threshold, maxZ, limit); return;
+    default:
+        sumGroupInto(w->w, w->stride, order, count, layer.groupSum.data(), n);
+        rows[0] = layer.groupSum.data();
+        screenAndFirePass<1>(layer, rows, z, threshold, maxZ, limit);
+    }
 }
 #endif
 
