@@ -118,6 +118,50 @@ private slots:
         QVERIFY(same >= compared - 2); // 800 of 800 measured; random weights can put two output spikes close
     }
 
+    // Pixels of a few grey levels, so that the input layer's tie groups have every size from one
+    // row to dozens (the screen pass sums two to four rows in registers, more through scratch),
+    // and hidden layers whose width is not a multiple of the vectors' (the pass's masked tail).
+    void tieGroupsOfEverySizeMatchTheFullPass()
+    {
+        EarlyDecisionWorkspace ws;
+        EarlyDecisionWorkspace32 ws32;
+        int same = 0, compared = 0;
+        int decided = 0;
+        long long integrated = 0, total = 0;
+        std::vector<int> groupSizes(6, 0); // 1, 2, 3, 4, 5-8, more rows
+        for (std::uint64_t seed = 1; seed <= 48; ++seed) {
+            NetworkConfig cfg;
+            const int hidden = std::vector<int>{40, 33, 47, 64}[seed % 4];
+            cfg.layerSizes = {49, hidden, 10};
+            cfg.bias = seed % 5 != 0;
+            cfg.encoding.kind = InputEncoding::LinearLatency;
+            Random rng(1000 + seed);
+            const SpikeNetwork net = randomNetwork(cfg, rng, seed % 3 == 0);
+            const FloatNetwork single(net);
+            const int levels = 1 + static_cast<int>(seed % 8);
+            for (int s = 0; s < 12; ++s) {
+                std::vector<std::uint8_t> pixels(49);
+                for (auto &p : pixels)
+                    p = rng.uniform() < 0.4 ? 0 : static_cast<std::uint8_t>(255 - 30 * rng.below(levels));
+                std::vector<int> count(256, 0);
+                for (std::uint8_t p : pixels)
+                    ++count[p];
+                for (int v = 1; v < 256; ++v)
+                    if (count[v] > 0)
+                        ++groupSizes[std::min(count[v], 5) - 1 + (count[v] > 8 ? 1 : 0)];
+                expectSame(net, pixels.data(), ws, decided, integrated, total);
+                expectClose(net, single, pixels.data(), ws, ws32, same, compared);
+            }
+        }
+        qInfo("%d of 576 samples decided; input groups of 1, 2, 3, 4, 5-8, more rows: %d %d %d %d %d %d; single "
+              "precision: same class in %d",
+              decided, groupSizes[0], groupSizes[1], groupSizes[2], groupSizes[3], groupSizes[4], groupSizes[5], same);
+        for (int k = 0; k < 6; ++k)
+            QVERIFY(groupSizes[k] > 20);
+        QVERIFY(decided > 300);
+        QVERIFY(same >= compared - 2);
+    }
+
     // Narrow layers (at most 16 neurons: one loop with A and B in registers) of every width up
     // to 16, as the output layer and between two layers, and hidden layers whose spikes tie
     // (duplicated weight columns), so that a narrow layer sums groups of several rows.
