@@ -370,91 +370,30 @@ bool advanceNarrow(Layer<T> &layer, int received, const LayerWeights<T> &w, T th
 #endif
 
 #if defined(__AVX512F__)
-// The screen and fireIfDue a vector at a time over a whole layer: the screen marks the vectors
-// with candidates; after the pass their exact times A / (B - theta) come from one division a
-// vector, and those due (<= limit) are retired with masked stores and emitted in increasing
-// index order: the same operations on the same values as the scalar test, so the same spikes.
-// With a group (`Rows` rows, or one row of their sum), its sum is first added as
-// accumulateGroupAndScreen adds it (the group and its check in one pass); without (Rows 0), the
-// check of the interval after the last group (checkInterval). The pass is its own function, one
-// instance per row count: inlined into the layers' loop, its constants were spilled and
-// reloaded every vector.
+// The screen and fireIfDue a vector at a time over a whole layer: the pass
+// (screenGroupVectors, FiringScreen.h) marks the vectors with candidates; then their exact
+// times A / (B - theta) come from one division a vector, and those due (<= limit) are retired
+// with masked stores and emitted in increasing index order: the same operations on the same
+// values as the scalar test, so the same spikes. With a group (`Rows` rows, or one row of their
+// sum), its sum is first added as accumulateGroupAndScreen adds it (the group and its check in
+// one pass); without (Rows 0), the check of the interval after the last group (checkInterval).
 template <int Rows, typename T>
-[[gnu::noinline]] void screenAndFirePass(Layer<T> &layer, const T *const *rows, T z, T threshold, T maxZ, T limit)
+void screenAndFirePass(Layer<T> &layer, const T *const *rows, T z, T threshold, T maxZ, T limit)
 {
-    constexpr bool Group = Rows > 0;
     using S = Simd<T>;
-    using V = typename S::V;
     using M = typename S::M;
-    constexpr int L = S::lanes;
     const int n = static_cast<int>(layer.A.size());
     T *A = layer.A.data();
     T *B = layer.B.data();
-    // The vectors with candidates, (first neuron, mask), in increasing order; sized in run().
-    std::pair<int, std::uint32_t> *candidates = layer.candidates.data();
-    int found = 0;
-    {
-        const V vz = S::set1(z), vtheta = S::set1(threshold);
-        const V vloose = S::set1(limit * ScreenSlack<T>::factor);
-        // One vector: A and B updated (returned in a, b) and its candidates (the screen).
-        auto step = [&](int j, V a0, V b0, M in, V &a, V &b) -> M {
-            if constexpr (Group) {
-                // The group's sum: its row, or up to four rows added left to right as
-                // sumGroupInto adds them (here in registers, not through scratch).
-                auto row = [&](int r) { return in == S::full ? S::load(rows[r] + j) : S::load(in, rows[r] + j); };
-                V sv = row(0);
-                if constexpr (Rows > 1)
-                    sv = S::add(sv, row(1));
-                if constexpr (Rows > 2)
-                    sv = S::add(sv, row(2));
-                if constexpr (Rows > 3)
-                    sv = S::add(sv, row(3));
-                a = S::fmadd(vz, sv, a0);
-                b = S::add(b0, sv);
-            } else {
-                a = a0;
-                b = b0;
-            }
-            return screenVector<T>(in, a, b, vtheta, vloose);
-        };
-        int j0 = 0;
-        for (; j0 + 2 * L <= n; j0 += 2 * L) {
-            V a0, b0, a1, b1;
-            const M m0 = step(j0, S::load(A + j0), S::load(B + j0), S::full, a0, b0);
-            const M m1 = step(j0 + L, S::load(A + j0 + L), S::load(B + j0 + L), S::full, a1, b1);
-            if constexpr (Group) {
-                S::store(A + j0, a0);
-                S::store(B + j0, b0);
-                S::store(A + j0 + L, a1);
-                S::store(B + j0 + L, b1);
-            }
-            // Written always, kept if not empty: candidates come at random, a branch on them
-            // mispredicts.
-            candidates[found] = {j0, static_cast<std::uint32_t>(m0)};
-            found += m0 != 0 ? 1 : 0;
-            candidates[found] = {j0 + L, static_cast<std::uint32_t>(m1)};
-            found += m1 != 0 ? 1 : 0;
-        }
-        for (; j0 < n; j0 += L) {
-            const M in = lanesBelow<T>(j0, n);
-            V a, b;
-            const M m = step(j0, S::load(in, A + j0), S::load(in, B + j0), in, a, b);
-            if constexpr (Group) {
-                S::store(A + j0, in, a);
-                S::store(B + j0, in, b);
-            }
-            if (m != 0)
-                candidates[found++] = {j0, static_cast<std::uint32_t>(m)};
-        }
-    }
+    std::pair<int, std::uint32_t> *candidates = layer.candidates.data(); // sized in run()
+    const int found = screenGroupVectors<Rows>(rows, z, A, B, n, threshold, limit, candidates);
     // The exact tests after the pass, on the A and B it stored: the same values, tested and
-    // emitted in the same (increasing) order as within the pass, without the pass's registers
-    // spilled around each test, and with the tests' divisions independent of each other.
+    // emitted in the same (increasing) order as within the pass would.
     for (int k = 0; k < found; ++k) {
         const int j0 = candidates[k].first;
         const M in = lanesBelow<T>(j0, n);
-        const V retired = fireVector(layer, j0, static_cast<M>(candidates[k].second), S::load(in, A + j0),
-                                     S::load(in, B + j0), threshold, maxZ, limit);
+        const typename S::V retired = fireVector(layer, j0, static_cast<M>(candidates[k].second),
+                                                 S::load(in, A + j0), S::load(in, B + j0), threshold, maxZ, limit);
         S::store(B + j0, in, retired);
     }
 }

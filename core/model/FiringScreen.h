@@ -257,6 +257,74 @@ typename Simd<T>::M screenVector(typename Simd<T>::M in, typename Simd<T>::V a, 
     return S::lessEqual(S::greater(in, d, S::zero()), a, S::mul(vloose, d));
 }
 
+// One tie group added to A and B, and the loose screen, a vector at a time over a whole layer.
+// `Rows` is the number of rows in `rows` (1: a row, or one row of a group's sum; 2 to 4: the
+// group's rows, added left to right in registers as sumGroupInto adds them; 0: no group, the
+// screen alone). The vectors with candidates are written to `found` as (first neuron, lane
+// mask), in increasing order, and counted in the return value; `found` needs n / lanes + 2
+// slots. The candidates are recorded without a branch (they come at random, and a branch on
+// them mispredicts) and left to the caller, so that no exact test's registers are spilled
+// around the pass. Out of line: inlined into its callers' loops, its constants were spilled
+// and reloaded every vector.
+template <int Rows, typename T>
+[[gnu::noinline]] int screenGroupVectors(const T *const *rows, T z, T *A, T *B, int n, T threshold, T limit,
+                                         std::pair<int, std::uint32_t> *found)
+{
+    using S = Simd<T>;
+    using V = typename S::V;
+    using M = typename S::M;
+    constexpr int L = S::lanes;
+    const V vz = S::set1(z), vtheta = S::set1(threshold);
+    const V vloose = S::set1(limit * ScreenSlack<T>::factor);
+    // One vector: A and B updated (returned in a, b) and its candidates (the screen).
+    auto step = [&](int j, M in, V &a, V &b) -> M {
+        a = in == S::full ? S::load(A + j) : S::load(in, A + j);
+        b = in == S::full ? S::load(B + j) : S::load(in, B + j);
+        if constexpr (Rows > 0) {
+            auto row = [&](int r) { return in == S::full ? S::load(rows[r] + j) : S::load(in, rows[r] + j); };
+            V sv = row(0);
+            if constexpr (Rows > 1)
+                sv = S::add(sv, row(1));
+            if constexpr (Rows > 2)
+                sv = S::add(sv, row(2));
+            if constexpr (Rows > 3)
+                sv = S::add(sv, row(3));
+            a = S::fmadd(vz, sv, a);
+            b = S::add(b, sv);
+        }
+        return screenVector<T>(in, a, b, vtheta, vloose);
+    };
+    int count = 0;
+    int j0 = 0;
+    for (; j0 + 2 * L <= n; j0 += 2 * L) {
+        V a0, b0, a1, b1;
+        const M m0 = step(j0, S::full, a0, b0);
+        const M m1 = step(j0 + L, S::full, a1, b1);
+        if constexpr (Rows > 0) {
+            S::store(A + j0, a0);
+            S::store(B + j0, b0);
+            S::store(A + j0 + L, a1);
+            S::store(B + j0 + L, b1);
+        }
+        found[count] = {j0, static_cast<std::uint32_t>(m0)}; // written always, kept if not empty
+        count += m0 != 0 ? 1 : 0;
+        found[count] = {j0 + L, static_cast<std::uint32_t>(m1)};
+        count += m1 != 0 ? 1 : 0;
+    }
+    for (; j0 < n; j0 += L) {
+        const M in = lanesBelow<T>(j0, n);
+        V a, b;
+        const M m = step(j0, in, a, b);
+        if constexpr (Rows > 0) {
+            S::store(A + j0, in, a);
+            S::store(B + j0, in, b);
+        }
+        found[count] = {j0, static_cast<std::uint32_t>(m)};
+        count += m != 0 ? 1 : 0;
+    }
+    return count;
+}
+
 // A narrow layer (at most two vectors of neurons: the output layer, where each hidden spike is
 // a tie group of its own) with A and B in registers for a whole scan, instead of one pass
 // through memory per group: neurons [0, L) in a[0], b[0], [L, n) in a[1], b[1]. The same row
@@ -335,48 +403,29 @@ void accumulateGroupAndScreen(const T *weights, long stride, const int *order, T
 {
 #if defined(__AVX512F__)
     using S = Simd<T>;
-    using V = typename S::V;
-    using M = typename S::M;
-    constexpr int L = S::lanes;
     (void)flags;
     (void)alive;
-    const T *s = groupRowSum(weights, stride, order, count, scratch, n);
-    const V vz = S::set1(z);
-    const V vtheta = S::set1(threshold);
-    const V vloose = S::set1(limit * ScreenSlack<T>::factor);
-    // One vector of neurons: A = fma(z, s, A), B += s (returned in a and b), and their
-    // candidate mask. Full vectors use plain loads and stores (masked stores are slow on AMD),
-    // the tail masked ones.
-    auto step = [&](V sv, V a0, V b0, M in, V &a, V &b) -> unsigned {
-        a = S::fmadd(vz, sv, a0);
-        b = S::add(b0, sv);
-        return screenVector<T>(in, a, b, vtheta, vloose);
-    };
-    auto visitMask = [&](int j0, std::uint32_t bits) {
-        for (; bits != 0; bits &= bits - 1)
-            visit(j0 + std::countr_zero(bits));
-    };
-    // Two vectors per step, one branch for both masks (candidates are rare).
-    int j0 = 0;
-    for (; j0 + 2 * L <= n; j0 += 2 * L) {
-        V a0, b0, a1, b1;
-        const unsigned m0 = step(S::load(s + j0), S::load(A + j0), S::load(B + j0), S::full, a0, b0);
-        const unsigned m1 = step(S::load(s + j0 + L), S::load(A + j0 + L), S::load(B + j0 + L), S::full, a1, b1);
-        S::store(A + j0, a0);
-        S::store(B + j0, b0);
-        S::store(A + j0 + L, a1);
-        S::store(B + j0 + L, b1);
-        if ((m0 | m1) != 0)
-            visitMask(j0, static_cast<std::uint32_t>(m0) | (static_cast<std::uint32_t>(m1) << L));
+    thread_local std::vector<std::pair<int, std::uint32_t>> found;
+    if (found.size() < static_cast<std::size_t>(n / S::lanes + 2))
+        found.resize(static_cast<std::size_t>(n / S::lanes + 2));
+    const T *rows[4];
+    for (int k = 0; k < std::min(count, 4); ++k)
+        rows[k] = weights + stride * order[k];
+    int vectors = 0;
+    switch (count) {
+    case 1: vectors = screenGroupVectors<1>(rows, z, A, B, n, threshold, limit, found.data()); break;
+    case 2: vectors = screenGroupVectors<2>(rows, z, A, B, n, threshold, limit, found.data()); break;
+    case 3: vectors = screenGroupVectors<3>(rows, z, A, B, n, threshold, limit, found.data()); break;
+    case 4: vectors = screenGroupVectors<4>(rows, z, A, B, n, threshold, limit, found.data()); break;
+    default:
+        sumGroupInto(weights, stride, order, count, scratch, n);
+        rows[0] = scratch;
+        vectors = screenGroupVectors<1>(rows, z, A, B, n, threshold, limit, found.data());
     }
-    for (; j0 < n; j0 += L) {
-        const M in = lanesBelow<T>(j0, n);
-        V a, b;
-        const unsigned m = step(S::load(in, s + j0), S::load(in, A + j0), S::load(in, B + j0), in, a, b);
-        S::store(A + j0, in, a);
-        S::store(B + j0, in, b);
-        visitMask(j0, m);
-    }
+    // The candidates after the pass, in increasing order (visit reads the A and B it stored).
+    for (int k = 0; k < vectors; ++k)
+        for (std::uint32_t bits = found[static_cast<std::size_t>(k)].second; bits != 0; bits &= bits - 1)
+            visit(found[static_cast<std::size_t>(k)].first + std::countr_zero(bits));
 #else
     accumulateGroup(weights, stride, order, z, count, A, B, n, scratch);
     forEachFiringCandidate(A, B, alive, n, threshold, limit, flags, visit);
