@@ -521,7 +521,7 @@ EarlyDecision run(const NetworkConfig &cfg, const LayerWeights<T> *weights, Earl
         layer.B.assign(nOut, T(0));
         layer.alive.assign(nOut, T(1));
         layer.groupSum.resize(nOut);
-        layer.candidates.resize(static_cast<std::size_t>(nOut) / 8 + 2); // a vector has 8 or 16 lanes; + a slot written past the last
+        layer.candidates.resize(static_cast<std::size_t>(nOut) / 8 + 1); // >= ceil(nOut / lanes), lanes 8 or 16
         layer.aliveCount = nOut;
         layer.spikes = 0;
     }

@@ -12,7 +12,8 @@
 // every neuron and each candidate is handed to `visit(j)`, which applies the exact test; the
 // loose form never misses a neuron the exact test accepts. forEachFiringCandidate does this as
 // a pass of its own (flags stored and walked eight at a time; a plain loop for at most 32
-// neurons); accumulateGroupAndScreen fuses it into the group's last pass (AVX-512).
+// neurons); with AVX-512, accumulateGroupAndScreen screens in the group's pass
+// (screenGroupVectors) and visits the candidates it listed after the pass.
 //
 // Every function is a template on the scan's scalar type: double for training and the exact
 // classification, float for the single-precision early exit (FloatNetwork, EarlyDecision.h).
@@ -25,6 +26,7 @@
 #endif
 #include <cstdint>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 namespace firstspike {
@@ -261,8 +263,8 @@ typename Simd<T>::M screenVector(typename Simd<T>::M in, typename Simd<T>::V a, 
 // `Rows` is the number of rows in `rows` (1: a row, or one row of a group's sum; 2 to 4: the
 // group's rows, added left to right in registers as sumGroupInto adds them; 0: no group, the
 // screen alone). The vectors with candidates are written to `found` as (first neuron, lane
-// mask), in increasing order, and counted in the return value; `found` needs n / lanes + 2
-// slots. The candidates are recorded without a branch (they come at random, and a branch on
+// mask), in increasing order, and counted in the return value; `found` needs ceil(n / lanes)
+// slots (each vector writes the slot after those kept so far). The candidates are recorded without a branch (they come at random, and a branch on
 // them mispredicts) and left to the caller, so that no exact test's registers are spilled
 // around the pass. Out of line: inlined into its callers' loops, its constants were spilled
 // and reloaded every vector.
@@ -390,12 +392,13 @@ struct NarrowSums {
 };
 #endif
 
-// accumulateGroup followed by forEachFiringCandidate(limit) in one pass over the neurons: the
-// same sums, the same loose test and the candidates visited in the same (increasing) order, so
-// the same results; A and B are not reread, and no flags are stored. With AVX-512 only; the
-// two-pass form otherwise. The pass is bound by vector-instruction throughput, so the alive
-// test is not made here: a neuron that fired must have B = -inf (it then never passes B > theta),
-// and `alive` is read only by the two-pass form.
+// accumulateGroup followed by forEachFiringCandidate(limit): the same sums, the same loose test
+// and the candidates visited in the same (increasing) order, so the same results. With AVX-512
+// the group and the screen are one pass over the neurons (screenGroupVectors: A and B are not
+// reread, the vectors with candidates are listed in a per-thread buffer and visited after the
+// pass); the two-pass form otherwise. The pass is bound by vector-instruction throughput, so
+// the alive test is not made there: a neuron that fired must have B = -inf (it then never passes
+// B > theta), and `alive` is read only by the two-pass form.
 template <typename T, typename Visit>
 void accumulateGroupAndScreen(const T *weights, long stride, const int *order, T z, int count, T *A, T *B,
                               const T *alive, int n, T *scratch, T threshold, T limit,
@@ -406,8 +409,8 @@ void accumulateGroupAndScreen(const T *weights, long stride, const int *order, T
     (void)flags;
     (void)alive;
     thread_local std::vector<std::pair<int, std::uint32_t>> found;
-    if (found.size() < static_cast<std::size_t>(n / S::lanes + 2))
-        found.resize(static_cast<std::size_t>(n / S::lanes + 2));
+    if (found.size() < static_cast<std::size_t>(n / S::lanes + 1))
+        found.resize(static_cast<std::size_t>(n / S::lanes + 1));
     const T *rows[4];
     for (int k = 0; k < std::min(count, 4); ++k)
         rows[k] = weights + stride * order[k];
