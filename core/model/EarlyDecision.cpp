@@ -370,15 +370,16 @@ bool advanceNarrow(Layer<T> &layer, int received, const LayerWeights<T> &w, T th
 #endif
 
 #if defined(__AVX512F__)
-// The screen and fireIfDue a vector at a time over a whole layer: the pass
-// (screenGroupVectors, FiringScreen.h) marks the vectors with candidates; then their exact
-// times A / (B - theta) come from one division a vector, and those due (<= limit) are retired
-// with masked stores and emitted in increasing index order: the same operations on the same
-// values as the scalar test, so the same spikes. With a group (`Rows` rows, or one row of their
-// sum), its sum is first added as accumulateGroupAndScreen adds it (the group and its check in
-// one pass); without (Rows 0), the check of the interval after the last group (checkInterval).
-template <int Rows, typename T>
-void screenAndFirePass(Layer<T> &layer, const T *const *rows, T z, T threshold, T maxZ, T limit)
+// The screen and fireIfDue a vector at a time over a whole layer: the pass (screenGroup or,
+// without a group, screenGroupVectors<0>; FiringScreen.h) lists the vectors with candidates;
+// then their exact times A / (B - theta) come from one division a vector, and those due
+// (<= limit) are retired with masked stores and emitted in increasing index order: the same
+// operations on the same values as the scalar test, so the same spikes. With a group (`count`
+// rows from `begin`), its sum is first added as accumulateGroupAndScreen adds it (the group and
+// its check in one pass); without (count 0), the check of the interval after the last group
+// (checkInterval).
+template <typename T>
+void screenAndFire(Layer<T> &layer, const LayerWeights<T> *w, int begin, int count, T threshold, T maxZ, T limit)
 {
     using S = Simd<T>;
     using M = typename S::M;
@@ -386,40 +387,17 @@ void screenAndFirePass(Layer<T> &layer, const T *const *rows, T z, T threshold, 
     T *A = layer.A.data();
     T *B = layer.B.data();
     std::pair<int, std::uint32_t> *candidates = layer.candidates.data(); // sized in run()
-    const int found = screenGroupVectors<Rows>(rows, z, A, B, n, threshold, limit, candidates);
-    // The exact tests after the pass, on the A and B it stored: the same values, tested and
-    // emitted in the same (increasing) order as within the pass would.
+    const int found = count == 0 ? screenGroupVectors<0>(static_cast<const T *const *>(nullptr), T(0), A, B, n,
+                                                         threshold, limit, candidates)
+                                 : screenGroup(w->w, w->stride, layer.order.data() + begin, count, layer.z[begin], A,
+                                               B, n, layer.groupSum.data(), threshold, limit, candidates);
+    // The exact tests after the pass, on the A and B it stored, in increasing order.
     for (int k = 0; k < found; ++k) {
         const int j0 = candidates[k].first;
         const M in = lanesBelow<T>(j0, n);
         const typename S::V retired = fireVector(layer, j0, static_cast<M>(candidates[k].second),
                                                  S::load(in, A + j0), S::load(in, B + j0), threshold, maxZ, limit);
         S::store(B + j0, in, retired);
-    }
-}
-
-template <typename T>
-void screenAndFire(Layer<T> &layer, const LayerWeights<T> *w, int begin, int count, T threshold, T maxZ, T limit)
-{
-    if (count == 0) {
-        screenAndFirePass<0>(layer, static_cast<const T *const *>(nullptr), T(0), threshold, maxZ, limit);
-        return;
-    }
-    const int n = static_cast<int>(layer.A.size());
-    const int *order = layer.order.data() + begin;
-    const T *rows[4];
-    for (int k = 0; k < std::min(count, 4); ++k)
-        rows[k] = w->w + w->stride * order[k];
-    const T z = layer.z[begin];
-    switch (count) {
-    case 1: screenAndFirePass<1>(layer, rows, z, threshold, maxZ, limit); return;
-    case 2: screenAndFirePass<2>(layer, rows, z, threshold, maxZ, limit); return;
-    case 3: screenAndFirePass<3>(layer, rows, z, threshold, maxZ, limit); return;
-    case 4: screenAndFirePass<4>(layer, rows, z, threshold, maxZ, limit); return;
-    default:
-        sumGroupInto(w->w, w->stride, order, count, layer.groupSum.data(), n);
-        rows[0] = layer.groupSum.data();
-        screenAndFirePass<1>(layer, rows, z, threshold, maxZ, limit);
     }
 }
 #endif

@@ -327,6 +327,28 @@ template <int Rows, typename T>
     return count;
 }
 
+// screenGroupVectors for one tie group of `count` >= 1 rows (the inputs order[0, count)): up to
+// four rows summed in the pass's registers, more first into `scratch` (n values) by
+// sumGroupInto. Returns the number of vectors listed in `found`.
+template <typename T>
+int screenGroup(const T *weights, long stride, const int *order, int count, T z, T *A, T *B, int n, T *scratch,
+                T threshold, T limit, std::pair<int, std::uint32_t> *found)
+{
+    const T *rows[4];
+    for (int k = 0; k < std::min(count, 4); ++k)
+        rows[k] = weights + stride * order[k];
+    switch (count) {
+    case 1: return screenGroupVectors<1>(rows, z, A, B, n, threshold, limit, found);
+    case 2: return screenGroupVectors<2>(rows, z, A, B, n, threshold, limit, found);
+    case 3: return screenGroupVectors<3>(rows, z, A, B, n, threshold, limit, found);
+    case 4: return screenGroupVectors<4>(rows, z, A, B, n, threshold, limit, found);
+    default:
+        sumGroupInto(weights, stride, order, count, scratch, n);
+        rows[0] = scratch;
+        return screenGroupVectors<1>(rows, z, A, B, n, threshold, limit, found);
+    }
+}
+
 // A narrow layer (at most two vectors of neurons: the output layer, where each hidden spike is
 // a tie group of its own) with A and B in registers for a whole scan, instead of one pass
 // through memory per group: neurons [0, L) in a[0], b[0], [L, n) in a[1], b[1]. The same row
@@ -411,20 +433,7 @@ void accumulateGroupAndScreen(const T *weights, long stride, const int *order, T
     thread_local std::vector<std::pair<int, std::uint32_t>> found;
     if (found.size() < static_cast<std::size_t>(n / S::lanes + 1))
         found.resize(static_cast<std::size_t>(n / S::lanes + 1));
-    const T *rows[4];
-    for (int k = 0; k < std::min(count, 4); ++k)
-        rows[k] = weights + stride * order[k];
-    int vectors = 0;
-    switch (count) {
-    case 1: vectors = screenGroupVectors<1>(rows, z, A, B, n, threshold, limit, found.data()); break;
-    case 2: vectors = screenGroupVectors<2>(rows, z, A, B, n, threshold, limit, found.data()); break;
-    case 3: vectors = screenGroupVectors<3>(rows, z, A, B, n, threshold, limit, found.data()); break;
-    case 4: vectors = screenGroupVectors<4>(rows, z, A, B, n, threshold, limit, found.data()); break;
-    default:
-        sumGroupInto(weights, stride, order, count, scratch, n);
-        rows[0] = scratch;
-        vectors = screenGroupVectors<1>(rows, z, A, B, n, threshold, limit, found.data());
-    }
+    const int vectors = screenGroup(weights, stride, order, count, z, A, B, n, scratch, threshold, limit, found.data());
     // The candidates after the pass, in increasing order (visit reads the A and B it stored).
     for (int k = 0; k < vectors; ++k)
         for (std::uint32_t bits = found[static_cast<std::size_t>(k)].second; bits != 0; bits &= bits - 1)
