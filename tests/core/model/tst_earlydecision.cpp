@@ -64,6 +64,21 @@ private:
         }
     }
 
+    // Samples of one network or more: the early exit against the full pass (expectSame) and the
+    // single-precision one against the exact one (expectClose), with the counts the tests check.
+    struct Comparison {
+        EarlyDecisionWorkspace ws;
+        EarlyDecisionWorkspace32 ws32;
+        int same = 0, compared = 0, decided = 0;
+        long long integrated = 0, total = 0;
+
+        void check(const SpikeNetwork &net, const FloatNetwork &single, const std::uint8_t *pixels)
+        {
+            expectSame(net, pixels, ws, decided, integrated, total);
+            expectClose(net, single, pixels, ws, ws32, same, compared);
+        }
+    };
+
     // A network of the given shape with weights uniform in [-2/n, 6/n] (n: the layer's inputs);
     // with tiedColumns, every third neuron a copy of its neighbour (tied spikes). Prepared.
     static SpikeNetwork randomNetwork(const NetworkConfig &cfg, Random &rng, bool tiedColumns)
@@ -93,11 +108,7 @@ private:
 private slots:
     void randomNetworksMatchTheFullPass()
     {
-        EarlyDecisionWorkspace ws;
-        EarlyDecisionWorkspace32 ws32;
-        int same = 0, compared = 0;
-        int decided = 0;
-        long long integrated = 0, total = 0;
+        Comparison c;
         for (std::uint64_t seed = 1; seed <= 40; ++seed) {
             NetworkConfig cfg;
             cfg.layerSizes = seed % 3 == 0 ? std::vector<int>{49, 30, 20, 10} : std::vector<int>{49, 40, 10};
@@ -108,14 +119,13 @@ private slots:
             const FloatNetwork single(net);
             for (int s = 0; s < 20; ++s) {
                 const std::vector<std::uint8_t> pixels = randomPixels(rng);
-                expectSame(net, pixels.data(), ws, decided, integrated, total);
-                expectClose(net, single, pixels.data(), ws, ws32, same, compared);
+                c.check(net, single, pixels.data());
             }
         }
         qInfo("%d of 800 random samples decided; %.1f%% of input arrivals integrated; single precision: "
-              "same class in %d", decided, 100.0 * integrated / total, same);
-        QVERIFY(decided > 400);
-        QVERIFY(same >= compared - 2); // 800 of 800 measured; random weights can put two output spikes close
+              "same class in %d", c.decided, 100.0 * c.integrated / c.total, c.same);
+        QVERIFY(c.decided > 400);
+        QVERIFY(c.same >= c.compared - 2); // 800 of 800 measured; random weights can put two output spikes close
     }
 
     // Pixels of a few grey levels, so that the input layer's tie groups have every size from one
@@ -123,11 +133,7 @@ private slots:
     // and hidden layers whose width is not a multiple of the vectors' (the pass's masked tail).
     void tieGroupsOfEverySizeMatchTheFullPass()
     {
-        EarlyDecisionWorkspace ws;
-        EarlyDecisionWorkspace32 ws32;
-        int same = 0, compared = 0;
-        int decided = 0;
-        long long integrated = 0, total = 0;
+        Comparison c;
         std::vector<int> groupSizes(6, 0); // 1, 2, 3, 4, 5-8, more rows
         for (std::uint64_t seed = 1; seed <= 48; ++seed) {
             NetworkConfig cfg;
@@ -149,17 +155,17 @@ private slots:
                 for (int v = 1; v < 256; ++v)
                     if (count[v] > 0)
                         ++groupSizes[std::min(count[v], 5) - 1 + (count[v] > 8 ? 1 : 0)];
-                expectSame(net, pixels.data(), ws, decided, integrated, total);
-                expectClose(net, single, pixels.data(), ws, ws32, same, compared);
+                c.check(net, single, pixels.data());
             }
         }
         qInfo("%d of 576 samples decided; input groups of 1, 2, 3, 4, 5-8, more rows: %d %d %d %d %d %d; single "
               "precision: same class in %d",
-              decided, groupSizes[0], groupSizes[1], groupSizes[2], groupSizes[3], groupSizes[4], groupSizes[5], same);
+              c.decided, groupSizes[0], groupSizes[1], groupSizes[2], groupSizes[3], groupSizes[4], groupSizes[5],
+              c.same);
         for (int k = 0; k < 6; ++k)
             QVERIFY(groupSizes[k] > 20);
-        QVERIFY(decided > 300);
-        QVERIFY(same >= compared - 2);
+        QVERIFY(c.decided > 300);
+        QVERIFY(c.same >= c.compared - 2);
     }
 
     // Narrow layers (at most 16 neurons: one loop with A and B in registers) of every width up
@@ -167,11 +173,7 @@ private slots:
     // (duplicated weight columns), so that a narrow layer sums groups of several rows.
     void narrowLayersMatchTheFullPass()
     {
-        EarlyDecisionWorkspace ws;
-        EarlyDecisionWorkspace32 ws32;
-        int same = 0, compared = 0;
-        int decided = 0;
-        long long integrated = 0, total = 0;
+        Comparison c;
         const std::vector<std::vector<int>> shapes = {{49, 40, 1},  {49, 40, 3},      {49, 40, 8},     {49, 40, 9},
                                                       {49, 40, 16}, {49, 12, 16},     {49, 30, 7, 10}, {49, 30, 16, 5},
                                                       {49, 40, 17}, {49, 24, 13, 11}};
@@ -186,13 +188,12 @@ private slots:
                 const FloatNetwork single(net);
                 for (int s = 0; s < 10; ++s) {
                     const std::vector<std::uint8_t> pixels = randomPixels(rng);
-                    expectSame(net, pixels.data(), ws, decided, integrated, total);
-                    expectClose(net, single, pixels.data(), ws, ws32, same, compared);
+                    c.check(net, single, pixels.data());
                 }
             }
-        qInfo("%d of 1200 samples of narrow networks decided; single precision: same class in %d", decided, same);
-        QVERIFY(decided > 600);
-        QVERIFY(same >= compared - 2); // 1200 of 1200 measured
+        qInfo("%d of 1200 samples of narrow networks decided; single precision: same class in %d", c.decided, c.same);
+        QVERIFY(c.decided > 600);
+        QVERIFY(c.same >= c.compared - 2); // 1200 of 1200 measured
     }
 
     void sortSpikesMatchesStdSort()
@@ -268,20 +269,14 @@ private slots:
         trainer.train();
         trainer.network().prepare();
         const SpikeNetwork &trained = std::as_const(trainer).network();
-        EarlyDecisionWorkspace ws;
-        int decided = 0;
-        long long integrated = 0, total = 0;
         const FloatNetwork single(trained);
-        EarlyDecisionWorkspace32 ws32;
-        int same = 0, compared = 0;
-        for (int i = 0; i < 400; ++i) {
-            expectSame(trained, data->test.image(i), ws, decided, integrated, total);
-            expectClose(trained, single, data->test.image(i), ws, ws32, same, compared);
-        }
+        Comparison c;
+        for (int i = 0; i < 400; ++i)
+            c.check(trained, single, data->test.image(i));
         qInfo("%d of 400 test digits decided; %.1f%% of input arrivals integrated before the decision; "
-              "single precision: same class for %d", decided, 100.0 * integrated / total, same);
-        QVERIFY(integrated < total);
-        QVERIFY(same >= compared - 1);
+              "single precision: same class for %d", c.decided, 100.0 * c.integrated / c.total, c.same);
+        QVERIFY(c.integrated < c.total);
+        QVERIFY(c.same >= c.compared - 1);
     }
 };
 
