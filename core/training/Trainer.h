@@ -12,7 +12,6 @@
 #include "core/training/TrainConfig.h"
 
 #include <atomic>
-#include <cstdint>
 #include <functional>
 #include <memory>
 #include <stdexcept>
@@ -94,11 +93,6 @@ public:
     // Mini-batches in one epoch at the current batch size.
     int batchesPerEpoch() const;
 
-    // Test hook: in every later update pass, each thread first takes up to `runs` runs of rows
-    // from the back of every column block, as a thread that helps another does (their column
-    // sums kept apart and added after the pass). The weights must not change.
-    void setBackRunsForTesting(int runs) { backRunsForTesting_ = runs; }
-
 private:
     // The optimiser's configuration with the schedule's run-dependent steps filled in (cosine:
     // the run's total steps at the current batch size and the warm-up steps).
@@ -144,46 +138,9 @@ private:
     int denseFrom_ = 0;
     std::vector<std::vector<ColumnRange>> scanBlocks_; // per wide layer
     std::vector<std::vector<int>> scanHome_;
-    std::vector<int> scanTaskHome_; // scanHome_ of the running layer in tasks (block, sample)
     std::vector<UpdateBlock> updateBlocks_;
     std::vector<int> updateHome_;
     std::vector<Vector> blockSums_;   // per update row block: its rows' column sums
-    // An update block's runs of rows (SpikeNetwork::columnSumBlockRows): its owner takes them
-    // from the front, a thread that has finished its own blocks from the back (trainBatch).
-    struct alignas(64) RunCursor {
-        std::atomic<std::uint64_t> frontBack{0}; // the next run from the front; in the high half one past the last
-        int runs = 0;
-        void reset(int n)
-        {
-            runs = n;
-            frontBack.store(static_cast<std::uint64_t>(n) << 32, std::memory_order_relaxed);
-        }
-        bool takeFront(int &r)
-        {
-            std::uint64_t v = frontBack.load(std::memory_order_relaxed);
-            while (static_cast<std::uint32_t>(v) < static_cast<std::uint32_t>(v >> 32))
-                if (frontBack.compare_exchange_weak(v, v + 1, std::memory_order_relaxed)) {
-                    r = static_cast<int>(static_cast<std::uint32_t>(v));
-                    return true;
-                }
-            return false;
-        }
-        bool takeBack(int &r)
-        {
-            std::uint64_t v = frontBack.load(std::memory_order_relaxed);
-            while (static_cast<std::uint32_t>(v) < static_cast<std::uint32_t>(v >> 32))
-                if (frontBack.compare_exchange_weak(v, v - (std::uint64_t{1} << 32), std::memory_order_relaxed)) {
-                    r = static_cast<int>(v >> 32) - 1;
-                    return true;
-                }
-            return false;
-        }
-        int back() const { return static_cast<int>(frontBack.load(std::memory_order_relaxed) >> 32); }
-    };
-    std::unique_ptr<RunCursor[]> runCursors_; // per update block
-    std::vector<int> updateRunCount_;        // per update block
-    std::vector<std::unique_ptr<double[]>> runSums_; // per column block: the sums of runs taken from the back
-    int backRunsForTesting_ = 0;
     std::vector<int> rowBlocksInOrder_; // the update's row blocks by layer and first row
     std::vector<ForwardPass> batchPasses_; // per sample of the running batch
     // On several threads, layer 0's weights (when it is a wide layer) are held while training in

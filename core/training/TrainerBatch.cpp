@@ -12,7 +12,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <limits>
 #include <utility>
 
 namespace firstspike {
@@ -178,21 +177,6 @@ void Trainer::buildBlocks()
         updateHome_.push_back(static_cast<int>(updateBlocks_.size()));
     }
     blockSums_.assign(updateBlocks_.size(), Vector());
-    // Each block's runs of rows (one for a row block), and for a column block room for the sums
-    // of the runs that helpers take (trainBatch); pages that are never written take no memory.
-    runCursors_ = std::make_unique<RunCursor[]>(updateBlocks_.size());
-    updateRunCount_.clear();
-    runSums_.clear();
-    for (const UpdateBlock &ub : updateBlocks_) {
-        const int run = SpikeNetwork::columnSumBlockRows(network_.fanOut(ub.layer));
-        const int runs = (ub.rowEnd - ub.rowBegin + run - 1) / run;
-        updateRunCount_.push_back(runs);
-        if (ub.layer >= wideLayers_)
-            blockSums_[updateRunCount_.size() - 1].resize(ub.colEnd - ub.colBegin);
-        runSums_.push_back(ub.layer < wideLayers_ ? std::make_unique_for_overwrite<double[]>(
-                                                        static_cast<std::size_t>(runs) * (ub.colEnd - ub.colBegin))
-                                                  : nullptr);
-    }
     // The update's row blocks in row order, in which their column sums are added.
     rowBlocksInOrder_.clear();
     for (std::size_t b = 0; b < updateBlocks_.size(); ++b)
@@ -332,24 +316,19 @@ BatchResult Trainer::trainBatch()
                     for (int b : assignment_[t])
                         network_.orderLayer(l, batchPasses_[static_cast<std::size_t>(b)]);
                 });
-            // One task per column block and sample, a thread's home blocks first: a thread that
-            // finishes early (its neighbour kept off its core by another process) takes the
-            // samples its neighbour has not reached instead of waiting for a whole block.
             const std::vector<ColumnRange> &blocks = scanBlocks_[static_cast<std::size_t>(l)];
-            const std::vector<int> &home = scanHome_[static_cast<std::size_t>(l)];
-            scanTaskHome_.resize(home.size());
-            for (std::size_t t = 0; t < home.size(); ++t)
-                scanTaskHome_[t] = home[t] * batch;
-            pool_->forEachBlock(scanTaskHome_, [&](int task, int) {
-                const int k = task / batch, b = task % batch;
+            pool_->forEachBlock(scanHome_[static_cast<std::size_t>(l)], [&](int k, int) {
                 const ColumnRange c = blocks[static_cast<std::size_t>(k)];
-                LayerActivity &activity = batchPasses_[static_cast<std::size_t>(b)].layers[static_cast<std::size_t>(l)];
                 if (l == 0 && panels) {
                     const Matrix &panel = weightPanels_[static_cast<std::size_t>(k)];
-                    network_.scanColumns(0, activity, c.begin, c.end, panel.data(), panel.outerStride());
-                } else {
-                    network_.scanColumns(l, activity, c.begin, c.end);
+                    for (int b = 0; b < batch; ++b)
+                        network_.scanColumns(0, batchPasses_[static_cast<std::size_t>(b)].layers[0], c.begin, c.end,
+                                             panel.data(), panel.outerStride());
+                    return;
                 }
+                for (int b = 0; b < batch; ++b)
+                    network_.scanColumns(l, batchPasses_[static_cast<std::size_t>(b)].layers[static_cast<std::size_t>(l)],
+                                         c.begin, c.end);
             });
         }
         pool_->run([&](int t) {
@@ -600,30 +579,22 @@ BatchResult Trainer::trainBatch()
             if (panels) // from here on the panels hold the newest weights, even if a block throws
                 home_ = WeightHome::Panels;
             std::vector<Vector> &sums = network_.columnSumsToFill();
-            // Column blocks are updated a run of rows (SpikeNetwork::columnSumBlockRows) at a
-            // time. The owner takes runs from the front and adds each run's column sums to the
-            // block's sums as it goes; a thread that has finished its own work takes runs from the
-            // back of the others' blocks and keeps their sums apart, added in row order after the
-            // pass: the same sums in the same order whoever updates a run, and a thread kept off
-            // its core by another process delays only the runs it has not started.
-            // updateRows(block, t, take, emit): the runs `take(r)` hands out, each run's column
-            // sums passed to emit(r, sums).
-            auto updateRuns = [&](int block, int t, auto &&take, auto &&emit) {
+            pool_->forEachBlock(updateHome_, [&](int block, int t) {
                 const UpdateBlock ub = updateBlocks_[static_cast<std::size_t>(block)];
                 const int l = ub.layer;
                 Matrix &w = weights[static_cast<std::size_t>(l)];
                 const Eigen::Index c0 = ub.colBegin, n = ub.colEnd - ub.colBegin;
-                const int run = SpikeNetwork::columnSumBlockRows(w.cols());
-                int r = 0;
-                if (!take(r))
-                    return;
                 std::vector<double> &buffer = threads_[t]->rowBuffer;
                 buffer.resize(static_cast<std::size_t>(2 * n));
                 double *__restrict partial = buffer.data() + n;
+                const bool columnBlock = ub.rowBegin == 0 && ub.rowEnd == w.rows() && l < wideLayers_;
+                double *__restrict sum = columnBlock ? sums[static_cast<std::size_t>(l)].data() + c0
+                                                     : blockSums_[static_cast<std::size_t>(block)].setZero(n).data();
+                const int run = SpikeNetwork::columnSumBlockRows(w.cols());
                 const double *base = nullptr, *h = nullptr;
                 // The fused row step reads the records where they are (copying them cost more
                 // than it saved: two threads 1.06-1.17 against 1.04-1.08 ms per mini-batch).
-                prepareSlices(l, c0, ub.colEnd, t, l < wideLayers_ && !fusedRowStep, base, h);
+                prepareSlices(l, c0, ub.colEnd, t, columnBlock && !fusedRowStep, base, h);
                 const RecordSlice *slices = threads_[t]->slices.data();
                 // A column block's weight rows are pieces of ~200 columns a row apart, too short
                 // and far apart for the hardware prefetchers (measured: the 2-thread update pass
@@ -639,108 +610,34 @@ BatchResult Trainer::trainBatch()
                 const bool fusedRows = fusedRowStep
                                        && optimizer_.momentRows(static_cast<std::size_t>(l), c0, ub.colEnd, m0, v0,
                                                                 momentStride);
-                do {
-                    const int i0 = ub.rowBegin + r * run, i1 = std::min(ub.rowEnd, i0 + run);
-                    std::fill(partial, partial + n, 0.0);
-                    for (int i = i0; i < i1; ++i) {
-                        if (prefetch && !panel && i + kPrefetchRows < ub.rowEnd)
-                            prefetchBytes(w.row(i + kPrefetchRows).data() + c0,
-                                          static_cast<std::size_t>(n) * sizeof(double), PrefetchFor::Write);
-                        double *wRow = panel ? panel->row(i).data() : w.row(i).data() + c0;
-                        if (fusedRows) {
-                            // Adam: the gradient 16 columns at a time (the last step masked),
-                            // each piece updated while it is in registers.
-                            adamRowFromGradient(gradientRow(l, i, c0, t, slices, base, h), n, wRow,
-                                                m0 + i * momentStride, v0 + i * momentStride, partial, adam);
+                for (int i = ub.rowBegin; i < ub.rowEnd; ++i) {
+                    if (prefetch && !panel && i + kPrefetchRows < ub.rowEnd)
+                        prefetchBytes(w.row(i + kPrefetchRows).data() + c0, static_cast<std::size_t>(n) * sizeof(double),
+                                      PrefetchFor::Write);
+                    if ((i - ub.rowBegin) % run == 0)
+                        std::fill(partial, partial + n, 0.0);
+                    double *wRow = panel ? panel->row(i).data() : w.row(i).data() + c0;
+                    if (fusedRows) {
+                        // Adam: the gradient 16 columns at a time (the last step masked), each
+                        // piece updated while it is in registers.
+                        adamRowFromGradient(gradientRow(l, i, c0, t, slices, base, h), n, wRow, m0 + i * momentStride,
+                                            v0 + i * momentStride, partial, adam);
+                    } else {
+                        rowGradient(l, i, c0, ub.colEnd, buffer.data(), t, slices, base, h, wRow);
+                        optimizer_.updateRow(static_cast<std::size_t>(l), wRow, i, c0, ub.colEnd, buffer.data(), 1.0,
+                                             partial);
+                    }
+                    if ((i - ub.rowBegin) % run == run - 1 || i + 1 == ub.rowEnd) {
+                        if (columnBlock && i - ub.rowBegin >= run) {
+                            for (Eigen::Index j = 0; j < n; ++j)
+                                sum[j] += partial[j];
                         } else {
-                            rowGradient(l, i, c0, ub.colEnd, buffer.data(), t, slices, base, h, wRow);
-                            optimizer_.updateRow(static_cast<std::size_t>(l), wRow, i, c0, ub.colEnd, buffer.data(),
-                                                 1.0, partial);
+                            std::copy(partial, partial + n, sum);
                         }
                     }
-                    emit(r, static_cast<const double *>(partial));
-                } while (take(r));
-            };
-            for (std::size_t b = 0; b < updateBlocks_.size(); ++b)
-                runCursors_[b].reset(updateRunCount_[b]);
-            std::atomic<bool> failed{false};
-            // A row block whole, or a column block's runs from the front, each run's sums added
-            // to the block's column sums as it is done (the owner).
-            auto frontRuns = [&](int block, int t) {
-                const UpdateBlock &ub = updateBlocks_[static_cast<std::size_t>(block)];
-                RunCursor &cursor = runCursors_[static_cast<std::size_t>(block)];
-                const Eigen::Index n = ub.colEnd - ub.colBegin;
-                auto take = [&](int &r) { return !failed.load(std::memory_order_relaxed) && cursor.takeFront(r); };
-                if (ub.layer >= wideLayers_) {
-                    double *out = blockSums_[static_cast<std::size_t>(block)].data();
-                    updateRuns(block, t, take, [&](int, const double *p) { std::copy_n(p, n, out); });
-                    return;
-                }
-                double *__restrict sum = sums[static_cast<std::size_t>(ub.layer)].data() + ub.colBegin;
-                updateRuns(block, t, take, [&](int r, const double *__restrict p) {
-                    if (r == 0)
-                        std::copy_n(p, n, sum);
-                    else
-                        for (Eigen::Index j = 0; j < n; ++j)
-                            sum[j] += p[j];
-                });
-            };
-            // Up to `limit` runs of a column block from the back, their sums kept apart.
-            auto backRuns = [&](int block, int t, int limit) {
-                const UpdateBlock &ub = updateBlocks_[static_cast<std::size_t>(block)];
-                RunCursor &cursor = runCursors_[static_cast<std::size_t>(block)];
-                const Eigen::Index n = ub.colEnd - ub.colBegin;
-                double *store = runSums_[static_cast<std::size_t>(block)].get();
-                int taken = 0;
-                updateRuns(block, t,
-                           [&](int &r) {
-                               return taken++ < limit && !failed.load(std::memory_order_relaxed) && cursor.takeBack(r);
-                           },
-                           [&](int r, const double *p) { std::copy_n(p, n, store + r * n); });
-            };
-            pool_->run([&](int t) {
-                try {
-                    if (backRunsForTesting_ > 0)
-                        for (std::size_t b = 0; b < updateBlocks_.size(); ++b)
-                            if (updateBlocks_[b].layer < wideLayers_)
-                                backRuns(static_cast<int>(b), t, backRunsForTesting_);
-                    // Its own blocks first (column blocks from the front, then row blocks), then
-                    // the others' (their column blocks' runs from the back, last block first).
-                    for (int k = 0; k < threads && !failed.load(std::memory_order_relaxed); ++k) {
-                        const int owner = (t + k) % threads;
-                        const int b0 = updateHome_[static_cast<std::size_t>(owner)];
-                        const int b1 = updateHome_[static_cast<std::size_t>(owner) + 1];
-                        for (int j = 0; j < b1 - b0; ++j) {
-                            const int block = k == 0 ? b0 + j : b1 - 1 - j;
-                            if (k == 0 || updateBlocks_[static_cast<std::size_t>(block)].layer >= wideLayers_)
-                                frontRuns(block, t);
-                            else
-                                backRuns(block, t, std::numeric_limits<int>::max());
-                        }
-                    }
-                } catch (...) {
-                    failed.store(true, std::memory_order_relaxed); // the others stop taking runs
-                    throw;
                 }
             });
-            // The runs taken from the back, in row order after the owner's, then the row blocks'
-            // sums in row order.
-            for (std::size_t b = 0; b < updateBlocks_.size(); ++b) {
-                const UpdateBlock &ub = updateBlocks_[b];
-                if (ub.layer >= wideLayers_)
-                    continue;
-                const Eigen::Index n = ub.colEnd - ub.colBegin;
-                double *__restrict sum = sums[static_cast<std::size_t>(ub.layer)].data() + ub.colBegin;
-                const double *store = runSums_[b].get();
-                for (int r = runCursors_[b].back(); r < runCursors_[b].runs; ++r) {
-                    const double *__restrict p = store + r * n;
-                    if (r == 0)
-                        std::copy_n(p, n, sum);
-                    else
-                        for (Eigen::Index j = 0; j < n; ++j)
-                            sum[j] += p[j];
-                }
-            }
+            // The row blocks' sums in row order.
             for (int b : rowBlocksInOrder_) {
                 const UpdateBlock &ub = updateBlocks_[static_cast<std::size_t>(b)];
                 Vector &out = sums[static_cast<std::size_t>(ub.layer)];

@@ -234,50 +234,6 @@ private slots:
         }
     }
 
-    void runsTakenFromTheBackGiveTheSameBits()
-    {
-        // In the update pass a thread that has finished its own column blocks takes runs of
-        // rows from the back of the others' and keeps their column sums apart until the pass
-        // ends. Forced here (Trainer::setBackRunsForTesting: some runs of every block, or all of
-        // them, the first run included), on 2 and 3 threads, with the fused Adam step and the
-        // row-buffer form (SGD): the same weights and column sums as without it, bit for bit.
-        NetworkConfig net;
-        net.layerSizes = {784, 400, 10};
-        for (OptimizerKind kind : {OptimizerKind::Adam, OptimizerKind::Sgd})
-            for (int threads : {2, 3}) {
-                TrainConfig tc;
-                tc.threads = threads;
-                tc.batchSize = 9;
-                tc.optimizer.kind = kind;
-                if (kind == OptimizerKind::Sgd)
-                    tc.optimizer.learningRate = 0.05;
-                Trainer plain(net, tc, data(90, 10));
-                Trainer some(net, tc, data(90, 10));
-                Trainer all(net, tc, data(90, 10));
-                some.setBackRunsForTesting(3);
-                all.setBackRunsForTesting(1000);
-                for (int i = 0; i < 6; ++i) {
-                    plain.trainBatch();
-                    some.trainBatch();
-                    all.trainBatch();
-                }
-                const QString what = QString("%1, %2 threads").arg(kind == OptimizerKind::Adam ? "Adam" : "SGD").arg(threads);
-                const SpikeNetwork &reference = std::as_const(plain).network();
-                QVERIFY(reference.prepared());
-                const std::vector<Vector> &sums = reference.cachedColumnSums();
-                for (const Trainer *t : {&some, &all}) {
-                    const SpikeNetwork &n = t->network();
-                    QVERIFY2(bitEqual(reference.allWeights(), n.allWeights()), qPrintable(what));
-                    const std::vector<Vector> &other = n.cachedColumnSums();
-                    QCOMPARE(other.size(), sums.size());
-                    for (std::size_t l = 0; l < sums.size(); ++l)
-                        QVERIFY2(other[l].size() == sums[l].size()
-                                     && std::memcmp(other[l].data(), sums[l].data(), sizeof(double) * sums[l].size()) == 0,
-                                 qPrintable(what + ", column sums"));
-                }
-            }
-    }
-
     void forEachBlockRunsEveryBlockOnce()
     {
         for (int threads : {1, 2, 4}) {
