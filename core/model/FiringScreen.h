@@ -24,6 +24,7 @@
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #endif
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <utility>
@@ -268,6 +269,15 @@ typename Simd<T>::M screenVector(typename Simd<T>::M in, typename Simd<T>::V a, 
 // them mispredicts) and left to the caller, so that no exact test's registers are spilled
 // around the pass. Out of line: inlined into its callers' loops, its constants were spilled
 // and reloaded every vector.
+// One slot of screenGroupVectors' list, (first neuron, lane mask), in one 8-byte store.
+inline void listVector(std::pair<int, std::uint32_t> *slot, int first, std::uint32_t mask)
+{
+    using Slot = std::pair<int, std::uint32_t>;
+    static_assert(sizeof(Slot) == 8 && offsetof(Slot, second) == 4);
+    const std::uint64_t packed = static_cast<std::uint32_t>(first) | static_cast<std::uint64_t>(mask) << 32;
+    std::memcpy(static_cast<void *>(slot), &packed, sizeof packed);
+}
+
 template <int Rows, typename T>
 [[gnu::noinline]] int screenGroupVectors(const T *const *rows, T z, T *A, T *B, int n, T threshold, T limit,
                                          std::pair<int, std::uint32_t> *found)
@@ -278,12 +288,19 @@ template <int Rows, typename T>
     constexpr int L = S::lanes;
     const V vz = S::set1(z), vtheta = S::set1(threshold);
     const V vloose = S::set1(limit * ScreenSlack<T>::factor);
+    // The row pointers in registers: the stores below could alias `rows` for all the compiler
+    // knows, which otherwise reloads them every vector.
+    const T *row0 = Rows > 0 ? rows[0] : nullptr, *row1 = Rows > 1 ? rows[1] : nullptr;
+    const T *row2 = Rows > 2 ? rows[2] : nullptr, *row3 = Rows > 3 ? rows[3] : nullptr;
     // One vector: A and B updated (returned in a, b) and its candidates (the screen).
     auto step = [&](int j, M in, V &a, V &b) -> M {
         a = in == S::full ? S::load(A + j) : S::load(in, A + j);
         b = in == S::full ? S::load(B + j) : S::load(in, B + j);
         if constexpr (Rows > 0) {
-            auto row = [&](int r) { return in == S::full ? S::load(rows[r] + j) : S::load(in, rows[r] + j); };
+            auto row = [&](int r) {
+                const T *p = (r == 0 ? row0 : r == 1 ? row1 : r == 2 ? row2 : row3) + j;
+                return in == S::full ? S::load(p) : S::load(in, p);
+            };
             V sv = row(0);
             if constexpr (Rows > 1)
                 sv = S::add(sv, row(1));
@@ -291,6 +308,7 @@ template <int Rows, typename T>
                 sv = S::add(sv, row(2));
             if constexpr (Rows > 3)
                 sv = S::add(sv, row(3));
+            asm("" : "+v"(sv)); // one load of a row: GCC would read it again as an operand of the add
             a = S::fmadd(vz, sv, a);
             b = S::add(b, sv);
         }
@@ -308,9 +326,9 @@ template <int Rows, typename T>
             S::store(A + j0 + L, a1);
             S::store(B + j0 + L, b1);
         }
-        found[count] = {j0, static_cast<std::uint32_t>(m0)}; // written always, kept if not empty
+        listVector(found + count, j0, m0); // written always, kept if not empty
         count += m0 != 0 ? 1 : 0;
-        found[count] = {j0 + L, static_cast<std::uint32_t>(m1)};
+        listVector(found + count, j0 + L, m1);
         count += m1 != 0 ? 1 : 0;
     }
     for (; j0 < n; j0 += L) {
@@ -321,7 +339,7 @@ template <int Rows, typename T>
             S::store(A + j0, in, a);
             S::store(B + j0, in, b);
         }
-        found[count] = {j0, static_cast<std::uint32_t>(m)};
+        listVector(found + count, j0, m);
         count += m != 0 ? 1 : 0;
     }
     return count;
