@@ -394,6 +394,21 @@ void screenAndFire(Layer<T> &layer, const LayerWeights<T> *w, int begin, int cou
     // The exact tests after the pass, on the A and B it stored, in increasing order.
     for (int k = 0; k < found; ++k) {
         const int j0 = candidates[k].first;
+        const std::uint32_t mask = candidates[k].second;
+        if (std::has_single_bit(mask)) {
+            // Most listed vectors hold one candidate: its test in scalar registers (the same
+            // division and comparisons as fireVector's lane, so the same spike).
+            const int j = j0 + std::countr_zero(mask);
+            const T zc = A[j] / (B[j] - threshold);
+            if (zc <= limit) {
+                B[j] = -std::numeric_limits<T>::infinity();
+                layer.alive[static_cast<std::size_t>(j)] = T(0);
+                --layer.aliveCount;
+                if (zc <= maxZ)
+                    layer.emitted.emplace_back(static_cast<double>(zc), j);
+            }
+            continue;
+        }
         const M in = lanesBelow<T>(j0, n);
         const typename S::V retired = fireVector(layer, j0, static_cast<M>(candidates[k].second),
                                                  S::load(in, A + j0), S::load(in, B + j0), threshold, maxZ, limit);
