@@ -329,11 +329,12 @@ template <typename T>
 // per-group setup (most of the early exit's output-layer time: each hidden spike is a group of
 // its own). Stops before a group whose end is not yet known. Returns true if it stopped at a
 // spike (stopAtFirstSpike).
-template <typename T>
-bool advanceNarrow(Layer<T> &layer, int received, const LayerWeights<T> &w, T threshold, T maxZ,
-                   std::vector<std::pair<double, int>> &out, bool stopAtFirstSpike)
+// `Vectors`: the neurons' vectors (NarrowSums).
+template <typename T, int Vectors>
+bool advanceNarrowWith(Layer<T> &layer, int received, const LayerWeights<T> &w, T threshold, T maxZ,
+                       std::vector<std::pair<double, int>> &out, bool stopAtFirstSpike)
 {
-    NarrowSums<T> sums(w.cols);
+    NarrowSums<T, Vectors> sums(w.cols);
     sums.load(layer.A.data(), layer.B.data());
     const int *order = layer.order.data();
     const T *z = layer.z.data();
@@ -366,6 +367,15 @@ bool advanceNarrow(Layer<T> &layer, int received, const LayerWeights<T> &w, T th
     }
     sums.store(layer.A.data(), layer.B.data());
     return stopped;
+}
+
+template <typename T>
+bool advanceNarrow(Layer<T> &layer, int received, const LayerWeights<T> &w, T threshold, T maxZ,
+                   std::vector<std::pair<double, int>> &out, bool stopAtFirstSpike)
+{
+    return w.cols <= Simd<T>::lanes
+               ? advanceNarrowWith<T, 1>(layer, received, w, threshold, maxZ, out, stopAtFirstSpike)
+               : advanceNarrowWith<T, 2>(layer, received, w, threshold, maxZ, out, stopAtFirstSpike);
 }
 #endif
 

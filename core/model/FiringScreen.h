@@ -371,8 +371,11 @@ int screenGroup(const T *weights, long stride, const int *order, int count, T z,
 // a tie group of its own) with A and B in registers for a whole scan, instead of one pass
 // through memory per group: neurons [0, L) in a[0], b[0], [L, n) in a[1], b[1]. The same row
 // sums (left to right), fma and screen as accumulateGroupAndScreen, so the same spikes.
-template <typename T>
+// `Vectors`: 1 when n <= L (ten outputs in float lanes), so that no work goes to an empty
+// second vector; 2 otherwise.
+template <typename T, int Vectors = 2>
 struct NarrowSums {
+    static_assert(Vectors == 1 || Vectors == 2);
     using S = Simd<T>;
     using V = typename S::V;
     using M = typename S::M;
@@ -392,7 +395,7 @@ struct NarrowSums {
     void load(const T *A, const T *B)
     {
 #pragma GCC unroll 2
-        for (int h = 0; h < 2; ++h) {
+        for (int h = 0; h < Vectors; ++h) {
             a[h] = S::load(in[h], A + h * second);
             b[h] = S::load(in[h], B + h * second);
         }
@@ -400,7 +403,7 @@ struct NarrowSums {
     void store(T *A, T *B) const
     {
 #pragma GCC unroll 2
-        for (int h = 0; h < 2; ++h) {
+        for (int h = 0; h < Vectors; ++h) {
             S::store(A + h * second, in[h], a[h]);
             S::store(B + h * second, in[h], b[h]);
         }
@@ -409,24 +412,31 @@ struct NarrowSums {
     void addGroup(const T *W, long stride, const int *order, int count, T z)
     {
         const T *x = W + stride * order[0];
-        V s0 = S::load(in[0], x), s1 = S::load(in[1], x + second);
+        V s0 = S::load(in[0], x), s1 = S::zero();
+        if constexpr (Vectors == 2)
+            s1 = S::load(in[1], x + second);
         for (int k = 1; k < count; ++k) {
             x = W + stride * order[k];
             s0 = S::add(s0, S::load(in[0], x));
-            s1 = S::add(s1, S::load(in[1], x + second));
+            if constexpr (Vectors == 2)
+                s1 = S::add(s1, S::load(in[1], x + second));
         }
         const V vz = S::set1(z);
         a[0] = S::fmadd(vz, s0, a[0]);
-        a[1] = S::fmadd(vz, s1, a[1]);
         b[0] = S::add(b[0], s0);
-        b[1] = S::add(b[1], s1);
+        if constexpr (Vectors == 2) {
+            a[1] = S::fmadd(vz, s1, a[1]);
+            b[1] = S::add(b[1], s1);
+        }
     }
-    // The loose screen's candidates for the interval ending at `limit`, per vector.
+    // The loose screen's candidates for the interval ending at `limit`, per vector (none in an
+    // absent second vector).
     void screen(T threshold, T limit, M *candidates) const
     {
         const V vtheta = S::set1(threshold), vloose = S::set1(limit * ScreenSlack<T>::factor);
+        candidates[1] = 0;
 #pragma GCC unroll 2
-        for (int h = 0; h < 2; ++h)
+        for (int h = 0; h < Vectors; ++h)
             candidates[h] = screenVector<T>(in[h], a[h], b[h], vtheta, vloose);
     }
 };
