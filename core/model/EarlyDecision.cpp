@@ -354,8 +354,9 @@ bool advanceNarrowWith(Layer<T> &layer, int received, const LayerWeights<T> &w, 
         layer.emitted.clear();
         if (candidates[0] != 0)
             sums.b[0] = fireVector(layer, 0, candidates[0], sums.a[0], sums.b[0], threshold, maxZ, limit);
-        if (candidates[1] != 0)
-            sums.b[1] = fireVector(layer, sums.second, candidates[1], sums.a[1], sums.b[1], threshold, maxZ, limit);
+        if constexpr (Vectors == 2)
+            if (candidates[1] != 0)
+                sums.b[1] = fireVector(layer, sums.second, candidates[1], sums.a[1], sums.b[1], threshold, maxZ, limit);
         finishCheck(layer);
         deliver(layer.emitted, out);
         if (stopAtFirstSpike && !out.empty()) {
@@ -373,18 +374,22 @@ template <typename T>
 bool advanceNarrow(Layer<T> &layer, int received, const LayerWeights<T> &w, T threshold, T maxZ,
                    std::vector<std::pair<double, int>> &out, bool stopAtFirstSpike)
 {
-    return w.cols <= Simd<T>::lanes
-               ? advanceNarrowWith<T, 1>(layer, received, w, threshold, maxZ, out, stopAtFirstSpike)
-               : advanceNarrowWith<T, 2>(layer, received, w, threshold, maxZ, out, stopAtFirstSpike);
+    if constexpr (Simd<T>::lanes >= 16) // float: every narrow layer (at most 16 neurons) fits one vector
+        return advanceNarrowWith<T, 1>(layer, received, w, threshold, maxZ, out, stopAtFirstSpike);
+    else
+        return w.cols <= Simd<T>::lanes
+                   ? advanceNarrowWith<T, 1>(layer, received, w, threshold, maxZ, out, stopAtFirstSpike)
+                   : advanceNarrowWith<T, 2>(layer, received, w, threshold, maxZ, out, stopAtFirstSpike);
 }
 #endif
 
 #if defined(__AVX512F__)
 // The screen and fireIfDue a vector at a time over a whole layer: the pass (screenGroup or,
 // without a group, screenGroupVectors<0>; FiringScreen.h) lists the vectors with candidates;
-// then their exact times A / (B - theta) come from one division a vector, and those due
-// (<= limit) are retired with masked stores and emitted in increasing index order: the same
-// operations on the same values as the scalar test, so the same spikes. With a group (`count`
+// then a vector's exact times A / (B - theta) come from one scalar division when it has one
+// candidate (most do) or one vector division, and those due (<= limit) are retired and
+// emitted in increasing index order: the same operations on the same values as the scalar
+// test, so the same spikes. With a group (`count`
 // rows from `begin`), its sum is first added as accumulateGroupAndScreen adds it (the group and
 // its check in one pass); without (count 0), the check of the interval after the last group
 // (checkInterval).
@@ -396,15 +401,15 @@ void screenAndFire(Layer<T> &layer, const LayerWeights<T> *w, int begin, int cou
     const int n = static_cast<int>(layer.A.size());
     T *A = layer.A.data();
     T *B = layer.B.data();
-    std::pair<int, std::uint32_t> *candidates = layer.candidates.data(); // sized in run()
+    std::uint64_t *candidates = layer.candidates.data(); // sized in run()
     const int found = count == 0 ? screenGroupVectors<0>(static_cast<const T *const *>(nullptr), T(0), A, B, n,
                                                          threshold, limit, candidates)
                                  : screenGroup(w->w, w->stride, layer.order.data() + begin, count, layer.z[begin], A,
                                                B, n, layer.groupSum.data(), threshold, limit, candidates);
     // The exact tests after the pass, on the A and B it stored, in increasing order.
     for (int k = 0; k < found; ++k) {
-        const int j0 = candidates[k].first;
-        const std::uint32_t mask = candidates[k].second;
+        const int j0 = listedFirst(candidates[k]);
+        const std::uint32_t mask = listedMask(candidates[k]);
         if (std::has_single_bit(mask)) {
             // Most listed vectors hold one candidate: its test in scalar registers (the same
             // division and comparisons as fireVector's lane, so the same spike).
@@ -420,7 +425,7 @@ void screenAndFire(Layer<T> &layer, const LayerWeights<T> *w, int begin, int cou
             continue;
         }
         const M in = lanesBelow<T>(j0, n);
-        const typename S::V retired = fireVector(layer, j0, static_cast<M>(candidates[k].second),
+        const typename S::V retired = fireVector(layer, j0, static_cast<M>(mask),
                                                  S::load(in, A + j0), S::load(in, B + j0), threshold, maxZ, limit);
         S::store(B + j0, in, retired);
     }

@@ -260,27 +260,27 @@ typename Simd<T>::M screenVector(typename Simd<T>::M in, typename Simd<T>::V a, 
     return S::lessEqual(S::greater(in, d, S::zero()), a, S::mul(vloose, d));
 }
 
+// A vector listed by screenGroupVectors, in one 8-byte word (one store): its first neuron in
+// the low 32 bits, its candidate lanes' mask in the high 32.
+inline std::uint64_t listedVector(int first, std::uint32_t mask)
+{
+    return static_cast<std::uint32_t>(first) | std::uint64_t{mask} << 32;
+}
+inline int listedFirst(std::uint64_t listed) { return static_cast<int>(static_cast<std::uint32_t>(listed)); }
+inline std::uint32_t listedMask(std::uint64_t listed) { return static_cast<std::uint32_t>(listed >> 32); }
+
 // One tie group added to A and B, and the loose screen, a vector at a time over a whole layer.
 // `Rows` is the number of rows in `rows` (1: a row, or one row of a group's sum; 2 to 4: the
 // group's rows, added left to right in registers as sumGroupInto adds them; 0: no group, the
-// screen alone). The vectors with candidates are written to `found` as (first neuron, lane
-// mask), in increasing order, and counted in the return value; `found` needs ceil(n / lanes)
-// slots (each vector writes the slot after those kept so far). The candidates are recorded without a branch (they come at random, and a branch on
-// them mispredicts) and left to the caller, so that no exact test's registers are spilled
-// around the pass. Out of line: inlined into its callers' loops, its constants were spilled
-// and reloaded every vector.
-// One slot of screenGroupVectors' list, (first neuron, lane mask), in one 8-byte store.
-inline void listVector(std::pair<int, std::uint32_t> *slot, int first, std::uint32_t mask)
-{
-    using Slot = std::pair<int, std::uint32_t>;
-    static_assert(sizeof(Slot) == 8 && offsetof(Slot, second) == 4);
-    const std::uint64_t packed = static_cast<std::uint32_t>(first) | static_cast<std::uint64_t>(mask) << 32;
-    std::memcpy(static_cast<void *>(slot), &packed, sizeof packed);
-}
-
+// screen alone). The vectors with candidates are written to `found` (listedVector: first
+// neuron, lane mask), in increasing order, and counted in the return value; `found` needs
+// ceil(n / lanes) slots (each vector writes the slot after those kept so far). The candidates
+// are recorded without a branch (they come at random, and a branch on them mispredicts) and
+// left to the caller, so that no exact test's registers are spilled around the pass. Out of
+// line: inlined into its callers' loops, its constants are spilled and reloaded every vector.
 template <int Rows, typename T>
 [[gnu::noinline]] int screenGroupVectors(const T *const *rows, T z, T *A, T *B, int n, T threshold, T limit,
-                                         std::pair<int, std::uint32_t> *found)
+                                         std::uint64_t *found)
 {
     using S = Simd<T>;
     using V = typename S::V;
@@ -308,7 +308,7 @@ template <int Rows, typename T>
                 sv = S::add(sv, row(2));
             if constexpr (Rows > 3)
                 sv = S::add(sv, row(3));
-            asm("" : "+v"(sv)); // one load of a row: GCC would read it again as an operand of the add
+            __asm__("" : "+v"(sv)); // one load of a row: GCC would read it again as an operand of the add
             a = S::fmadd(vz, sv, a);
             b = S::add(b, sv);
         }
@@ -326,9 +326,9 @@ template <int Rows, typename T>
             S::store(A + j0 + L, a1);
             S::store(B + j0 + L, b1);
         }
-        listVector(found + count, j0, m0); // written always, kept if not empty
+        found[count] = listedVector(j0, m0); // written always, kept if not empty
         count += m0 != 0 ? 1 : 0;
-        listVector(found + count, j0 + L, m1);
+        found[count] = listedVector(j0 + L, m1);
         count += m1 != 0 ? 1 : 0;
     }
     for (; j0 < n; j0 += L) {
@@ -339,7 +339,7 @@ template <int Rows, typename T>
             S::store(A + j0, in, a);
             S::store(B + j0, in, b);
         }
-        listVector(found + count, j0, m);
+        found[count] = listedVector(j0, m);
         count += m != 0 ? 1 : 0;
     }
     return count;
@@ -350,7 +350,7 @@ template <int Rows, typename T>
 // sumGroupInto. Returns the number of vectors listed in `found`.
 template <typename T>
 int screenGroup(const T *weights, long stride, const int *order, int count, T z, T *A, T *B, int n, T *scratch,
-                T threshold, T limit, std::pair<int, std::uint32_t> *found)
+                T threshold, T limit, std::uint64_t *found)
 {
     const T *rows[4];
     for (int k = 0; k < std::min(count, 4); ++k)
@@ -458,14 +458,14 @@ void accumulateGroupAndScreen(const T *weights, long stride, const int *order, T
     using S = Simd<T>;
     (void)flags;
     (void)alive;
-    thread_local std::vector<std::pair<int, std::uint32_t>> found;
+    thread_local std::vector<std::uint64_t> found;
     if (found.size() < static_cast<std::size_t>(n / S::lanes + 1))
         found.resize(static_cast<std::size_t>(n / S::lanes + 1));
     const int vectors = screenGroup(weights, stride, order, count, z, A, B, n, scratch, threshold, limit, found.data());
     // The candidates after the pass, in increasing order (visit reads the A and B it stored).
     for (int k = 0; k < vectors; ++k)
-        for (std::uint32_t bits = found[static_cast<std::size_t>(k)].second; bits != 0; bits &= bits - 1)
-            visit(found[static_cast<std::size_t>(k)].first + std::countr_zero(bits));
+        for (std::uint32_t bits = listedMask(found[static_cast<std::size_t>(k)]); bits != 0; bits &= bits - 1)
+            visit(listedFirst(found[static_cast<std::size_t>(k)]) + std::countr_zero(bits));
 #else
     accumulateGroup(weights, stride, order, z, count, A, B, n, scratch);
     forEachFiringCandidate(A, B, alive, n, threshold, limit, flags, visit);
