@@ -389,10 +389,9 @@ bool advanceNarrow(Layer<T> &layer, int received, const LayerWeights<T> &w, T th
 // then a vector's exact times A / (B - theta) come from one scalar division when it has one
 // candidate (most do) or one vector division, and those due (<= limit) are retired and
 // emitted in increasing index order: the same operations on the same values as the scalar
-// test, so the same spikes. With a group (`count`
-// rows from `begin`), its sum is first added as accumulateGroupAndScreen adds it (the group and
-// its check in one pass); without (count 0), the check of the interval after the last group
-// (checkInterval).
+// test, so the same spikes. With a group (`count` rows from `begin`), its sum is first added as
+// accumulateGroupAndScreen adds it (the group and its check in one pass); without (count 0),
+// the check of the interval after the last group (checkInterval).
 template <typename T>
 void screenAndFire(Layer<T> &layer, const LayerWeights<T> *w, int begin, int count, T threshold, T maxZ, T limit)
 {
@@ -411,17 +410,9 @@ void screenAndFire(Layer<T> &layer, const LayerWeights<T> *w, int begin, int cou
         const int j0 = listedFirst(candidates[k]);
         const std::uint32_t mask = listedMask(candidates[k]);
         if (std::has_single_bit(mask)) {
-            // Most listed vectors hold one candidate: its test in scalar registers (the same
-            // division and comparisons as fireVector's lane, so the same spike).
-            const int j = j0 + std::countr_zero(mask);
-            const T zc = A[j] / (B[j] - threshold);
-            if (zc <= limit) {
-                B[j] = -std::numeric_limits<T>::infinity();
-                layer.alive[static_cast<std::size_t>(j)] = T(0);
-                --layer.aliveCount;
-                if (zc <= maxZ)
-                    layer.emitted.emplace_back(static_cast<double>(zc), j);
-            }
+            // Most listed vectors hold one candidate: the scalar test (the same division and
+            // comparisons as fireVector's lane, so the same spike).
+            fireIfDue(layer, j0 + std::countr_zero(mask), threshold, maxZ, limit);
             continue;
         }
         const M in = lanesBelow<T>(j0, n);
