@@ -268,11 +268,6 @@ inline void deliver(std::vector<std::pair<double, int>> &emitted, std::vector<st
         out.insert(out.end(), emitted.begin(), emitted.end());
 }
 
-#if defined(__AVX512F__)
-template <typename T>
-void screenAndFire(Layer<T> &layer, const LayerWeights<T> *w, int begin, int count, T threshold, T maxZ, T limit);
-#endif
-
 // Tests the interval after the last integrated group: a neuron fires at z = A/(B - theta) if
 // that is no later than `limit` (the next arrival, or the earliest time any further input can
 // arrive). Spikes within the horizon are appended to layer.emitted in (z, index) order.
@@ -280,12 +275,8 @@ template <typename T>
 void checkInterval(Layer<T> &layer, T threshold, T maxZ, T limit)
 {
     layer.emitted.clear();
-#if defined(__AVX512F__)
-    screenAndFire(layer, nullptr, 0, 0, threshold, maxZ, limit); // B = -inf marks a neuron that fired
-#else
-    forEachFiringCandidate(layer.A.data(), layer.B.data(), layer.alive.data(), static_cast<int>(layer.A.size()),
-                           threshold, limit, layer.flags, [&](int j) { fireIfDue(layer, j, threshold, maxZ, limit); });
-#endif
+    screenAndVisit(layer.A.data(), layer.B.data(), layer.alive.data(), static_cast<int>(layer.A.size()), threshold,
+                   limit, layer.flags, [&](int j) { fireIfDue(layer, j, threshold, maxZ, limit); });
     finishCheck(layer);
 }
 
@@ -383,46 +374,6 @@ bool advanceNarrow(Layer<T> &layer, int received, const LayerWeights<T> &w, T th
 }
 #endif
 
-#if defined(__AVX512F__)
-// The screen and fireIfDue a vector at a time over a whole layer: the pass (screenGroup or,
-// without a group, screenGroupVectors<0>; FiringScreen.h) lists the vectors with candidates;
-// then a vector's exact times A / (B - theta) come from one scalar division when it has one
-// candidate (most do) or one vector division, and those due (<= limit) are retired and
-// emitted in increasing index order: the same operations on the same values as the scalar
-// test, so the same spikes. With a group (`count` rows from `begin`), its sum is first added as
-// accumulateGroupAndScreen adds it (the group and its check in one pass); without (count 0),
-// the check of the interval after the last group (checkInterval).
-template <typename T>
-void screenAndFire(Layer<T> &layer, const LayerWeights<T> *w, int begin, int count, T threshold, T maxZ, T limit)
-{
-    using S = Simd<T>;
-    using M = typename S::M;
-    const int n = static_cast<int>(layer.A.size());
-    T *A = layer.A.data();
-    T *B = layer.B.data();
-    std::uint64_t *candidates = layer.candidates.data(); // sized in run()
-    const int found = count == 0 ? screenGroupVectors<0>(static_cast<const T *const *>(nullptr), T(0), A, B, n,
-                                                         threshold, limit, candidates)
-                                 : screenGroup(w->w, w->stride, layer.order.data() + begin, count, layer.z[begin], A,
-                                               B, n, layer.groupSum.data(), threshold, limit, candidates);
-    // The exact tests after the pass, on the A and B it stored, in increasing order.
-    for (int k = 0; k < found; ++k) {
-        const int j0 = listedFirst(candidates[k]);
-        const std::uint32_t mask = listedMask(candidates[k]);
-        if (std::has_single_bit(mask)) {
-            // Most listed vectors hold one candidate: the scalar test (the same division and
-            // comparisons as fireVector's lane, so the same spike).
-            fireIfDue(layer, j0 + std::countr_zero(mask), threshold, maxZ, limit);
-            continue;
-        }
-        const M in = lanesBelow<T>(j0, n);
-        const typename S::V retired = fireVector(layer, j0, static_cast<M>(mask),
-                                                 S::load(in, A + j0), S::load(in, B + j0), threshold, maxZ, limit);
-        S::store(B + j0, in, retired);
-    }
-}
-#endif
-
 // Integrates every complete group among the first `received` arrivals and checks each interval
 // as far as the known arrivals allow. `frontier`: no arrival not yet received comes before it
 // (+inf when the stream is complete). Emitted spikes are appended to `out`.
@@ -468,13 +419,9 @@ void advance(Layer<T> &layer, int received, const LayerWeights<T> &w, T threshol
             // and its check in one pass, as checkPending would run it (exact, so not pending).
             const T limit = end < received ? layer.z[end] : frontier;
             layer.emitted.clear();
-#if defined(__AVX512F__)
-            screenAndFire(layer, &w, begin, end - begin, threshold, maxZ, limit);
-#else
             accumulateGroupAndScreen(w.w, w.stride, layer.order.data() + begin, layer.z[begin], end - begin, A, B,
                                      layer.alive.data(), nOut, layer.groupSum.data(), threshold, limit, layer.flags,
                                      [&](int j) { fireIfDue(layer, j, threshold, maxZ, limit); });
-#endif
             finishCheck(layer);
             layer.integrated = end;
             deliver(layer.emitted, out);
@@ -520,7 +467,6 @@ EarlyDecision run(const NetworkConfig &cfg, const LayerWeights<T> *weights, Earl
         layer.B.assign(nOut, T(0));
         layer.alive.assign(nOut, T(1));
         layer.groupSum.resize(nOut);
-        layer.candidates.resize(static_cast<std::size_t>(nOut) / 8 + 1); // >= ceil(nOut / lanes), lanes 8 or 16
         layer.aliveCount = nOut;
         layer.spikes = 0;
     }

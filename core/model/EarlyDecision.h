@@ -43,7 +43,6 @@ struct alignas(64) EarlyDecisionWorkspaceOf {
         std::vector<std::pair<double, int>> sortScratch;
         KeySort sortKeys;
         std::vector<std::uint8_t> flags;             // candidates of the firing screen
-        std::vector<std::uint64_t> candidates;      // the same, a vector at a time (AVX-512; listedVector)
         int spikes = 0;
     };
     // One layer's weights (row-major, rows = inputs with the bias last) and column sums.

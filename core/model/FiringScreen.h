@@ -13,7 +13,8 @@
 // loose form never misses a neuron the exact test accepts. forEachFiringCandidate does this as
 // a pass of its own (flags stored and walked eight at a time; a plain loop for at most 32
 // neurons); with AVX-512, accumulateGroupAndScreen screens in the group's pass
-// (screenGroupVectors) and visits the candidates it listed after the pass.
+// (screenGroupVectors) and visits the candidates it listed after the pass, and screenAndVisit
+// does the same for the screen alone.
 //
 // Every function is a template on the scan's scalar type: double for training and the exact
 // classification, float for the single-precision early exit (FloatNetwork, EarlyDecision.h).
@@ -45,6 +46,10 @@ template <>
 struct ScreenSlack<float> {
     static constexpr float factor = 1.0f + 1e-6f;
 };
+
+// With AVX-512, the neurons one entry of screenGroupVectors' list covers: 32 (four vectors of
+// doubles, two of floats), so that a candidate mask fits 32 bits.
+constexpr int kListedLanes = 32;
 
 template <typename T, typename Visit>
 void forEachFiringCandidate(const T *A, const T *B, const T *alive, int n, T threshold, T limit,
@@ -260,9 +265,9 @@ typename Simd<T>::M screenVector(typename Simd<T>::M in, typename Simd<T>::V a, 
     return S::lessEqual(S::greater(in, d, S::zero()), a, S::mul(vloose, d));
 }
 
-// A vector listed by screenGroupVectors, in one 8-byte word (one store): its first neuron in
-// the low 32 bits, its candidate lanes' mask in the high 32.
-inline std::uint64_t listedVector(int first, std::uint32_t mask)
+// An entry of screenGroupVectors' list, in one 8-byte word (one store): its first neuron in the
+// low 32 bits, its candidates' mask (bit k: neuron first + k) in the high 32.
+inline std::uint64_t listedEntry(int first, std::uint32_t mask)
 {
     return static_cast<std::uint32_t>(first) | std::uint64_t{mask} << 32;
 }
@@ -272,12 +277,15 @@ inline std::uint32_t listedMask(std::uint64_t listed) { return static_cast<std::
 // One tie group added to A and B, and the loose screen, a vector at a time over a whole layer.
 // `Rows` is the number of rows in `rows` (1: a row, or one row of a group's sum; 2 to 4: the
 // group's rows, added left to right in registers as sumGroupInto adds them; 0: no group, the
-// screen alone). The vectors with candidates are written to `found` (listedVector: first
-// neuron, lane mask), in increasing order, and counted in the return value; `found` needs
-// ceil(n / lanes) slots (each vector writes the slot after those kept so far). The candidates
-// are recorded without a branch (they come at random, and a branch on them mispredicts) and
-// left to the caller, so that no exact test's registers are spilled around the pass. Out of
-// line: inlined into its callers' loops, its constants are spilled and reloaded every vector.
+// screen alone). The runs of kListedLanes neurons with candidates are written to `found`
+// (listedEntry: first neuron, candidate mask), in increasing order, and counted in the return
+// value; `found` needs ceil(n / kListedLanes) slots (each run writes the slot after those kept
+// so far). The candidates are recorded without a branch (they come at random, and a branch on
+// them mispredicts) and left to the caller, so that no exact test's registers are spilled
+// around the pass. One entry per 32 neurons rather than per vector: moving each vector's mask
+// out of its mask register and storing it cost about as much as the vector's sums
+// (docs/PERFORMANCE.md, "Forward pass"). Out of line: inlined into its callers' loops, its constants are spilled and reloaded every
+// vector.
 template <int Rows, typename T>
 [[gnu::noinline]] int screenGroupVectors(const T *const *rows, T z, T *A, T *B, int n, T threshold, T limit,
                                          std::uint64_t *found)
@@ -286,16 +294,17 @@ template <int Rows, typename T>
     using V = typename S::V;
     using M = typename S::M;
     constexpr int L = S::lanes;
+    constexpr int PerEntry = kListedLanes / L; // vectors of one list entry
     const V vz = S::set1(z), vtheta = S::set1(threshold);
     const V vloose = S::set1(limit * ScreenSlack<T>::factor);
     // The row pointers in registers: the stores below could alias `rows` for all the compiler
     // knows, which otherwise reloads them every vector.
     const T *row0 = Rows > 0 ? rows[0] : nullptr, *row1 = Rows > 1 ? rows[1] : nullptr;
     const T *row2 = Rows > 2 ? rows[2] : nullptr, *row3 = Rows > 3 ? rows[3] : nullptr;
-    // One vector: A and B updated (returned in a, b) and its candidates (the screen).
-    auto step = [&](int j, M in, V &a, V &b) -> M {
-        a = in == S::full ? S::load(A + j) : S::load(in, A + j);
-        b = in == S::full ? S::load(B + j) : S::load(in, B + j);
+    // One vector: A and B updated and stored, and its candidates (the screen).
+    auto step = [&](int j, M in) -> M {
+        V a = in == S::full ? S::load(A + j) : S::load(in, A + j);
+        V b = in == S::full ? S::load(B + j) : S::load(in, B + j);
         if constexpr (Rows > 0) {
             auto row = [&](int r) {
                 const T *p = (r == 0 ? row0 : r == 1 ? row1 : r == 2 ? row2 : row3) + j;
@@ -311,35 +320,31 @@ template <int Rows, typename T>
             __asm__("" : "+v"(sv)); // one load of a row: GCC would read it again as an operand of the add
             a = S::fmadd(vz, sv, a);
             b = S::add(b, sv);
+            if (in == S::full) {
+                S::store(A + j, a);
+                S::store(B + j, b);
+            } else {
+                S::store(A + j, in, a);
+                S::store(B + j, in, b);
+            }
         }
         return screenVector<T>(in, a, b, vtheta, vloose);
     };
     int count = 0;
     int j0 = 0;
-    for (; j0 + 2 * L <= n; j0 += 2 * L) {
-        V a0, b0, a1, b1;
-        const M m0 = step(j0, S::full, a0, b0);
-        const M m1 = step(j0 + L, S::full, a1, b1);
-        if constexpr (Rows > 0) {
-            S::store(A + j0, a0);
-            S::store(B + j0, b0);
-            S::store(A + j0 + L, a1);
-            S::store(B + j0 + L, b1);
-        }
-        found[count] = listedVector(j0, m0); // written always, kept if not empty
-        count += m0 != 0 ? 1 : 0;
-        found[count] = listedVector(j0 + L, m1);
-        count += m1 != 0 ? 1 : 0;
+    for (; j0 + kListedLanes <= n; j0 += kListedLanes) {
+        std::uint32_t m = 0;
+#pragma GCC unroll 4
+        for (int q = 0; q < PerEntry; ++q)
+            m |= std::uint32_t{step(j0 + q * L, S::full)} << (q * L);
+        found[count] = listedEntry(j0, m); // written always, kept if not empty
+        count += m != 0 ? 1 : 0;
     }
-    for (; j0 < n; j0 += L) {
-        const M in = lanesBelow<T>(j0, n);
-        V a, b;
-        const M m = step(j0, in, a, b);
-        if constexpr (Rows > 0) {
-            S::store(A + j0, in, a);
-            S::store(B + j0, in, b);
-        }
-        found[count] = listedVector(j0, m);
+    if (j0 < n) { // the last, partial entry
+        std::uint32_t m = 0;
+        for (int q = 0; q < PerEntry && j0 + q * L < n; ++q)
+            m |= std::uint32_t{step(j0 + q * L, lanesBelow<T>(j0 + q * L, n))} << (q * L);
+        found[count] = listedEntry(j0, m);
         count += m != 0 ? 1 : 0;
     }
     return count;
@@ -347,7 +352,7 @@ template <int Rows, typename T>
 
 // screenGroupVectors for one tie group of `count` >= 1 rows (the inputs order[0, count)): up to
 // four rows summed in the pass's registers, more first into `scratch` (n values) by
-// sumGroupInto. Returns the number of vectors listed in `found`.
+// sumGroupInto. Returns the number of entries listed in `found`.
 template <typename T>
 int screenGroup(const T *weights, long stride, const int *order, int count, T z, T *A, T *B, int n, T *scratch,
                 T threshold, T limit, std::uint64_t *found)
@@ -445,8 +450,8 @@ struct NarrowSums {
 // accumulateGroup followed by forEachFiringCandidate(limit): the same sums, the same loose test
 // and the candidates visited in the same (increasing) order, so the same results. With AVX-512
 // the group and the screen are one pass over the neurons (screenGroupVectors: A and B are not
-// reread, the vectors with candidates are listed in a per-thread buffer and visited after the
-// pass); the two-pass form otherwise. The pass is bound by vector-instruction throughput, so
+// reread, the runs of 32 neurons with candidates are listed in a per-thread buffer and visited
+// after the pass); the two-pass form otherwise. The pass is bound by vector-instruction throughput, so
 // the alive test is not made there: a neuron that fired must have B = -inf (it then never passes
 // B > theta), and `alive` is read only by the two-pass form.
 template <typename T, typename Visit>
@@ -455,19 +460,44 @@ void accumulateGroupAndScreen(const T *weights, long stride, const int *order, T
                               std::vector<std::uint8_t> &flags, Visit &&visit)
 {
 #if defined(__AVX512F__)
-    using S = Simd<T>;
     (void)flags;
     (void)alive;
     thread_local std::vector<std::uint64_t> found;
-    if (found.size() < static_cast<std::size_t>(n / S::lanes + 1))
-        found.resize(static_cast<std::size_t>(n / S::lanes + 1));
-    const int vectors = screenGroup(weights, stride, order, count, z, A, B, n, scratch, threshold, limit, found.data());
+    if (found.size() < static_cast<std::size_t>(n / kListedLanes + 1))
+        found.resize(static_cast<std::size_t>(n / kListedLanes + 1));
+    const int entries = screenGroup(weights, stride, order, count, z, A, B, n, scratch, threshold, limit, found.data());
     // The candidates after the pass, in increasing order (visit reads the A and B it stored).
-    for (int k = 0; k < vectors; ++k)
+    for (int k = 0; k < entries; ++k)
         for (std::uint32_t bits = listedMask(found[static_cast<std::size_t>(k)]); bits != 0; bits &= bits - 1)
             visit(listedFirst(found[static_cast<std::size_t>(k)]) + std::countr_zero(bits));
 #else
     accumulateGroup(weights, stride, order, z, count, A, B, n, scratch);
+    forEachFiringCandidate(A, B, alive, n, threshold, limit, flags, visit);
+#endif
+}
+
+
+// forEachFiringCandidate for the interval after the last group (no group to add): with
+// AVX-512 the screen is screenGroupVectors' pass without a group and the listed candidates are
+// visited after it, in increasing order; the same candidates either way. `alive` is read only
+// by the plain form: a neuron that fired must have B = -inf.
+template <typename T, typename Visit>
+void screenAndVisit(T *A, T *B, const T *alive, int n, T threshold, T limit, std::vector<std::uint8_t> &flags,
+                    Visit &&visit)
+{
+#if defined(__AVX512F__)
+    (void)flags;
+    (void)alive;
+    thread_local std::vector<std::uint64_t> found;
+    if (found.size() < static_cast<std::size_t>(n / kListedLanes + 1))
+        found.resize(static_cast<std::size_t>(n / kListedLanes + 1));
+    // Without a group the pass only reads A and B.
+    const int entries =
+        screenGroupVectors<0>(static_cast<const T *const *>(nullptr), T(0), A, B, n, threshold, limit, found.data());
+    for (int k = 0; k < entries; ++k)
+        for (std::uint32_t bits = listedMask(found[static_cast<std::size_t>(k)]); bits != 0; bits &= bits - 1)
+            visit(listedFirst(found[static_cast<std::size_t>(k)]) + std::countr_zero(bits));
+#else
     forEachFiringCandidate(A, B, alive, n, threshold, limit, flags, visit);
 #endif
 }

@@ -317,10 +317,11 @@ private slots:
 
     // The one-pass group-and-screen kernel (AVX-512) against the two-pass form it replaces (and
     // sumGroupAt, the path for a few surviving neurons): the same A and B bits and the same
-    // candidates in the same order, for group sizes 1-13, widths with and without a two-vector
-    // body, a one-vector step and a masked tail, an infinite limit (the last interval), and dead
-    // neurons (B = -inf); in double (the training and exact paths) and in float (FloatNetwork).
-    // Without AVX-512 the kernel is the two-pass form and only the sumGroupAt comparison tests
+    // candidates in the same order, for group sizes 1-13, widths with and without whole list
+    // entries (32 neurons), a last entry of one to four vectors with and without a masked tail,
+    // an infinite limit (the last interval) and dead neurons (B = -inf); and the screen without
+    // a group (screenAndVisit). In double (the training and exact paths) and in float
+    // (FloatNetwork). Without AVX-512 the kernel is the two-pass form and only the sumGroupAt comparison tests
     // something.
 private:
     template <typename T>
@@ -328,8 +329,8 @@ private:
     {
         Random rng(77);
         const int rows = 40;
-        int candidatesSeen = 0;
-        for (int n : {1, 7, 8, 9, 10, 15, 16, 17, 25, 31, 32, 33, 47, 63, 64, 65, 800, 801}) {
+        int candidatesSeen = 0, screenedAlone = 0;
+        for (int n : {1, 7, 8, 9, 10, 15, 16, 17, 25, 31, 32, 33, 40, 47, 56, 63, 64, 65, 95, 800, 801}) {
             std::vector<T> w(static_cast<std::size_t>(rows) * n);
             for (T &x : w)
                 x = static_cast<T>(rng.uniform(-0.3, 0.5));
@@ -360,6 +361,18 @@ private:
                 QCOMPARE(std::memcmp(B1.data(), B2.data(), sizeof(T) * n), 0);
                 QCOMPARE(seen1, seen2);
                 candidatesSeen += static_cast<int>(seen1.size());
+                // The screen alone (the interval after the last group): the same candidates as
+                // the plain form, and A and B untouched.
+                const std::vector<T> A3 = A1, B3 = B1;
+                std::vector<int> seen3, seen4;
+                screenAndVisit(A1.data(), B1.data(), alive.data(), n, threshold, limit, flags,
+                               [&](int j) { seen3.push_back(j); });
+                forEachFiringCandidate(A3.data(), B3.data(), alive.data(), n, threshold, limit, flags,
+                                       [&](int j) { seen4.push_back(j); });
+                QCOMPARE(seen3, seen4);
+                QCOMPARE(std::memcmp(A1.data(), A3.data(), sizeof(T) * n), 0);
+                QCOMPARE(std::memcmp(B1.data(), B3.data(), sizeof(T) * n), 0);
+                screenedAlone += static_cast<int>(seen3.size());
                 for (int j = 0; j < n; ++j) { // the sparse path's sum, added the same way
                     const T sum = sumGroupAt(w.data(), n, order.data(), count, j);
                     const T a = std::fma(z, sum, A[j]), b = B[j] + sum;
@@ -369,6 +382,7 @@ private:
             }
         }
         QVERIFY(candidatesSeen > 100); // the screen was exercised
+        QVERIFY(screenedAlone > 100);
     }
 
 private slots:
