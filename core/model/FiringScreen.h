@@ -284,8 +284,8 @@ inline std::uint32_t listedMask(std::uint64_t listed) { return static_cast<std::
 // them mispredicts) and left to the caller, so that no exact test's registers are spilled
 // around the pass. One entry per 32 neurons rather than per vector: moving each vector's mask
 // out of its mask register and storing it cost about as much as the vector's sums
-// (docs/PERFORMANCE.md, "Forward pass"). Out of line: inlined into its callers' loops, its constants are spilled and reloaded every
-// vector.
+// (docs/PERFORMANCE.md, "Forward pass"). Out of line: inlined into its callers' loops, its
+// constants are spilled and reloaded every vector.
 template <int Rows, typename T>
 [[gnu::noinline]] int screenGroupVectors(const T *const *rows, T z, T *A, T *B, int n, T threshold, T limit,
                                          std::uint64_t *found)
@@ -452,9 +452,9 @@ struct NarrowSums {
 // and the candidates visited in the same (increasing) order, so the same results. With AVX-512
 // the group and the screen are one pass over the neurons (screenGroupVectors: A and B are not
 // reread, the runs of 32 neurons with candidates are listed in a per-thread buffer and visited
-// after the pass); the two-pass form otherwise. The pass is bound by vector-instruction throughput, so
-// the alive test is not made there: a neuron that fired must have B = -inf (it then never passes
-// B > theta), and `alive` is read only by the two-pass form.
+// after the pass); the two-pass form otherwise. The pass is bound by vector-instruction
+// throughput, so the alive test is not made there: a neuron that fired must have B = -inf (it
+// then never passes B > theta), and `alive` is read only by the two-pass form.
 template <typename T, typename Visit>
 void accumulateGroupAndScreen(const T *weights, long stride, const int *order, T z, int count, T *A, T *B,
                               const T *alive, int n, T *scratch, T threshold, T limit,
@@ -466,7 +466,8 @@ void accumulateGroupAndScreen(const T *weights, long stride, const int *order, T
     thread_local std::vector<std::uint64_t> found;
     if (found.size() < static_cast<std::size_t>(n / kListedLanes + 1))
         found.resize(static_cast<std::size_t>(n / kListedLanes + 1));
-    const int entries = screenGroup(weights, stride, order, count, z, A, B, n, scratch, threshold, limit, found.data());
+    const int entries =
+        screenGroup(weights, stride, order, count, z, A, B, n, scratch, threshold, limit, found.data());
     // The candidates after the pass, in increasing order (visit reads the A and B it stored).
     for (int k = 0; k < entries; ++k)
         for (std::uint32_t bits = listedMask(found[static_cast<std::size_t>(k)]); bits != 0; bits &= bits - 1)

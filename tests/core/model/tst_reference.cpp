@@ -10,6 +10,7 @@
 
 #include <QtTest>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -321,7 +322,8 @@ private slots:
     // entries (32 neurons), a last entry of one to four vectors with and without a masked tail,
     // an infinite limit (the last interval) and dead neurons (B = -inf); and the screen without
     // a group (screenAndVisit). In double (the training and exact paths) and in float
-    // (FloatNetwork). Without AVX-512 the kernel is the two-pass form and only the sumGroupAt comparison tests
+    // (FloatNetwork). Guard values past n in A, B and scratch catch a store beyond the layer.
+    // Without AVX-512 the kernel is the two-pass form and only the sumGroupAt comparison tests
     // something.
 private:
     template <typename T>
@@ -340,7 +342,13 @@ private:
                     o = static_cast<int>(rng.below(rows));
                 const T z = static_cast<T>(rng.uniform(1.0, 5.0)), threshold = 1;
                 const T limit = count % 5 == 0 ? std::numeric_limits<T>::infinity() : z * static_cast<T>(rng.uniform(1.0, 1.5));
-                std::vector<T> A(n), B(n), alive(n, T(1));
+                // Guard values past n: a store beyond the layer changes one of them.
+                constexpr int guard = 40;
+                const T guardValue = T(1234.5);
+                auto guardsIntact = [&](const std::vector<T> &v) {
+                    return std::all_of(v.begin() + n, v.end(), [&](T x) { return x == guardValue; });
+                };
+                std::vector<T> A(n + guard, guardValue), B(n + guard, guardValue), alive(n, T(1));
                 for (int j = 0; j < n; ++j) {
                     A[j] = static_cast<T>(rng.uniform(-1.0, 3.0));
                     B[j] = static_cast<T>(rng.uniform(-0.5, 2.0));
@@ -349,11 +357,14 @@ private:
                         B[j] = -std::numeric_limits<T>::infinity();
                     }
                 }
-                std::vector<T> A1 = A, B1 = B, A2 = A, B2 = B, scratch(n);
+                std::vector<T> A1 = A, B1 = B, A2 = A, B2 = B, scratch(n + guard, guardValue);
                 std::vector<std::uint8_t> flags;
                 std::vector<int> seen1, seen2;
                 accumulateGroupAndScreen(w.data(), n, order.data(), z, count, A1.data(), B1.data(), alive.data(), n,
                                          scratch.data(), threshold, limit, flags, [&](int j) { seen1.push_back(j); });
+                QVERIFY(guardsIntact(A1));
+                QVERIFY(guardsIntact(B1));
+                QVERIFY(guardsIntact(scratch));
                 accumulateGroup(w.data(), n, order.data(), z, count, A2.data(), B2.data(), n, scratch.data());
                 forEachFiringCandidate(A2.data(), B2.data(), alive.data(), n, threshold, limit, flags,
                                        [&](int j) { seen2.push_back(j); });
@@ -370,8 +381,8 @@ private:
                 forEachFiringCandidate(A3.data(), B3.data(), alive.data(), n, threshold, limit, flags,
                                        [&](int j) { seen4.push_back(j); });
                 QCOMPARE(seen3, seen4);
-                QCOMPARE(std::memcmp(A1.data(), A3.data(), sizeof(T) * n), 0);
-                QCOMPARE(std::memcmp(B1.data(), B3.data(), sizeof(T) * n), 0);
+                QCOMPARE(std::memcmp(A1.data(), A3.data(), sizeof(T) * A1.size()), 0);
+                QCOMPARE(std::memcmp(B1.data(), B3.data(), sizeof(T) * B1.size()), 0);
                 screenedAlone += static_cast<int>(seen3.size());
                 for (int j = 0; j < n; ++j) { // the sparse path's sum, added the same way
                     const T sum = sumGroupAt(w.data(), n, order.data(), count, j);
