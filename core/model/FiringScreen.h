@@ -448,6 +448,23 @@ struct NarrowSums {
 };
 #endif
 
+#if defined(__AVX512F__)
+// Runs `pass(found)` (a screenGroupVectors pass over n neurons that lists its candidates in
+// `found` and returns the number of entries) on a per-thread list, then visits the listed
+// candidates in increasing order (visit reads the A and B the pass stored).
+template <typename Pass, typename Visit>
+void visitListedCandidates(int n, Pass &&pass, Visit &&visit)
+{
+    thread_local std::vector<std::uint64_t> found;
+    if (found.size() < static_cast<std::size_t>(n / kListedLanes + 1))
+        found.resize(static_cast<std::size_t>(n / kListedLanes + 1));
+    const int entries = pass(found.data());
+    for (int k = 0; k < entries; ++k)
+        for (std::uint32_t bits = listedMask(found[static_cast<std::size_t>(k)]); bits != 0; bits &= bits - 1)
+            visit(listedFirst(found[static_cast<std::size_t>(k)]) + std::countr_zero(bits));
+}
+#endif
+
 // accumulateGroup followed by forEachFiringCandidate(limit): the same sums, the same loose test
 // and the candidates visited in the same (increasing) order, so the same results. With AVX-512
 // the group and the screen are one pass over the neurons (screenGroupVectors: A and B are not
@@ -463,21 +480,16 @@ void accumulateGroupAndScreen(const T *weights, long stride, const int *order, T
 #if defined(__AVX512F__)
     (void)flags;
     (void)alive;
-    thread_local std::vector<std::uint64_t> found;
-    if (found.size() < static_cast<std::size_t>(n / kListedLanes + 1))
-        found.resize(static_cast<std::size_t>(n / kListedLanes + 1));
-    const int entries =
-        screenGroup(weights, stride, order, count, z, A, B, n, scratch, threshold, limit, found.data());
-    // The candidates after the pass, in increasing order (visit reads the A and B it stored).
-    for (int k = 0; k < entries; ++k)
-        for (std::uint32_t bits = listedMask(found[static_cast<std::size_t>(k)]); bits != 0; bits &= bits - 1)
-            visit(listedFirst(found[static_cast<std::size_t>(k)]) + std::countr_zero(bits));
+    visitListedCandidates(
+        n, [&](std::uint64_t *found) {
+            return screenGroup(weights, stride, order, count, z, A, B, n, scratch, threshold, limit, found);
+        },
+        visit);
 #else
     accumulateGroup(weights, stride, order, z, count, A, B, n, scratch);
     forEachFiringCandidate(A, B, alive, n, threshold, limit, flags, visit);
 #endif
 }
-
 
 // forEachFiringCandidate for the interval after the last group (no group to add): with
 // AVX-512 the screen is screenGroupVectors' pass without a group and the listed candidates are
@@ -490,15 +502,13 @@ void screenAndVisit(T *A, T *B, const T *alive, int n, T threshold, T limit, std
 #if defined(__AVX512F__)
     (void)flags;
     (void)alive;
-    thread_local std::vector<std::uint64_t> found;
-    if (found.size() < static_cast<std::size_t>(n / kListedLanes + 1))
-        found.resize(static_cast<std::size_t>(n / kListedLanes + 1));
     // Without a group the pass only reads A and B.
-    const int entries =
-        screenGroupVectors<0>(static_cast<const T *const *>(nullptr), T(0), A, B, n, threshold, limit, found.data());
-    for (int k = 0; k < entries; ++k)
-        for (std::uint32_t bits = listedMask(found[static_cast<std::size_t>(k)]); bits != 0; bits &= bits - 1)
-            visit(listedFirst(found[static_cast<std::size_t>(k)]) + std::countr_zero(bits));
+    visitListedCandidates(
+        n, [&](std::uint64_t *found) {
+            return screenGroupVectors<0>(static_cast<const T *const *>(nullptr), T(0), A, B, n, threshold, limit,
+                                         found);
+        },
+        visit);
 #else
     forEachFiringCandidate(A, B, alive, n, threshold, limit, flags, visit);
 #endif
