@@ -25,6 +25,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <new>
 #include <sstream>
 #include <string>
@@ -930,6 +931,8 @@ Spread spread(const std::vector<double> &v)
 int cmdBench(int argc, char **argv)
 {
     Options o("bench", {{"layers", "L[,L...]", "architectures (default 784-800-10,784-400-400-10)"},
+                        {"checkpoint", "CK",
+                         "a trained network instead of --layers: the spiking trainer starts from it (weights and optimiser)"},
                         {"rounds", "N", "measurement rounds; every configuration once per round (default 5)"},
                         {"batches", "N", "timed mini-batches per configuration and round (default 100)"},
                         {"warmup", "N", "mini-batches trained before timing (default 200)"},
@@ -956,7 +959,13 @@ int cmdBench(int argc, char **argv)
     const int maxThreads = static_cast<int>(o.integer("threads", ThreadPool::hardwareThreads(), 1, limits::kMaxThreads));
     checkOutput(o, "json");
     std::vector<std::vector<int>> archs;
-    {
+    std::optional<Checkpoint> start;
+    if (o.has("checkpoint")) {
+        if (o.has("layers"))
+            throw UsageError("--checkpoint and --layers exclude each other (the checkpoint's network is measured)");
+        start = loadCheckpoint(o.text("checkpoint"));
+        archs.push_back(start->network.layerSizes);
+    } else {
         std::string list = o.text("layers", "784-800-10,784-400-400-10");
         std::stringstream ss(list);
         std::string item;
@@ -973,7 +982,7 @@ int cmdBench(int argc, char **argv)
         for (int threads : {1, maxThreads})
             benchBytes = saturatingAdd(benchBytes, saturatingMul(trainerMemoryBytes(net, threads), 2));
     }
-    requireMemory(benchBytes, "bench of " + o.text("layers", "784-800-10,784-400-400-10"));
+    requireMemory(benchBytes, "bench of " + (start ? o.text("checkpoint") : o.text("layers", "784-800-10,784-400-400-10")));
     auto data = loadData(o);
     if (batch > data->train.size())
         throw UsageError("--batch: " + std::to_string(batch) + " is larger than the training set ("
@@ -990,8 +999,13 @@ int cmdBench(int argc, char **argv)
     j.key("timed_batches_per_round").value(batches);
     j.key("warmup_batches").value(warmup);
     j.key("data").value(data->source);
+    if (start)
+        j.key("checkpoint").value(o.text("checkpoint"));
     j.key("results").beginArray();
     std::printf("medians of %d interleaved rounds (batch %d, %d timed mini-batches per round)\n", rounds, batch, batches);
+    if (start)
+        std::printf("the spiking trainer starts from %s (%d epochs trained)\n", o.text("checkpoint").c_str(),
+                    start->epochsCompleted);
     std::printf("%-16s %7s %12s %12s %12s %12s %12s %8s %10s %15s %14s\n", "layers", "threads", "snn train/s",
                 "forward/s", "classify/s", "float32 cl/s", "mlp train/s", "snn/mlp", "fwd/train", "classify/train",
                 "float32/train");
@@ -999,12 +1013,14 @@ int cmdBench(int argc, char **argv)
         NetworkConfig net;
         net.layerSizes = sizes;
         if (data->train.pixelCount() != net.inputSize())
-            throw UsageError("--layers: " + layerSizesToString(sizes) + " does not take " + std::to_string(data->train.pixelCount()) + " pixels");
+            throw UsageError((start ? o.text("checkpoint") + ": the network " : std::string("--layers: "))
+                             + layerSizesToString(sizes) + " does not take " + std::to_string(data->train.pixelCount())
+                             + " pixels");
         const std::size_t T = threadCounts.size();
         std::vector<std::unique_ptr<SnnBench>> snn;
         std::vector<std::unique_ptr<MlpBench>> mlp;
         for (int threads : threadCounts) {
-            snn.push_back(std::make_unique<SnnBench>(net, data, threads, batch, warmup));
+            snn.push_back(std::make_unique<SnnBench>(net, data, threads, batch, warmup, start ? &*start : nullptr));
             mlp.push_back(std::make_unique<MlpBench>(sizes, data, threads, batch, warmup));
         }
         // Per thread count: per-round speeds and ratios.

@@ -20,9 +20,9 @@ double now()
     return duration<double>(steady_clock::now().time_since_epoch()).count();
 }
 
-TrainConfig benchConfig(int threads, int batchSize)
+TrainConfig benchConfig(int threads, int batchSize, const Checkpoint *start)
 {
-    TrainConfig tc;
+    TrainConfig tc = start != nullptr ? start->training : TrainConfig{};
     tc.threads = threads;
     tc.batchSize = batchSize;
     tc.epochs = 1000000;
@@ -33,13 +33,15 @@ TrainConfig benchConfig(int threads, int batchSize)
 } // namespace
 
 SnnBench::SnnBench(const NetworkConfig &net, std::shared_ptr<const DataSplit> data, int threads, int batchSize,
-                   int warmupBatches)
+                   int warmupBatches, const Checkpoint *start)
     : data_(data)
-    , trainer_(net, benchConfig(threads, batchSize), data)
+    , trainer_(start != nullptr ? start->network : net, benchConfig(threads, batchSize, start), data)
     , pool_(threads)
     , workspaces_(static_cast<std::size_t>(pool_.size()))
     , workspaces32_(static_cast<std::size_t>(pool_.size()))
 {
+    if (start != nullptr)
+        restoreTrainer(trainer_, *start);
     for (int b = 0; b < warmupBatches; ++b) {
         if (trainer_.epochComplete())
             trainer_.finishEpoch();

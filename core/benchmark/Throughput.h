@@ -7,6 +7,7 @@
 
 #include "core/data/Dataset.h"
 #include "core/baseline/DenseMlp.h"
+#include "core/files/Checkpoint.h"
 #include "core/model/EarlyDecision.h"
 #include "core/model/NetworkConfig.h"
 #include "core/parallel/ThreadPool.h"
@@ -25,10 +26,13 @@ struct Throughput {
 
 // The default trainer (Adam, the given batch size and threads), trained `warmupBatches`
 // mini-batches first so that the spike patterns are those of a network that has started to learn.
+// With `start`, the trainer of a checkpoint instead (its network, weights, optimiser and its
+// state, with the given batch size and threads): a trained network's spike patterns, which
+// decide earlier than a young one's.
 class SnnBench {
 public:
     SnnBench(const NetworkConfig &net, std::shared_ptr<const DataSplit> data, int threads, int batchSize,
-             int warmupBatches);
+             int warmupBatches, const Checkpoint *start = nullptr);
     // `batches` more mini-batches, timed (epoch-end evaluation excluded).
     Throughput train(int batches);
     // Full forward passes (evaluation of the test set, repeated up to `samples`).
@@ -37,6 +41,7 @@ public:
     Throughput classify(int samples);
     // The same in single precision (FloatNetwork, converted from the current weights untimed).
     Throughput classifySingle(int samples);
+    const Trainer &trainer() const { return trainer_; }
 
 private:
     const SpikeNetwork &preparedNetwork(); // the trainer's network, column sums cached

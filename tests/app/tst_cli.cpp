@@ -131,6 +131,19 @@ private slots:
         r = runCli({"export", "--checkpoint", ck, "--what", "volts", "--out", dir_.filePath("x")});
         QCOMPARE(r.exitCode, 2);
         QVERIFY(r.err.contains("not metrics, spikes or weights"));
+
+        // bench measures the checkpoint's network (core: tst_throughput).
+        const QString benchJson = dir_.filePath("bench-ck.json");
+        r = runCli({"bench", "--checkpoint", ck, "--rounds", "1", "--batches", "2", "--warmup", "0", "--threads", "1",
+                    "--json", benchJson});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QVERIFY(r.out.contains("starts from " + ck + " (2 epochs trained)"));
+        QFile bf(benchJson);
+        QVERIFY(bf.open(QIODevice::ReadOnly));
+        const QJsonObject b = QJsonDocument::fromJson(bf.readAll()).object();
+        QCOMPARE(b["checkpoint"].toString(), ck);
+        QCOMPARE(b["results"].toArray().size(), 1);
+        QCOMPARE(b["results"].toArray()[0].toObject()["layers"].toString(), QString("784-60-10"));
     }
 
     void benchReportsThroughputAndTheMachine()
@@ -197,6 +210,9 @@ private slots:
                                          << "--layers: layer size 2000000 is outside 1..1000000";
         QTest::newRow("horizon range") << QStringList{"train", "--max-spike-time", "1e6"} << "--max-spike-time: 1e6 is outside";
         QTest::newRow("bench threads") << QStringList{"bench", "--threads", "1e9"} << "--threads: '1e9' is not an integer";
+        QTest::newRow("bench checkpoint and layers") << QStringList{"bench", "--checkpoint", "a.fsck", "--layers", "784-10"}
+                                                     << "--checkpoint and --layers exclude each other";
+        QTest::newRow("bench missing checkpoint") << QStringList{"bench", "--checkpoint", "/no/such.fsck"} << "/no/such.fsck";
         QTest::newRow("schedule") << QStringList{"train", "--schedule", "linear"} << "--schedule: 'linear' is not exp-run, exp or cosine";
         QTest::newRow("model") << QStringList{"train", "--model", "cnn"} << "--model: 'cnn' is not snn or mlp";
         QTest::newRow("decision cost") << QStringList{"train", "--decision-cost", "-1"} << "--decision-cost";
