@@ -25,8 +25,8 @@
 #include <iostream>
 #include <map>
 #include <memory>
-#include <optional>
 #include <new>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -931,8 +931,8 @@ Spread spread(const std::vector<double> &v)
 int cmdBench(int argc, char **argv)
 {
     Options o("bench", {{"layers", "L[,L...]", "architectures (default 784-800-10,784-400-400-10)"},
-                        {"checkpoint", "CK",
-                         "a trained network instead of --layers: the spiking trainer starts from it (weights and optimiser)"},
+                        {"checkpoint", "CK", "a trained network instead of --layers (weights, optimiser and its state)"},
+                        {"nir", "FILE", "a network in a NIR file instead of --layers (docs/FORMATS.md, \"NIR\")"},
                         {"rounds", "N", "measurement rounds; every configuration once per round (default 5)"},
                         {"batches", "N", "timed mini-batches per configuration and round (default 100)"},
                         {"warmup", "N", "mini-batches trained before timing (default 200)"},
@@ -959,11 +959,12 @@ int cmdBench(int argc, char **argv)
     const int maxThreads = static_cast<int>(o.integer("threads", ThreadPool::hardwareThreads(), 1, limits::kMaxThreads));
     checkOutput(o, "json");
     std::vector<std::vector<int>> archs;
-    std::optional<Checkpoint> start;
-    if (o.has("checkpoint")) {
+    std::optional<Checkpoint> start; // the trained network measured instead of fresh ones
+    if (o.has("checkpoint") || o.has("nir")) {
         if (o.has("layers"))
-            throw UsageError("--checkpoint and --layers exclude each other (the checkpoint's network is measured)");
-        start = loadCheckpoint(o.text("checkpoint"));
+            throw UsageError(std::string(o.has("nir") ? "--nir" : "--checkpoint")
+                             + " and --layers exclude each other (the file's network is measured)");
+        start = loadNetworkFile(o, "bench");
         archs.push_back(start->network.layerSizes);
     } else {
         std::string list = o.text("layers", "784-800-10,784-400-400-10");
@@ -982,8 +983,15 @@ int cmdBench(int argc, char **argv)
         for (int threads : {1, maxThreads})
             benchBytes = saturatingAdd(benchBytes, saturatingMul(trainerMemoryBytes(net, threads), 2));
     }
-    requireMemory(benchBytes, "bench of " + (start ? o.text("checkpoint") : o.text("layers", "784-800-10,784-400-400-10")));
+    if (start) // held until the trainers are built
+        benchBytes = saturatingAdd(benchBytes, saturatingMul(weightCount(start->network.layerSizes, start->network.bias),
+                                                             4 * sizeof(double)));
+    requireMemory(benchBytes, "bench of " + (start ? modelSource(o) : o.text("layers", "784-800-10,784-400-400-10")));
     auto data = loadData(o);
+    if (start && data->train.pixelCount() != start->network.inputSize())
+        throw UsageError(modelSource(o) + ": the network expects " + std::to_string(start->network.inputSize())
+                         + " inputs but the images of " + data->source + " have "
+                         + std::to_string(data->train.pixelCount()) + " pixels");
     if (batch > data->train.size())
         throw UsageError("--batch: " + std::to_string(batch) + " is larger than the training set ("
                          + std::to_string(data->train.size()) + " samples)");
@@ -1000,12 +1008,12 @@ int cmdBench(int argc, char **argv)
     j.key("warmup_batches").value(warmup);
     j.key("data").value(data->source);
     if (start)
-        j.key("checkpoint").value(o.text("checkpoint"));
+        j.key(o.has("nir") ? "nir" : "checkpoint").value(modelSource(o));
     j.key("results").beginArray();
     std::printf("medians of %d interleaved rounds (batch %d, %d timed mini-batches per round)\n", rounds, batch, batches);
     if (start)
-        std::printf("the spiking trainer starts from %s (%d epochs trained)\n", o.text("checkpoint").c_str(),
-                    start->epochsCompleted);
+        std::printf("the spiking trainer starts from %s (%d epochs trained) at a constant learning rate of %g\n",
+                    modelSource(o).c_str(), start->epochsCompleted, SnnBench::continuedOptimizer(*start).learningRate);
     std::printf("%-16s %7s %12s %12s %12s %12s %12s %8s %10s %15s %14s\n", "layers", "threads", "snn train/s",
                 "forward/s", "classify/s", "float32 cl/s", "mlp train/s", "snn/mlp", "fwd/train", "classify/train",
                 "float32/train");
@@ -1013,16 +1021,18 @@ int cmdBench(int argc, char **argv)
         NetworkConfig net;
         net.layerSizes = sizes;
         if (data->train.pixelCount() != net.inputSize())
-            throw UsageError((start ? o.text("checkpoint") + ": the network " : std::string("--layers: "))
-                             + layerSizesToString(sizes) + " does not take " + std::to_string(data->train.pixelCount())
-                             + " pixels");
+            throw UsageError("--layers: " + layerSizesToString(sizes) + " does not take " + std::to_string(data->train.pixelCount()) + " pixels");
         const std::size_t T = threadCounts.size();
         std::vector<std::unique_ptr<SnnBench>> snn;
         std::vector<std::unique_ptr<MlpBench>> mlp;
         for (int threads : threadCounts) {
             snn.push_back(std::make_unique<SnnBench>(net, data, threads, batch, warmup, start ? &*start : nullptr));
-            mlp.push_back(std::make_unique<MlpBench>(sizes, data, threads, batch, warmup));
+            // The MLP with the spiking trainer's optimiser settings (fresh weights: its speed does
+            // not depend on them).
+            mlp.push_back(std::make_unique<MlpBench>(sizes, data, threads, batch, warmup,
+                                                     start ? SnnBench::continuedOptimizer(*start) : OptimizerConfig{}));
         }
+        start.reset(); // the trainers hold their copies
         // Per thread count: per-round speeds and ratios.
         std::vector<std::vector<double>> train(T), infer(T), classify(T), classify32(T), mlpTrain(T), snnOverMlp(T),
             fwdOverTrain(T), classifyOverTrain(T), classify32OverTrain(T), scaling(T);

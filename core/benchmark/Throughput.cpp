@@ -23,6 +23,8 @@ double now()
 TrainConfig benchConfig(int threads, int batchSize, const Checkpoint *start)
 {
     TrainConfig tc = start != nullptr ? start->training : TrainConfig{};
+    if (start != nullptr)
+        tc.optimizer = SnnBench::continuedOptimizer(*start);
     tc.threads = threads;
     tc.batchSize = batchSize;
     tc.epochs = 1000000;
@@ -47,6 +49,17 @@ SnnBench::SnnBench(const NetworkConfig &net, std::shared_ptr<const DataSplit> da
             trainer_.finishEpoch();
         trainer_.trainBatch();
     }
+}
+
+OptimizerConfig SnnBench::continuedOptimizer(const Checkpoint &start)
+{
+    OptimizerConfig c = start.training.optimizer;
+    if (!start.history.empty())
+        c.learningRate = start.history.back().learningRate;
+    c.schedule = LrSchedule::Exponential;
+    c.lrDecay = 0.0;
+    c.lrFloor = 0.0;
+    return c;
 }
 
 Throughput SnnBench::train(int batches)
@@ -132,9 +145,9 @@ Throughput SnnBench::classifySingle(int samples)
 }
 
 MlpBench::MlpBench(const std::vector<int> &sizes, std::shared_ptr<const DataSplit> data, int threads, int batchSize,
-                   int warmupBatches)
+                   int warmupBatches, const OptimizerConfig &optimizer)
     : data_(std::move(data))
-    , mlp_(sizes, threads, 1)
+    , mlp_(sizes, threads, 1, optimizer)
     , batchSize_(batchSize)
     , order_(static_cast<std::size_t>(data_->train.size()))
 {

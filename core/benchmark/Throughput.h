@@ -26,13 +26,17 @@ struct Throughput {
 
 // The default trainer (Adam, the given batch size and threads), trained `warmupBatches`
 // mini-batches first so that the spike patterns are those of a network that has started to learn.
-// With `start`, the trainer of a checkpoint instead (its network, weights, optimiser and its
-// state, with the given batch size and threads): a trained network's spike patterns, which
-// decide earlier than a young one's.
+// With `start`, the trainer of a checkpoint instead: its network, weights, training settings,
+// optimiser and the optimiser's state, with the given batch size and threads, and the learning
+// rate held where the checkpoint's run left it (continuedOptimizer), so that the mini-batches
+// after it keep the trained network's spike patterns.
 class SnnBench {
 public:
     SnnBench(const NetworkConfig &net, std::shared_ptr<const DataSplit> data, int threads, int batchSize,
              int warmupBatches, const Checkpoint *start = nullptr);
+    // The checkpoint's optimiser at a constant learning rate: the one of its last epoch (the
+    // configured one if it has no history).
+    static OptimizerConfig continuedOptimizer(const Checkpoint &start);
     // `batches` more mini-batches, timed (epoch-end evaluation excluded).
     Throughput train(int batches);
     // Full forward passes (evaluation of the test set, repeated up to `samples`).
@@ -52,11 +56,11 @@ private:
     std::vector<EarlyDecisionWorkspace32> workspaces32_;
 };
 
-// A dense Eigen MLP of the same shape, batch size, threads and Adam.
+// A dense Eigen MLP of the same shape, batch size, threads and optimiser (default: Adam).
 class MlpBench {
 public:
     MlpBench(const std::vector<int> &sizes, std::shared_ptr<const DataSplit> data, int threads, int batchSize,
-             int warmupBatches);
+             int warmupBatches, const OptimizerConfig &optimizer = {});
     Throughput train(int batches);
 
 private:

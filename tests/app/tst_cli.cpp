@@ -137,7 +137,7 @@ private slots:
         r = runCli({"bench", "--checkpoint", ck, "--rounds", "1", "--batches", "2", "--warmup", "0", "--threads", "1",
                     "--json", benchJson});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
-        QVERIFY(r.out.contains("starts from " + ck + " (2 epochs trained)"));
+        QVERIFY(r.out.contains("starts from " + ck + " (2 epochs trained) at a constant learning rate of"));
         QFile bf(benchJson);
         QVERIFY(bf.open(QIODevice::ReadOnly));
         const QJsonObject b = QJsonDocument::fromJson(bf.readAll()).object();
@@ -212,6 +212,8 @@ private slots:
         QTest::newRow("bench threads") << QStringList{"bench", "--threads", "1e9"} << "--threads: '1e9' is not an integer";
         QTest::newRow("bench checkpoint and layers") << QStringList{"bench", "--checkpoint", "a.fsck", "--layers", "784-10"}
                                                      << "--checkpoint and --layers exclude each other";
+        QTest::newRow("bench nir and layers") << QStringList{"bench", "--nir", "a.nir", "--layers", "784-10"}
+                                              << "--nir and --layers exclude each other";
         QTest::newRow("bench missing checkpoint") << QStringList{"bench", "--checkpoint", "/no/such.fsck"} << "/no/such.fsck";
         QTest::newRow("schedule") << QStringList{"train", "--schedule", "linear"} << "--schedule: 'linear' is not exp-run, exp or cosine";
         QTest::newRow("model") << QStringList{"train", "--model", "cnn"} << "--model: 'cnn' is not snn or mlp";

@@ -34,11 +34,20 @@ private slots:
         tc.threads = 1;
         tc.validationFraction = 0.0;
         tc.seed = 5;
+        tc.epochs = 2;
+        tc.l2 = 2e-3;
+        tc.optimizer.schedule = LrSchedule::Cosine;
         Trainer trained(smallNetwork(), tc, data);
-        for (int b = 0; b < 12; ++b)
+        while (!trained.epochComplete())
+            trained.trainBatch();
+        trained.finishEpoch(); // half way down the cosine
+        for (int b = 0; b < 3; ++b)
             trained.trainBatch();
         const Checkpoint ck = makeCheckpoint(trained);
         QVERIFY(ck.optimizerStep > 0);
+        QCOMPARE(ck.history.size(), std::size_t{1});
+        const double lastRate = ck.history.back().learningRate;
+        QVERIFY(lastRate > 0.0 && lastRate < 0.9 * tc.optimizer.learningRate);
 
         // A different architecture asked for: the checkpoint's network is the one measured.
         NetworkConfig other;
@@ -49,6 +58,14 @@ private slots:
         for (std::size_t l = 0; l < ck.weights.size(); ++l)
             QVERIFY(bench.trainer().network().allWeights()[l] == ck.weights[l]);
         QCOMPARE(bench.trainer().optimizer().stepCount(), ck.optimizerStep);
+        QVERIFY(bench.trainer().optimizer().firstMoment() == ck.adamFirstMoment);
+        QVERIFY(bench.trainer().optimizer().secondMoment() == ck.adamSecondMoment);
+        // The checkpoint's training settings, at the rate where its run left off, held there.
+        QCOMPARE(bench.trainer().config().l2, 2e-3);
+        const OptimizerConfig &oc = bench.trainer().optimizer().config();
+        QCOMPARE(oc.kind, ck.training.optimizer.kind);
+        QCOMPARE(learningRateAt(oc, ck.optimizerStep), lastRate);
+        QCOMPARE(learningRateAt(oc, ck.optimizerStep + 1000), lastRate);
 
         // The timed mini-batches go on from there: the same step as the checkpoint's trainer.
         const Throughput t = bench.train(1);
