@@ -561,15 +561,21 @@ Checkpoint loadNetworkFile(const Options &o, const char *verb)
     return loadCheckpoint(o.text("checkpoint"));
 }
 
+// A network from --checkpoint or --nir must take the data's images as its inputs.
+void requireInputsMatch(const Options &o, const NetworkConfig &net, const DataSplit &data)
+{
+    if (data.test.pixelCount() != net.inputSize())
+        throw UsageError(modelSource(o) + ": the network expects " + std::to_string(net.inputSize())
+                         + " inputs but the images of " + data.source + " have "
+                         + std::to_string(data.test.pixelCount()) + " pixels");
+}
+
 LoadedModel loadModel(const Options &o, const char *verb)
 {
     LoadedModel m;
     m.checkpoint = loadNetworkFile(o, verb);
     m.data = loadData(o);
-    if (m.data->test.pixelCount() != m.checkpoint.network.inputSize())
-        throw UsageError(modelSource(o) + ": the network expects " + std::to_string(m.checkpoint.network.inputSize())
-                         + " inputs but the images of " + m.data->source + " have "
-                         + std::to_string(m.data->test.pixelCount()) + " pixels");
+    requireInputsMatch(o, m.checkpoint.network, *m.data);
     return m;
 }
 
@@ -988,10 +994,8 @@ int cmdBench(int argc, char **argv)
                                                              4 * sizeof(double)));
     requireMemory(benchBytes, "bench of " + (start ? modelSource(o) : o.text("layers", "784-800-10,784-400-400-10")));
     auto data = loadData(o);
-    if (start && data->train.pixelCount() != start->network.inputSize())
-        throw UsageError(modelSource(o) + ": the network expects " + std::to_string(start->network.inputSize())
-                         + " inputs but the images of " + data->source + " have "
-                         + std::to_string(data->train.pixelCount()) + " pixels");
+    if (start)
+        requireInputsMatch(o, start->network, *data);
     if (batch > data->train.size())
         throw UsageError("--batch: " + std::to_string(batch) + " is larger than the training set ("
                          + std::to_string(data->train.size()) + " samples)");
@@ -1011,9 +1015,11 @@ int cmdBench(int argc, char **argv)
         j.key(o.has("nir") ? "nir" : "checkpoint").value(modelSource(o));
     j.key("results").beginArray();
     std::printf("medians of %d interleaved rounds (batch %d, %d timed mini-batches per round)\n", rounds, batch, batches);
+    // With a trained network, the spiking trainer's optimiser, which the MLP gets too.
+    const OptimizerConfig optimizer = start ? SnnBench::continuedOptimizer(*start) : OptimizerConfig{};
     if (start)
         std::printf("the spiking trainer starts from %s (%d epochs trained) at a constant learning rate of %g\n",
-                    modelSource(o).c_str(), start->epochsCompleted, SnnBench::continuedOptimizer(*start).learningRate);
+                    modelSource(o).c_str(), start->epochsCompleted, optimizer.learningRate);
     std::printf("%-16s %7s %12s %12s %12s %12s %12s %8s %10s %15s %14s\n", "layers", "threads", "snn train/s",
                 "forward/s", "classify/s", "float32 cl/s", "mlp train/s", "snn/mlp", "fwd/train", "classify/train",
                 "float32/train");
@@ -1029,8 +1035,7 @@ int cmdBench(int argc, char **argv)
             snn.push_back(std::make_unique<SnnBench>(net, data, threads, batch, warmup, start ? &*start : nullptr));
             // The MLP with the spiking trainer's optimiser settings (fresh weights: its speed does
             // not depend on them).
-            mlp.push_back(std::make_unique<MlpBench>(sizes, data, threads, batch, warmup,
-                                                     start ? SnnBench::continuedOptimizer(*start) : OptimizerConfig{}));
+            mlp.push_back(std::make_unique<MlpBench>(sizes, data, threads, batch, warmup, optimizer));
         }
         start.reset(); // the trainers hold their copies
         // Per thread count: per-round speeds and ratios.
